@@ -1,0 +1,239 @@
+"""The campaign driver: config -> flow, resumed from what the store already holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jobflow import Flow, JobStore, OutputReference, run_locally
+
+from discoverflow.config import CampaignConfig
+from discoverflow.core.structures import read_structure_folder
+from discoverflow.core.substitution import template_problem
+from discoverflow.errors import ConfigError
+from discoverflow.makers import (
+    CampaignProgress,
+    CrystalDiscoveryMaker,
+    DedupMaker,
+    HullMaker,
+    MLRelaxMaker,
+    MLScreenMaker,
+    SubstitutionMaker,
+)
+from discoverflow.models.registry import MODELS, RELAXERS, available_plugins
+from discoverflow.stores import default_checkpoint_dir, make_store
+
+STAGES = ("references", "generation", "screen", "dedup", "relax", "hull")
+
+
+@dataclass
+class CampaignInputs:
+    templates: dict[str, Any]
+    reference_phases: dict[str, Any] = field(default_factory=dict)
+
+
+def check_inputs(config: CampaignConfig) -> list[str]:
+    """Problems with the campaign's inputs, one readable line each (empty when all is well)."""
+    problems = []
+    folders = [("inputs.templates", config.inputs.templates)]
+    if config.inputs.reference_phases is not None:
+        folders.append(("inputs.reference_phases", config.inputs.reference_phases))
+    usable = 0
+    for key, folder in folders:
+        try:
+            structures, unreadable = read_structure_folder(folder)
+        except FileNotFoundError:
+            problems.append(f"{key}: folder not found: {folder}")
+            continue
+        problems.extend(f"{key}: {bad.path}: {bad.reason}" for bad in unreadable)
+        if key == "inputs.templates":
+            if not structures and not unreadable:
+                problems.append(f"{key}: no structure files (.cif, .vasp, .json) in {folder}")
+            excluded = config.generation.excluded_template_elements
+            usable += sum(
+                template_problem(s, len(config.elements), excluded) is None for s in structures.values()
+            )
+            if structures and not usable:
+                problems.append(f"{key}: none of the {len(structures)} templates can be used")
+    for key, name, group in (
+        ("screening.model", config.screening.model, MODELS),
+        ("relax.engine", config.relax.engine, RELAXERS),
+    ):
+        if name not in available_plugins(group):
+            problems.append(f"{key}: no plugin named {name!r} (available: {', '.join(available_plugins(group))})")
+    return problems
+
+
+def load_inputs(config: CampaignConfig) -> CampaignInputs:
+    problems = check_inputs(config)
+    if problems:
+        raise ConfigError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    templates, _ = read_structure_folder(config.inputs.templates)
+    phases = {}
+    if config.inputs.reference_phases is not None:
+        phases, _ = read_structure_folder(config.inputs.reference_phases)
+    return CampaignInputs(templates, phases)
+
+
+def discovery_maker(config: CampaignConfig, store_spec: str | None = None) -> CrystalDiscoveryMaker:
+    """The composed Maker with every stage's settings taken from the config."""
+    checkpoints = default_checkpoint_dir(store_spec)
+    return CrystalDiscoveryMaker(
+        substitution_maker=SubstitutionMaker(
+            lattice_scales=tuple(config.generation.lattice_scales),
+            volume=config.generation.volume,
+            excluded_template_elements=tuple(config.generation.excluded_template_elements),
+            symmetry_reduce=config.generation.symmetry_reduce,
+        ),
+        screen_maker=MLScreenMaker(
+            model=config.screening.model,
+            model_options=config.screening.model_options,
+            formation_energy_threshold=config.screening.formation_energy_threshold,
+            max_candidates=config.screening.max_candidates,
+            batch_size=config.screening.batch_size,
+        ),
+        dedup_maker=DedupMaker(
+            ltol=config.dedup.ltol, stol=config.dedup.stol, angle_tol=config.dedup.angle_tol
+        )
+        if config.dedup.enabled
+        else None,
+        relax_maker=MLRelaxMaker(
+            engine=config.relax.engine,
+            engine_options=config.relax.engine_options,
+            fmax=config.relax.fmax,
+            steps=config.relax.steps,
+            relax_cell=config.relax.relax_cell,
+            batch_size=config.relax.batch_size,
+            checkpoint_dir=str(checkpoints / config.name) if checkpoints else None,
+        ),
+        hull_maker=HullMaker(
+            e_above_hull_threshold=config.hull.e_above_hull_threshold,
+            output_dir=str(config.output_dir),
+            plot=config.hull.plot,
+        ),
+    )
+
+
+class CampaignRecord:
+    """Read access to one campaign's documents in a JobStore."""
+
+    def __init__(self, store: JobStore, campaign: str) -> None:
+        self.store = store
+        self.campaign = campaign
+        store.connect()
+
+    def docs(self, stage: str, properties: list[str] | None = None) -> list[dict]:
+        criteria = {"metadata.campaign": self.campaign, "metadata.stage": stage, "index": 1}
+        fields = ["uuid", "completed_at", *(properties or [])]
+        return sorted(
+            self.store.query(criteria, properties=fields), key=lambda d: d.get("completed_at") or ""
+        )
+
+    def latest(self, stage: str, properties: list[str] | None = None) -> dict | None:
+        found = self.docs(stage, properties)
+        return found[-1] if found else None
+
+    def output(self, doc: dict | None, load: bool = False) -> dict | None:
+        return self.store.get_output(doc["uuid"], load=load) if doc else None
+
+    def exists(self) -> bool:
+        return self.store.count({"metadata.campaign": self.campaign}) > 0
+
+
+def _ref(doc: dict | None) -> OutputReference | None:
+    return OutputReference(doc["uuid"]) if doc else None
+
+
+def campaign_progress(record: CampaignRecord, config: CampaignConfig) -> CampaignProgress:
+    """What an earlier run finished, reusing a stage only when its settings still match."""
+    progress = CampaignProgress()
+    generation = record.latest("generation", ["output.elements"])
+    if generation and generation["output"]["elements"] != config.elements:
+        raise ConfigError(
+            f"campaign {config.name!r} in the store was run for elements "
+            f"{generation['output']['elements']}, not {config.elements}; choose another name"
+        )
+    progress.references = _ref(record.latest("references"))
+    progress.generation = _ref(generation)
+    if not (progress.references and progress.generation):
+        return progress
+
+    screen_cfg = config.screening
+    batches = record.docs("screen-batch", ["output.model"])
+    model_names = {b["output"]["model"] for b in batches}
+    if len(model_names) > 1:
+        batches = [b for b in batches if b["output"]["model"] == batches[-1]["output"]["model"]]
+    progress.screen_batches = [_ref(b) for b in batches]
+    screen = record.latest("screen", ["output.formation_energy_threshold", "output.max_candidates"])
+    if not (
+        screen
+        and screen["output"]["formation_energy_threshold"] == screen_cfg.formation_energy_threshold
+        and screen["output"]["max_candidates"] == screen_cfg.max_candidates
+        and screen["completed_at"] >= max((b["completed_at"] for b in batches), default="")
+    ):
+        return progress
+    progress.screen = _ref(screen)
+
+    if config.dedup.enabled:
+        dedup = record.latest("dedup", ["output.ltol", "output.stol", "output.angle_tol"])
+        settings = (config.dedup.ltol, config.dedup.stol, config.dedup.angle_tol)
+        if not (
+            dedup
+            and tuple(dedup["output"][k] for k in ("ltol", "stol", "angle_tol")) == settings
+            and dedup["completed_at"] >= screen["completed_at"]
+        ):
+            return progress
+        progress.dedup = _ref(dedup)
+        selection_time = dedup["completed_at"]
+    else:
+        selection_time = screen["completed_at"]
+
+    progress.relax_batches = [_ref(b) for b in record.docs("relax-batch")]
+    relax = record.latest("relax")
+    if not (relax and relax["completed_at"] >= selection_time):
+        return progress
+    progress.relax = _ref(relax)
+
+    hull = record.latest("hull", ["output.e_above_hull_threshold", "output.output_dir"])
+    if (
+        hull
+        and hull["completed_at"] >= relax["completed_at"]
+        and hull["output"]["e_above_hull_threshold"] == config.hull.e_above_hull_threshold
+        and hull["output"].get("output_dir") == str(config.output_dir)
+    ):
+        progress.hull = _ref(hull)
+    return progress
+
+
+def build_flow(
+    config: CampaignConfig, store: JobStore, store_spec: str | None = None
+) -> Flow | None:
+    """The flow that finishes the campaign, or None when the store says it is complete."""
+    progress = campaign_progress(CampaignRecord(store, config.name), config)
+    if progress.hull is not None:
+        return None
+    inputs = load_inputs(config)
+    flow = discovery_maker(config, store_spec).make(
+        inputs.templates, config.elements, inputs.reference_phases, progress
+    )
+    flow.update_metadata({"campaign": config.name}, dynamic=True)
+    return flow
+
+
+def run_campaign(config: CampaignConfig, store_spec: str | None = None) -> dict | None:
+    """Run (or finish) a campaign in this process; return the hull document."""
+    store = make_store(store_spec)
+    flow = build_flow(config, store, store_spec)
+    if flow is not None:
+        Path(config.output_dir).mkdir(parents=True, exist_ok=True)
+        run_locally(
+            flow,
+            store=store,
+            log=False,
+            ensure_success=True,
+            allow_external_references=True,
+            raise_immediately=True,
+        )
+    record = CampaignRecord(store, config.name)
+    return record.output(record.latest("hull"))

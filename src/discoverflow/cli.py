@@ -1,0 +1,206 @@
+"""The ``discoverflow`` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from discoverflow.errors import DiscoverflowError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="AI-assisted materials discovery.")
+console = Console()
+error_console = Console(stderr=True)
+_state = {"debug": False}
+
+ConfigArg = Annotated[Path, typer.Argument(help="Campaign JSON file")]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="Override a config value: key.path=value")
+]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", help="Store folder, mongodb:// URI or 'memory' (default DISCOVERFLOW_STORE)"),
+]
+
+
+class RichReporter:
+    """Progress bars per stage; batches of one stage add to the same bar."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, int] = {}
+
+    def start(self, description: str, total: int):
+        if description not in self.tasks:
+            self.tasks[description] = self.progress.add_task(description, total=total)
+        else:
+            task = self.tasks[description]
+            self.progress.update(task, total=self.progress.tasks[task].total + total)
+        task = self.tasks[description]
+        return lambda n=1: self.progress.advance(task, n)
+
+    def finish(self, description: str) -> None:
+        self.progress.refresh()
+
+
+def _load(config: Path, overrides: list[str] | None):
+    from discoverflow.config import load_config
+
+    return load_config(config, overrides or [])
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+@app.command()
+def validate(config: ConfigArg, set_: SetOpt = None) -> None:
+    """Check the config and its inputs without running anything."""
+    from discoverflow.campaign import check_inputs
+
+    campaign = _load(config, set_)
+    problems = check_inputs(campaign)
+    if problems:
+        for problem in problems:
+            error_console.print(f"error: {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    console.print(f"[green]ok[/green]: {config} ({campaign.name}: {'-'.join(campaign.elements)})")
+
+
+@app.command()
+def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
+    """Run (or resume) a campaign locally; results go to the store."""
+    from discoverflow.campaign import run_campaign
+    from discoverflow.progress import set_reporter
+    from discoverflow.stores import describe_store
+
+    campaign = _load(config, set_)
+    console.print(f"campaign [bold]{campaign.name}[/bold] ({'-'.join(campaign.elements)}) -> {describe_store(store)}")
+    columns = (TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        set_reporter(RichReporter(progress))
+        try:
+            run_campaign(campaign, store)
+        finally:
+            set_reporter(None)
+    _print_status(campaign, store)
+    _print_results(campaign, store, limit=15, promising_only=True)
+    console.print(f"outputs in {campaign.output_dir}")
+
+
+@app.command()
+def status(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
+    """What is done per stage for this campaign."""
+    _print_status(_load(config, set_), store)
+
+
+@app.command()
+def results(
+    config: ConfigArg,
+    set_: SetOpt = None,
+    store: StoreOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list")] = False,
+    everything: Annotated[bool, typer.Option("--all", help="Every generated candidate")] = False,
+) -> None:
+    """A table of candidates with predicted and relaxed energies and hull distances."""
+    campaign = _load(config, set_)
+    if as_json:
+        from discoverflow.campaign import CampaignRecord
+        from discoverflow.report import campaign_results
+        from discoverflow.stores import make_store
+
+        rows = campaign_results(CampaignRecord(make_store(store), campaign.name), everything)
+        print(json.dumps([row.as_dict() for row in rows], indent=1))
+        return
+    _print_results(campaign, store, everything=everything)
+
+
+def _record(campaign, store: str | None):
+    from discoverflow.campaign import CampaignRecord
+    from discoverflow.stores import describe_store, make_store
+
+    record = CampaignRecord(make_store(store), campaign.name)
+    if not record.exists():
+        raise DiscoverflowError(f"no results for campaign {campaign.name!r} in the {describe_store(store)}")
+    return record
+
+
+def _print_status(campaign, store: str | None) -> None:
+    from discoverflow.report import campaign_status
+
+    table = Table(title=f"{campaign.name}: stages")
+    for column in ("stage", "state", "detail"):
+        table.add_column(column)
+    for stage in campaign_status(_record(campaign, store)):
+        table.add_row(stage.stage, "[green]done[/green]" if stage.done else "[yellow]to do[/yellow]", stage.detail)
+    console.print(table)
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def _print_results(campaign, store, limit: int | None = None, promising_only=False, everything=False) -> None:
+    from discoverflow.report import campaign_results
+
+    rows = campaign_results(_record(campaign, store), everything)
+    if promising_only:
+        rows = [r for r in rows if r.status in ("on hull", "promising")]
+    title = f"{campaign.name}: {'promising ' if promising_only else ''}candidates ({len(rows)})"
+    table = Table(title=title)
+    for column in ("candidate_id", "formula", "template", "Ef pred", "Ef relaxed", "E hull", "status"):
+        table.add_column(column, justify="right" if column.startswith("E") else "left")
+    for row in rows[:limit] if limit else rows:
+        table.add_row(
+            row.candidate_id,
+            row.formula,
+            row.template or "",
+            _fmt(row.predicted_formation_energy),
+            _fmt(row.relaxed_formation_energy),
+            _fmt(row.e_above_hull),
+            row.status + (f" ({row.reason})" if row.reason and row.status not in ("duplicate",) else ""),
+        )
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point: one readable line and exit 2 for bad input; tracebacks with --debug."""
+    warnings.filterwarnings("ignore")
+    logging.getLogger("jobflow").setLevel(logging.WARNING)
+    try:
+        app(standalone_mode=False)
+    except DiscoverflowError as exc:
+        if _state["debug"]:
+            raise
+        error_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        error_console.print("interrupted; run the same command again to resume")
+        sys.exit(130)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2)
+        if _state["debug"]:
+            raise
+        error_console.print(f"error: {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

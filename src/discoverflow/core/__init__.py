@@ -1,0 +1,1 @@
+"""The science: plain functions on pymatgen objects, no workflow engine."""

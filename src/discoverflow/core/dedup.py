@@ -1,0 +1,137 @@
+"""Near-duplicate removal with the groups of pymatgen's StructureMatcher, without all pairs.
+
+``group_like_structure_matcher`` reproduces ``StructureMatcher.group_structures`` on an
+ordered list: within each reduced formula the first unmatched structure becomes a group's
+reference and takes every later unmatched structure that fits it. Two exact shortcuts keep
+the number of ``fit`` calls small:
+
+- structures can only match when their reduced formulas and the site counts of their
+  reduced (primitive, Niggli) cells agree, so matching runs inside those blocks;
+- structures whose reduced cells are identical after volume normalisation (e.g. the same
+  substitution at several lattice scales) share one fingerprint: each pair of
+  fingerprints is fitted once and the answer reused.
+
+Blocks are independent and run in parallel processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from pymatgen.analysis.structure_matcher import StructureMatcher
+from pymatgen.core import Structure
+
+
+@dataclass(frozen=True)
+class MatcherSettings:
+    ltol: float = 0.2
+    stol: float = 0.3
+    angle_tol: float = 5.0
+
+    def matcher(self) -> StructureMatcher:
+        return StructureMatcher(ltol=self.ltol, stol=self.stol, angle_tol=self.angle_tol)
+
+
+def _reduced(matcher: StructureMatcher, structure: Structure) -> Structure:
+    processed = matcher._process_species([structure])[0]
+    return matcher._get_reduced_structure(processed, matcher._primitive_cell, niggli=True)
+
+
+def _fingerprint(reduced: Structure, decimals: int = 6) -> str:
+    """Identical for cells that differ only by an isotropic scale."""
+    scale = (reduced.volume / len(reduced)) ** (1 / 3)
+    lattice = np.round(reduced.lattice.matrix / scale, decimals) + 0.0
+    sites = sorted(
+        (site.species_string, *(np.round(np.mod(site.frac_coords, 1), decimals) % 1 + 0.0))
+        for site in reduced
+    )
+    return hashlib.sha1(repr((lattice.tolist(), sites)).encode()).hexdigest()
+
+
+def _group_block(args: tuple[MatcherSettings, list[int], list[Structure]]) -> list[list[int]]:
+    settings, indices, reduced = args
+    matcher = settings.matcher()
+    prints = [_fingerprint(s) for s in reduced]
+    representative: dict[str, int] = {}
+    for position, fp in enumerate(prints):
+        representative.setdefault(fp, position)
+    fits: dict[tuple[str, str], bool] = {}
+
+    def fit(ref: int, other: int) -> bool:
+        key = (prints[ref], prints[other])
+        if key[0] == key[1]:
+            return True
+        if key not in fits:
+            fits[key] = matcher.fit(
+                reduced[ref], reduced[representative[key[1]]], skip_structure_reduction=True
+            )
+        return fits[key]
+
+    groups = []
+    unmatched = list(range(len(indices)))
+    while unmatched:
+        ref = unmatched.pop(0)
+        members = [ref] + [other for other in unmatched if fit(ref, other)]
+        taken = set(members)
+        unmatched = [other for other in unmatched if other not in taken]
+        groups.append([indices[m] for m in members])
+    return groups
+
+
+def group_like_structure_matcher(
+    structures: Sequence[Structure],
+    settings: MatcherSettings = MatcherSettings(),
+    workers: int | None = None,
+) -> list[list[int]]:
+    """Indices of ``structures`` grouped as ``StructureMatcher.group_structures`` would."""
+    matcher = settings.matcher()
+    reduced = [_reduced(matcher, s) for s in structures]
+    blocks: dict[tuple, list[int]] = defaultdict(list)
+    for index, structure in enumerate(reduced):
+        key = (matcher._comparator.get_hash(structure.composition), len(structure))
+        blocks[key].append(index)
+    # group_structures orders its formula blocks by hash, then keeps input order
+    ordered = sorted(blocks.items(), key=lambda item: (str(item[0][0]), item[1][0]))
+    tasks = [(settings, idx, [reduced[i] for i in idx]) for _, idx in ordered]
+    workers = workers if workers is not None else min(len(tasks), os.cpu_count() or 1)
+    big = [t for t in tasks if len(t[1]) > 1]
+    results: dict[int, list[list[int]]] = {}
+    if workers > 1 and len(big) > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            for task, groups in zip(big, pool.map(_group_block, big), strict=True):
+                results[task[1][0]] = groups
+    for task in tasks:
+        if task[1][0] not in results:
+            results[task[1][0]] = _group_block(task)
+    return [group for task in tasks for group in results[task[1][0]]]
+
+
+@dataclass
+class DedupOutcome:
+    kept: list[int]
+    duplicate_of: dict[int, int]
+
+
+def deduplicate(
+    structures: Sequence[Structure],
+    energies: Sequence[float],
+    settings: MatcherSettings = MatcherSettings(),
+    workers: int | None = None,
+) -> DedupOutcome:
+    """Keep the lowest-energy member of each near-duplicate group (indices into the input)."""
+    order = sorted(range(len(structures)), key=lambda i: (energies[i], i))
+    groups = group_like_structure_matcher([structures[i] for i in order], settings, workers)
+    kept, duplicate_of = [], {}
+    for group in groups:
+        members = [order[i] for i in group]
+        kept.append(members[0])
+        for other in members[1:]:
+            duplicate_of[other] = members[0]
+    kept.sort(key=lambda i: (energies[i], i))
+    return DedupOutcome(kept, duplicate_of)

@@ -1,0 +1,154 @@
+"""Relaxing a batch of structures, one failure at a time, with per-candidate checkpoints."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+from pymatgen.core import Structure
+
+MAX_VOLUME_CHANGE = 3.0
+Status = Literal["relaxed", "unconverged", "failed"]
+
+
+@dataclass
+class RelaxOutcome:
+    """One finished relaxation, as a relax engine reports it."""
+
+    structure: Structure
+    energy: float
+    n_steps: int
+    converged: bool
+    max_force: float
+
+    @property
+    def energy_per_atom(self) -> float:
+        return self.energy / len(self.structure)
+
+
+@runtime_checkable
+class Relaxer(Protocol):
+    """A relax engine: relaxes one structure, raising on failure."""
+
+    name: str
+
+    def relax(self, structure: Structure) -> RelaxOutcome: ...
+
+
+@dataclass
+class RelaxRecord:
+    """What happened to one candidate's relaxation."""
+
+    candidate_id: str
+    status: Status
+    reason: str | None = None
+    energy: float | None = None
+    energy_per_atom: float | None = None
+    n_steps: int = 0
+    max_force: float | None = None
+    structure: Structure | None = None
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["structure"] = self.structure.as_dict() if self.structure else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> RelaxRecord:
+        structure = data.get("structure")
+        return cls(**{**data, "structure": Structure.from_dict(structure) if structure else None})
+
+
+def relaxer_fingerprint(relaxer: Relaxer) -> str:
+    """A short hash of the relaxer's type and plain settings, naming its checkpoint folder."""
+    settings = {
+        key: value
+        for key, value in sorted(vars(relaxer).items())
+        if not key.startswith("_") and isinstance(value, str | int | float | bool | None)
+    }
+    payload = json.dumps([type(relaxer).__qualname__, settings], sort_keys=True).encode()
+    return hashlib.sha1(payload, usedforsecurity=False).hexdigest()[:12]
+
+
+class RelaxCheckpoint:
+    """Finished relaxations as one JSON file per candidate, written atomically."""
+
+    def __init__(self, folder: Path, relaxer: Relaxer) -> None:
+        self.folder = Path(folder) / relaxer_fingerprint(relaxer)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, candidate_id: str) -> Path:
+        return self.folder / f"{candidate_id}.json"
+
+    def load(self, candidate_id: str) -> RelaxRecord | None:
+        path = self._path(candidate_id)
+        if not path.is_file():
+            return None
+        try:
+            return RelaxRecord.from_json(json.loads(path.read_text()))
+        except (json.JSONDecodeError, TypeError, KeyError, ValueError):
+            return None
+
+    def save(self, record: RelaxRecord) -> None:
+        path = self._path(record.candidate_id)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record.to_json()))
+        os.replace(tmp, path)
+
+
+def relax_one(candidate_id: str, structure: Structure, relaxer: Relaxer) -> RelaxRecord:
+    """Relax one structure; a failure becomes a record with its reason, never an exception."""
+    try:
+        outcome = relaxer.relax(structure)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}".strip()
+        return RelaxRecord(candidate_id, "failed", reason=reason[:500])
+    ratio = outcome.structure.volume / structure.volume
+    if not 1 / MAX_VOLUME_CHANGE < ratio < MAX_VOLUME_CHANGE:
+        return RelaxRecord(
+            candidate_id,
+            "failed",
+            reason=f"unphysical volume change (x{ratio:.2f})",
+            n_steps=outcome.n_steps,
+        )
+    status: Status = "relaxed" if outcome.converged else "unconverged"
+    reason = (
+        None
+        if outcome.converged
+        else f"not converged in {outcome.n_steps} steps (max force {outcome.max_force:.3f} eV/A)"
+    )
+    return RelaxRecord(
+        candidate_id,
+        status,
+        reason=reason,
+        energy=outcome.energy,
+        energy_per_atom=outcome.energy_per_atom,
+        n_steps=outcome.n_steps,
+        max_force=outcome.max_force,
+        structure=outcome.structure,
+    )
+
+
+def relax_many(
+    structures: Mapping[str, Structure],
+    relaxer: Relaxer,
+    checkpoint: RelaxCheckpoint | None = None,
+    on_done: Callable[[RelaxRecord], None] | None = None,
+) -> list[RelaxRecord]:
+    """Relax every structure, reusing and writing checkpoints, in the input order."""
+    records = []
+    for candidate_id, structure in structures.items():
+        record = checkpoint.load(candidate_id) if checkpoint else None
+        if record is None:
+            record = relax_one(candidate_id, structure, relaxer)
+            if checkpoint:
+                checkpoint.save(record)
+        records.append(record)
+        if on_done:
+            on_done(record)
+    return records

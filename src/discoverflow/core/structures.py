@@ -1,0 +1,72 @@
+"""Reading structures and giving them deterministic identities."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pymatgen.core import Structure
+
+STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".json")
+
+
+@dataclass(frozen=True)
+class UnreadableFile:
+    path: Path
+    reason: str
+
+
+def candidate_id(structure: Structure) -> str:
+    """A deterministic id: the reduced formula and a hash of the lattice and sites.
+
+    Lattice and fractional coordinates are rounded (1e-4 A, 1e-4) so that the same
+    structure written and read back keeps its id; site order does not matter.
+    """
+    lattice = np.round(structure.lattice.matrix, 4) + 0.0
+    sites = sorted(
+        (site.species_string, *np.round(np.mod(site.frac_coords, 1.0), 4) % 1.0 + 0.0)
+        for site in structure
+    )
+    payload = repr((lattice.tolist(), sites)).encode()
+    digest = hashlib.sha1(payload, usedforsecurity=False).hexdigest()[:12]
+    return f"{structure.composition.reduced_formula}-{digest}"
+
+
+def read_structure(path: Path) -> Structure:
+    """Read one structure file; raise ValueError with a readable reason if it does not parse."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            if path.suffix.lower() == ".cif":
+                from pymatgen.io.cif import CifParser
+
+                structures = CifParser(path).parse_structures(primitive=False)
+            else:
+                structures = [Structure.from_file(path)]
+        except Exception as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ValueError(f"cannot parse {path.name}: {reason}") from None
+    if not structures:
+        raise ValueError(f"cannot parse {path.name}: no structure found")
+    return structures[0]
+
+
+def structure_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in STRUCTURE_SUFFIXES)
+
+
+def read_structure_folder(folder: Path) -> tuple[dict[str, Structure], list[UnreadableFile]]:
+    """All structures in ``folder`` keyed by file stem, and the files that did not parse."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: folder not found")
+    structures: dict[str, Structure] = {}
+    unreadable: list[UnreadableFile] = []
+    for path in structure_files(folder):
+        try:
+            structures[path.stem] = read_structure(path)
+        except ValueError as exc:
+            unreadable.append(UnreadableFile(path, str(exc)))
+    return structures, unreadable

@@ -1,0 +1,104 @@
+"""Relaxations with an ML potential, a batch of structures per job, and their fan-out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jobflow import Flow, Maker, Response, job
+from pymatgen.core import Structure
+
+from discoverflow.core.relax import RelaxCheckpoint, relax_many
+from discoverflow.models.registry import load_relaxer
+from discoverflow.progress import stage_progress
+from discoverflow.schemas.generation import GenerationDocument
+from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
+from discoverflow.schemas.screen import DedupDocument, ScreenDocument
+
+
+@dataclass
+class MLRelaxMaker(Maker):
+    """Relax a batch of structures with an ML potential (a relax-engine plugin).
+
+    A failed or unconverged relaxation is recorded with its reason; the others go on.
+    With ``checkpoint_dir`` every finished relaxation is saved at once, so a killed job
+    rerun later redoes only the unfinished ones.
+    """
+
+    name: str = "ml relax"
+    engine: str = "chgnet"
+    engine_options: dict[str, Any] = field(default_factory=dict)
+    fmax: float = 0.05
+    steps: int = 500
+    relax_cell: bool = True
+    batch_size: int = 16
+    checkpoint_dir: str | None = None
+
+    def relaxer(self):
+        return load_relaxer(
+            self.engine,
+            fmax=self.fmax,
+            steps=self.steps,
+            relax_cell=self.relax_cell,
+            **self.engine_options,
+        )
+
+    @job(data="structures", output_schema=RelaxBatchDocument, metadata={"stage": "relax-batch", "runs_on": "gpu"})
+    def make(self, structures: dict[str, Structure]) -> RelaxBatchDocument:
+        relaxer = self.relaxer()
+        checkpoint = RelaxCheckpoint(Path(self.checkpoint_dir), relaxer) if self.checkpoint_dir else None
+        with stage_progress("relax", len(structures)) as advance:
+            records = relax_many(structures, relaxer, checkpoint, on_done=lambda _: advance())
+        return RelaxBatchDocument(
+            engine=relaxer.name,
+            records=[
+                RelaxRecordInfo(
+                    candidate_id=r.candidate_id,
+                    formula=structures[r.candidate_id].composition.reduced_formula,
+                    status=r.status,
+                    reason=r.reason,
+                    energy=r.energy,
+                    energy_per_atom=r.energy_per_atom,
+                    n_steps=r.n_steps,
+                    max_force=r.max_force,
+                )
+                for r in records
+            ],
+            structures={r.candidate_id: r.structure for r in records if r.structure is not None},
+        )
+
+
+def merge_relax_batches(batches: list[RelaxBatchDocument]) -> RelaxBatchDocument:
+    records, structures, engines = [], {}, []
+    for batch in batches:
+        records.extend(batch.records)
+        structures.update(batch.structures)
+        engines.append(batch.engine)
+    return RelaxBatchDocument(engine=engines[0] if engines else "", records=records, structures=structures)
+
+
+@job(data="structures", output_schema=RelaxBatchDocument, metadata={"stage": "relax", "runs_on": "cpu"})
+def collect_relaxations(batches: list[RelaxBatchDocument]) -> RelaxBatchDocument:
+    """All relaxation records of a campaign in one document."""
+    return merge_relax_batches(batches)
+
+
+@job(metadata={"stage": "relax-fanout", "runs_on": "cpu"})
+def relax_selected(
+    relax_maker: Maker,
+    generation: GenerationDocument,
+    selection: ScreenDocument | DedupDocument,
+    previous: list[RelaxBatchDocument] | None = None,
+) -> Response:
+    """Relax the selected candidates not relaxed before, ``relax_maker.batch_size`` per job."""
+    previous = previous or []
+    done = {record.candidate_id for batch in previous for record in batch.records}
+    todo = [r.candidate_id for r in selection.kept if r.candidate_id not in done]
+    batch_size = getattr(relax_maker, "batch_size", 1)
+    jobs = [
+        relax_maker.make({cid: generation.structures[cid] for cid in todo[i : i + batch_size]})
+        for i in range(0, len(todo), batch_size)
+    ]
+    collect = collect_relaxations([*previous, *(j.output for j in jobs)])
+    return Response(replace=Flow([*jobs, collect], output=collect.output, name="relax candidates"))

@@ -1,0 +1,27 @@
+"""The small protocols a model or relax-engine plugin implements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from pymatgen.core import Structure
+
+
+@runtime_checkable
+class EnergyModel(Protocol):
+    """Predicts total energy per atom (eV/atom) for a batch of structures."""
+
+    name: str
+
+    def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class UncertaintyModel(EnergyModel, Protocol):
+    """An energy model that also reports a standard deviation per structure (eV/atom)."""
+
+    def predict_with_uncertainty(
+        self, structures: Sequence[Structure]
+    ) -> tuple[np.ndarray, np.ndarray]: ...

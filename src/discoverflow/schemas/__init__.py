@@ -1,0 +1,1 @@
+"""Pydantic output documents, one module per stage."""

@@ -1,0 +1,19 @@
+"""What every stage document carries."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def current_campaign() -> str | None:
+    """The campaign id from the running job's metadata, if any."""
+    from jobflow import CURRENT_JOB
+
+    running = CURRENT_JOB.job
+    return running.metadata.get("campaign") if running is not None else None
+
+
+class StageDocument(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    campaign: str | None = Field(default_factory=current_campaign, description="Campaign id")

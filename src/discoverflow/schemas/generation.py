@@ -1,0 +1,34 @@
+"""Substitution candidates."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+from pymatgen.core import Structure
+
+from discoverflow.schemas.base import StageDocument
+
+
+class CandidateInfo(BaseModel):
+    candidate_id: str
+    formula: str
+    template: str
+    species_map: dict[str, str] = Field(description="Template element -> target element")
+    scale: float = Field(description="Lattice-parameter scale")
+    n_sites: int
+
+
+class SkippedTemplateInfo(BaseModel):
+    template: str
+    reason: str
+
+
+class GenerationDocument(StageDocument):
+    elements: list[str]
+    n_templates: int
+    assignments_total: int = Field(description="Element assignments before symmetry reduction")
+    assignments_distinct: int
+    skipped_templates: list[SkippedTemplateInfo] = Field(default_factory=list)
+    candidates: list[CandidateInfo] = Field(default_factory=list)
+    structures: dict[str, Structure] = Field(
+        default_factory=dict, description="candidate_id -> structure (data store)"
+    )

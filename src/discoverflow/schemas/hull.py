@@ -1,0 +1,41 @@
+"""Convex hull and the promising set."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+from pymatgen.core import Structure
+
+from discoverflow.schemas.base import StageDocument
+
+
+class HullEntryInfo(BaseModel):
+    candidate_id: str
+    formula: str
+    predicted_formation_energy_per_atom: float | None = None
+    formation_energy_per_atom: float
+    e_above_hull: float
+    promising: bool
+
+
+class ExcludedCandidate(BaseModel):
+    candidate_id: str
+    status: str
+    reason: str | None = None
+
+
+class HullDocument(StageDocument):
+    elements: list[str]
+    e_above_hull_threshold: float
+    elemental_energies: dict[str, float]
+    entries: list[HullEntryInfo] = Field(description="Candidates, lowest e_above_hull first")
+    reference_phases: list[HullEntryInfo] = Field(default_factory=list)
+    excluded: list[ExcludedCandidate] = Field(
+        default_factory=list, description="Candidates left out: failed or unconverged relaxations"
+    )
+    stable_formulas: list[str] = Field(default_factory=list, description="Phases on the hull")
+    n_promising: int = 0
+    output_dir: str | None = None
+    files: list[str] = Field(default_factory=list, description="CIFs and plots written")
+    promising_structures: dict[str, Structure] = Field(
+        default_factory=dict, description="candidate_id -> relaxed structure (data store)"
+    )

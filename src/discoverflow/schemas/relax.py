@@ -1,0 +1,51 @@
+"""Relaxations of candidates and of reference phases."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pymatgen.core import Structure
+
+from discoverflow.schemas.base import StageDocument
+
+
+class RelaxRecordInfo(BaseModel):
+    candidate_id: str
+    formula: str
+    status: Literal["relaxed", "unconverged", "failed"]
+    reason: str | None = None
+    energy: float | None = Field(None, description="Total energy (eV)")
+    energy_per_atom: float | None = None
+    n_steps: int = 0
+    max_force: float | None = None
+    task_dir: str | None = None
+
+
+class RelaxBatchDocument(StageDocument):
+    engine: str
+    records: list[RelaxRecordInfo] = Field(default_factory=list)
+    structures: dict[str, Structure] = Field(
+        default_factory=dict, description="candidate_id -> relaxed structure (data store)"
+    )
+
+
+class ReferencePhase(BaseModel):
+    name: str = Field(description="Reference id: element:origin or the user's file stem")
+    formula: str
+    energy_per_atom: float | None = None
+    status: str
+    reason: str | None = None
+
+
+class ReferenceDocument(StageDocument):
+    engine: str
+    elements: list[str]
+    elemental_energies: dict[str, float] = Field(
+        description="Lowest relaxed energy per atom of each element (eV/atom)"
+    )
+    elemental_sources: dict[str, str] = Field(description="Which structure set each element's energy")
+    phases: list[ReferencePhase] = Field(default_factory=list)
+    structures: dict[str, Structure] = Field(
+        default_factory=dict, description="reference name -> relaxed structure (data store)"
+    )

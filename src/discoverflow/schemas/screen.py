@@ -1,0 +1,42 @@
+"""ML screening and near-duplicate removal."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from discoverflow.schemas.base import StageDocument
+
+
+class ScreenRecord(BaseModel):
+    candidate_id: str
+    formula: str
+    energy_per_atom: float = Field(description="Predicted total energy (eV/atom)")
+    formation_energy_per_atom: float = Field(description="Predicted formation energy (eV/atom)")
+
+
+class ScreenBatchDocument(StageDocument):
+    model: str
+    records: list[ScreenRecord] = Field(default_factory=list)
+    failures: dict[str, str] = Field(default_factory=dict, description="candidate_id -> reason")
+
+
+class ScreenDocument(StageDocument):
+    model: str
+    formation_energy_threshold: float
+    max_candidates: int | None = None
+    reference_energies: dict[str, float]
+    n_screened: int
+    n_below_threshold: int
+    kept: list[ScreenRecord] = Field(description="Candidates kept, lowest formation energy first")
+    failures: dict[str, str] = Field(default_factory=dict)
+
+
+class DedupDocument(StageDocument):
+    ltol: float
+    stol: float
+    angle_tol: float
+    n_input: int
+    kept: list[ScreenRecord]
+    duplicate_of: dict[str, str] = Field(
+        default_factory=dict, description="removed candidate_id -> kept candidate_id"
+    )
