@@ -52,7 +52,8 @@ def check_inputs(config: CampaignConfig) -> list[str]:
                 problems.append(f"{key}: no structure files (.cif, .vasp, .json) in {folder}")
             excluded = config.generation.excluded_template_elements
             usable += sum(
-                template_problem(s, len(config.elements), excluded) is None for s in structures.values()
+                template_problem(s, len(config.elements), excluded) is None
+                for s in structures.values()
             )
             if structures and not usable:
                 problems.append(f"{key}: none of the {len(structures)} templates can be used")
@@ -61,14 +62,18 @@ def check_inputs(config: CampaignConfig) -> list[str]:
         ("relax.engine", config.relax.engine, RELAXERS),
     ):
         if name not in available_plugins(group):
-            problems.append(f"{key}: no plugin named {name!r} (available: {', '.join(available_plugins(group))})")
+            problems.append(
+                f"{key}: no plugin named {name!r} (available: {', '.join(available_plugins(group))})"
+            )
     return problems
 
 
 def load_inputs(config: CampaignConfig) -> CampaignInputs:
     problems = check_inputs(config)
     if problems:
-        raise ConfigError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+        raise ConfigError(
+            problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        )
     templates, _ = read_structure_folder(config.inputs.templates)
     phases = {}
     if config.inputs.reference_phases is not None:
@@ -85,6 +90,7 @@ def discovery_maker(config: CampaignConfig, store_spec: str | None = None) -> Cr
             volume=config.generation.volume,
             excluded_template_elements=tuple(config.generation.excluded_template_elements),
             symmetry_reduce=config.generation.symmetry_reduce,
+            primitive=config.generation.primitive,
         ),
         screen_maker=MLScreenMaker(
             model=config.screening.model,

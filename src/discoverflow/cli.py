@@ -16,7 +16,9 @@ from rich.table import Table
 
 from discoverflow.errors import DiscoverflowError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="AI-assisted materials discovery.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="AI-assisted materials discovery."
+)
 console = Console()
 error_console = Console(stderr=True)
 _state = {"debug": False}
@@ -27,7 +29,9 @@ SetOpt = Annotated[
 ]
 StoreOpt = Annotated[
     str | None,
-    typer.Option("--store", help="Store folder, mongodb:// URI or 'memory' (default DISCOVERFLOW_STORE)"),
+    typer.Option(
+        "--store", help="Store folder, mongodb:// URI or 'memory' (default DISCOVERFLOW_STORE)"
+    ),
 ]
 
 
@@ -86,8 +90,15 @@ def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
     from discoverflow.stores import describe_store
 
     campaign = _load(config, set_)
-    console.print(f"campaign [bold]{campaign.name}[/bold] ({'-'.join(campaign.elements)}) -> {describe_store(store)}")
-    columns = (TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    console.print(
+        f"campaign [bold]{campaign.name}[/bold] ({'-'.join(campaign.elements)}) -> {describe_store(store)}"
+    )
+    columns = (
+        TextColumn("{task.description:>10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         set_reporter(RichReporter(progress))
         try:
@@ -132,7 +143,9 @@ def _record(campaign, store: str | None):
 
     record = CampaignRecord(make_store(store), campaign.name)
     if not record.exists():
-        raise DiscoverflowError(f"no results for campaign {campaign.name!r} in the {describe_store(store)}")
+        raise DiscoverflowError(
+            f"no results for campaign {campaign.name!r} in the {describe_store(store)}"
+        )
     return record
 
 
@@ -143,7 +156,11 @@ def _print_status(campaign, store: str | None) -> None:
     for column in ("stage", "state", "detail"):
         table.add_column(column)
     for stage in campaign_status(_record(campaign, store)):
-        table.add_row(stage.stage, "[green]done[/green]" if stage.done else "[yellow]to do[/yellow]", stage.detail)
+        table.add_row(
+            stage.stage,
+            "[green]done[/green]" if stage.done else "[yellow]to do[/yellow]",
+            stage.detail,
+        )
     console.print(table)
 
 
@@ -151,7 +168,9 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
 
-def _print_results(campaign, store, limit: int | None = None, promising_only=False, everything=False) -> None:
+def _print_results(
+    campaign, store, limit: int | None = None, promising_only=False, everything=False
+) -> None:
     from discoverflow.report import campaign_results
 
     rows = campaign_results(_record(campaign, store), everything)
@@ -159,7 +178,15 @@ def _print_results(campaign, store, limit: int | None = None, promising_only=Fal
         rows = [r for r in rows if r.status in ("on hull", "promising")]
     title = f"{campaign.name}: {'promising ' if promising_only else ''}candidates ({len(rows)})"
     table = Table(title=title)
-    for column in ("candidate_id", "formula", "template", "Ef pred", "Ef relaxed", "E hull", "status"):
+    for column in (
+        "candidate_id",
+        "formula",
+        "template",
+        "Ef pred",
+        "Ef relaxed",
+        "E hull",
+        "status",
+    ):
         table.add_column(column, justify="right" if column.startswith("E") else "left")
     for row in rows[:limit] if limit else rows:
         table.add_row(
@@ -169,7 +196,8 @@ def _print_results(campaign, store, limit: int | None = None, promising_only=Fal
             _fmt(row.predicted_formation_energy),
             _fmt(row.relaxed_formation_energy),
             _fmt(row.e_above_hull),
-            row.status + (f" ({row.reason})" if row.reason and row.status not in ("duplicate",) else ""),
+            row.status
+            + (f" ({row.reason})" if row.reason and row.status not in ("duplicate",) else ""),
         )
     console.print(table)
 
@@ -178,6 +206,7 @@ def main() -> None:
     """Entry point: one readable line and exit 2 for bad input; tracebacks with --debug."""
     warnings.filterwarnings("ignore")
     logging.getLogger("jobflow").setLevel(logging.WARNING)
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     try:
         app(standalone_mode=False)
     except DiscoverflowError as exc:

@@ -45,6 +45,7 @@ class GenerationConfig(_Section):
         description="Templates containing any of these elements are skipped (exa-AMD's list)",
     )
     symmetry_reduce: bool = Field(True, description="Produce equivalent assignments once")
+    primitive: bool = Field(True, description="Reduce templates to primitive cells first")
 
     @field_validator("excluded_template_elements")
     @classmethod

@@ -32,3 +32,12 @@ def stage_progress(description: str, total: int) -> Iterator[Callable[[int], Non
         yield lambda n=1: advance(n)
     finally:
         _reporter.finish(description)
+
+
+def running_stage(default: str) -> str:
+    """A progress label from the running job's stage (e.g. references vs candidates)."""
+    from jobflow import CURRENT_JOB
+
+    running = CURRENT_JOB.job
+    stage = running.metadata.get("stage") if running is not None else None
+    return {"reference-relax": "references", "relax-batch": "relax"}.get(stage, default)

@@ -43,7 +43,8 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
         )
     )
     gen = record.latest(
-        "generation", ["output.candidates.candidate_id", "output.skipped_templates", "output.n_templates"]
+        "generation",
+        ["output.candidates.candidate_id", "output.skipped_templates", "output.n_templates"],
     )
     n_generated = len(gen["output"]["candidates"]) if gen else 0
     status.append(
@@ -82,8 +83,12 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
             else "pending",
         )
     )
-    relax_batches = record.docs("relax-batch", ["output.records.candidate_id", "output.records.status"])
-    records = {r["candidate_id"]: r["status"] for b in relax_batches for r in b["output"]["records"]}
+    relax_batches = record.docs(
+        "relax-batch", ["output.records.candidate_id", "output.records.status"]
+    )
+    records = {
+        r["candidate_id"]: r["status"] for b in relax_batches for r in b["output"]["records"]
+    }
     n_selected = len((dedup or screen or {"output": {"kept": []}})["output"]["kept"])
     relax = record.latest("relax")
     failed = sum(s != "relaxed" for s in records.values())
@@ -94,7 +99,9 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
             f"{len(records)}/{n_selected} relaxed ({failed} failed or unconverged)",
         )
     )
-    hull = record.latest("hull", ["output.n_promising", "output.stable_formulas", "output.entries.candidate_id"])
+    hull = record.latest(
+        "hull", ["output.n_promising", "output.stable_formulas", "output.entries.candidate_id"]
+    )
     status.append(
         StageStatus(
             "hull",
@@ -114,7 +121,9 @@ def campaign_results(record: CampaignRecord, everything: bool = False) -> list[C
     if gen is None:
         return []
     rows = {
-        c["candidate_id"]: CandidateRow(c["candidate_id"], c["formula"], c["template"], None, None, None, "pending")
+        c["candidate_id"]: CandidateRow(
+            c["candidate_id"], c["formula"], c["template"], None, None, None, "pending"
+        )
         for c in gen["output"]["candidates"]
     }
     for batch in record.docs("screen-batch", ["output.records", "output.failures"]):
@@ -161,7 +170,9 @@ def campaign_results(record: CampaignRecord, everything: bool = False) -> list[C
     def order(row: CandidateRow):
         return (
             row.e_above_hull if row.e_above_hull is not None else float("inf"),
-            row.predicted_formation_energy if row.predicted_formation_energy is not None else float("inf"),
+            row.predicted_formation_energy
+            if row.predicted_formation_energy is not None
+            else float("inf"),
             row.candidate_id,
         )
 

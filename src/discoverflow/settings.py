@@ -44,7 +44,9 @@ class DiscoverflowSettings(BaseSettings):
             file_values = yaml.safe_load(path.read_text()) or {}
             if not isinstance(file_values, dict):
                 raise ValueError(f"{path}: expected a mapping of setting names to values")
-            file_values = {k.upper().removeprefix("DISCOVERFLOW_"): v for k, v in file_values.items()}
+            file_values = {
+                k.upper().removeprefix("DISCOVERFLOW_"): v for k, v in file_values.items()
+            }
             return {**file_values, **values}
         return values
 

@@ -10,7 +10,23 @@ from pymatgen.core import Element, Lattice, Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 NOBLE_GASES = {"He", "Ne", "Ar", "Kr", "Xe", "Rn"}
-ACTINIDES = {"Ac", "Th", "Pa", "U", "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr"}
+ACTINIDES = {
+    "Ac",
+    "Th",
+    "Pa",
+    "U",
+    "Np",
+    "Pu",
+    "Am",
+    "Cm",
+    "Bk",
+    "Cf",
+    "Es",
+    "Fm",
+    "Md",
+    "No",
+    "Lr",
+}
 HALOGENS = {"F", "Cl", "Br", "I", "At"}
 EXA_AMD_EXCLUDED_ELEMENTS = frozenset(NOBLE_GASES | ACTINIDES | HALOGENS | {"Tc", "Pm", "O"})
 

@@ -12,7 +12,9 @@ from pymatgen.core import Composition, Element
 HULL_TOLERANCE = 1e-9
 
 
-def composition_matrix(compositions: Sequence[Composition], elements: Sequence[Element]) -> np.ndarray:
+def composition_matrix(
+    compositions: Sequence[Composition], elements: Sequence[Element]
+) -> np.ndarray:
     """Atomic fractions, one row per composition, one column per element."""
     return np.array([[c.get_atomic_fraction(el) for el in elements] for c in compositions])
 
@@ -67,7 +69,9 @@ def hull_energy_per_atom(
 
 
 def e_above_hull(
-    phase_diagram: PhaseDiagram, compositions: Sequence[Composition], energies_per_atom: Sequence[float]
+    phase_diagram: PhaseDiagram,
+    compositions: Sequence[Composition],
+    energies_per_atom: Sequence[float],
 ) -> np.ndarray:
     """Energy above the hull (eV/atom) for many entries at once; round-off at zero is zeroed."""
     values = np.asarray(energies_per_atom, dtype=float) - hull_energy_per_atom(
@@ -81,7 +85,9 @@ def build_phase_diagram(entries: Sequence[PDEntry]) -> PhaseDiagram:
     return PhaseDiagram(list(entries))
 
 
-def plot_phase_diagram(phase_diagram: PhaseDiagram, folder: Path, stem: str = "phase_diagram") -> list[Path]:
+def plot_phase_diagram(
+    phase_diagram: PhaseDiagram, folder: Path, stem: str = "phase_diagram"
+) -> list[Path]:
     """The hull as a PNG (matplotlib) and an interactive HTML (plotly); ternaries and up."""
     import matplotlib
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
+from monty.json import MontyEncoder
 from pymatgen.core import Structure
 
 MAX_VOLUME_CHANGE = 3.0
@@ -97,7 +98,7 @@ class RelaxCheckpoint:
     def save(self, record: RelaxRecord) -> None:
         path = self._path(record.candidate_id)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(record.to_json()))
+        tmp.write_text(json.dumps(record.to_json(), cls=MontyEncoder))
         os.replace(tmp, path)
 
 

@@ -121,11 +121,13 @@ def substitute(
     volume: str = "elemental",
     excluded_elements: Iterable[str] = (),
     symmetry_reduce: bool = True,
+    primitive: bool = True,
 ) -> SubstitutionResult:
     """Every usable template x every distinct assignment of ``targets`` x every scale.
 
     ``volume='elemental'`` first rescales each substituted cell to the summed atomic
-    volumes of its new elements; ``'template'`` keeps the template's own cell.
+    volumes of its new elements; ``'template'`` keeps the template's own cell. With
+    ``primitive`` each template is first reduced to its primitive cell.
     """
     result = SubstitutionResult()
     excluded = set(excluded_elements)
@@ -135,6 +137,8 @@ def substitute(
         if problem:
             result.skipped.append(SkippedTemplate(name, problem))
             continue
+        if primitive:
+            template = template.get_primitive_structure()
         maps, total = species_assignments(template, targets, symmetry_reduce)
         result.assignments_total += total
         result.assignments_distinct += len(maps)

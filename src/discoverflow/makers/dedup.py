@@ -37,6 +37,7 @@ class DedupMaker(Maker):
             n_input=len(records),
             kept=[records[i] for i in outcome.kept],
             duplicate_of={
-                records[i].candidate_id: records[j].candidate_id for i, j in outcome.duplicate_of.items()
+                records[i].candidate_id: records[j].candidate_id
+                for i, j in outcome.duplicate_of.items()
             },
         )

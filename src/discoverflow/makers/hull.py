@@ -36,16 +36,27 @@ class HullMaker(Maker):
     output_dir: str | None = None
     plot: bool = True
 
-    @job(data="promising_structures", output_schema=HullDocument, metadata={"stage": "hull", "runs_on": "cpu"})
+    @job(
+        data="promising_structures",
+        output_schema=HullDocument,
+        metadata={"stage": "hull", "runs_on": "cpu"},
+    )
     def make(
         self,
         relaxed: RelaxBatchDocument,
         references: ReferenceDocument,
         selection: ScreenDocument | DedupDocument | None = None,
     ) -> HullDocument:
-        predicted = {r.candidate_id: r.formation_energy_per_atom for r in (selection.kept if selection else [])}
+        predicted = {
+            r.candidate_id: r.formation_energy_per_atom
+            for r in (selection.kept if selection else [])
+        }
         elements = references.elements
-        good = [r for r in relaxed.records if r.status == "relaxed" and r.candidate_id in relaxed.structures]
+        good = [
+            r
+            for r in relaxed.records
+            if r.status == "relaxed" and r.candidate_id in relaxed.structures
+        ]
         excluded = [
             ExcludedCandidate(candidate_id=r.candidate_id, status=r.status, reason=r.reason)
             for r in relaxed.records
@@ -56,9 +67,17 @@ class HullMaker(Maker):
         phases = [p for p in references.phases if p.energy_per_atom is not None]
         phase_comps = [Composition(p.formula) for p in phases]
 
-        entries = [PDEntry(Composition(el), e, name=el) for el, e in references.elemental_energies.items()]
-        entries += [PDEntry(c, e * c.num_atoms, name=p.name) for p, c, e in zip(phases, phase_comps, [p.energy_per_atom for p in phases], strict=True)]
-        entries += [PDEntry(c, e * c.num_atoms, name=r.candidate_id) for r, c, e in zip(good, compositions, energies, strict=True)]
+        entries = [
+            PDEntry(Composition(el), e, name=el) for el, e in references.elemental_energies.items()
+        ]
+        entries += [
+            PDEntry(c, p.energy_per_atom * c.num_atoms, name=c.reduced_formula, attribute=p.name)
+            for p, c in zip(phases, phase_comps, strict=True)
+        ]
+        entries += [
+            PDEntry(c, e * c.num_atoms, name=c.reduced_formula, attribute=r.candidate_id)
+            for r, c, e in zip(good, compositions, energies, strict=True)
+        ]
         diagram = build_phase_diagram(entries)
 
         def rows(ids, comps, e_atom, promising_allowed):
@@ -82,8 +101,14 @@ class HullMaker(Maker):
             rows([r.candidate_id for r in good], compositions, energies, True),
             key=lambda row: (row.e_above_hull, row.formation_energy_per_atom),
         )
-        phase_rows = rows([p.name for p in phases], phase_comps, [p.energy_per_atom for p in phases], False)
-        promising = {row.candidate_id: relaxed.structures[row.candidate_id] for row in candidate_rows if row.promising}
+        phase_rows = rows(
+            [p.name for p in phases], phase_comps, [p.energy_per_atom for p in phases], False
+        )
+        promising = {
+            row.candidate_id: relaxed.structures[row.candidate_id]
+            for row in candidate_rows
+            if row.promising
+        }
         document = HullDocument(
             elements=elements,
             e_above_hull_threshold=self.e_above_hull_threshold,

@@ -32,7 +32,11 @@ def reference_structures(
     return structures
 
 
-@job(data="structures", output_schema=ReferenceDocument, metadata={"stage": "references", "runs_on": "cpu"})
+@job(
+    data="structures",
+    output_schema=ReferenceDocument,
+    metadata={"stage": "references", "runs_on": "cpu"},
+)
 def collect_references(relaxed: RelaxBatchDocument, elements: list[str]) -> ReferenceDocument:
     """Lowest relaxed energy per element (elemental phases supplied by the user compete too)."""
     energies: dict[str, float] = {}

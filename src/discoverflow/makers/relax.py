@@ -11,7 +11,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.relax import RelaxCheckpoint, relax_many
 from discoverflow.models.registry import load_relaxer
-from discoverflow.progress import stage_progress
+from discoverflow.progress import running_stage, stage_progress
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
@@ -44,11 +44,17 @@ class MLRelaxMaker(Maker):
             **self.engine_options,
         )
 
-    @job(data="structures", output_schema=RelaxBatchDocument, metadata={"stage": "relax-batch", "runs_on": "gpu"})
+    @job(
+        data="structures",
+        output_schema=RelaxBatchDocument,
+        metadata={"stage": "relax-batch", "runs_on": "gpu"},
+    )
     def make(self, structures: dict[str, Structure]) -> RelaxBatchDocument:
         relaxer = self.relaxer()
-        checkpoint = RelaxCheckpoint(Path(self.checkpoint_dir), relaxer) if self.checkpoint_dir else None
-        with stage_progress("relax", len(structures)) as advance:
+        checkpoint = (
+            RelaxCheckpoint(Path(self.checkpoint_dir), relaxer) if self.checkpoint_dir else None
+        )
+        with stage_progress(running_stage("relax"), len(structures)) as advance:
             records = relax_many(structures, relaxer, checkpoint, on_done=lambda _: advance())
         return RelaxBatchDocument(
             engine=relaxer.name,
@@ -75,10 +81,16 @@ def merge_relax_batches(batches: list[RelaxBatchDocument]) -> RelaxBatchDocument
         records.extend(batch.records)
         structures.update(batch.structures)
         engines.append(batch.engine)
-    return RelaxBatchDocument(engine=engines[0] if engines else "", records=records, structures=structures)
+    return RelaxBatchDocument(
+        engine=engines[0] if engines else "", records=records, structures=structures
+    )
 
 
-@job(data="structures", output_schema=RelaxBatchDocument, metadata={"stage": "relax", "runs_on": "cpu"})
+@job(
+    data="structures",
+    output_schema=RelaxBatchDocument,
+    metadata={"stage": "relax", "runs_on": "cpu"},
+)
 def collect_relaxations(batches: list[RelaxBatchDocument]) -> RelaxBatchDocument:
     """All relaxation records of a campaign in one document."""
     return merge_relax_batches(batches)

@@ -18,7 +18,9 @@ from discoverflow.schemas.screen import ScreenBatchDocument, ScreenDocument, Scr
 
 def reference_energies(model, references: ReferenceDocument) -> dict[str, float]:
     """The model's energy per atom for each element, at its relaxed reference structure."""
-    structures = {el: references.structures[references.elemental_sources[el]] for el in references.elements}
+    structures = {
+        el: references.structures[references.elemental_sources[el]] for el in references.elements
+    }
     energies = model.predict_energy_per_atom(list(structures.values()))
     return {el: float(e) for el, e in zip(structures, energies, strict=True)}
 
@@ -55,7 +57,8 @@ class MLScreenMaker(Maker):
         todo = [c.candidate_id for c in generation.candidates if c.candidate_id not in done]
         batches = [
             self.screen_batch(
-                {cid: generation.structures[cid] for cid in todo[i : i + self.batch_size]}, references
+                {cid: generation.structures[cid] for cid in todo[i : i + self.batch_size]},
+                references,
             )
             for i in range(0, len(todo), self.batch_size)
         ]

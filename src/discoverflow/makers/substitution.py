@@ -27,6 +27,7 @@ class SubstitutionMaker(Maker):
         default_factory=lambda: tuple(sorted(EXA_AMD_EXCLUDED_ELEMENTS))
     )
     symmetry_reduce: bool = True
+    primitive: bool = True
 
     @job(
         data="structures",
@@ -41,13 +42,16 @@ class SubstitutionMaker(Maker):
             volume=self.volume,
             excluded_elements=self.excluded_template_elements,
             symmetry_reduce=self.symmetry_reduce,
+            primitive=self.primitive,
         )
         return GenerationDocument(
             elements=list(elements),
             n_templates=len(templates),
             assignments_total=result.assignments_total,
             assignments_distinct=result.assignments_distinct,
-            skipped_templates=[SkippedTemplateInfo(template=s.template, reason=s.reason) for s in result.skipped],
+            skipped_templates=[
+                SkippedTemplateInfo(template=s.template, reason=s.reason) for s in result.skipped
+            ],
             candidates=[
                 CandidateInfo(
                     candidate_id=c.candidate_id,

@@ -44,7 +44,9 @@ class ReferenceDocument(StageDocument):
     elemental_energies: dict[str, float] = Field(
         description="Lowest relaxed energy per atom of each element (eV/atom)"
     )
-    elemental_sources: dict[str, str] = Field(description="Which structure set each element's energy")
+    elemental_sources: dict[str, str] = Field(
+        description="Which structure set each element's energy"
+    )
     phases: list[ReferencePhase] = Field(default_factory=list)
     structures: dict[str, Structure] = Field(
         default_factory=dict, description="reference name -> relaxed structure (data store)"
