@@ -61,10 +61,9 @@ def check_inputs(config: CampaignConfig) -> list[str]:
         ("screening.model", config.screening.model, MODELS),
         ("relax.engine", config.relax.engine, RELAXERS),
     ):
-        if name not in available_plugins(group):
-            problems.append(
-                f"{key}: no plugin named {name!r} (available: {', '.join(available_plugins(group))})"
-            )
+        known = available_plugins(group)
+        if name not in known:
+            problems.append(f"{key}: no plugin named {name!r} (available: {', '.join(known)})")
     return problems
 
 

@@ -90,9 +90,8 @@ def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
     from discoverflow.stores import describe_store
 
     campaign = _load(config, set_)
-    console.print(
-        f"campaign [bold]{campaign.name}[/bold] ({'-'.join(campaign.elements)}) -> {describe_store(store)}"
-    )
+    system = "-".join(campaign.elements)
+    console.print(f"campaign [bold]{campaign.name}[/bold] ({system}) -> {describe_store(store)}")
     columns = (
         TextColumn("{task.description:>10}"),
         BarColumn(),

@@ -106,7 +106,8 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
         StageStatus(
             "hull",
             hull is not None,
-            f"{len(hull['output']['entries'])} on the diagram, {hull['output']['n_promising']} promising; "
+            f"{len(hull['output']['entries'])} on the diagram, "
+            f"{hull['output']['n_promising']} promising; "
             f"stable: {', '.join(hull['output']['stable_formulas'])}"
             if hull
             else "pending",

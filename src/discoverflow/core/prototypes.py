@@ -25,10 +25,8 @@ class Prototype:
         if len(self.lattice) == 1:
             lattice = Lattice.cubic(self.lattice[0])
         elif (
-            len(self.lattice) == 2
-            and self.spacegroup.startswith("P6")
-            or self.spacegroup == "P-62m"
-        ):
+            len(self.lattice) == 2 and self.spacegroup.startswith("P6")
+        ) or self.spacegroup == "P-62m":
             lattice = Lattice.hexagonal(*self.lattice)
         elif len(self.lattice) == 2:
             lattice = Lattice.tetragonal(*self.lattice)

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from pymatgen.core import Structure
 
-from discoverflow.errors import DiscoverflowError
 from discoverflow.core.relax import RelaxOutcome
+from discoverflow.errors import DiscoverflowError
 from discoverflow.settings import get_settings
 
 
