@@ -207,7 +207,7 @@ def main() -> None:
     logging.getLogger("jobflow").setLevel(logging.WARNING)
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except DiscoverflowError as exc:
         if _state["debug"]:
             raise
@@ -228,6 +228,7 @@ def main() -> None:
             raise
         error_console.print(f"error: {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

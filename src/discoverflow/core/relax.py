@@ -25,7 +25,7 @@ class RelaxOutcome:
     energy: float
     n_steps: int
     converged: bool
-    max_force: float
+    max_force: float  # largest residual force, including cell forces when the cell relaxes
 
     @property
     def energy_per_atom(self) -> float:

@@ -108,8 +108,11 @@ class CHGNetEnergyModel:
         return np.array(energies)
 
 
+OPTIMIZERS = ("FIRE", "BFGS", "LBFGS")
+
+
 class CHGNetRelaxer:
-    """Relaxes positions (and the cell) with CHGNet and FIRE under a Frechet cell filter."""
+    """Relaxes positions (and the cell, under ASE's FrechetCellFilter) with CHGNet."""
 
     def __init__(
         self,
@@ -120,6 +123,8 @@ class CHGNetRelaxer:
         relax_cell: bool = True,
         optimizer: str = "FIRE",
     ) -> None:
+        if optimizer not in OPTIMIZERS:
+            raise DiscoverflowError(f"unknown optimizer {optimizer!r}; choose from {OPTIMIZERS}")
         self.model_name = model_name
         self.device = device or get_settings().DEVICE
         self.fmax = fmax
@@ -129,35 +134,29 @@ class CHGNetRelaxer:
         self.name = f"chgnet-{model_name}"
 
     @cached_property
-    def _optimizer(self):
-        from chgnet.model import StructOptimizer
+    def _calculator(self):
+        from chgnet.model.dynamics import CHGNetCalculator
 
         with contextlib.redirect_stdout(io.StringIO()):
-            return StructOptimizer(
-                model=load_chgnet(self.model_name, self.device),
-                optimizer_class=self.optimizer,
-                use_device=self.device,
+            return CHGNetCalculator(
+                model=load_chgnet(self.model_name, self.device), use_device=self.device
             )
 
     def relax(self, structure: Structure) -> RelaxOutcome:
-        optimizer = self._optimizer
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        import ase.optimize
+        from ase.filters import FrechetCellFilter
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        atoms = AseAtomsAdaptor.get_atoms(structure)
+        atoms.calc = self._calculator
+        target = FrechetCellFilter(atoms) if self.relax_cell else atoms
+        optimizer = getattr(ase.optimize, self.optimizer)(target, logfile=None)
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = optimizer.relax(
-                structure,
-                fmax=self.fmax,
-                steps=self.steps,
-                relax_cell=self.relax_cell,
-                verbose=False,
-                assign_magmoms=False,
-            )
-        trajectory = result["trajectory"]
-        forces = np.asarray(trajectory.forces[-1])
-        max_force = float(np.linalg.norm(forces, axis=1).max()) if len(forces) else 0.0
-        n_steps = len(trajectory.energies) - 1
-        final = result["final_structure"]
-        energy = float(trajectory.energies[-1])
+            converged = bool(optimizer.run(fmax=self.fmax, steps=self.steps))
+        energy = float(atoms.get_potential_energy())
+        final = AseAtomsAdaptor.get_structure(atoms)
         if not np.isfinite(energy) or not np.all(np.isfinite(final.cart_coords)):
             raise RuntimeError("relaxation diverged (non-finite energy or positions)")
-        converged = n_steps < self.steps
-        return RelaxOutcome(final, energy, n_steps, converged, max_force)
+        residual = float(np.linalg.norm(target.get_forces(), axis=1).max()) if len(atoms) else 0.0
+        return RelaxOutcome(final, energy, int(optimizer.nsteps), converged, residual)

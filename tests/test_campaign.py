@@ -1,0 +1,114 @@
+"""The campaign driver: resuming from what the store holds."""
+
+import json
+
+import pytest
+
+from discoverflow import campaign as campaign_module
+from discoverflow.campaign import CampaignRecord, build_flow, run_campaign
+from discoverflow.config import load_config
+from discoverflow.errors import ConfigError
+from discoverflow.makers import relax as relax_module
+from discoverflow.stores import make_store
+
+
+class Killed(BaseException):
+    """Stands in for the process dying: not an Exception, so nothing catches it."""
+
+
+REAL_LOAD_RELAXER = relax_module.load_relaxer
+
+
+def counting_relaxer(calls: list, die_after: int | None = None):
+    def load(name, **options):
+        relaxer = REAL_LOAD_RELAXER(name, **options)
+        original = relaxer.relax
+
+        def relax(structure):
+            if die_after is not None and len(calls) >= die_after:
+                raise Killed
+            calls.append(structure.composition.reduced_formula)
+            return original(structure)
+
+        relaxer.relax = relax
+        return relaxer
+
+    return load
+
+
+def stage_counts(store_path, name) -> dict[str, int]:
+    record = CampaignRecord(make_store(store_path), name)
+    return {s: len(record.docs(s)) for s in ("references", "generation", "screen-batch", "screen", "dedup", "relax-batch", "relax", "hull")}  # fmt: skip
+
+
+def test_resume_after_a_kill_during_relaxations(campaign_dir, tmp_path, monkeypatch):
+    config = load_config(campaign_dir / "config.json")
+    store = str(tmp_path / "db")
+    first_calls: list = []
+    # one relaxation per element reference, then die after two candidates
+    monkeypatch.setattr(
+        relax_module,
+        "load_relaxer",
+        counting_relaxer(first_calls, die_after=len(config.elements) + 2),
+    )
+    with pytest.raises(Killed):
+        run_campaign(config, store)
+    before = stage_counts(store, config.name)
+    assert before["generation"] == 1 and before["screen"] == 1 and before["hull"] == 0
+    finished = list(first_calls[len(config.elements) :])
+    assert len(finished) == 2
+
+    second_calls: list = []
+    monkeypatch.setattr(relax_module, "load_relaxer", counting_relaxer(second_calls))
+    hull = run_campaign(config, store)
+    after = stage_counts(store, config.name)
+    for stage in ("references", "generation", "screen-batch", "screen", "dedup"):
+        assert after[stage] == before[stage], stage
+    assert after["hull"] == 1
+    # the two relaxations finished before the kill were not redone
+    selected = len(
+        CampaignRecord(make_store(store), config.name).latest("dedup", ["output.kept"])["output"][
+            "kept"
+        ]
+    )
+    assert len(second_calls) == selected - len(finished)
+    assert hull is not None
+    assert build_flow(config, make_store(store), store) is None  # nothing left to do
+
+
+def test_changed_threshold_reuses_screening(campaign_dir, tmp_path, monkeypatch):
+    config = load_config(campaign_dir / "config.json")
+    store = str(tmp_path / "db")
+    run_campaign(config, store)
+    before = stage_counts(store, config.name)
+    stricter = load_config(
+        campaign_dir / "config.json", ["screening.formation_energy_threshold=-0.6"]
+    )
+    calls: list = []
+    monkeypatch.setattr(relax_module, "load_relaxer", counting_relaxer(calls))
+    run_campaign(stricter, store)
+    after = stage_counts(store, config.name)
+    assert after["screen-batch"] == before["screen-batch"]  # energies reused
+    assert after["screen"] == before["screen"] + 1  # new selection
+    assert calls == []  # every selected candidate was already relaxed
+
+
+def test_a_campaign_name_cannot_change_its_elements(campaign_dir, tmp_path):
+    store = str(tmp_path / "db")
+    config = load_config(campaign_dir / "config.json", ["screening.formation_energy_threshold=-5"])
+    run_campaign(config, store)
+    other = load_config(campaign_dir / "config.json", ['elements=["Al", "Ni"]'])
+    with pytest.raises(ConfigError, match="was run for elements"):
+        build_flow(other, make_store(store), store)
+
+
+def test_discovery_maker_settings_come_from_the_config(campaign_dir):
+    data = json.loads((campaign_dir / "config.json").read_text())
+    data["dedup"] = {"enabled": False}
+    (campaign_dir / "config.json").write_text(json.dumps(data))
+    config = load_config(campaign_dir / "config.json", ["relax.steps=77"])
+    maker = campaign_module.discovery_maker(config, "memory")
+    assert maker.dedup_maker is None
+    assert maker.relax_maker.steps == 77
+    assert maker.screen_maker.formation_energy_threshold == -0.25
+    assert maker.relax_maker.checkpoint_dir is None  # memory stores keep no checkpoints

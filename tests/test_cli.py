@@ -1,0 +1,156 @@
+"""The discoverflow command, run as users run it: in its own process."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "discoverflow.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=900,
+    )
+
+
+@pytest.fixture
+def config(campaign_dir) -> Path:
+    return campaign_dir / "config.json"
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def edit(config: Path, **changes) -> Path:
+    data = json.loads(config.read_text())
+    data.update(changes)
+    config.write_text(json.dumps(data))
+    return config
+
+
+def test_validate_accepts_a_good_config(config):
+    result = cli("validate", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "ok" in result.stdout
+
+
+def test_validate_misspelled_key(config):
+    edit(config, screening={"formation_energy_treshold": -0.3})
+    line = one_error_line(cli("validate", str(config)))
+    assert "screening.formation_energy_treshold: unknown key" in line
+
+
+def test_validate_unknown_element(config):
+    edit(config, elements=["Al", "Nx", "Ti"])
+    assert "unknown element symbol 'Nx'" in one_error_line(cli("validate", str(config)))
+
+
+def test_validate_missing_templates_folder(config):
+    edit(config, inputs={"templates": "nowhere"})
+    line = one_error_line(cli("validate", str(config)))
+    assert "inputs.templates: folder not found" in line and "nowhere" in line
+
+
+def test_validate_unparseable_cif(config, campaign_dir):
+    (campaign_dir / "templates" / "broken.cif").write_text(
+        "data_broken\n_cell_length_a 3.0\nloop_\n"
+    )
+    line = one_error_line(cli("validate", str(config)))
+    assert "broken.cif" in line and "cannot parse" in line
+
+
+def test_run_refuses_bad_input_with_one_line(config, tmp_path):
+    edit(config, inputs={"templates": "nowhere"})
+    line = one_error_line(cli("run", str(config), "--store", str(tmp_path / "db")))
+    assert "folder not found" in line
+
+
+def test_override_on_the_command_line(config):
+    line = one_error_line(cli("validate", str(config), "--set", "hull.e_above_hull_threshold=-1"))
+    assert "hull.e_above_hull_threshold" in line and "-1" in line
+
+
+def test_status_of_an_unknown_campaign(config, tmp_path):
+    line = one_error_line(cli("status", str(config), "--store", str(tmp_path / "empty")))
+    assert "no results for campaign 'alniti'" in line
+
+
+def test_run_then_status_and_results_from_other_processes(config, campaign_dir, tmp_path):
+    store = str(tmp_path / "db")
+    run = cli("run", str(config), "--store", store)
+    assert run.returncode == 0, run.stderr
+    assert "promising candidates" in run.stdout
+
+    status = cli("status", str(config), "--store", store)
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.count("done") == 6
+
+    results = cli("results", str(config), "--store", store, "--json")
+    rows = json.loads(results.stdout)
+    assert rows and {"candidate_id", "formula", "template", "e_above_hull", "status"} <= set(
+        rows[0]
+    )
+    on_hull = [r for r in rows if r["status"] == "on hull"]
+    assert any(r["formula"] == "AlNi" for r in on_hull)
+    for row in rows:
+        if row["e_above_hull"] is not None:
+            assert row["relaxed_formation_energy"] is not None
+
+    outputs = campaign_dir / "results"
+    promising = {p.stem for p in (outputs / "promising").glob("*.cif")}
+    assert promising == {r["candidate_id"] for r in rows if r["status"] in ("on hull", "promising")}
+    assert (outputs / "phase_diagram.png").stat().st_size > 10_000
+    assert (outputs / "phase_diagram.html").is_file()
+    assert (outputs / "stability_cdf.png").is_file()
+
+    again = cli("run", str(config), "--store", store)
+    assert again.returncode == 0, again.stderr
+    everything = json.loads(cli("results", str(config), "--store", store, "--json", "--all").stdout)
+    assert len(everything) > len(rows)
+    assert {"screened out", "duplicate"} & {r["status"] for r in everything}
+
+
+def test_kill_9_during_relaxations_then_resume(config, tmp_path):
+    """SIGKILL mid-batch: the rerun finishes and keeps every relaxation finished before."""
+    import os
+    import signal
+    import time
+
+    edit(config, relax={"fmax": 0.05, "steps": 300, "batch_size": 50})
+    store = tmp_path / "db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "discoverflow.cli", "run", str(config), "--store", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    checkpoints = store / "checkpoints" / "alniti"
+    deadline = time.time() + 600
+    while time.time() < deadline and len(list(checkpoints.glob("*/*.json"))) < 5:
+        assert process.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    before = {p.name: p.stat().st_mtime_ns for p in checkpoints.glob("*/*.json")}
+    assert len(before) >= 5
+
+    resumed = cli("run", str(config), "--store", str(store))
+    assert resumed.returncode == 0, resumed.stderr
+    after = {p.name: p.stat().st_mtime_ns for p in checkpoints.glob("*/*.json")}
+    assert {name: after[name] for name in before} == before  # not recomputed
+    rows = json.loads(cli("results", str(config), "--store", str(store), "--json").stdout)
+    outcome = {"relaxed", "on hull", "promising", "unconverged", "failed"}
+    checkpointed = {name.removesuffix(".json") for name in before}
+    assert all(r["status"] in outcome for r in rows if r["candidate_id"] in checkpointed)
+    assert all(r["status"] in outcome for r in rows)  # every selected candidate got relaxed
+    status = cli("status", str(config), "--store", str(store)).stdout
+    assert status.count("done") == 6

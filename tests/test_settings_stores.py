@@ -1,0 +1,37 @@
+import subprocess
+import sys
+
+from discoverflow.settings import get_settings
+from discoverflow.stores import default_checkpoint_dir, make_store
+
+
+def test_settings_from_yaml_and_environment(tmp_path, monkeypatch):
+    yaml_file = tmp_path / "settings.yaml"
+    yaml_file.write_text("STORE: /data/here\nDEVICE: cuda\n")
+    monkeypatch.setenv("DISCOVERFLOW_CONFIG_FILE", str(yaml_file))
+    settings = get_settings()
+    assert settings.STORE == "/data/here"
+    assert settings.DEVICE == "cuda"
+    monkeypatch.setenv("DISCOVERFLOW_STORE", "mongodb://db:27017")
+    assert get_settings().STORE == "mongodb://db:27017"
+
+
+def test_memory_store_has_data_store():
+    store = make_store("memory")
+    assert "data" in store.additional_stores
+    assert default_checkpoint_dir("memory") is None
+
+
+def test_embedded_store_survives_the_process(tmp_path):
+    folder = tmp_path / "db"
+    writer = (
+        "from discoverflow.stores import make_store\n"
+        f"s = make_store({str(folder)!r}); s.connect()\n"
+        "s.docs_store.update([{'uuid': 'u1', 'index': 1, 'output': {'x': 42}}], key=['uuid', 'index'])\n"
+        "s.close()\n"
+    )
+    subprocess.run([sys.executable, "-c", writer], check=True)
+    store = make_store(str(folder))
+    store.connect()
+    assert store.query_one({"uuid": "u1"})["output"]["x"] == 42
+    assert default_checkpoint_dir(str(folder)) == folder.resolve() / "checkpoints"
