@@ -7,11 +7,11 @@ the number of ``fit`` calls small:
 
 - structures can only match when their reduced formulas and the site counts of their
   reduced (primitive, Niggli) cells agree, so matching runs inside those blocks;
-- structures whose reduced cells are identical after volume normalisation (e.g. the same
-  substitution at several lattice scales) share one fingerprint: each pair of
-  fingerprints is fitted once and the answer reused.
+- structures identical up to an isotropic scale (the same substitution at several lattice
+  scales) share one primitive/Niggli reduction, rescaled to each member's volume, and one
+  fingerprint: each pair of fingerprints is fitted once and the answer reused.
 
-Blocks are independent and run in parallel processes.
+Reductions and blocks are independent and run in parallel processes.
 """
 
 from __future__ import annotations
@@ -20,12 +20,15 @@ import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Structure
+
+PARALLEL_MIN = 64
 
 
 @dataclass(frozen=True)
@@ -38,20 +41,41 @@ class MatcherSettings:
         return StructureMatcher(ltol=self.ltol, stol=self.stol, angle_tol=self.angle_tol)
 
 
-def _reduced(matcher: StructureMatcher, structure: Structure) -> Structure:
+def _reduced(args: tuple[MatcherSettings, Structure]) -> Structure:
+    settings, structure = args
+    matcher = settings.matcher()
     processed = matcher._process_species([structure])[0]
     return matcher._get_reduced_structure(processed, matcher._primitive_cell, niggli=True)
 
 
-def _fingerprint(reduced: Structure, decimals: int = 6) -> str:
+def _fingerprint(structure: Structure, decimals: int = 6) -> str:
     """Identical for cells that differ only by an isotropic scale."""
-    scale = (reduced.volume / len(reduced)) ** (1 / 3)
-    lattice = np.round(reduced.lattice.matrix / scale, decimals) + 0.0
+    scale = (structure.volume / len(structure)) ** (1 / 3)
+    lattice = np.round(structure.lattice.matrix / scale, decimals) + 0.0
     sites = sorted(
         (site.species_string, *(np.round(np.mod(site.frac_coords, 1), decimals) % 1 + 0.0))
-        for site in reduced
+        for site in structure
     )
     return hashlib.sha1(repr((lattice.tolist(), sites)).encode()).hexdigest()
+
+
+def reduced_structures(
+    structures: Sequence[Structure], settings: MatcherSettings, pool: Executor | None = None
+) -> list[Structure]:
+    """StructureMatcher's reduced cells, computed once per shape and rescaled to each volume."""
+    shapes = [_fingerprint(s) for s in structures]
+    first: dict[str, int] = {}
+    for index, shape in enumerate(shapes):
+        first.setdefault(shape, index)
+    tasks = [(settings, structures[i]) for i in first.values()]
+    mapper = pool.map(_reduced, tasks, chunksize=16) if pool else map(_reduced, tasks)
+    by_shape = dict(zip(first, mapper, strict=True))
+    result = []
+    for shape, structure in zip(shapes, structures, strict=True):
+        reduced = by_shape[shape].copy()
+        reduced.scale_lattice(reduced.volume * structure.volume / structures[first[shape]].volume)
+        result.append(reduced)
+    return result
 
 
 def _group_block(args: tuple[MatcherSettings, list[int], list[Structure]]) -> list[list[int]]:
@@ -91,7 +115,20 @@ def group_like_structure_matcher(
 ) -> list[list[int]]:
     """Indices of ``structures`` grouped as ``StructureMatcher.group_structures`` would."""
     matcher = settings.matcher()
-    reduced = [_reduced(matcher, s) for s in structures]
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(structures) >= PARALLEL_MIN else 1
+    with ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
+        reduced = reduced_structures(structures, settings, pool)
+        groups = _group_reduced(reduced, matcher, settings, pool)
+    return groups
+
+
+def _group_reduced(
+    reduced: list[Structure],
+    matcher: StructureMatcher,
+    settings: MatcherSettings,
+    pool: Executor | None,
+) -> list[list[int]]:
     blocks: dict[tuple, list[int]] = defaultdict(list)
     for index, structure in enumerate(reduced):
         key = (matcher._comparator.get_hash(structure.composition), len(structure))
@@ -99,13 +136,11 @@ def group_like_structure_matcher(
     # group_structures orders its formula blocks by hash, then keeps input order
     ordered = sorted(blocks.items(), key=lambda item: (str(item[0][0]), item[1][0]))
     tasks = [(settings, idx, [reduced[i] for i in idx]) for _, idx in ordered]
-    workers = workers if workers is not None else min(len(tasks), os.cpu_count() or 1)
-    big = [t for t in tasks if len(t[1]) > 1]
+    big = sorted((t for t in tasks if len(t[1]) > 1), key=lambda t: -len(t[1]))
     results: dict[int, list[list[int]]] = {}
-    if workers > 1 and len(big) > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            for task, groups in zip(big, pool.map(_group_block, big), strict=True):
-                results[task[1][0]] = groups
+    if pool is not None and len(big) > 1:
+        for task, groups in zip(big, pool.map(_group_block, big), strict=True):
+            results[task[1][0]] = groups
     for task in tasks:
         if task[1][0] not in results:
             results[task[1][0]] = _group_block(task)

@@ -1,0 +1,45 @@
+"""ML screening throughput: batched energy-only CHGNet vs a loop of CHGNet.predict_structure.
+
+python benchmarks/screening.py [N]
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+from chgnet.model import CHGNet
+from common import candidates, report, timer
+
+from discoverflow.models.chgnet import CHGNetEnergyModel
+
+warnings.filterwarnings("ignore")
+
+
+def main(n: int = 400) -> None:
+    structures = [c.structure for c in candidates(["Ce", "Fe", "In"])][:n]
+    n = len(structures)
+    sites = np.mean([len(s) for s in structures])
+    chgnet = CHGNet.load(verbose=False)
+    model = CHGNetEnergyModel()
+    chgnet.predict_structure(structures[:4])
+    model.predict_energy_per_atom(structures[:4])
+
+    times: dict[str, float] = {}
+    with timer(times, "baseline"):
+        baseline = np.array([float(chgnet.predict_structure(s)["e"]) for s in structures])
+    with timer(times, "ours"):
+        ours = model.predict_energy_per_atom(structures)
+    report(
+        f"ML screening of {n} Ce-Fe-In candidates ({sites:.1f} sites on average)",
+        n,
+        "structures",
+        times["ours"],
+        times["baseline"],
+        f"max |dE| = {np.abs(ours - baseline).max():.1e} eV/atom",
+    )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 400)
