@@ -112,3 +112,14 @@ def test_discovery_maker_settings_come_from_the_config(campaign_dir):
     assert maker.relax_maker.steps == 77
     assert maker.screen_maker.formation_energy_threshold == -0.25
     assert maker.relax_maker.checkpoint_dir is None  # memory stores keep no checkpoints
+
+
+def test_vasp_engine_from_the_config(campaign_dir):
+    config = load_config(
+        campaign_dir / "config.json",
+        ["relax.engine=vasp", 'relax.vasp.incar={"NSW": 60}', "relax.vasp.vasp_cmd=no-such-vasp"],
+    )
+    maker = campaign_module.relax_maker(config)
+    assert maker.incar == {"NSW": 60} and maker.batch_size == 1
+    problems = campaign_module.check_inputs(config)
+    assert any("relax.vasp: VASP command 'no-such-vasp' not found" in p for p in problems)

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobflow import Flow, JobStore, OutputReference, run_locally
+from jobflow import Flow, JobStore, Maker, OutputReference, run_locally
 
 from discoverflow.config import CampaignConfig
 from discoverflow.core.structures import read_structure_folder
 from discoverflow.core.substitution import template_problem
+from discoverflow.core.vasp import vasp_environment_problems
 from discoverflow.errors import ConfigError
 from discoverflow.makers import (
     CampaignProgress,
@@ -21,6 +22,7 @@ from discoverflow.makers import (
     MLScreenMaker,
     SubstitutionMaker,
 )
+from discoverflow.makers.vasp import VaspRelaxMaker
 from discoverflow.models.registry import MODELS, RELAXERS, available_plugins
 from discoverflow.stores import default_checkpoint_dir, make_store
 
@@ -61,10 +63,30 @@ def check_inputs(config: CampaignConfig) -> list[str]:
         ("screening.model", config.screening.model, MODELS),
         ("relax.engine", config.relax.engine, RELAXERS),
     ):
-        known = available_plugins(group)
+        known = available_plugins(group) + (["vasp"] if group == RELAXERS else [])
         if name not in known:
             problems.append(f"{key}: no plugin named {name!r} (available: {', '.join(known)})")
+    if config.relax.engine == "vasp":
+        maker = relax_maker(config, None)
+        problems.extend(f"relax.vasp: {p}" for p in vasp_environment_problems(maker.command()))
     return problems
+
+
+def relax_maker(config: CampaignConfig, store_spec: str | None = None) -> Maker:
+    """VASP (one structure per job) or an ML potential (a batch per job) from the config."""
+    relax = config.relax
+    if relax.engine == "vasp":
+        return VaspRelaxMaker(**relax.vasp.model_dump())
+    checkpoints = default_checkpoint_dir(store_spec)
+    return MLRelaxMaker(
+        engine=relax.engine,
+        engine_options=relax.engine_options,
+        fmax=relax.fmax,
+        steps=relax.steps,
+        relax_cell=relax.relax_cell,
+        batch_size=relax.batch_size,
+        checkpoint_dir=str(checkpoints / config.name) if checkpoints else None,
+    )
 
 
 def load_inputs(config: CampaignConfig) -> CampaignInputs:
@@ -82,7 +104,6 @@ def load_inputs(config: CampaignConfig) -> CampaignInputs:
 
 def discovery_maker(config: CampaignConfig, store_spec: str | None = None) -> CrystalDiscoveryMaker:
     """The composed Maker with every stage's settings taken from the config."""
-    checkpoints = default_checkpoint_dir(store_spec)
     return CrystalDiscoveryMaker(
         substitution_maker=SubstitutionMaker(
             lattice_scales=tuple(config.generation.lattice_scales),
@@ -103,15 +124,7 @@ def discovery_maker(config: CampaignConfig, store_spec: str | None = None) -> Cr
         )
         if config.dedup.enabled
         else None,
-        relax_maker=MLRelaxMaker(
-            engine=config.relax.engine,
-            engine_options=config.relax.engine_options,
-            fmax=config.relax.fmax,
-            steps=config.relax.steps,
-            relax_cell=config.relax.relax_cell,
-            batch_size=config.relax.batch_size,
-            checkpoint_dir=str(checkpoints / config.name) if checkpoints else None,
-        ),
+        relax_maker=relax_maker(config, store_spec),
         hull_maker=HullMaker(
             e_above_hull_threshold=config.hull.e_above_hull_threshold,
             output_dir=str(config.output_dir),

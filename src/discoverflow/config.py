@@ -73,13 +73,28 @@ class DedupConfig(_Section):
     angle_tol: float = Field(5.0, gt=0)
 
 
+class VaspConfig(_Section):
+    incar: dict[str, Any] = Field(
+        default_factory=dict,
+        description="INCAR keys over exa-AMD's defaults (ENCUT, EDIFFG, NSW, ...)",
+    )
+    static_incar: dict[str, Any] = Field(default_factory=dict)
+    kpoint_density: PositiveInt = Field(64, description="k-points per reciprocal atom volume")
+    static: bool = Field(True, description="Recompute the energy statically after relaxing")
+    vasp_cmd: str | None = Field(None, description="Default: atomate2's VASP_CMD")
+    max_errors: PositiveInt = Field(5, description="Custodian corrections before giving up")
+    wall_time: PositiveInt | None = Field(None, description="Seconds; adds a walltime handler")
+    max_force_threshold: float = Field(0.25, gt=0)
+
+
 class RelaxConfig(_Section):
-    engine: str = Field("chgnet", description="Relax engine plugin (entry point name)")
+    engine: str = Field("chgnet", description="'vasp' or an ML relax-engine plugin name")
     engine_options: dict[str, Any] = Field(default_factory=dict)
     fmax: float = Field(0.05, gt=0, description="Force convergence criterion (eV/A)")
     steps: PositiveInt = Field(500, description="Maximum optimiser steps")
     relax_cell: bool = True
-    batch_size: PositiveInt = Field(16, description="Structures per relaxation job")
+    batch_size: PositiveInt = Field(16, description="Structures per relaxation job (ML engines)")
+    vasp: VaspConfig = Field(default_factory=VaspConfig)
 
 
 class HullConfig(_Section):

@@ -10,6 +10,7 @@ from jobflow import Maker, job
 from pymatgen.analysis.phase_diagram import PDEntry
 from pymatgen.core import Composition
 
+from discoverflow.core.compatibility import mp2020_energies_per_atom, needs_mp2020
 from discoverflow.core.hull import (
     build_phase_diagram,
     e_above_hull,
@@ -17,6 +18,7 @@ from discoverflow.core.hull import (
     plot_phase_diagram,
     plot_stability_cdf,
 )
+from discoverflow.errors import DiscoverflowError
 from discoverflow.schemas.hull import ExcludedCandidate, HullDocument, HullEntryInfo
 from discoverflow.schemas.relax import ReferenceDocument, RelaxBatchDocument
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
@@ -51,7 +53,6 @@ class HullMaker(Maker):
             r.candidate_id: r.formation_energy_per_atom
             for r in (selection.kept if selection else [])
         }
-        elements = references.elements
         good = [
             r
             for r in relaxed.records
@@ -62,28 +63,59 @@ class HullMaker(Maker):
             for r in relaxed.records
             if r not in good
         ]
-        compositions = [relaxed.structures[r.candidate_id].composition for r in good]
-        energies = [r.energy_per_atom for r in good]
         phases = [p for p in references.phases if p.energy_per_atom is not None]
-        phase_comps = [Composition(p.formula) for p in phases]
+        elemental = dict(references.elemental_energies)
+        energies = {r.candidate_id: r.energy_per_atom for r in good}
+        phase_energies = {p.name: p.energy_per_atom for p in phases}
 
-        entries = [
-            PDEntry(Composition(el), e, name=el) for el, e in references.elemental_energies.items()
-        ]
+        dft_entries = {f"el:{k}": e for k, e in references.elemental_entries.items()}
+        dft_entries |= {f"phase:{p.name}": p.entry for p in phases if p.entry is not None}
+        dft_entries |= {f"cand:{r.candidate_id}": r.entry for r in good if r.entry is not None}
+        corrections = None
+        if needs_mp2020(dft_entries):
+            corrections = "MP2020"
+            corrected = mp2020_energies_per_atom(dft_entries)
+            why_rejected = {}
+            for key, (value, why) in corrected.items():
+                kind, name = key.split(":", 1)
+                {"el": elemental, "phase": phase_energies, "cand": energies}[kind][name] = value
+                why_rejected[name] = why
+            if missing := [el for el, value in elemental.items() if value is None]:
+                raise DiscoverflowError(
+                    f"MP2020 rejected the reference for {missing[0]}: {why_rejected[missing[0]]}"
+                )
+            rejected = [r for r in good if energies[r.candidate_id] is None]
+            excluded += [
+                ExcludedCandidate(
+                    candidate_id=r.candidate_id,
+                    status="rejected",
+                    reason=f"MP2020: {why_rejected[r.candidate_id]}",
+                )
+                for r in rejected
+            ]
+            good = [r for r in good if r not in rejected]
+            phases = [p for p in phases if phase_energies[p.name] is not None]
+
+        compositions = [relaxed.structures[r.candidate_id].composition for r in good]
+        candidate_energies = [energies[r.candidate_id] for r in good]
+        phase_comps = [Composition(p.formula) for p in phases]
+        entries = [PDEntry(Composition(el), e, name=el) for el, e in elemental.items()]
         entries += [
-            PDEntry(c, p.energy_per_atom * c.num_atoms, name=c.reduced_formula, attribute=p.name)
+            PDEntry(
+                c, phase_energies[p.name] * c.num_atoms, name=c.reduced_formula, attribute=p.name
+            )
             for p, c in zip(phases, phase_comps, strict=True)
         ]
         entries += [
             PDEntry(c, e * c.num_atoms, name=c.reduced_formula, attribute=r.candidate_id)
-            for r, c, e in zip(good, compositions, energies, strict=True)
+            for r, c, e in zip(good, compositions, candidate_energies, strict=True)
         ]
         diagram = build_phase_diagram(entries)
 
         def rows(ids, comps, e_atom, promising_allowed):
             if not comps:
                 return []
-            ef = formation_energy_per_atom(comps, e_atom, references.elemental_energies)
+            ef = formation_energy_per_atom(comps, e_atom, elemental)
             eh = e_above_hull(diagram, comps, e_atom)
             return [
                 HullEntryInfo(
@@ -98,11 +130,11 @@ class HullMaker(Maker):
             ]
 
         candidate_rows = sorted(
-            rows([r.candidate_id for r in good], compositions, energies, True),
+            rows([r.candidate_id for r in good], compositions, candidate_energies, True),
             key=lambda row: (row.e_above_hull, row.formation_energy_per_atom),
         )
         phase_rows = rows(
-            [p.name for p in phases], phase_comps, [p.energy_per_atom for p in phases], False
+            [p.name for p in phases], phase_comps, [phase_energies[p.name] for p in phases], False
         )
         promising = {
             row.candidate_id: relaxed.structures[row.candidate_id]
@@ -110,9 +142,10 @@ class HullMaker(Maker):
             if row.promising
         }
         document = HullDocument(
-            elements=elements,
+            elements=references.elements,
             e_above_hull_threshold=self.e_above_hull_threshold,
-            elemental_energies=references.elemental_energies,
+            elemental_energies=elemental,
+            energy_corrections=corrections,
             entries=candidate_rows,
             reference_phases=phase_rows,
             excluded=excluded,

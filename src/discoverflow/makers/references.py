@@ -41,6 +41,7 @@ def collect_references(relaxed: RelaxBatchDocument, elements: list[str]) -> Refe
     """Lowest relaxed energy per element (elemental phases supplied by the user compete too)."""
     energies: dict[str, float] = {}
     sources: dict[str, str] = {}
+    entries = {}
     phases = []
     for record in relaxed.records:
         structure = relaxed.structures.get(record.candidate_id)
@@ -50,6 +51,8 @@ def collect_references(relaxed: RelaxBatchDocument, elements: list[str]) -> Refe
             if element in elements and record.energy_per_atom < energies.get(element, float("inf")):
                 energies[element] = record.energy_per_atom
                 sources[element] = record.candidate_id
+                if record.entry is not None:
+                    entries[element] = record.entry
         if record.candidate_id.startswith(PHASE_PREFIX):
             phases.append(
                 ReferencePhase(
@@ -58,6 +61,7 @@ def collect_references(relaxed: RelaxBatchDocument, elements: list[str]) -> Refe
                     energy_per_atom=record.energy_per_atom if usable else None,
                     status=record.status,
                     reason=record.reason,
+                    entry=record.entry,
                 )
             )
     missing = sorted(set(elements) - set(energies))
@@ -71,6 +75,7 @@ def collect_references(relaxed: RelaxBatchDocument, elements: list[str]) -> Refe
         elements=list(elements),
         elemental_energies=energies,
         elemental_sources=sources,
+        elemental_entries=entries,
         phases=phases,
         structures=relaxed.structures,
     )

@@ -76,18 +76,22 @@ class MLRelaxMaker(Maker):
 
 
 def merge_relax_batches(batches: list[RelaxBatchDocument]) -> RelaxBatchDocument:
-    records, structures, engines = [], {}, []
+    records, structures, task_documents, engines = [], {}, {}, []
     for batch in batches:
         records.extend(batch.records)
         structures.update(batch.structures)
+        task_documents.update(batch.task_documents)
         engines.append(batch.engine)
     return RelaxBatchDocument(
-        engine=engines[0] if engines else "", records=records, structures=structures
+        engine=engines[0] if engines else "",
+        records=records,
+        structures=structures,
+        task_documents=task_documents,
     )
 
 
 @job(
-    data="structures",
+    data=["structures", "task_documents"],
     output_schema=RelaxBatchDocument,
     metadata={"stage": "relax", "runs_on": "cpu"},
 )

@@ -27,6 +27,9 @@ class HullDocument(StageDocument):
     elements: list[str]
     e_above_hull_threshold: float
     elemental_energies: dict[str, float]
+    energy_corrections: str | None = Field(
+        None, description="Correction scheme applied to all energies (MP2020 for mixed GGA/GGA+U)"
+    )
     entries: list[HullEntryInfo] = Field(description="Candidates, lowest e_above_hull first")
     reference_phases: list[HullEntryInfo] = Field(default_factory=list)
     excluded: list[ExcludedCandidate] = Field(

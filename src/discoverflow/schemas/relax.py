@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pymatgen.core import Structure
+from pymatgen.entries.computed_entries import ComputedEntry
 
 from discoverflow.schemas.base import StageDocument
 
@@ -20,6 +21,9 @@ class RelaxRecordInfo(BaseModel):
     n_steps: int = 0
     max_force: float | None = None
     task_dir: str | None = None
+    entry: ComputedEntry | None = Field(
+        None, description="DFT entry with its run parameters (for energy corrections)"
+    )
 
 
 class RelaxBatchDocument(StageDocument):
@@ -27,6 +31,9 @@ class RelaxBatchDocument(StageDocument):
     records: list[RelaxRecordInfo] = Field(default_factory=list)
     structures: dict[str, Structure] = Field(
         default_factory=dict, description="candidate_id -> relaxed structure (data store)"
+    )
+    task_documents: dict[str, Any] = Field(
+        default_factory=dict, description="candidate_id -> full atomate2 TaskDoc (data store)"
     )
 
 
@@ -36,6 +43,7 @@ class ReferencePhase(BaseModel):
     energy_per_atom: float | None = None
     status: str
     reason: str | None = None
+    entry: ComputedEntry | None = None
 
 
 class ReferenceDocument(StageDocument):
@@ -46,6 +54,9 @@ class ReferenceDocument(StageDocument):
     )
     elemental_sources: dict[str, str] = Field(
         description="Which structure set each element's energy"
+    )
+    elemental_entries: dict[str, ComputedEntry] = Field(
+        default_factory=dict, description="DFT entries of the elemental references, if any"
     )
     phases: list[ReferencePhase] = Field(default_factory=list)
     structures: dict[str, Structure] = Field(
