@@ -73,7 +73,7 @@ def test_resume_after_a_kill_during_relaxations(campaign_dir, tmp_path, monkeypa
     )
     assert len(second_calls) == selected - len(finished)
     assert hull is not None
-    assert build_flow(config, make_store(store), store) is None  # nothing left to do
+    assert build_flow(config, make_store(store)) is None  # nothing left to do
 
 
 def test_changed_threshold_reuses_screening(campaign_dir, tmp_path, monkeypatch):
@@ -99,7 +99,7 @@ def test_a_campaign_name_cannot_change_its_elements(campaign_dir, tmp_path):
     run_campaign(config, store)
     other = load_config(campaign_dir / "config.json", ['elements=["Al", "Ni"]'])
     with pytest.raises(ConfigError, match="was run for elements"):
-        build_flow(other, make_store(store), store)
+        build_flow(other, make_store(store))
 
 
 def test_discovery_maker_settings_come_from_the_config(campaign_dir):
@@ -107,7 +107,7 @@ def test_discovery_maker_settings_come_from_the_config(campaign_dir):
     data["dedup"] = {"enabled": False}
     (campaign_dir / "config.json").write_text(json.dumps(data))
     config = load_config(campaign_dir / "config.json", ["relax.steps=77"])
-    maker = campaign_module.discovery_maker(config, "memory")
+    maker = campaign_module.discovery_maker(config)
     assert maker.dedup_maker is None
     assert maker.relax_maker.steps == 77
     assert maker.screen_maker.formation_energy_threshold == -0.25

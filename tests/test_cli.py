@@ -154,3 +154,20 @@ def test_kill_9_during_relaxations_then_resume(config, tmp_path):
     assert all(r["status"] in outcome for r in rows)  # every selected candidate got relaxed
     status = cli("status", str(config), "--store", str(store)).stdout
     assert status.count("done") == 6
+
+
+def test_remote_init_writes_a_valid_project(tmp_path):
+    import yaml
+    from jobflow_remote.config.base import Project
+
+    target = tmp_path / "cluster.yaml"
+    args = ["remote", "init", "--name", "cluster", "--output", str(target), "--work-dir", "/scratch/me/df",
+            "--host", "login.example.org", "--mongo-uri", "mongodb://db.example.org:27017"]  # fmt: skip
+    result = cli(*args)
+    assert result.returncode == 0, result.stderr
+    project = Project.model_validate(yaml.safe_load(target.read_text()))
+    assert set(project.workers) == {"gpu", "cpu"}
+    assert "DISCOVERFLOW_DEVICE=cuda" in project.workers["gpu"].pre_run
+    assert project.workers["gpu"].resources["gres"] == "gpu:1"
+    assert "outputs_data" in str(project.jobstore)
+    assert "exists" in one_error_line(cli(*args))

@@ -67,17 +67,16 @@ def check_inputs(config: CampaignConfig) -> list[str]:
         if name not in known:
             problems.append(f"{key}: no plugin named {name!r} (available: {', '.join(known)})")
     if config.relax.engine == "vasp":
-        maker = relax_maker(config, None)
+        maker = relax_maker(config)
         problems.extend(f"relax.vasp: {p}" for p in vasp_environment_problems(maker.command()))
     return problems
 
 
-def relax_maker(config: CampaignConfig, store_spec: str | None = None) -> Maker:
+def relax_maker(config: CampaignConfig, checkpoint_dir: Path | None = None) -> Maker:
     """VASP (one structure per job) or an ML potential (a batch per job) from the config."""
     relax = config.relax
     if relax.engine == "vasp":
         return VaspRelaxMaker(**relax.vasp.model_dump())
-    checkpoints = default_checkpoint_dir(store_spec)
     return MLRelaxMaker(
         engine=relax.engine,
         engine_options=relax.engine_options,
@@ -85,7 +84,7 @@ def relax_maker(config: CampaignConfig, store_spec: str | None = None) -> Maker:
         steps=relax.steps,
         relax_cell=relax.relax_cell,
         batch_size=relax.batch_size,
-        checkpoint_dir=str(checkpoints / config.name) if checkpoints else None,
+        checkpoint_dir=str(checkpoint_dir / config.name) if checkpoint_dir else None,
     )
 
 
@@ -102,7 +101,9 @@ def load_inputs(config: CampaignConfig) -> CampaignInputs:
     return CampaignInputs(templates, phases)
 
 
-def discovery_maker(config: CampaignConfig, store_spec: str | None = None) -> CrystalDiscoveryMaker:
+def discovery_maker(
+    config: CampaignConfig, checkpoint_dir: Path | None = None
+) -> CrystalDiscoveryMaker:
     """The composed Maker with every stage's settings taken from the config."""
     return CrystalDiscoveryMaker(
         substitution_maker=SubstitutionMaker(
@@ -124,7 +125,7 @@ def discovery_maker(config: CampaignConfig, store_spec: str | None = None) -> Cr
         )
         if config.dedup.enabled
         else None,
-        relax_maker=relax_maker(config, store_spec),
+        relax_maker=relax_maker(config, checkpoint_dir),
         hull_maker=HullMaker(
             e_above_hull_threshold=config.hull.e_above_hull_threshold,
             output_dir=str(config.output_dir),
@@ -225,14 +226,14 @@ def campaign_progress(record: CampaignRecord, config: CampaignConfig) -> Campaig
 
 
 def build_flow(
-    config: CampaignConfig, store: JobStore, store_spec: str | None = None
+    config: CampaignConfig, store: JobStore, checkpoint_dir: Path | None = None
 ) -> Flow | None:
     """The flow that finishes the campaign, or None when the store says it is complete."""
     progress = campaign_progress(CampaignRecord(store, config.name), config)
     if progress.hull is not None:
         return None
     inputs = load_inputs(config)
-    flow = discovery_maker(config, store_spec).make(
+    flow = discovery_maker(config, checkpoint_dir).make(
         inputs.templates, config.elements, inputs.reference_phases, progress
     )
     flow.update_metadata({"campaign": config.name}, dynamic=True)
@@ -242,7 +243,7 @@ def build_flow(
 def run_campaign(config: CampaignConfig, store_spec: str | None = None) -> dict | None:
     """Run (or finish) a campaign in this process; return the hull document."""
     store = make_store(store_spec)
-    flow = build_flow(config, store, store_spec)
+    flow = build_flow(config, store, default_checkpoint_dir(store_spec))
     if flow is not None:
         Path(config.output_dir).mkdir(parents=True, exist_ok=True)
         run_locally(

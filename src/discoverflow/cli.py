@@ -27,6 +27,10 @@ ConfigArg = Annotated[Path, typer.Argument(help="Campaign JSON file")]
 SetOpt = Annotated[
     list[str] | None, typer.Option("--set", help="Override a config value: key.path=value")
 ]
+ProjectOpt = Annotated[
+    str | None,
+    typer.Option("--project", help="Read from this jobflow-remote project's JobStore"),
+]
 StoreOpt = Annotated[
     str | None,
     typer.Option(
@@ -110,9 +114,30 @@ def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
 
 
 @app.command()
-def status(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
+def submit(config: ConfigArg, set_: SetOpt = None, project: ProjectOpt = None) -> None:
+    """Submit what the campaign still needs to a jobflow-remote project."""
+    from discoverflow.campaign import check_inputs
+    from discoverflow.remote import submit_campaign
+
+    campaign = _load(config, set_)
+    if problems := check_inputs(campaign):
+        raise DiscoverflowError(problems[0])
+    ids = submit_campaign(campaign, project)
+    if not ids:
+        console.print(f"campaign {campaign.name} is complete; nothing to submit")
+        return
+    console.print(
+        f"submitted {len(ids)} jobs of campaign {campaign.name} (db ids {ids[0]}...{ids[-1]})"
+    )
+    console.print("follow them with `jf job list` and `discoverflow status CONFIG --project ...`")
+
+
+@app.command()
+def status(
+    config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None, project: ProjectOpt = None
+) -> None:
     """What is done per stage for this campaign."""
-    _print_status(_load(config, set_), store)
+    _print_status(_load(config, set_), _store(store, project))
 
 
 @app.command()
@@ -120,35 +145,94 @@ def results(
     config: ConfigArg,
     set_: SetOpt = None,
     store: StoreOpt = None,
+    project: ProjectOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list")] = False,
     everything: Annotated[bool, typer.Option("--all", help="Every generated candidate")] = False,
 ) -> None:
     """A table of candidates with predicted and relaxed energies and hull distances."""
     campaign = _load(config, set_)
     if as_json:
-        from discoverflow.campaign import CampaignRecord
         from discoverflow.report import campaign_results
-        from discoverflow.stores import make_store
 
-        rows = campaign_results(CampaignRecord(make_store(store), campaign.name), everything)
+        rows = campaign_results(_record(campaign, _store(store, project)), everything)
         print(json.dumps([row.as_dict() for row in rows], indent=1))
         return
-    _print_results(campaign, store, everything=everything)
+    _print_results(campaign, _store(store, project), everything=everything)
 
 
-def _record(campaign, store: str | None):
+remote_app = typer.Typer(help="jobflow-remote helpers.", no_args_is_help=True)
+app.add_typer(remote_app, name="remote")
+
+
+@remote_app.command("init")
+def remote_init(
+    name: Annotated[str, typer.Option(help="Project name")] = "discoverflow",
+    mongo_uri: Annotated[str, typer.Option(help="MongoDB URI for queue and results")] = (
+        "mongodb://localhost:27017"
+    ),
+    work_dir: Annotated[
+        str, typer.Option(help="Run folder on the cluster")
+    ] = "~/discoverflow-runs",
+    host: Annotated[
+        str | None, typer.Option(help="Cluster login host (omit to run locally)")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Login user")] = None,
+    gpu_partition: Annotated[str, typer.Option(help="SLURM partition for GPU jobs")] = "gpu",
+    cpu_partition: Annotated[str, typer.Option(help="SLURM partition for CPU jobs")] = "cpu",
+    python_env: Annotated[
+        str | None, typer.Option(help="Virtual environment on the cluster to activate")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="File to write (default ~/.jfremote/NAME.yaml)")
+    ] = None,
+) -> None:
+    """Write a starter jobflow-remote project: SLURM GPU and CPU workers, MongoDB stores."""
+    from discoverflow.remote import write_starter_project
+
+    path = output or Path.home() / ".jfremote" / f"{name}.yaml"
+    write_starter_project(
+        path,
+        name=name,
+        mongo_uri=mongo_uri,
+        work_dir=work_dir,
+        host=host,
+        user=user,
+        gpu_partition=gpu_partition,
+        cpu_partition=cpu_partition,
+        python_env=python_env,
+    )
+    console.print(
+        f"wrote {path}; check it with `jf project check -p {name}`, then `jf runner start`"
+    )
+
+
+def _store(store: str | None, project: str | None):
+    """A store spec, or the JobStore of a jobflow-remote project."""
+    if project is None:
+        return store
+    if store is not None:
+        raise DiscoverflowError("give either --store or --project, not both")
+    from discoverflow.remote import project_jobstore
+
+    return project_jobstore(project)
+
+
+def _record(campaign, store):
+    """The campaign's documents in a store spec (str or None) or a project's JobStore."""
+    from jobflow import JobStore
+
     from discoverflow.campaign import CampaignRecord
     from discoverflow.stores import describe_store, make_store
 
-    record = CampaignRecord(make_store(store), campaign.name)
+    job_store = store if isinstance(store, JobStore) else make_store(store)
+    record = CampaignRecord(job_store, campaign.name)
     if not record.exists():
-        raise DiscoverflowError(
-            f"no results for campaign {campaign.name!r} in the {describe_store(store)}"
-        )
+        where = "project's store" if isinstance(store, JobStore) else describe_store(store)
+        raise DiscoverflowError(f"no results for campaign {campaign.name!r} in the {where}")
     return record
 
 
-def _print_status(campaign, store: str | None) -> None:
+def _print_status(campaign, store) -> None:
     from discoverflow.report import campaign_status
 
     table = Table(title=f"{campaign.name}: stages")

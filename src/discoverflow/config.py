@@ -104,9 +104,23 @@ class HullConfig(_Section):
     plot: bool = True
 
 
+class WorkerRoute(_Section):
+    worker: str = Field(description="jobflow-remote worker name")
+    exec_config: str | None = Field(None, description="A named exec_config of the project")
+    resources: dict[str, Any] = Field(
+        default_factory=dict, description="Queue resources (qtoolkit QResources keys)"
+    )
+
+
 class ResourcesConfig(_Section):
-    gpu_worker: str = Field("gpu", description="jobflow-remote worker for ML jobs")
-    cpu_worker: str = Field("cpu", description="jobflow-remote worker for DFT/MD/dedup/hull")
+    gpu: WorkerRoute = Field(
+        default_factory=lambda: WorkerRoute(worker="gpu"),
+        description="Where ML inference, training and generation jobs run",
+    )
+    cpu: WorkerRoute = Field(
+        default_factory=lambda: WorkerRoute(worker="cpu"),
+        description="Where DFT, MD, dedup and hull jobs run",
+    )
 
 
 class CampaignConfig(_Section):

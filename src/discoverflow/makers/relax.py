@@ -12,6 +12,7 @@ from pymatgen.core import Structure
 from discoverflow.core.relax import RelaxCheckpoint, relax_many
 from discoverflow.models.registry import load_relaxer
 from discoverflow.progress import running_stage, stage_progress
+from discoverflow.routing import route_new_jobs
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
@@ -117,4 +118,5 @@ def relax_selected(
         for i in range(0, len(todo), batch_size)
     ]
     collect = collect_relaxations([*previous, *(j.output for j in jobs)])
-    return Response(replace=Flow([*jobs, collect], output=collect.output, name="relax candidates"))
+    flow = Flow([*jobs, collect], output=collect.output, name="relax candidates")
+    return Response(replace=route_new_jobs(flow))

@@ -11,6 +11,7 @@ from pymatgen.core import Structure
 from discoverflow.core.hull import formation_energy_per_atom
 from discoverflow.models.registry import load_model
 from discoverflow.progress import stage_progress
+from discoverflow.routing import route_new_jobs
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.relax import ReferenceDocument
 from discoverflow.schemas.screen import ScreenBatchDocument, ScreenDocument, ScreenRecord
@@ -63,7 +64,8 @@ class MLScreenMaker(Maker):
             for i in range(0, len(todo), self.batch_size)
         ]
         collect = self.select([*previous, *(b.output for b in batches)], references)
-        return Response(replace=Flow([*batches, collect], output=collect.output, name=self.name))
+        flow = Flow([*batches, collect], output=collect.output, name=self.name)
+        return Response(replace=route_new_jobs(flow))
 
     @job(output_schema=ScreenBatchDocument, metadata={"stage": "screen-batch", "runs_on": "gpu"})
     def screen_batch(

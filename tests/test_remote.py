@@ -1,0 +1,110 @@
+"""Distributed runs on jobflow-remote, in one process: a shared mongomock queue and job
+store, two local shell workers named gpu and cpu, and the Runner's run_all_jobs()."""
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from discoverflow.config import load_config
+from discoverflow.remote import LenientShellIO, submit_campaign
+from discoverflow.testing import SharedMemoryStore
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    import jobflow_remote
+
+    SharedMemoryStore.reset_all()
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    venv_bin = Path(sys.executable).parent
+
+    def worker(name):
+        return {
+            "type": "local",
+            "scheduler_type": LenientShellIO().as_dict(),
+            "work_dir": str(tmp_path / f"{name}-runs"),
+            "pre_run": f"export PATH={venv_bin}:$PATH\nexport DISCOVERFLOW_DEVICE=cpu\nexport DF_WORKER={name}",
+            "timeout_execute": 600,
+        }
+
+    spec = {
+        "name": "dftest",
+        "base_dir": str(tmp_path / "jfr"),
+        "runner": {"delay_checkout": 1, "delay_check_run_status": 1, "delay_advance_status": 1},
+        "workers": {"gpu": worker("gpu"), "cpu": worker("cpu")},
+        "queue": {"store": {"type": "SharedMemoryStore", "collection_name": "jobs"}},
+        "jobstore": {
+            "docs_store": {"type": "SharedMemoryStore", "collection_name": "outputs"},
+            "additional_stores": {
+                "data": {"type": "SharedMemoryStore", "collection_name": "outputs_data"}
+            },
+        },
+    }
+    (folder / "dftest.yaml").write_text(yaml.safe_dump(spec))
+    monkeypatch.setattr(jobflow_remote.SETTINGS, "projects_folder", str(folder))
+    monkeypatch.setattr(jobflow_remote.SETTINGS, "project", "dftest")
+    controller = jobflow_remote.JobController.from_project_name("dftest")
+    controller.reset(max_limit=0)
+    yield controller
+    SharedMemoryStore.reset_all()
+
+
+def run_all(controller_project="dftest"):
+    from jobflow_remote.jobs.runner import Runner
+
+    Runner(project_name=controller_project).run_all_jobs(max_seconds=900)
+
+
+def test_lenient_shell_io_skips_kernel_threads():
+    output = "PID USER TIME STAT CMD\n2 root 00:00 I kworker\n123 root 00:01 S python\n"
+    jobs = LenientShellIO().parse_jobs_list_output(0, output, "")
+    assert [j.job_id for j in jobs] == ["123"]
+
+
+def test_campaign_runs_on_gpu_and_cpu_workers(project, campaign_dir, tmp_path):
+    blocker = campaign_dir / "blocked"
+    blocker.write_text("a file where the hull wants its output folder")
+    config = load_config(campaign_dir / "config.json", [f"output_dir={blocker}"])
+    assert submit_campaign(config, "dftest")
+    run_all()
+
+    jobs = project.get_jobs_info(metadata={"campaign": "alniti"})
+    failed = [j for j in jobs if j.state.value != "COMPLETED"]
+    assert [(j.name, j.state.value) for j in failed] == [("hull", "FAILED")]
+    with pytest.raises(Exception, match="still has 1 jobs queued or running"):
+        submit_campaign(config, "dftest")  # the failed hull is not finished business yet
+
+    blocker.unlink()
+    project.rerun_job(db_id=failed[0].db_id)
+    run_all()
+    jobs = project.get_jobs_info(metadata={"campaign": "alniti"})
+    assert {j.state.value for j in jobs} == {"COMPLETED"}
+
+    by_kind = {}
+    stages_on_gpu = set()
+    for info in jobs:
+        doc = project.get_job_doc(db_id=info.db_id)
+        kind = doc.job.metadata.get("runs_on")
+        if kind:
+            by_kind.setdefault(kind, set()).add(info.worker)
+        if info.worker == "gpu":
+            stages_on_gpu.add(doc.job.metadata.get("stage"))
+        assert Path(doc.run_dir).is_relative_to(tmp_path / f"{info.worker}-runs")
+    assert by_kind == {"gpu": {"gpu"}, "cpu": {"cpu"}}
+    assert {
+        "screen-batch",
+        "relax-batch",
+        "reference-relax",
+    } <= stages_on_gpu  # incl. run-time jobs
+
+    from discoverflow.campaign import CampaignRecord
+    from discoverflow.remote import project_jobstore
+    from discoverflow.report import campaign_results
+
+    rows = campaign_results(CampaignRecord(project_jobstore("dftest"), "alniti"))
+    assert any(r.formula == "AlNi" and r.status == "on hull" for r in rows)
+    assert (blocker / "phase_diagram.png").is_file()
+    assert submit_campaign(config, "dftest") == []  # complete: nothing left to submit
