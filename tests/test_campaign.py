@@ -123,3 +123,23 @@ def test_vasp_engine_from_the_config(campaign_dir):
     assert maker.incar == {"NSW": 60} and maker.batch_size == 1
     problems = campaign_module.check_inputs(config)
     assert any("relax.vasp: VASP command 'no-such-vasp' not found" in p for p in problems)
+
+
+def test_directive_campaign_random_structures_through_the_hull(campaign_dir, tmp_path):
+    from discoverflow.report import campaign_results, campaign_status
+
+    config = load_config(
+        campaign_dir / "config.json",
+        ["generation.method=random", 'generation.options={"per_composition": 3, "max_atoms": 2}',
+         "screening.formation_energy_threshold=0.3", 'elements=["Al", "Ni"]'],
+    )  # fmt: skip
+    assert config.validity_enabled
+    store = str(tmp_path / "db")
+    hull = run_campaign(config, store)
+    assert hull is not None
+    record = CampaignRecord(make_store(store), config.name)
+    stages = {s.stage: s for s in campaign_status(record)}
+    assert stages["validity"].done and "valid; removed" in stages["validity"].detail
+    rows = campaign_results(record, everything=True)
+    assert all(r.template.startswith("pyxtal:") for r in rows)
+    assert {r.status for r in rows} & {"on hull", "promising", "relaxed"}

@@ -22,8 +22,15 @@ from discoverflow.makers import (
     MLScreenMaker,
     SubstitutionMaker,
 )
+from discoverflow.makers.generators import ValidityFilterMaker
 from discoverflow.makers.vasp import VaspRelaxMaker
-from discoverflow.models.registry import MODELS, RELAXERS, available_plugins
+from discoverflow.models.registry import (
+    GENERATORS,
+    MODELS,
+    RELAXERS,
+    available_plugins,
+    load_plugin,
+)
 from discoverflow.stores import default_checkpoint_dir, make_store
 
 STAGES = ("references", "generation", "screen", "dedup", "relax", "hull")
@@ -60,6 +67,7 @@ def check_inputs(config: CampaignConfig) -> list[str]:
             if structures and not usable:
                 problems.append(f"{key}: none of the {len(structures)} templates can be used")
     for key, name, group in (
+        ("generation.method", config.generation.method, GENERATORS),
         ("screening.model", config.screening.model, MODELS),
         ("relax.engine", config.relax.engine, RELAXERS),
     ):
@@ -101,18 +109,32 @@ def load_inputs(config: CampaignConfig) -> CampaignInputs:
     return CampaignInputs(templates, phases)
 
 
+def generation_maker(config: CampaignConfig) -> Maker:
+    """Substitution with the config's settings, or another generator plugin by name."""
+    generation = config.generation
+    if generation.method == "substitution":
+        return SubstitutionMaker(
+            lattice_scales=tuple(generation.lattice_scales),
+            volume=generation.volume,
+            excluded_template_elements=tuple(generation.excluded_template_elements),
+            symmetry_reduce=generation.symmetry_reduce,
+            primitive=generation.primitive,
+        )
+    try:
+        return load_plugin(GENERATORS, generation.method)(**generation.options)
+    except TypeError as exc:
+        raise ConfigError(f"generation.options: {exc}") from None
+
+
 def discovery_maker(
     config: CampaignConfig, checkpoint_dir: Path | None = None
 ) -> CrystalDiscoveryMaker:
     """The composed Maker with every stage's settings taken from the config."""
     return CrystalDiscoveryMaker(
-        substitution_maker=SubstitutionMaker(
-            lattice_scales=tuple(config.generation.lattice_scales),
-            volume=config.generation.volume,
-            excluded_template_elements=tuple(config.generation.excluded_template_elements),
-            symmetry_reduce=config.generation.symmetry_reduce,
-            primitive=config.generation.primitive,
-        ),
+        generation_maker=generation_maker(config),
+        validity_maker=ValidityFilterMaker(**config.validity.model_dump(exclude={"enabled"}))
+        if config.validity_enabled
+        else None,
         screen_maker=MLScreenMaker(
             model=config.screening.model,
             model_options=config.screening.model_options,
@@ -177,6 +199,10 @@ def campaign_progress(record: CampaignRecord, config: CampaignConfig) -> Campaig
     progress.generation = _ref(generation)
     if not (progress.references and progress.generation):
         return progress
+    if config.validity_enabled:
+        progress.validity = _ref(record.latest("validity"))
+        if progress.validity is None:
+            return progress
 
     screen_cfg = config.screening
     batches = record.docs("screen-batch", ["output.model"])

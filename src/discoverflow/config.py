@@ -32,6 +32,12 @@ class InputsConfig(_Section):
 
 
 class GenerationConfig(_Section):
+    method: str = Field(
+        "substitution", description="Generator plugin: substitution, random (pyxtal), user, ..."
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="Settings of a non-substitution generator"
+    )
     lattice_scales: list[Annotated[float, Field(gt=0.5, lt=2.0)]] = Field(
         [0.96, 0.98, 1.00, 1.02, 1.04], min_length=1, description="Lattice-parameter scales"
     )
@@ -52,6 +58,18 @@ class GenerationConfig(_Section):
     def _real_elements(cls, symbols: list[str]) -> list[str]:
         check_element_symbols(symbols)
         return symbols
+
+
+class ValidityConfig(_Section):
+    enabled: bool | None = Field(
+        None, description="Filter generated structures (default: on unless substitution)"
+    )
+    max_elements: PositiveInt = 10
+    charge_neutral: bool = True
+    reject_p1: bool = True
+    symprec: float = Field(0.1, gt=0)
+    min_distance: float = Field(0.5, ge=0, description="Closest allowed atoms (A)")
+    deduplicate: bool = True
 
 
 class ScreeningConfig(_Section):
@@ -132,6 +150,7 @@ class CampaignConfig(_Section):
     inputs: InputsConfig
     output_dir: Path = Field(Path("results"), description="Promising CIFs and plots go here")
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
+    validity: ValidityConfig = Field(default_factory=ValidityConfig)
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     relax: RelaxConfig = Field(default_factory=RelaxConfig)
@@ -145,6 +164,12 @@ class CampaignConfig(_Section):
         if len(set(symbols)) != len(symbols):
             raise ValueError(f"repeated element in {symbols}")
         return symbols
+
+    @property
+    def validity_enabled(self) -> bool:
+        if self.validity.enabled is None:
+            return self.generation.method != "substitution"
+        return self.validity.enabled
 
     def resolve_paths(self, base: Path) -> CampaignConfig:
         """Make relative paths absolute against ``base`` (the config file's folder)."""

@@ -57,6 +57,17 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
             else "pending",
         )
     )
+    validity = record.latest("validity", ["output.filter_counts", "output.candidates.candidate_id"])
+    if validity:
+        counts = validity["output"]["filter_counts"]
+        removed = ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "none"
+        status.append(
+            StageStatus(
+                "validity",
+                True,
+                f"{len(validity['output']['candidates'])} valid; removed: {removed}",
+            )
+        )
     batches = record.docs("screen-batch", ["output.records.candidate_id"])
     n_screened = len({r["candidate_id"] for b in batches for r in b["output"]["records"]})
     screen = record.latest("screen", ["output.kept.candidate_id", "output.n_below_threshold"])
@@ -127,6 +138,10 @@ def campaign_results(record: CampaignRecord, everything: bool = False) -> list[C
         )
         for c in gen["output"]["candidates"]
     }
+    validity = record.latest("validity", ["output.filtered_out"])
+    for cid, problem in (validity["output"]["filtered_out"] if validity else {}).items():
+        if cid in rows:
+            rows[cid].status, rows[cid].reason = "invalid", problem
     for batch in record.docs("screen-batch", ["output.records", "output.failures"]):
         for r in batch["output"]["records"]:
             row = rows.get(r["candidate_id"])

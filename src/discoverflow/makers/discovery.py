@@ -25,6 +25,7 @@ class CampaignProgress:
 
     references: OutputReference | None = None
     generation: OutputReference | None = None
+    validity: OutputReference | None = None
     screen_batches: list[OutputReference] = field(default_factory=list)
     screen: OutputReference | None = None
     dedup: OutputReference | None = None
@@ -37,13 +38,17 @@ class CampaignProgress:
 class CrystalDiscoveryMaker(Maker):
     """exa-AMD's pipeline as one dynamic flow; each stage is a replaceable Maker.
 
+    ``generation_maker`` is any generator Maker (substitution by default; random crystals or
+    the user's structures for the directive pattern), optionally followed by a validity filter.
+
     ``relax_maker`` relaxes both the candidates and the elemental references, so that
     formation energies compare like with like; it may be any Maker whose ``make`` takes
     ``{candidate_id: structure}`` and outputs a ``RelaxBatchDocument``.
     """
 
     name: str = "crystal discovery"
-    substitution_maker: SubstitutionMaker = field(default_factory=SubstitutionMaker)
+    generation_maker: Maker = field(default_factory=SubstitutionMaker)
+    validity_maker: Maker | None = None
     screen_maker: MLScreenMaker = field(default_factory=MLScreenMaker)
     dedup_maker: DedupMaker | None = field(default_factory=DedupMaker)
     relax_maker: Maker = field(default_factory=MLRelaxMaker)
@@ -66,7 +71,9 @@ class CrystalDiscoveryMaker(Maker):
         references = done.references or add(
             ReferenceMaker(relax_maker=self.relax_maker).make(elements, known_phases)
         )
-        generation = done.generation or add(self.substitution_maker.make(templates, elements))
+        generation = done.generation or add(self.generation_maker.make(templates, elements))
+        if self.validity_maker is not None:
+            generation = done.validity or add(self.validity_maker.make(generation))
         screen = done.screen or add(
             self.screen_maker.make(generation, references, done.screen_batches)
         )

@@ -29,6 +29,12 @@ class GenerationDocument(StageDocument):
     assignments_distinct: int
     skipped_templates: list[SkippedTemplateInfo] = Field(default_factory=list)
     candidates: list[CandidateInfo] = Field(default_factory=list)
+    filter_counts: dict[str, int] = Field(
+        default_factory=dict, description="Validity filter -> candidates it removed"
+    )
+    filtered_out: dict[str, str] = Field(
+        default_factory=dict, description="candidate_id -> the validity filter that removed it"
+    )
     structures: dict[str, Structure] = Field(
         default_factory=dict, description="candidate_id -> structure (data store)"
     )
