@@ -1,5 +1,6 @@
 """The VASP relax engine against real VASP outputs (atomate2's fake_run_vasp mechanism)."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,12 @@ from discoverflow.schemas.hull import HullDocument
 from discoverflow.schemas.relax import RelaxBatchDocument
 from discoverflow.stores import make_store
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "vasp"
+FIXTURES = Path(
+    os.environ.get(
+        "DISCOVERFLOW_VASP_FIXTURES",
+        Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "vasp",
+    )
+)
 needs_fixtures = pytest.mark.skipif(
     not FIXTURES.is_dir(), reason=f"VASP reference outputs not found at {FIXTURES}"
 )

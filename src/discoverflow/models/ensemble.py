@@ -1,0 +1,80 @@
+"""An ensemble of CHGNet models: mean energy and spread (the coordinate pattern's uncertainty)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+import numpy as np
+import torch
+from pymatgen.core import Structure
+
+from discoverflow.errors import DiscoverflowError
+from discoverflow.models.chgnet import load_chgnet
+from discoverflow.settings import get_settings
+
+
+@cache
+def load_chgnet_file(path: str, device: str = "cpu"):
+    """A fine-tuned CHGNet saved by ``save_chgnet``."""
+    from pathlib import Path
+
+    from chgnet.model import CHGNet
+
+    if not Path(path).is_file():
+        raise DiscoverflowError(f"fine-tuned CHGNet weights not found: {path}")
+    return CHGNet.from_file(path).to(device)
+
+
+def save_chgnet(model, path) -> None:
+    torch.save({"model": model.as_dict()}, path)
+
+
+class CHGNetEnsemble:
+    """Energy per atom averaged over CHGNet members; their standard deviation is the
+    uncertainty. Members are shipped weights by version (0.3.0, 0.2.0) and saved files."""
+
+    def __init__(
+        self,
+        versions: Sequence[str] = ("0.3.0", "0.2.0"),
+        model_files: Sequence[str] = (),
+        device: str | None = None,
+        batch_size: int = 16,
+    ) -> None:
+        if len(versions) + len(model_files) < 2:
+            raise DiscoverflowError("an ensemble needs at least two members")
+        self.versions = list(versions)
+        self.model_files = list(model_files)
+        self.device = device or get_settings().DEVICE
+        self.batch_size = batch_size
+        self.name = "chgnet-ensemble"
+
+    def members(self) -> list:
+        return [load_chgnet(v, self.device) for v in self.versions] + [
+            load_chgnet_file(str(f), self.device) for f in self.model_files
+        ]
+
+    def member_energies(self, structures: Sequence[Structure]) -> np.ndarray:
+        """Energy per atom, one row per member."""
+        rows = []
+        with torch.inference_mode():
+            for model in self.members():
+                graphs = [model.graph_converter(s) for s in structures]
+                predictions = (
+                    model.predict_graph(graphs, task="e", batch_size=self.batch_size)
+                    if graphs
+                    else []
+                )
+                if isinstance(predictions, dict):
+                    predictions = [predictions]
+                rows.append([float(p["e"]) for p in predictions])
+        return np.array(rows)
+
+    def predict_with_uncertainty(
+        self, structures: Sequence[Structure]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        energies = self.member_energies(structures)
+        return energies.mean(axis=0), energies.std(axis=0)
+
+    def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray:
+        return self.predict_with_uncertainty(structures)[0]

@@ -1,0 +1,80 @@
+"""The coordinate pattern end to end: ensemble gate, relaxations, fine-tuning."""
+
+import numpy as np
+import pytest
+import torch
+from jobflow import run_locally
+
+from discoverflow.core.prototypes import PROTOTYPES
+from discoverflow.core.substitution import substitute
+from discoverflow.makers.active import ActiveLearningMaker
+from discoverflow.makers.relax import MLRelaxMaker
+from discoverflow.models.chgnet import CHGNetRelaxer, load_chgnet
+from discoverflow.models.finetune import finetune_chgnet
+from discoverflow.schemas.active import ActiveLearningDocument
+from discoverflow.stores import make_store
+
+
+def al_ni_candidates():
+    templates = {n: PROTOTYPES[n].structure() for n in ("Cu3Au", "CuZn", "AlB2")}
+    return {
+        c.candidate_id: c.structure for c in substitute(templates, ["Al", "Ni"], (1.0,)).candidates
+    }
+
+
+def energies(model, structures):
+    with torch.inference_mode():
+        return np.array([float(p["e"]) for p in model.predict_structure(structures, task="e")])
+
+
+def test_finetuning_lowers_the_error_on_relaxed_structures():
+    relaxer = CHGNetRelaxer(fmax=0.1, steps=150)  # stands in for DFT
+    outcomes = [relaxer.relax(s) for s in al_ni_candidates().values()]
+    structures = [o.structure for o in outcomes]
+    targets = np.array([o.energy_per_atom for o in outcomes])
+    model = load_chgnet("0.2.0")
+    before = np.abs(energies(model, structures) - targets).mean()
+    tuned = finetune_chgnet(model, structures, targets, epochs=30)
+    after = np.abs(energies(tuned, structures) - targets).mean()
+    assert after < 0.7 * before
+    assert np.abs(energies(model, structures) - targets).mean() == pytest.approx(
+        before
+    )  # original untouched
+
+
+def test_active_learning_rounds(tmp_path):
+    structures = al_ni_candidates()
+    maker = ActiveLearningMaker(
+        uncertainty_threshold=0.005,
+        batch_size=3,
+        buffer_size=2,
+        finetune_epochs=20,
+        model_dir=str(tmp_path / "models"),
+        relax_maker=MLRelaxMaker(fmax=0.1, steps=150, batch_size=4),
+    )
+    twins = dict(structures)
+    for cid, s in list(structures.items())[:2]:  # symmetry-equivalent copies come later
+        copy = s.copy()
+        copy.make_supercell([1, 1, 2])
+        twins[f"{cid}-twin"] = copy
+    store = make_store("memory")
+    flow = maker.make(twins)
+    run_locally(flow, store=store, log=False, ensure_success=True, raise_immediately=True)
+    doc = ActiveLearningDocument.model_validate(store.get_output(flow.uuid, load=True))
+    actions = {r.candidate_id: r.action for r in doc.results}
+    assert set(actions) == set(twins)
+    total = sum(r.lookups + r.ml_accepted + r.dft_runs for r in doc.rounds)
+    assert total == len(twins) and len(doc.rounds) == -(-len(twins) // 3)
+    for result in doc.results:
+        if result.action == "dft":
+            assert result.uncertainty >= 0.005
+        if result.action == "ml":
+            assert result.uncertainty < 0.005
+    for cid in list(structures)[:2]:  # computed (or trusted) first, so the twin is looked up
+        if actions[cid] == "dft":
+            assert actions[f"{cid}-twin"] == "lookup"
+    tuned = [r for r in doc.rounds if r.finetuned]
+    assert tuned, "two relaxations fill the buffer and trigger a fine-tune"
+    assert all(r.mae_after < r.mae_before for r in tuned)
+    assert all((tmp_path / "models").joinpath(f).exists() or f for f in tuned[0].model_files)
+    assert doc.model_files == tuned[-1].model_files
