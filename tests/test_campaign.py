@@ -143,3 +143,31 @@ def test_directive_campaign_random_structures_through_the_hull(campaign_dir, tmp
     rows = campaign_results(record, everything=True)
     assert all(r.template.startswith("pyxtal:") for r in rows)
     assert {r.status for r in rows} & {"on hull", "promising", "relaxed"}
+
+
+def test_surrogate_property_screen_between_dedup_and_relax(campaign_dir, tmp_path, monkeypatch):
+    calls: list = []
+    monkeypatch.setattr(relax_module, "load_relaxer", counting_relaxer(calls))
+    config = load_config(
+        campaign_dir / "config.json",
+        ['property_screen={"model": "chgnet-magmom", "maximum": 0.05}'],
+    )
+    store = str(tmp_path / "db")
+    run_campaign(config, store)
+    record = CampaignRecord(make_store(store), config.name)
+    screened = record.latest("property-screen", ["output.values", "output.kept", "output.unit"])[
+        "output"
+    ]
+    dedup = record.latest("dedup", ["output.kept"])["output"]["kept"]
+    assert screened["unit"] == "mu_B/atom" and set(screened["values"]) == {
+        r["candidate_id"] for r in dedup
+    }
+    kept = {r["candidate_id"] for r in screened["kept"]}
+    assert kept == {cid for cid, v in screened["values"].items() if v <= 0.05}
+    relaxed = {
+        r["candidate_id"]
+        for b in record.docs("relax-batch", ["output.records"])
+        for r in b["output"]["records"]
+    }
+    assert relaxed == kept
+    assert len(calls) == len(config.elements) + len(kept)

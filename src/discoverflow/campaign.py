@@ -23,10 +23,12 @@ from discoverflow.makers import (
     SubstitutionMaker,
 )
 from discoverflow.makers.generators import ValidityFilterMaker
+from discoverflow.makers.properties import PropertyScreenMaker
 from discoverflow.makers.vasp import VaspRelaxMaker
 from discoverflow.models.registry import (
     GENERATORS,
     MODELS,
+    PROPERTIES,
     RELAXERS,
     available_plugins,
     load_plugin,
@@ -69,6 +71,11 @@ def check_inputs(config: CampaignConfig) -> list[str]:
     for key, name, group in (
         ("generation.method", config.generation.method, GENERATORS),
         ("screening.model", config.screening.model, MODELS),
+        *(
+            [("property_screen.model", config.property_screen.model, PROPERTIES)]
+            if config.property_screen
+            else []
+        ),
         ("relax.engine", config.relax.engine, RELAXERS),
     ):
         known = available_plugins(group) + (["vasp"] if group == RELAXERS else [])
@@ -146,6 +153,9 @@ def discovery_maker(
             ltol=config.dedup.ltol, stol=config.dedup.stol, angle_tol=config.dedup.angle_tol
         )
         if config.dedup.enabled
+        else None,
+        property_maker=PropertyScreenMaker(**config.property_screen.model_dump())
+        if config.property_screen
         else None,
         relax_maker=relax_maker(config, checkpoint_dir),
         hull_maker=HullMaker(
@@ -233,6 +243,19 @@ def campaign_progress(record: CampaignRecord, config: CampaignConfig) -> Campaig
         selection_time = dedup["completed_at"]
     else:
         selection_time = screen["completed_at"]
+
+    if config.property_screen is not None:
+        wanted = config.property_screen
+        found = record.latest("property-screen", ["output.minimum", "output.maximum"])
+        if not (
+            found
+            and (found["output"]["minimum"], found["output"]["maximum"])
+            == (wanted.minimum, wanted.maximum)
+            and found["completed_at"] >= selection_time
+        ):
+            return progress
+        progress.property_screen = _ref(found)
+        selection_time = found["completed_at"]
 
     progress.relax_batches = [_ref(b) for b in record.docs("relax-batch")]
     relax = record.latest("relax")

@@ -84,6 +84,13 @@ class ScreeningConfig(_Section):
     batch_size: PositiveInt = Field(512, description="Structures per screening job")
 
 
+class PropertyScreenConfig(_Section):
+    model: str = Field("chgnet-magmom", description="Property-model plugin (entry point name)")
+    model_options: dict[str, Any] = Field(default_factory=dict)
+    minimum: float | None = None
+    maximum: float | None = None
+
+
 class DedupConfig(_Section):
     enabled: bool = True
     ltol: float = Field(0.2, gt=0)
@@ -153,6 +160,9 @@ class CampaignConfig(_Section):
     validity: ValidityConfig = Field(default_factory=ValidityConfig)
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
+    property_screen: PropertyScreenConfig | None = Field(
+        None, description="Optional surrogate filter on a predicted property before relaxing"
+    )
     relax: RelaxConfig = Field(default_factory=RelaxConfig)
     hull: HullConfig = Field(default_factory=HullConfig)
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)

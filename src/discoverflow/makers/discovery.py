@@ -29,6 +29,7 @@ class CampaignProgress:
     screen_batches: list[OutputReference] = field(default_factory=list)
     screen: OutputReference | None = None
     dedup: OutputReference | None = None
+    property_screen: OutputReference | None = None
     relax_batches: list[OutputReference] = field(default_factory=list)
     relax: OutputReference | None = None
     hull: OutputReference | None = None
@@ -51,6 +52,7 @@ class CrystalDiscoveryMaker(Maker):
     validity_maker: Maker | None = None
     screen_maker: MLScreenMaker = field(default_factory=MLScreenMaker)
     dedup_maker: DedupMaker | None = field(default_factory=DedupMaker)
+    property_maker: Maker | None = None
     relax_maker: Maker = field(default_factory=MLRelaxMaker)
     hull_maker: HullMaker = field(default_factory=HullMaker)
 
@@ -80,6 +82,8 @@ class CrystalDiscoveryMaker(Maker):
         selection = screen
         if self.dedup_maker is not None:
             selection = done.dedup or add(self.dedup_maker.make(generation, screen))
+        if self.property_maker is not None:
+            selection = done.property_screen or add(self.property_maker.make(generation, selection))
         relaxed = done.relax or add(
             relax_selected(self.relax_maker, generation, selection, done.relax_batches)
         )

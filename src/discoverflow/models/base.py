@@ -25,3 +25,14 @@ class UncertaintyModel(EnergyModel, Protocol):
     def predict_with_uncertainty(
         self, structures: Sequence[Structure]
     ) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@runtime_checkable
+class PropertyModel(Protocol):
+    """Predicts one property per structure (surrogate screening beyond energy)."""
+
+    name: str
+    property_name: str
+    unit: str
+
+    def predict(self, structures: Sequence[Structure]) -> np.ndarray: ...

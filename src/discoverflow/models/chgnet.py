@@ -160,3 +160,27 @@ class CHGNetRelaxer:
             raise RuntimeError("relaxation diverged (non-finite energy or positions)")
         residual = float(np.linalg.norm(target.get_forces(), axis=1).max()) if len(atoms) else 0.0
         return RelaxOutcome(final, energy, int(optimizer.nsteps), converged, residual)
+
+
+class CHGNetMagneticMomentModel:
+    """CHGNet's predicted magnetic moment, summed over sites, per atom (mu_B/atom)."""
+
+    property_name = "magnetic_moment_per_atom"
+    unit = "mu_B/atom"
+
+    def __init__(self, model_name: str = "0.3.0", device: str | None = None, batch_size: int = 16):
+        self.model_name = model_name
+        self.device = device or get_settings().DEVICE
+        self.batch_size = batch_size
+        self.name = f"chgnet-{model_name}-magmom"
+
+    def predict(self, structures: Sequence[Structure]) -> np.ndarray:
+        model = load_chgnet(self.model_name, self.device)
+        values = []
+        with torch.inference_mode():
+            for chunk in _chunks(structures, self.batch_size):
+                predictions = model.predict_structure(chunk, task="em", batch_size=len(chunk))
+                if isinstance(predictions, dict):
+                    predictions = [predictions]
+                values.extend(float(np.abs(p["m"]).sum() / len(p["m"])) for p in predictions)
+        return np.array(values)

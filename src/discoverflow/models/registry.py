@@ -10,6 +10,7 @@ from discoverflow.errors import DiscoverflowError
 MODELS = "discoverflow.models"
 RELAXERS = "discoverflow.relaxers"
 GENERATORS = "discoverflow.generators"
+PROPERTIES = "discoverflow.properties"
 
 
 def available_plugins(group: str) -> list[str]:

@@ -40,3 +40,13 @@ class DedupDocument(StageDocument):
     duplicate_of: dict[str, str] = Field(
         default_factory=dict, description="removed candidate_id -> kept candidate_id"
     )
+
+
+class PropertyScreenDocument(StageDocument):
+    model: str
+    property_name: str
+    unit: str
+    minimum: float | None = None
+    maximum: float | None = None
+    values: dict[str, float] = Field(description="candidate_id -> predicted property")
+    kept: list[ScreenRecord] = Field(description="Candidates within the range, in input order")
