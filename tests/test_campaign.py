@@ -131,7 +131,7 @@ def test_directive_campaign_random_structures_through_the_hull(campaign_dir, tmp
     config = load_config(
         campaign_dir / "config.json",
         ["generation.method=random", 'generation.options={"per_composition": 3, "max_atoms": 2}',
-         "screening.formation_energy_threshold=0.3", 'elements=["Al", "Ni"]'],
+         "screening.formation_energy_threshold=5", 'elements=["Al", "Ni"]'],
     )  # fmt: skip
     assert config.validity_enabled
     store = str(tmp_path / "db")
