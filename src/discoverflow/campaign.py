@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from jobflow import Flow, JobStore, Maker, OutputReference, run_locally
+from pymatgen.core import Structure
 
 from discoverflow.config import CampaignConfig
 from discoverflow.core.structures import read_structure_folder
@@ -35,13 +35,11 @@ from discoverflow.models.registry import (
 )
 from discoverflow.stores import default_checkpoint_dir, make_store
 
-STAGES = ("references", "generation", "screen", "dedup", "relax", "hull")
-
 
 @dataclass
 class CampaignInputs:
-    templates: dict[str, Any]
-    reference_phases: dict[str, Any] = field(default_factory=dict)
+    templates: dict[str, Structure]
+    reference_phases: dict[str, Structure] = field(default_factory=dict)
 
 
 def check_inputs(config: CampaignConfig) -> list[str]:
