@@ -24,6 +24,7 @@ from discoverflow.makers import (
 )
 from discoverflow.makers.generators import ValidityFilterMaker
 from discoverflow.makers.properties import PropertyScreenMaker
+from discoverflow.makers.relax import merge_relax_batches
 from discoverflow.makers.vasp import VaspRelaxMaker
 from discoverflow.models.registry import (
     GENERATORS,
@@ -33,6 +34,7 @@ from discoverflow.models.registry import (
     available_plugins,
     load_plugin,
 )
+from discoverflow.schemas.relax import RelaxBatchDocument
 from discoverflow.stores import default_checkpoint_dir, make_store
 
 
@@ -303,3 +305,24 @@ def run_campaign(config: CampaignConfig, store_spec: str | None = None) -> dict 
         )
     record = CampaignRecord(store, config.name)
     return record.output(record.latest("hull"))
+
+
+def stored_relaxations(store: JobStore, elements: list[str]) -> RelaxBatchDocument:
+    """Every converged relaxation in the store (any campaign) within a chemical system, e.g.
+    the ``known`` results an ActiveLearningMaker looks candidates up in."""
+    store.connect()
+    system = set(elements)
+    batches = []
+    for doc in store.query({"metadata.stage": "relax-batch"}, properties=["uuid"]):
+        output = store.get_output(doc["uuid"], load=True)
+        batch = RelaxBatchDocument.model_validate(output)
+        keep = [
+            r
+            for r in batch.records
+            if r.status == "relaxed"
+            and r.candidate_id in batch.structures
+            and {str(e) for e in batch.structures[r.candidate_id].composition.elements} <= system
+        ]
+        structures = {r.candidate_id: batch.structures[r.candidate_id] for r in keep}
+        batches.append(batch.model_copy(update={"records": keep, "structures": structures}))
+    return merge_relax_batches(batches)

@@ -78,3 +78,25 @@ def test_active_learning_rounds(tmp_path):
     assert all(r.mae_after < r.mae_before for r in tuned)
     assert all((tmp_path / "models").joinpath(f).exists() or f for f in tuned[0].model_files)
     assert doc.model_files == tuned[-1].model_files
+
+
+def test_stored_relaxations_feed_the_lookup(rocksalt):
+    from discoverflow.campaign import stored_relaxations
+    from discoverflow.core.coordinate import KnownResult, ResultLookup
+
+    store = make_store("memory")
+    kcl = rocksalt.copy()
+    kcl.replace_species({"Na": "K"})
+    job = MLRelaxMaker(fmax=0.1, steps=100).make({"nacl": rocksalt, "kcl": kcl})
+    run_locally(job, store=store, log=False, ensure_success=True, raise_immediately=True)
+    known = stored_relaxations(store, ["Na", "Cl"])
+    assert [r.candidate_id for r in known.records] == ["nacl"]  # KCl is outside Na-Cl
+    lookup = ResultLookup(
+        [
+            KnownResult(r.candidate_id, known.structures[r.candidate_id], r.energy_per_atom)
+            for r in known.records
+        ]
+    )
+    shifted = rocksalt.copy()
+    shifted.translate_sites(list(range(len(shifted))), [0.5, 0, 0])
+    assert lookup.find(shifted).candidate_id == "nacl"
