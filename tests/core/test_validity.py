@@ -78,3 +78,14 @@ def test_random_crystals_have_the_composition_and_symmetry():
         assert structure.composition.reduced_formula == "NaCl"
         assert space_group_number(structure, symprec=0.01) >= group or group > 1
         assert space_group_number(structure, symprec=0.01) != 1
+
+
+def test_random_crystals_are_reproducible_for_a_seed():
+    from pymatgen.core import Composition
+
+    from discoverflow.core.structures import candidate_id
+
+    first = [candidate_id(s) for _, s in random_crystals(Composition("AlNi"), 3, seed=5)]
+    again = [candidate_id(s) for _, s in random_crystals(Composition("AlNi"), 3, seed=5)]
+    other = [candidate_id(s) for _, s in random_crystals(Composition("AlNi"), 3, seed=6)]
+    assert first == again and first != other

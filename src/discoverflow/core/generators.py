@@ -52,14 +52,15 @@ def random_crystals(
             break
         group = rng.randint(2, 230)
         z = rng.choice(units)
-        crystal = pyxtal()
+        crystal_seed = rng.randint(0, 2**31)
+        crystal = pyxtal(random_state=crystal_seed)
         try:
             crystal.from_random(
                 3,
                 group,
                 species,
                 [int(composition[el] * z) for el in species],
-                seed=rng.randint(0, 2**31),
+                random_state=crystal_seed,
             )
         except Exception:
             continue
