@@ -66,3 +66,13 @@ def test_malformed_json_and_missing_file(tmp_path):
 def test_schema_rejects_repeated_elements():
     with pytest.raises(ValueError, match="repeated element"):
         CampaignConfig.model_validate({**BASE, "elements": ["Fe", "Fe"]})
+
+
+def test_templates_are_required_only_where_they_are_used(tmp_path):
+    from discoverflow.campaign import check_inputs
+
+    random_campaign = {"name": "r", "elements": ["Mg", "O"], "generation": {"method": "random"}}
+    assert check_inputs(load_config(write(tmp_path, random_campaign))) == []
+    substitution = {"name": "s", "elements": ["Mg", "O"]}
+    problems = check_inputs(load_config(write(tmp_path, substitution)))
+    assert problems == ["inputs.templates: required by generation.method 'substitution'"]

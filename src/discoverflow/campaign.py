@@ -47,7 +47,13 @@ class CampaignInputs:
 def check_inputs(config: CampaignConfig) -> list[str]:
     """Problems with the campaign's inputs, one readable line each (empty when all is well)."""
     problems = []
-    folders = [("inputs.templates", config.inputs.templates)]
+    folders = []
+    if config.inputs.templates is not None:
+        folders.append(("inputs.templates", config.inputs.templates))
+    elif config.generation.method in ("substitution", "user"):
+        problems.append(
+            f"inputs.templates: required by generation.method {config.generation.method!r}"
+        )
     if config.inputs.reference_phases is not None:
         folders.append(("inputs.reference_phases", config.inputs.reference_phases))
     usable = 0
@@ -58,7 +64,7 @@ def check_inputs(config: CampaignConfig) -> list[str]:
             problems.append(f"{key}: folder not found: {folder}")
             continue
         problems.extend(f"{key}: {bad.path}: {bad.reason}" for bad in unreadable)
-        if key == "inputs.templates":
+        if key == "inputs.templates" and config.generation.method == "substitution":
             if not structures and not unreadable:
                 problems.append(f"{key}: no structure files (.cif, .vasp, .json) in {folder}")
             excluded = config.generation.excluded_template_elements
@@ -109,7 +115,9 @@ def load_inputs(config: CampaignConfig) -> CampaignInputs:
         raise ConfigError(
             problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
         )
-    templates, _ = read_structure_folder(config.inputs.templates)
+    templates = {}
+    if config.inputs.templates is not None:
+        templates, _ = read_structure_folder(config.inputs.templates)
     phases = {}
     if config.inputs.reference_phases is not None:
         phases, _ = read_structure_folder(config.inputs.reference_phases)

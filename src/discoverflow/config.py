@@ -25,7 +25,10 @@ class _Section(BaseModel):
 
 
 class InputsConfig(_Section):
-    templates: Path = Field(description="Folder of template CIF files")
+    templates: Path | None = Field(
+        None,
+        description="Folder of template CIFs (substitution) or of candidate structures (user)",
+    )
     reference_phases: Path | None = Field(
         None, description="Optional folder of CIFs of known phases added to the hull"
     )
@@ -154,7 +157,7 @@ class CampaignConfig(_Section):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Campaign id")
     workflow: Literal["crystal"] = "crystal"
     elements: list[str] = Field(min_length=1, max_length=10)
-    inputs: InputsConfig
+    inputs: InputsConfig = Field(default_factory=InputsConfig)
     output_dir: Path = Field(Path("results"), description="Promising CIFs and plots go here")
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
     validity: ValidityConfig = Field(default_factory=ValidityConfig)
