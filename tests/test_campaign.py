@@ -91,6 +91,12 @@ def test_changed_threshold_reuses_screening(campaign_dir, tmp_path, monkeypatch)
     assert after["screen-batch"] == before["screen-batch"]  # energies reused
     assert after["screen"] == before["screen"] + 1  # new selection
     assert calls == []  # every selected candidate was already relaxed
+    record = CampaignRecord(make_store(store), config.name)
+    selected = {
+        r["candidate_id"] for r in record.latest("dedup", ["output.kept"])["output"]["kept"]
+    }
+    hull = record.latest("hull", ["output.entries"])["output"]["entries"]
+    assert {e["candidate_id"] for e in hull} == selected  # earlier, looser selections stay out
 
 
 def test_a_campaign_name_cannot_change_its_elements(campaign_dir, tmp_path):

@@ -96,9 +96,21 @@ def merge_relax_batches(batches: list[RelaxBatchDocument]) -> RelaxBatchDocument
     output_schema=RelaxBatchDocument,
     metadata={"stage": "relax", "runs_on": "cpu"},
 )
-def collect_relaxations(batches: list[RelaxBatchDocument]) -> RelaxBatchDocument:
-    """All relaxation records of a campaign in one document."""
-    return merge_relax_batches(batches)
+def collect_relaxations(
+    batches: list[RelaxBatchDocument], keep: list[str] | None = None
+) -> RelaxBatchDocument:
+    """The relaxation records in one document (only the ``keep`` candidates, if given)."""
+    merged = merge_relax_batches(batches)
+    if keep is None:
+        return merged
+    wanted = set(keep)
+    return merged.model_copy(
+        update={
+            "records": [r for r in merged.records if r.candidate_id in wanted],
+            "structures": {k: v for k, v in merged.structures.items() if k in wanted},
+            "task_documents": {k: v for k, v in merged.task_documents.items() if k in wanted},
+        }
+    )
 
 
 @job(metadata={"stage": "relax-fanout", "runs_on": "cpu"})
@@ -117,6 +129,7 @@ def relax_selected(
         relax_maker.make({cid: generation.structures[cid] for cid in todo[i : i + batch_size]})
         for i in range(0, len(todo), batch_size)
     ]
-    collect = collect_relaxations([*previous, *(j.output for j in jobs)])
+    selected = [r.candidate_id for r in selection.kept]
+    collect = collect_relaxations([*previous, *(j.output for j in jobs)], keep=selected)
     flow = Flow([*jobs, collect], output=collect.output, name="relax candidates")
     return Response(replace=route_new_jobs(flow))
