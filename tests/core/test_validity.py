@@ -71,13 +71,18 @@ def test_stoichiometries_and_charge_neutral_compositions():
 
 def test_random_crystals_have_the_composition_and_symmetry():
     from pymatgen.core import Composition
+    from pymatgen.symmetry.groups import PointGroup, SpaceGroup
+
+    def point_group_order(number):
+        return len(PointGroup(SpaceGroup.from_int_number(number).point_group).symmetry_ops)
 
     made = random_crystals(Composition("NaCl"), 4, max_sites=16, seed=3)
     assert len(made) == 4
     for group, structure in made:
         assert structure.composition.reduced_formula == "NaCl"
-        assert space_group_number(structure, symprec=0.01) >= group or group > 1
-        assert space_group_number(structure, symprec=0.01) != 1
+        found = space_group_number(structure, symprec=0.01)
+        # the structure keeps at least the requested symmetry (spglib may find a supergroup)
+        assert point_group_order(found) >= point_group_order(group) > 1
 
 
 def test_random_crystals_are_reproducible_for_a_seed():
