@@ -6,7 +6,7 @@ are the structures of the campaign's templates folder (used or not).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from jobflow import Maker, job
 from pymatgen.core import Structure
@@ -118,21 +118,22 @@ class ValidityFilterMaker(Maker):
     stol: float = 0.3
     angle_tol: float = 5.0
 
+    def criteria(self) -> ValidityCriteria:
+        """This Maker's settings as the core filter criteria."""
+        shared = {
+            f.name: getattr(self, f.name) for f in fields(ValidityCriteria) if f.name != "matcher"
+        }
+        return ValidityCriteria(
+            **shared, matcher=MatcherSettings(self.ltol, self.stol, self.angle_tol)
+        )
+
     @job(
         data="structures",
         output_schema=GenerationDocument,
         metadata={"stage": "validity", "runs_on": "cpu"},
     )
     def make(self, generation: GenerationDocument) -> GenerationDocument:
-        criteria = ValidityCriteria(
-            self.max_elements,
-            self.charge_neutral,
-            self.reject_p1,
-            self.symprec,
-            self.min_distance,
-            self.deduplicate,
-            MatcherSettings(self.ltol, self.stol, self.angle_tol),
-        )
+        criteria = self.criteria()
         ids = [c.candidate_id for c in generation.candidates]
         outcome = filter_structures({cid: generation.structures[cid] for cid in ids}, criteria)
         kept = set(outcome.kept)
