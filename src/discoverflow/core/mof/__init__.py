@@ -1,0 +1,1 @@
+"""MOF discovery science: linkers, assembly, overlaps, MD stability, adsorption."""
