@@ -111,6 +111,15 @@ class CHGNetEnergyModel:
 OPTIMIZERS = ("FIRE", "BFGS", "LBFGS")
 
 
+def chgnet_calculator(model_name: str = "0.3.0", device: str | None = None):
+    """An ASE calculator (energy, forces, stress) for a CHGNet version."""
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    device = device or get_settings().DEVICE
+    with contextlib.redirect_stdout(io.StringIO()):
+        return CHGNetCalculator(model=load_chgnet(model_name, device), use_device=device)
+
+
 class CHGNetRelaxer:
     """Relaxes positions (and the cell, under ASE's FrechetCellFilter) with CHGNet."""
 
@@ -135,12 +144,7 @@ class CHGNetRelaxer:
 
     @cached_property
     def _calculator(self):
-        from chgnet.model.dynamics import CHGNetCalculator
-
-        with contextlib.redirect_stdout(io.StringIO()):
-            return CHGNetCalculator(
-                model=load_chgnet(self.model_name, self.device), use_device=self.device
-            )
+        return chgnet_calculator(self.model_name, self.device)
 
     def relax(self, structure: Structure) -> RelaxOutcome:
         import ase.optimize

@@ -33,3 +33,11 @@ def load_model(name: str, **options: Any):
 def load_relaxer(name: str, **options: Any):
     """A relax engine instance by entry-point name."""
     return load_plugin(RELAXERS, name)(**options)
+
+
+LINKER_GENERATORS = "discoverflow.linker_generators"
+
+
+def load_linker_generator(name: str, **options: Any):
+    """A linker generator (``propose``, ``retrain``, ``state``) by entry-point name."""
+    return load_plugin(LINKER_GENERATORS, name)(**options)

@@ -1,0 +1,138 @@
+"""Documents of the MOF discovery flow: linkers, MOFs, stability, adsorption, rounds."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pymatgen.core import Structure
+
+from discoverflow.schemas.base import StageDocument
+
+
+class LinkerRecord(BaseModel):
+    smiles: str
+    status: Literal["valid", "rejected"]
+    reason: str | None = None
+    anchor_type: str | None = None
+    history: list[str] = Field(default_factory=list, description="Generator edits from a seed")
+    heavy_atoms: int | None = None
+
+
+class LinkerBatchDocument(StageDocument):
+    round: int = 0
+    generator: str
+    generator_version: int = 0
+    records: list[LinkerRecord] = Field(default_factory=list)
+    linkers: list[dict[str, Any]] = Field(
+        default_factory=list, description="Processed linkers with 3D anchors (ProcessedLinker)"
+    )
+
+
+class MOFRecord(BaseModel):
+    mof_id: str
+    status: Literal["assembled", "rejected"]
+    reason: str | None = None
+    node: str
+    topology: str
+    linkers: list[str] = Field(description="SMILES of the carboxylate linkers")
+    pillar: str | None = None
+    formula: str | None = None
+    n_atoms: int | None = None
+    closest_approach: float | None = Field(None, description="Shortest interatomic distance (A)")
+    histories: list[list[str]] = Field(default_factory=list)
+
+
+class AssemblyDocument(StageDocument):
+    round: int = 0
+    records: list[MOFRecord] = Field(default_factory=list)
+    structures: dict[str, Structure] = Field(default_factory=dict, description="mof_id -> cell")
+    cifs: dict[str, str] = Field(default_factory=dict, description="mof_id -> CIF text")
+
+
+class StabilityRecord(BaseModel):
+    mof_id: str
+    status: Literal["done", "failed"]
+    reason: str | None = None
+    strain: float | None = Field(None, description="Largest |eigenvalue| of the MD lattice strain")
+    stable: bool = False
+    volume_change: float | None = None
+    mean_temperature: float | None = None
+    steps: int = 0
+
+
+class StabilityDocument(StageDocument):
+    round: int = 0
+    engine: str
+    threshold: float
+    records: list[StabilityRecord] = Field(default_factory=list)
+
+
+class AdsorptionRecord(BaseModel):
+    mof_id: str
+    status: Literal["done", "failed"]
+    reason: str | None = None
+    uptake_mol_per_kg: float | None = Field(None, description="Absolute CO2 loading (mol/kg)")
+    uptake_error: float | None = None
+    excess_mol_per_kg: float | None = None
+    helium_void_fraction: float | None = None
+    charges: dict[str, float] = Field(default_factory=dict)
+    unit_cells: list[int] = Field(default_factory=list)
+    cycles: int = 0
+
+
+class AdsorptionDocument(StageDocument):
+    round: int = 0
+    temperature: float
+    pressure: float
+    records: list[AdsorptionRecord] = Field(default_factory=list)
+
+
+class MOFResult(BaseModel):
+    """Everything known about one MOF across the stages."""
+
+    mof_id: str
+    round: int
+    linkers: list[str]
+    pillar: str | None = None
+    histories: list[list[str]] = Field(default_factory=list)
+    formula: str | None = None
+    strain: float | None = None
+    stable: bool = False
+    energy_per_atom: float | None = None
+    lattice_abc: list[float] | None = None
+    uptake_mol_per_kg: float | None = None
+
+
+class RoundSummary(BaseModel):
+    round: int
+    generator_version: int
+    linkers_proposed: int
+    linkers_valid: int
+    mofs_assembled: int
+    mofs_rejected: int
+    mofs_validated: int
+    stable: int
+    stable_fraction: float | None = None
+    strains: list[float] = Field(default_factory=list)
+    adsorption_results: int = 0
+    best_uptake: float | None = None
+    best_mof: str | None = None
+    retrained: bool = False
+    training_set: int = 0
+    training_basis: Literal["stability", "uptake"] | None = None
+
+
+class MOFCampaignState(BaseModel):
+    round: int = 0
+    generator_state: dict[str, Any] | None = None
+    results: list[MOFResult] = Field(default_factory=list)
+    summaries: list[RoundSummary] = Field(default_factory=list)
+    trained_on: int = 0
+
+
+class MOFCampaignDocument(StageDocument):
+    rounds: list[RoundSummary]
+    results: list[MOFResult]
+    generator_state: dict[str, Any] | None = None
+    plot: str | None = None
