@@ -179,6 +179,23 @@ class MOFAssemblyMaker(Maker):
         )
 
 
+def conventional_cell(structure: Structure | None) -> dict:
+    """Space group and conventional lattice lengths of a cell (empty if it has none)."""
+    if structure is None:
+        return {}
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    try:
+        analyzer = SpacegroupAnalyzer(structure, symprec=0.1)
+        conventional = analyzer.get_conventional_standard_structure()
+    except Exception:
+        return {}
+    return {
+        "space_group": analyzer.get_space_group_symbol(),
+        "conventional_abc": list(conventional.lattice.abc),
+    }
+
+
 def candidate_id_for(smiles: list[str]) -> str:
     """A short stable id from the linkers' SMILES."""
     import hashlib
@@ -392,6 +409,7 @@ class MOFDiscoveryMaker(Maker):
                     stable=bool(md and md.stable),
                     energy_per_atom=relax.energy_per_atom if relax else None,
                     lattice_abc=list(cell.lattice.abc) if cell is not None else None,
+                    **conventional_cell(cell),
                     uptake_mol_per_kg=uptakes.get(record.mof_id),
                 )
             )

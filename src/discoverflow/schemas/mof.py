@@ -101,6 +101,8 @@ class MOFResult(BaseModel):
     stable: bool = False
     energy_per_atom: float | None = None
     lattice_abc: list[float] | None = None
+    space_group: str | None = Field(None, description="Of the optimised cell (symprec 0.1)")
+    conventional_abc: list[float] | None = Field(None, description="Conventional cell (A)")
     uptake_mol_per_kg: float | None = None
 
 

@@ -7,6 +7,7 @@ that angle arbitrary), and the framework is checked for overlapping atoms.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -166,7 +167,9 @@ def assemble_mof(
             bbs[index], edge_linkers[int(index)] = linker_bbs[choice], linkers[choice]
             carboxylate_count += 1
     builder = pormake.Builder(locator=locator)
-    framework = builder.build(topo, bbs, permutations=permutations)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        framework = builder.build(topo, bbs, permutations=permutations)
 
     atoms = framework.atoms
     structure = Structure(

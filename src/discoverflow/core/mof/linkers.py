@@ -1,8 +1,9 @@
 """Linker processing as MOFA does it: hydrogens, bond orders, MMFF, validity, anchors.
 
 A carboxylic acid anchor becomes an At dummy at its carbon (its O and H removed); a nitrile
-anchor gets an Fr dummy 2 angstrom beyond its N along C-N. Linkers carry exactly two anchors of
-one kind: ``COO`` linkers join carboxylate nodes, ``CN`` linkers are pillars.
+anchor gets an Fr dummy 2 angstrom beyond its N along C-N. Linkers carry exactly two anchors:
+``COO`` linkers (two acids) join carboxylate nodes, ``CN`` linkers (two nitriles) are pillars,
+``mixed`` ones (one of each, e.g. 4-cyanobenzoic acid) are processed for nodes that take them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import numpy as np
 
 CARBOXYLIC_ACID = "[CX3](=O)[OX2H1]"
 NITRILE = "[CX2]#[NX1]"
-ANCHOR_ELEMENTS = {"COO": "At", "CN": "Fr"}
 NITRILE_DUMMY_DISTANCE = 2.0
 
 
@@ -75,7 +75,7 @@ def parse_linker(smiles: str):
 
 
 def anchor_type(mol) -> str:
-    """``COO`` or ``CN`` for a linker with two anchors of one kind; LinkerRejected otherwise."""
+    """``COO``, ``CN`` or ``mixed`` for a linker with two anchors; LinkerRejected otherwise."""
     Chem, _ = _rdkit()
     acids = len(mol.GetSubstructMatches(Chem.MolFromSmarts(CARBOXYLIC_ACID)))
     nitriles = len(mol.GetSubstructMatches(Chem.MolFromSmarts(NITRILE)))
@@ -83,8 +83,10 @@ def anchor_type(mol) -> str:
         return "COO"
     if nitriles == 2 and acids == 0:
         return "CN"
+    if nitriles == 1 and acids == 1:
+        return "mixed"
     raise LinkerRejected(
-        f"needs two anchors of one kind, found {acids} carboxylic acids and {nitriles} nitriles"
+        f"needs two anchors, found {acids} carboxylic acids and {nitriles} nitriles"
     )
 
 
@@ -102,37 +104,32 @@ def embed(mol, seed: int = 0, max_iterations: int = 1000):
     return with_h, float(field_.CalcEnergy())
 
 
-def place_anchors(mol_with_h, kind: str) -> tuple[list[str], np.ndarray, list[int]]:
-    """Symbols and positions with the anchor dummies, and the dummies' indices."""
+def place_anchors(mol_with_h) -> tuple[list[str], np.ndarray, list[int]]:
+    """Symbols and positions with the anchor dummies (At, Fr), and the dummies' indices."""
     Chem, _ = _rdkit()
     positions = mol_with_h.GetConformer().GetPositions()
     symbols = [atom.GetSymbol() for atom in mol_with_h.GetAtoms()]
-    dummy = ANCHOR_ELEMENTS[kind]
     removed: set[int] = set()
     extra: list[tuple[str, np.ndarray]] = []
     anchors: list[int] = []
-    if kind == "COO":
-        for carbon, _, hydroxyl in mol_with_h.GetSubstructMatches(
-            Chem.MolFromSmarts(CARBOXYLIC_ACID)
-        ):
-            oxygens = [
-                n.GetIdx()
-                for n in mol_with_h.GetAtomWithIdx(carbon).GetNeighbors()
-                if n.GetSymbol() == "O"
-            ]
-            hydrogens = [
-                n.GetIdx()
-                for n in mol_with_h.GetAtomWithIdx(hydroxyl).GetNeighbors()
-                if n.GetSymbol() == "H"
-            ]
-            removed.update(oxygens + hydrogens)
-            symbols[carbon] = dummy
-            anchors.append(carbon)
-    else:
-        for carbon, nitrogen in mol_with_h.GetSubstructMatches(Chem.MolFromSmarts(NITRILE)):
-            direction = positions[nitrogen] - positions[carbon]
-            direction /= np.linalg.norm(direction)
-            extra.append((dummy, positions[nitrogen] + NITRILE_DUMMY_DISTANCE * direction))
+    for carbon, _, hydroxyl in mol_with_h.GetSubstructMatches(Chem.MolFromSmarts(CARBOXYLIC_ACID)):
+        oxygens = [
+            n.GetIdx()
+            for n in mol_with_h.GetAtomWithIdx(carbon).GetNeighbors()
+            if n.GetSymbol() == "O"
+        ]
+        hydrogens = [
+            n.GetIdx()
+            for n in mol_with_h.GetAtomWithIdx(hydroxyl).GetNeighbors()
+            if n.GetSymbol() == "H"
+        ]
+        removed.update(oxygens + hydrogens)
+        symbols[carbon] = "At"
+        anchors.append(carbon)
+    for carbon, nitrogen in mol_with_h.GetSubstructMatches(Chem.MolFromSmarts(NITRILE)):
+        direction = positions[nitrogen] - positions[carbon]
+        direction /= np.linalg.norm(direction)
+        extra.append(("Fr", positions[nitrogen] + NITRILE_DUMMY_DISTANCE * direction))
     kept = [i for i in range(len(symbols)) if i not in removed]
     new_index = {old: new for new, old in enumerate(kept)}
     out_symbols = [symbols[i] for i in kept] + [s for s, _ in extra]
@@ -152,7 +149,7 @@ def process_linker(
         raise LinkerRejected(f"{heavy} heavy atoms (limit {max_heavy_atoms})")
     kind = anchor_type(mol)
     with_h, energy = embed(mol, seed)
-    symbols, positions, anchors = place_anchors(with_h, kind)
+    symbols, positions, anchors = place_anchors(with_h)
     return ProcessedLinker(
         smiles=Chem.MolToSmiles(mol),
         anchor_type=kind,
@@ -177,7 +174,11 @@ def smiles_from_xyz(xyz: str) -> str:
             "reading XYZ linkers needs OpenBabel: pip install openbabel-wheel"
         ) from error
     Chem, _ = _rdkit()
+    from openbabel import openbabel
+
     molecule = pybel.readstring("xyz", xyz)
+    for atom in openbabel.OBMolAtomIter(molecule.OBMol):
+        openbabel.OBAtomAssignTypicalImplicitHydrogens(atom)
     molecule.OBMol.AddHydrogens()
     mol = Chem.MolFromMolBlock(molecule.write("mol"), removeHs=False)
     if mol is None:

@@ -57,6 +57,7 @@ def _pormake():
         import pormake
     except ImportError as error:
         raise ImportError("MOF assembly needs pormake: pip install 'discoverflow[mof]'") from error
+    pormake.log.disable_print()
     return pormake
 
 

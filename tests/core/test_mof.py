@@ -1,0 +1,178 @@
+"""MOF science: linkers and anchors, assembly, overlaps, strain, generator, GCMC."""
+
+import numpy as np
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from discoverflow.core.mof.strain import lattice_strain
+
+pytest.importorskip("rdkit", reason="MOF tests need the [mof] extra")
+pytest.importorskip("pormake", reason="MOF tests need the [mof] extra")
+
+from discoverflow.core.mof.assembly import AssemblyFailed, assemble_mof  # noqa: E402
+from discoverflow.core.mof.growth import GrowthLinkerGenerator, TrainingExample  # noqa: E402
+from discoverflow.core.mof.linkers import (  # noqa: E402
+    LinkerRejected,
+    process_linker,
+    smiles_from_xyz,
+)
+from discoverflow.core.mof.overlap import find_overlaps  # noqa: E402
+
+BDC = "OC(=O)c1ccc(cc1)C(=O)O"
+DICYANOBENZENE = "N#Cc1ccc(cc1)C#N"
+
+
+@pytest.fixture(scope="module")
+def bdc():
+    return process_linker(BDC)
+
+
+@pytest.fixture(scope="module")
+def mof5(bdc):
+    return assemble_mof("Zn4O", [bdc], "pcu")
+
+
+def test_strain_is_zero_for_an_unchanged_cell():
+    cell = Lattice.from_parameters(9.1, 10.3, 11.7, 80, 95, 101).matrix
+    assert lattice_strain(cell, cell) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_strain_of_a_known_deformation():
+    cell = Lattice.cubic(10.0).matrix
+    stretched = cell @ np.diag([1.10, 1.0, 1.0])
+    # C_init C_final^-1 - I = diag(1/1.1 - 1, 0, 0)
+    assert lattice_strain(cell, stretched) == pytest.approx(1 - 1 / 1.1, rel=1e-9)
+    sheared = cell @ np.array([[1.0, 0.04, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    expected = np.abs(np.linalg.eigvalsh(np.array([[0, -0.02, 0], [-0.02, 0, 0], [0, 0, 0]])))
+    assert lattice_strain(cell, sheared) == pytest.approx(expected.max(), rel=1e-9)
+
+
+def test_terephthalic_acid_anchors(bdc):
+    assert bdc.anchor_type == "COO"
+    symbols = bdc.symbols
+    assert symbols.count("At") == 2 and "O" not in symbols
+    assert symbols.count("C") == 6 and symbols.count("H") == 4
+    at1, at2 = bdc.positions[bdc.anchor_indices]
+    assert np.linalg.norm(at1 - at2) == pytest.approx(5.78, abs=0.1)
+    carbons = bdc.positions[[i for i, s in enumerate(symbols) if s == "C"]]
+    assert np.linalg.norm(carbons - at1, axis=1).min() == pytest.approx(1.49, abs=0.03)
+
+
+def test_cyanobenzoic_acid_gets_one_anchor_of_each_kind():
+    linker = process_linker("N#Cc1ccc(cc1)C(=O)O")
+    assert linker.anchor_type == "mixed"
+    positions, symbols = linker.positions, linker.symbols
+    nitrogen = positions[symbols.index("N")]
+    francium = positions[symbols.index("Fr")]
+    carbons = positions[[i for i, s in enumerate(symbols) if s == "C"]]
+    nitrile_carbon = carbons[np.linalg.norm(carbons - nitrogen, axis=1).argmin()]
+    assert np.linalg.norm(francium - nitrogen) == pytest.approx(2.0, abs=1e-6)
+    along = (nitrogen - nitrile_carbon) / np.linalg.norm(nitrogen - nitrile_carbon)
+    assert np.dot((francium - nitrogen) / 2.0, along) == pytest.approx(1.0, abs=1e-6)
+    assert symbols.count("At") == 1 and symbols.count("O") == 0
+
+
+@pytest.mark.parametrize(
+    ("smiles", "reason"),
+    [
+        ("OC(=O)c1ccccc1.OC(=O)C", "fragment"),
+        ("[O-]C(=O)c1ccc(cc1)C(=O)O", "charge"),
+        ("OC(=O)C(C)(C)(C)(C)C(=O)O", "valid"),
+        ("OC(=O)c1ccccc1", "two anchors"),
+    ],
+)
+def test_invalid_linkers_are_rejected_with_the_reason(smiles, reason):
+    with pytest.raises(LinkerRejected, match=reason):
+        process_linker(smiles)
+
+
+def test_openbabel_rebuilds_bonds_and_hydrogens_from_heavy_atoms(bdc):
+    heavy = [(s, p) for s, p in zip(bdc.symbols, bdc.positions, strict=True) if s != "H"]
+    from rdkit import Chem
+    from rdkit.Chem import AllChem
+
+    mol = Chem.AddHs(Chem.MolFromSmiles(BDC))
+    AllChem.EmbedMolecule(mol, randomSeed=1)
+    atoms = [
+        (a.GetSymbol(), p)
+        for a, p in zip(mol.GetAtoms(), mol.GetConformer().GetPositions(), strict=True)
+        if a.GetSymbol() != "H"
+    ]
+    xyz = f"{len(atoms)}\n\n" + "\n".join(f"{s} {x} {y} {z}" for s, (x, y, z) in atoms)
+    assert len(heavy) == 8
+    assert smiles_from_xyz(xyz) == Chem.MolToSmiles(Chem.MolFromSmiles(BDC))
+
+
+def test_mof5_has_the_composition_cell_and_symmetry_of_irmof1(mof5):
+    structure = mof5.structure
+    counts = structure.composition.as_dict()
+    assert counts == {"Zn": 32, "O": 104, "C": 192, "H": 96}  # 8 x Zn4O(C8H4O4)3
+    assert structure.lattice.abc == pytest.approx((25.83,) * 3, rel=0.01)
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    assert SpacegroupAnalyzer(structure, symprec=0.1).get_space_group_symbol() == "Fm-3m"
+    assert find_overlaps(structure) == []
+    assert mof5.closest_approach > 0.95
+    primitive = structure.get_primitive_structure(tolerance=0.25)
+    assert len(primitive) == 106
+
+
+def test_pillared_paddlewheel_on_pcu(bdc):
+    pillar = process_linker(DICYANOBENZENE)
+    mof = assemble_mof("Zn-paddlewheel-pillared", [bdc], "pcu", pillar=pillar)
+    counts = mof.structure.composition.as_dict()
+    assert counts == {"Zn": 2, "O": 8, "C": 24, "H": 12, "N": 2}  # Zn2(BDC)2(dicyanobenzene)
+    zinc = [i for i, s in enumerate(mof.structure) if s.specie.symbol == "Zn"]
+    nitrogen = [i for i, s in enumerate(mof.structure) if s.specie.symbol == "N"]
+    zn_n = min(mof.structure.get_distance(i, j) for i in zinc for j in nitrogen)
+    assert zn_n == pytest.approx(2.03, abs=0.1)
+    assert find_overlaps(mof.structure) == []
+    assert mof.pillar == pillar.smiles
+
+
+def test_pillared_node_without_a_pillar_or_wrong_topology_fails(bdc):
+    with pytest.raises(AssemblyFailed, match="pillar"):
+        assemble_mof("Cu-paddlewheel-pillared", [bdc], "pcu")
+    with pytest.raises(AssemblyFailed, match="connectivities"):
+        assemble_mof("Zn4O", [bdc], "dia")
+
+
+def test_overlapping_atoms_are_found_and_reject_the_mof(bdc):
+    structure = Structure(
+        Lattice.cubic(10), ["C", "C", "H"], [[0, 0, 0], [0.05, 0, 0], [0.5, 0.5, 0.5]]
+    )
+    (overlap,) = find_overlaps(structure)
+    assert overlap.pair == "C-C" and overlap.distance == pytest.approx(0.5)
+    with pytest.raises(AssemblyFailed, match="overlapping"):
+        assemble_mof("Zn4O", [bdc], "pcu", overlap_scale=2.0)
+
+
+def test_retraining_changes_what_the_generator_proposes():
+    generator = GrowthLinkerGenerator()
+    before = [p.smiles for p in generator.propose(24, seed=3)]
+    assert len(before) == 24
+    assert all(process_linker(s).anchor_type == "COO" for s in before[:5])
+    fluorinated = TrainingExample("OC(=O)c1cc(F)c(cc1F)C(=O)O", ["fluoro", "fluoro"], 1.0)
+    state = generator.retrain([fluorinated])
+    after = [p.smiles for p in generator.propose(24, seed=3)]
+    assert state.version == 1
+    assert state.weights["fluoro"] > state.weights["nitro"]
+    assert after != before
+    assert all("F" in s for s in after)
+    assert sum("F" in s for s in before) < len(before)
+    again = GrowthLinkerGenerator(state=__import__("dataclasses").asdict(state))
+    assert [p.smiles for p in again.propose(24, seed=3)] == after
+
+
+def test_short_gcmc_gives_positive_uptake_and_neutral_charges(bdc):
+    pytest.importorskip("RASPA2", reason="GCMC needs the [mof] extra")
+    from discoverflow.core.mof.adsorption import GCMCSettings, co2_uptake
+
+    framework = assemble_mof("Zn4O", [bdc], "pcu", supercell=1).structure  # 53 atoms
+    result = co2_uptake(framework, GCMCSettings(cycles=150, init_cycles=50, cutoff=6.4))
+    assert result.unit_cells == (1, 1, 1)
+    assert result.uptake_mol_per_kg > 0
+    counts = framework.composition.as_dict()
+    assert set(result.charges) == set(counts)
+    assert sum(result.charges[el] * n for el, n in counts.items()) == pytest.approx(0, abs=2e-3)
+    assert result.charges["Zn"] > 0 > result.charges["O"]
