@@ -9,14 +9,14 @@ from discoverflow.core.mof.strain import lattice_strain
 pytest.importorskip("rdkit", reason="MOF tests need the [mof] extra")
 pytest.importorskip("pormake", reason="MOF tests need the [mof] extra")
 
-from discoverflow.core.mof.assembly import AssemblyFailed, assemble_mof  # noqa: E402
-from discoverflow.core.mof.growth import GrowthLinkerGenerator, TrainingExample  # noqa: E402
-from discoverflow.core.mof.linkers import (  # noqa: E402
+from discoverflow.core.mof.assembly import AssemblyFailed, assemble_mof
+from discoverflow.core.mof.growth import GrowthLinkerGenerator, TrainingExample
+from discoverflow.core.mof.linkers import (
     LinkerRejected,
     process_linker,
     smiles_from_xyz,
 )
-from discoverflow.core.mof.overlap import find_overlaps  # noqa: E402
+from discoverflow.core.mof.overlap import find_overlaps
 
 BDC = "OC(=O)c1ccc(cc1)C(=O)O"
 DICYANOBENZENE = "N#Cc1ccc(cc1)C#N"
@@ -105,16 +105,28 @@ def test_openbabel_rebuilds_bonds_and_hydrogens_from_heavy_atoms(bdc):
 
 def test_mof5_has_the_composition_cell_and_symmetry_of_irmof1(mof5):
     structure = mof5.structure
-    counts = structure.composition.as_dict()
-    assert counts == {"Zn": 32, "O": 104, "C": 192, "H": 96}  # 8 x Zn4O(C8H4O4)3
-    assert structure.lattice.abc == pytest.approx((25.83,) * 3, rel=0.01)
+    assert structure.composition.as_dict() == {"Zn": 8, "O": 26, "C": 48, "H": 24}
+    assert structure.composition.reduced_composition.as_dict() == {
+        "Zn": 4,
+        "O": 13,
+        "C": 24,
+        "H": 12,  # Zn4O(C8H4O4)3
+    }
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-    assert SpacegroupAnalyzer(structure, symprec=0.1).get_space_group_symbol() == "Fm-3m"
+    analyzer = SpacegroupAnalyzer(structure, symprec=0.1)
+    assert analyzer.get_space_group_symbol() == "Fm-3m"
+    conventional = analyzer.get_conventional_standard_structure()
+    assert conventional.lattice.abc == pytest.approx((25.83,) * 3, rel=0.01)
+    assert len(conventional) == 424
     assert find_overlaps(structure) == []
     assert mof5.closest_approach > 0.95
-    primitive = structure.get_primitive_structure(tolerance=0.25)
-    assert len(primitive) == 106
+
+
+def test_one_node_cell_keeps_all_zn4o_alike(bdc):
+    mof = assemble_mof("Zn4O", [bdc], "pcu", supercell=1)
+    assert len(mof.structure) == 53
+    assert mof.structure.lattice.abc == pytest.approx((12.96,) * 3, abs=0.05)
 
 
 def test_pillared_paddlewheel_on_pcu(bdc):
@@ -176,3 +188,14 @@ def test_short_gcmc_gives_positive_uptake_and_neutral_charges(bdc):
     assert set(result.charges) == set(counts)
     assert sum(result.charges[el] * n for el, n in counts.items()) == pytest.approx(0, abs=2e-3)
     assert result.charges["Zn"] > 0 > result.charges["O"]
+
+
+def test_helium_void_fraction_gives_excess_below_absolute_loading(bdc):
+    pytest.importorskip("RASPA2", reason="GCMC needs the [mof] extra")
+    from discoverflow.core.mof.adsorption import GCMCSettings, co2_uptake
+
+    framework = assemble_mof("Zn4O", [bdc], "pcu", supercell=1).structure
+    settings = GCMCSettings(cycles=100, init_cycles=50, cutoff=6.4, helium_cycles=200)
+    result = co2_uptake(framework, settings)
+    assert 0.6 < result.helium_void_fraction < 0.95  # MOF-5 is about 80% void
+    assert result.excess_mol_per_kg < result.uptake_mol_per_kg

@@ -60,6 +60,32 @@ def _raspa():
     return RASPA2
 
 
+def run_raspa(script: str, cif: str) -> str:
+    """RASPA's output for a script and a streamed CIF, run in a freshly spawned process.
+
+    RASPA2's own runner forks, which can deadlock next to multithreaded libraries (JAX, which
+    pormake imports, or torch); a spawned process also contains RASPA's leaks and crashes.
+    """
+    import multiprocessing
+
+    raspa = _raspa()
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=raspa.raspa2._script_subprocess,
+        args=(script, cif, raspa.raspa2.raspa_dir, True, sender),
+    )
+    process.start()
+    sender.close()
+    try:
+        output = receiver.recv()
+    except EOFError as error:
+        raise AdsorptionFailed(f"RASPA stopped (exit code {process.exitcode})") from error
+    finally:
+        process.join()
+    return output
+
+
 def unit_cells(structure: Structure, cutoff: float) -> tuple[int, int, int]:
     """Repeats along a, b, c so that every perpendicular width exceeds twice the cutoff."""
     matrix = structure.lattice.matrix
@@ -154,9 +180,9 @@ def co2_uptake(structure: Structure, settings: GCMCSettings | None = None) -> Ad
     cif = str(CifWriter(cell))
     void_fraction = None
     if settings.helium_cycles:
-        widom = raspa.parse(raspa.run_script(helium_script(settings, cells), cif))
+        widom = raspa.parse(run_raspa(helium_script(settings, cells), cif))
         void_fraction = float(widom["Average Widom Rosenbluth factor"]["Widom"][0])
-    output = raspa.run_script(gcmc_script(settings, cells, void_fraction), cif)
+    output = run_raspa(gcmc_script(settings, cells, void_fraction), cif)
     if not output:
         raise AdsorptionFailed("RASPA returned no output")
     try:

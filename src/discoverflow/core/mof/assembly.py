@@ -7,8 +7,10 @@ that angle arbitrary), and the framework is checked for overlapping atoms.
 
 from __future__ import annotations
 
+import tempfile
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from pymatgen.core import Lattice, Structure
@@ -22,6 +24,23 @@ from discoverflow.core.mof.nodes import (
     node_building_block,
 )
 from discoverflow.core.mof.overlap import find_overlaps
+
+PCU_TWO_NODE_CGD = """CRYSTAL
+  NAME pcu
+  GROUP P1
+  CELL 1.41421356 1.41421356 1.41421356 60.0 60.0 60.0
+  NODE 1 6 0.0 0.0 0.0
+  NODE 2 6 0.5 0.5 0.5
+  EDGE 0.0 0.0 0.0 0.5 0.5 -0.5
+  EDGE 0.0 0.0 0.0 -0.5 -0.5 0.5
+  EDGE 0.0 0.0 0.0 0.5 -0.5 0.5
+  EDGE 0.0 0.0 0.0 -0.5 0.5 -0.5
+  EDGE 0.0 0.0 0.0 -0.5 0.5 0.5
+  EDGE 0.0 0.0 0.0 0.5 -0.5 -0.5
+END
+"""
+"""pcu with two nodes in an fcc primitive cell: the smallest cell in which neighbouring nodes
+alternate (MOF-5's 106-atom primitive cell; its conventional Fm-3m cell holds eight nodes)."""
 
 MAX_NODE_RMSD = 0.3
 """Largest pormake RMSD between a node's connection points and a topology slot."""
@@ -96,19 +115,57 @@ def quarter_turn_permutation(node_bb) -> np.ndarray | None:
     return mapping
 
 
-def _parity(topology, node: int, supercell: int) -> int:
-    frac = topology.atoms.get_scaled_positions()[node] * supercell
-    return int(np.round(frac).sum()) % 2
+def node_colouring(topology) -> dict[int, int] | None:
+    """Two colours for the nodes so that bonded nodes differ, or None if the net (with its
+    periodic images) has odd rings in this cell."""
+    neighbours: dict[int, set[int]] = {int(n): set() for n in topology.node_indices}
+    for edge in topology.edge_indices:
+        first, second = (int(n.index) for n in topology.neighbor_list[edge])
+        neighbours[first].add(second)
+        neighbours[second].add(first)
+    colour: dict[int, int] = {}
+    for start in neighbours:
+        if start in colour:
+            continue
+        colour[start], queue = 0, [start]
+        while queue:
+            node = queue.pop()
+            for other in neighbours[node]:
+                if other == node:
+                    return None
+                if other not in colour:
+                    colour[other] = 1 - colour[node]
+                    queue.append(other)
+                elif colour[other] == colour[node]:
+                    return None
+    return colour
 
 
-def _slot_assignment(topology, node_bb, spec: NodeSpec, locator, supercell: int):
+def alternating_topology(topology_name: str, topology):
+    """The smallest cell of the net in which nodes can alternate."""
+    if node_colouring(topology) is not None:
+        return topology
+    if topology_name == "pcu":
+        pormake = _pormake()
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "pcu.cgd"
+            path.write_text(PCU_TWO_NODE_CGD)
+            return pormake.Topology(str(path))
+    doubled = topology * 2
+    if node_colouring(doubled) is None:
+        raise AssemblyFailed(f"nodes cannot alternate on {topology_name}")
+    return doubled
+
+
+def _slot_assignment(topology, node_bb, spec: NodeSpec, locator):
     """Node permutations and, for pillared nodes, the edges that take the pillar."""
     permutations, pillar_edges, carboxylate_edges, rmsds = {}, set(), set(), []
     axial = set(node_bb.connection_point_indices[-2:]) if spec.pillared else set()
     turn = quarter_turn_permutation(node_bb) if spec.alternating else None
+    colouring = node_colouring(topology) if turn is not None else None
     for node in topology.node_indices:
         _, perm, rmsd = locator.locate(topology.local_structure(node), node_bb)
-        if turn is not None and _parity(topology, int(node), supercell):
+        if colouring and colouring[int(node)]:
             perm = turn[perm]
             _, rmsd = locator.locate_with_permutation(topology.local_structure(node), node_bb, perm)
         rmsds.append(rmsd)
@@ -132,9 +189,10 @@ def assemble_mof(
 ) -> AssembledMOF:
     """Build a MOF; ``linkers`` fill the carboxylate edges in turn, ``pillar`` the axial ones.
 
-    ``supercell`` repeats the net (default: 2 for alternating nodes such as Zn4O, whose
-    neighbours turn against each other as in MOF-5, else 1). Raises AssemblyFailed with the
-    reason (topology mismatch, missing pillar, overlaps).
+    Alternating nodes (Zn4O, whose neighbours turn against each other as in MOF-5) get the
+    smallest cell in which they can alternate; ``supercell`` repeats the net instead
+    (``supercell=1`` keeps a one-node pcu cell with all nodes alike). Raises AssemblyFailed
+    with the reason (topology mismatch, missing pillar, overlaps).
     """
     pormake = _pormake()
     spec = NODES.get(node)
@@ -145,12 +203,13 @@ def assemble_mof(
     if spec.pillared and (pillar is None or pillar.anchor_type != "CN"):
         raise AssemblyFailed(f"{node} needs a CN pillar linker")
     topo = check_topology(topology, spec)
-    supercell = supercell or (2 if spec.alternating else 1)
-    if supercell > 1:
+    if supercell and supercell > 1:
         topo = topo * supercell
+    elif supercell is None and spec.alternating:
+        topo = alternating_topology(topology, topo)
     node_bb = node_building_block(spec)
     locator = pormake.Locator()
-    permutations, pillar_edges, rmsd = _slot_assignment(topo, node_bb, spec, locator, supercell)
+    permutations, pillar_edges, rmsd = _slot_assignment(topo, node_bb, spec, locator)
     if rmsd > MAX_NODE_RMSD:
         raise AssemblyFailed(f"{node} fits {topology} poorly (RMSD {rmsd:.2f} > {MAX_NODE_RMSD})")
 
@@ -271,7 +330,7 @@ def _align_edge(structure: Structure, indices: list[int], adjacency: list[set[in
             pairs.append((linker_normal, node_normal))
     if not pairs:
         return
-    angles = np.radians(np.arange(0, 180, 2.0))
+    angles = np.radians(np.arange(0, 180, 0.25))
     scores = [sum(float((_rotation(axis, a) @ ln) @ nn) ** 2 for ln, nn in pairs) for a in angles]
     best = angles[int(np.argmax(scores))]
     if best == 0:

@@ -8,6 +8,9 @@ along the metal-N bond, and a nitrile linker's X halfway between N and its Fr du
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import io
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,12 +55,14 @@ NODES = {
 }
 
 
+@functools.cache
 def _pormake():
     try:
         import pormake
     except ImportError as error:
         raise ImportError("MOF assembly needs pormake: pip install 'discoverflow[mof]'") from error
-    pormake.log.disable_print()
+    with contextlib.redirect_stdout(io.StringIO()):
+        pormake.log.disable_print()
     return pormake
 
 
