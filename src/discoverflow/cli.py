@@ -75,15 +75,13 @@ def main_options(
 @app.command()
 def validate(config: ConfigArg, set_: SetOpt = None) -> None:
     """Check the config and its inputs without running anything."""
-    from discoverflow.campaign import check_inputs
-
     campaign = _load(config, set_)
-    problems = check_inputs(campaign)
+    problems = _check_inputs(campaign)
     if problems:
         for problem in problems:
             error_console.print(f"error: {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
-    console.print(f"[green]ok[/green]: {config} ({campaign.name}: {'-'.join(campaign.elements)})")
+    console.print(f"[green]ok[/green]: {config} ({campaign.name}: {_describe(campaign)})")
 
 
 @app.command()
@@ -94,8 +92,9 @@ def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
     from discoverflow.stores import describe_store
 
     campaign = _load(config, set_)
-    system = "-".join(campaign.elements)
-    console.print(f"campaign [bold]{campaign.name}[/bold] ({system}) -> {describe_store(store)}")
+    console.print(
+        f"campaign [bold]{campaign.name}[/bold] ({_describe(campaign)}) -> {describe_store(store)}"
+    )
     columns = (
         TextColumn("{task.description:>10}"),
         BarColumn(),
@@ -105,9 +104,18 @@ def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
     with Progress(*columns, console=console, transient=False) as progress:
         set_reporter(RichReporter(progress))
         try:
-            run_campaign(campaign, store)
+            if _is_mof(campaign):
+                from discoverflow.mof_campaign import run_mof_campaign
+
+                run_mof_campaign(campaign, store)
+            else:
+                run_campaign(campaign, store)
         finally:
             set_reporter(None)
+    if _is_mof(campaign):
+        _print_mof(campaign, store)
+        console.print(f"outputs in {campaign.output_dir}")
+        return
     _print_status(campaign, store)
     _print_results(campaign, store, limit=15, promising_only=True)
     console.print(f"outputs in {campaign.output_dir}")
@@ -116,11 +124,10 @@ def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
 @app.command()
 def submit(config: ConfigArg, set_: SetOpt = None, project: ProjectOpt = None) -> None:
     """Submit what the campaign still needs to a jobflow-remote project."""
-    from discoverflow.campaign import check_inputs
     from discoverflow.remote import submit_campaign
 
     campaign = _load(config, set_)
-    if problems := check_inputs(campaign):
+    if problems := _check_inputs(campaign):
         raise DiscoverflowError(problems[0])
     ids = submit_campaign(campaign, project)
     if not ids:
@@ -137,7 +144,11 @@ def status(
     config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None, project: ProjectOpt = None
 ) -> None:
     """What is done per stage for this campaign."""
-    _print_status(_load(config, set_), _store(store, project))
+    campaign = _load(config, set_)
+    if _is_mof(campaign):
+        _print_mof(campaign, _store(store, project), mofs=False)
+        return
+    _print_status(campaign, _store(store, project))
 
 
 @app.command()
@@ -151,6 +162,9 @@ def results(
 ) -> None:
     """A table of candidates with predicted and relaxed energies and hull distances."""
     campaign = _load(config, set_)
+    if _is_mof(campaign):
+        _print_mof(campaign, _store(store, project), as_json=as_json)
+        return
     if as_json:
         from discoverflow.report import campaign_results
 
@@ -204,6 +218,91 @@ def remote_init(
     console.print(
         f"wrote {path}; check it with `jf project check -p {name}`, then `jf runner start`"
     )
+
+
+def _is_mof(campaign) -> bool:
+    return getattr(campaign, "workflow", "crystal") == "mof"
+
+
+def _describe(campaign) -> str:
+    if _is_mof(campaign):
+        return f"MOFs: {campaign.assembly.node} on {campaign.assembly.topology}"
+    return "-".join(campaign.elements)
+
+
+def _check_inputs(campaign) -> list[str]:
+    if _is_mof(campaign):
+        from discoverflow.mof_campaign import check_mof_inputs
+
+        return check_mof_inputs(campaign)
+    from discoverflow.campaign import check_inputs
+
+    return check_inputs(campaign)
+
+
+def _print_mof(campaign, store, mofs: bool = True, as_json: bool = False) -> None:
+    """Per-round summary and, with ``mofs``, every MOF of a MOF campaign."""
+    from jobflow import JobStore
+
+    from discoverflow.mof_campaign import round_states, stored_summary
+    from discoverflow.stores import make_store
+
+    job_store = store if isinstance(store, JobStore) else make_store(store)
+    document = stored_summary(job_store, campaign.name)
+    states = round_states(job_store, campaign.name)
+    rounds = document.rounds if document else (states[-1].summaries if states else [])
+    results = document.results if document else (states[-1].results if states else [])
+    if not rounds:
+        raise DiscoverflowError(f"no results for campaign {campaign.name!r} in this store")
+    if as_json:
+        print(json.dumps([r.model_dump() for r in results], indent=1))
+        return
+    table = Table(title=f"{campaign.name}: rounds ({'finished' if document else 'running'})")
+    for column in (
+        "round",
+        "generator",
+        "linkers valid",
+        "MOFs",
+        "rejected",
+        "stable",
+        "best CO2 (mol/kg)",
+        "retrained on",
+    ):
+        table.add_column(column)
+    for s in rounds:
+        table.add_row(
+            str(s.round),
+            f"v{s.generator_version}",
+            f"{s.linkers_valid}/{s.linkers_proposed}",
+            str(s.mofs_assembled),
+            str(s.mofs_rejected),
+            f"{s.stable}/{s.mofs_validated}",
+            _fmt(s.best_uptake),
+            f"{s.training_set} ({s.training_basis})" if s.retrained else "",
+        )
+    console.print(table)
+    if not mofs:
+        return
+    ranked = sorted(
+        results,
+        key=lambda r: (-(r.uptake_mol_per_kg or -1), r.strain if r.strain is not None else 9),
+    )
+    table = Table(title=f"{campaign.name}: MOFs ({len(results)})")
+    for column in ("mof", "linker", "strain", "stable", "space group", "a conv (A)", "CO2"):
+        table.add_column(column)
+    for r in ranked:
+        table.add_row(
+            r.mof_id,
+            r.linkers[0] + (f" + {r.pillar}" if r.pillar else ""),
+            _fmt(r.strain),
+            "yes" if r.stable else "no",
+            r.space_group or "",
+            f"{r.conventional_abc[0]:.2f}" if r.conventional_abc else "",
+            _fmt(r.uptake_mol_per_kg),
+        )
+    console.print(table)
+    if document and document.plot:
+        console.print(f"strain per round: {document.plot}")
 
 
 def _store(store: str | None, project: str | None):

@@ -242,8 +242,11 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
     return data
 
 
-def load_config(path: str | Path, overrides: list[str] | None = None) -> CampaignConfig:
-    """Read, override and validate a campaign file; raise ConfigError naming each problem."""
+def load_config(path: str | Path, overrides: list[str] | None = None):
+    """Read, override and validate a campaign file; raise ConfigError naming each problem.
+
+    ``"workflow": "mof"`` selects a MOFCampaignConfig, anything else a (crystal) CampaignConfig.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
@@ -254,8 +257,13 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Campaig
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a JSON object at the top level")
     data = apply_overrides(data, overrides or [])
+    model = CampaignConfig
+    if data.get("workflow") == "mof":
+        from discoverflow.mof_campaign import MOFCampaignConfig
+
+        model = MOFCampaignConfig
     try:
-        config = CampaignConfig.model_validate(data)
+        config = model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {format_validation_error(exc)}") from None
     return config.resolve_paths(path.parent.resolve())

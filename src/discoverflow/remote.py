@@ -72,7 +72,9 @@ def submit_campaign(config: CampaignConfig, project: str | None = None) -> list:
     from jobflow_remote import submit_flow
 
     from discoverflow.campaign import build_flow
+    from discoverflow.mof_campaign import MOFCampaignConfig, build_mof_flow
 
+    builder = build_mof_flow if isinstance(config, MOFCampaignConfig) else build_flow
     if active := active_campaign_jobs(config.name, project):
         raise DiscoverflowError(
             f"campaign {config.name!r} still has {active} jobs queued or running (or failed); "
@@ -81,7 +83,7 @@ def submit_campaign(config: CampaignConfig, project: str | None = None) -> list:
     from discoverflow.settings import get_settings
 
     checkpoints = get_settings().CHECKPOINT_DIR  # must be on a filesystem the workers share
-    flow = build_flow(config, project_jobstore(project), Path(checkpoints) if checkpoints else None)
+    flow = builder(config, project_jobstore(project), Path(checkpoints) if checkpoints else None)
     if flow is None:
         return []
     table = routing_table(config)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
-from monty.json import MontyEncoder
 from pymatgen.core import Structure
+
+from discoverflow.core.checkpoint import JsonCheckpoint
 
 MAX_VOLUME_CHANGE = 3.0
 Status = Literal["relaxed", "unconverged", "failed"]
@@ -65,41 +63,31 @@ class RelaxRecord:
         return cls(**{**data, "structure": Structure.from_dict(structure) if structure else None})
 
 
-def relaxer_fingerprint(relaxer: Relaxer) -> str:
-    """A short hash of the relaxer's type and plain settings, naming its checkpoint folder."""
+def relaxer_settings(relaxer: Relaxer) -> dict:
+    """The relaxer's type and plain settings: what makes two relaxations interchangeable."""
     settings = {
         key: value
         for key, value in sorted(vars(relaxer).items())
         if not key.startswith("_") and isinstance(value, str | int | float | bool | None)
     }
-    payload = json.dumps([type(relaxer).__qualname__, settings], sort_keys=True).encode()
-    return hashlib.sha1(payload, usedforsecurity=False).hexdigest()[:12]
+    return {"type": type(relaxer).__qualname__, **settings}
 
 
 class RelaxCheckpoint:
-    """Finished relaxations as one JSON file per candidate, written atomically."""
+    """Finished relaxations, one JSON file per candidate (see JsonCheckpoint)."""
 
     def __init__(self, folder: Path, relaxer: Relaxer) -> None:
-        self.folder = Path(folder) / relaxer_fingerprint(relaxer)
-        self.folder.mkdir(parents=True, exist_ok=True)
-
-    def _path(self, candidate_id: str) -> Path:
-        return self.folder / f"{candidate_id}.json"
+        self.store = JsonCheckpoint(folder, "relax", relaxer_settings(relaxer))
 
     def load(self, candidate_id: str) -> RelaxRecord | None:
-        path = self._path(candidate_id)
-        if not path.is_file():
-            return None
+        data = self.store.load(candidate_id)
         try:
-            return RelaxRecord.from_json(json.loads(path.read_text()))
-        except (json.JSONDecodeError, TypeError, KeyError, ValueError):
+            return RelaxRecord.from_json(data) if data is not None else None
+        except (TypeError, KeyError, ValueError):
             return None
 
     def save(self, record: RelaxRecord) -> None:
-        path = self._path(record.candidate_id)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(record.to_json(), cls=MontyEncoder))
-        os.replace(tmp, path)
+        self.store.save(record.candidate_id, record.to_json())
 
 
 def relax_one(candidate_id: str, structure: Structure, relaxer: Relaxer) -> RelaxRecord:

@@ -179,6 +179,12 @@ class MOFAssemblyMaker(Maker):
         )
 
 
+def _checkpoint(folder: str | None, name: str, settings: dict):
+    from discoverflow.core.checkpoint import JsonCheckpoint
+
+    return JsonCheckpoint(Path(folder), name, settings) if folder else None
+
+
 def conventional_cell(structure: Structure | None) -> dict:
     """Space group and conventional lattice lengths of a cell (empty if it has none)."""
     if structure is None:
@@ -215,6 +221,7 @@ class MOFStabilityMaker(Maker):
     timestep_fs: float = 0.5
     supercell: int = 1
     threshold: float = 0.1
+    checkpoint_dir: str | None = None
 
     @job(metadata={"stage": "mof-stability", "runs_on": "gpu"})
     def make(self, assembly: AssemblyDocument) -> StabilityDocument:
@@ -228,10 +235,25 @@ class MOFStabilityMaker(Maker):
             timestep_fs=self.timestep_fs,
             supercell=self.supercell,
         )
-        calculator = chgnet_calculator(self.model) if assembly.structures else None
+        checkpoint = _checkpoint(
+            self.checkpoint_dir, "mof-md", {"model": self.model, **asdict(settings)}
+        )
+        calculator = None
         records = []
         with stage_progress("stability MD", len(assembly.structures)) as advance:
             for mof_id, structure in assembly.structures.items():
+                if checkpoint and (done := checkpoint.load(mof_id)):
+                    records.append(
+                        StabilityRecord(**done).model_copy(
+                            update={
+                                "stable": done["strain"] is not None
+                                and done["strain"] < self.threshold
+                            }
+                        )
+                    )
+                    advance()
+                    continue
+                calculator = calculator or chgnet_calculator(self.model)
                 try:
                     outcome = npt_md(structure, calculator, settings)
                 except Exception as error:
@@ -250,6 +272,8 @@ class MOFStabilityMaker(Maker):
                             steps=outcome.steps,
                         )
                     )
+                if checkpoint:
+                    checkpoint.save(mof_id, records[-1].model_dump())
                 advance()
         return StabilityDocument(
             round=assembly.round,
@@ -279,6 +303,7 @@ class AdsorptionMaker(Maker):
     init_cycles: int = 1000
     cutoff: float = 12.0
     helium_cycles: int = 0
+    checkpoint_dir: str | None = None
 
     @job(metadata={"stage": "mof-adsorption", "runs_on": "cpu"})
     def make(self, relaxed: RelaxBatchDocument) -> AdsorptionDocument:
@@ -292,9 +317,14 @@ class AdsorptionMaker(Maker):
             cutoff=self.cutoff,
             helium_cycles=self.helium_cycles,
         )
+        checkpoint = _checkpoint(self.checkpoint_dir, "mof-gcmc", asdict(settings))
         records = []
         with stage_progress("CO2 GCMC", len(relaxed.structures)) as advance:
             for mof_id, structure in relaxed.structures.items():
+                if checkpoint and (done := checkpoint.load(mof_id)):
+                    records.append(AdsorptionRecord(**done))
+                    advance()
+                    continue
                 try:
                     result = co2_uptake(structure, settings)
                 except Exception as error:
@@ -315,6 +345,8 @@ class AdsorptionMaker(Maker):
                             cycles=result.cycles,
                         )
                     )
+                if checkpoint:
+                    checkpoint.save(mof_id, records[-1].model_dump())
                 advance()
         return AdsorptionDocument(
             temperature=self.temperature, pressure=self.pressure, records=records
@@ -347,13 +379,15 @@ class MOFDiscoveryMaker(Maker):
     output_dir: str | None = None
     seed: int = 0
 
-    def make(self, generator_state: dict | None = None):
-        return self.round(MOFCampaignState(generator_state=generator_state))
+    def make(self, generator_state: dict | None = None, resume: MOFCampaignState | None = None):
+        """Start from round 0 (optionally with a trained generator) or from a stored state."""
+        return self.round(resume or MOFCampaignState(generator_state=generator_state))
 
     @job(metadata={"stage": "mof-round", "runs_on": "cpu"})
     def round(self, state: MOFCampaignState) -> Response:
         if state.round >= self.rounds:
-            return Response(output=self.finish(state))
+            summary = self.summary(state)
+            return Response(addition=route_new_jobs(summary), output=summary.output)
         linkers = self.linker_maker.make(state.generator_state, state.round, self.seed)
         assembly = self.assembly_maker.make(linkers.output)
         stability = self.stability_maker.make(assembly.output)
@@ -417,7 +451,7 @@ class MOFDiscoveryMaker(Maker):
         self.retrain(state, summary)
         state.summaries.append(summary)
         state.round += 1
-        return Response(replace=route_new_jobs(self.round(state)))
+        return Response(output=state, replace=route_new_jobs(self.round(state)))
 
     def summarise(self, state, linkers, assembly, stability, uptakes) -> RoundSummary:
         done = [r for r in stability.records if r.status == "done"]
@@ -473,7 +507,9 @@ class MOFDiscoveryMaker(Maker):
         state.trained_on = len(chosen)
         summary.retrained, summary.training_set, summary.training_basis = True, len(chosen), basis
 
-    def finish(self, state: MOFCampaignState) -> MOFCampaignDocument:
+    @job(metadata={"stage": "mof-summary", "runs_on": "cpu"})
+    def summary(self, state: MOFCampaignState) -> MOFCampaignDocument:
+        """Every round's summary and MOF, and the plot of strain per round."""
         plot = None
         if self.output_dir:
             from discoverflow.core.mof.plots import plot_stability_rounds

@@ -89,11 +89,10 @@ def linker_building_block(linker: ProcessedLinker):
 
 def check_topology(topology_name: str, spec: NodeSpec):
     """The pormake topology, if its node slots all take this node; AssemblyFailed otherwise."""
-    pormake = _pormake()
-    try:
-        topology = pormake.Database().get_topo(topology_name)
-    except Exception as error:
-        raise AssemblyFailed(f"pormake has no topology {topology_name!r}") from error
+    database = _pormake().Database()
+    if topology_name not in database.topo_list:
+        raise AssemblyFailed(f"pormake has no topology {topology_name!r}")
+    topology = database.get_topo(topology_name)
     if len(topology.unique_node_types) != 1 or topology.unique_cn[0] != spec.connections:
         raise AssemblyFailed(
             f"{spec.name} is {spec.connections}-connected; topology {topology_name} has "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import io
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,12 +57,16 @@ NODES = {
 
 @functools.cache
 def _pormake():
+    """pormake, imported without its runtime.log in the working folder and quiet below WARNING."""
     try:
-        import pormake
+        with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
+            import pormake
     except ImportError as error:
         raise ImportError("MOF assembly needs pormake: pip install 'discoverflow[mof]'") from error
-    with contextlib.redirect_stdout(io.StringIO()):
-        pormake.log.disable_print()
+    log = pormake.log
+    log.logger.removeHandler(log.file_log_handler)
+    log.file_log_handler.close()
+    log.console_log_handler.setLevel(logging.WARNING)
     return pormake
 
 

@@ -1,0 +1,111 @@
+"""The MOF discovery flow end to end: rounds, retraining, stored documents, resume, CLI."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jobflow import JobStore, run_locally
+from maggma.stores import MemoryStore
+
+pytest.importorskip("pormake", reason="the MOF flow needs the [mof] extra")
+pytest.importorskip("RASPA2", reason="the MOF flow needs the [mof] extra")
+
+from discoverflow.mof_campaign import (  # noqa: E402
+    MOFCampaignConfig,
+    build_mof_flow,
+    stored_summary,
+)
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "mof_co2" / "config.json"
+BDC = "OC(=O)c1ccc(cc1)C(=O)O"
+
+
+def small_campaign(tmp_path, rounds: int) -> MOFCampaignConfig:
+    return MOFCampaignConfig(
+        name="mof-test",
+        workflow="mof",
+        rounds=rounds,
+        output_dir=tmp_path / "results",
+        linkers={"per_round": 2, "seed_linkers": [BDC]},
+        stability={"steps": 6},
+        optimisation={"steps": 8, "fmax": 0.5, "per_round": 1},
+        adsorption={"cycles": 30, "init_cycles": 10, "cutoff": 6.0},
+        retraining={"min_examples": 1, "adsorption_switch": 2},
+    )
+
+
+def run(flow, store):
+    run_locally(
+        flow,
+        store=store,
+        log=False,
+        ensure_success=True,
+        raise_immediately=True,
+        allow_external_references=True,
+    )
+
+
+def stage_count(store, stage):
+    return store.count({"metadata.campaign": "mof-test", "metadata.stage": stage})
+
+
+def test_rounds_retrain_the_generator_and_resume_without_redoing_rounds(tmp_path):
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    config = small_campaign(tmp_path, rounds=2)
+    run(build_mof_flow(config, store, tmp_path / "checkpoints"), store)
+
+    summary = stored_summary(store, "mof-test")
+    assert [r.round for r in summary.rounds] == [0, 1]
+    first, second = summary.rounds
+    assert first.linkers_valid >= 2 and first.mofs_assembled >= 2
+    assert first.retrained and first.training_basis == "stability"
+    assert second.generator_version == 1  # round 1 proposed with the retrained generator
+    assert Path(summary.plot).is_file()
+    mof5 = next(r for r in summary.results if r.linkers == ["O=C(O)c1ccc(C(=O)O)cc1"])
+    assert mof5.formula == "Zn4H12C24O13" and mof5.round == 0
+    assert mof5.strain is not None and mof5.strain < 0.1
+    adsorbed = [r for r in summary.results if r.uptake_mol_per_kg is not None]
+    assert adsorbed and all(r.uptake_mol_per_kg > 0 for r in adsorbed)
+    assert summary.generator_state["version"] == 2 or second.retrained is False
+
+    assert build_mof_flow(config, store) is None  # complete: nothing to do
+
+    more = small_campaign(tmp_path, rounds=3)
+    run(build_mof_flow(more, store, tmp_path / "checkpoints"), store)
+    summary = stored_summary(store, "mof-test")
+    assert [r.round for r in summary.rounds] == [0, 1, 2]
+    assert stage_count(store, "mof-stability") == 3  # rounds 0 and 1 were not redone
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "discoverflow.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_validate_the_mof_example_and_bad_settings():
+    result = cli("validate", str(EXAMPLE))
+    assert result.returncode == 0, result.stderr
+    assert "Zn4O on pcu" in result.stdout
+    for override, message in [
+        ("assembly.node=Fe8", "assembly.node: unknown node"),
+        ("assembly.topology=nope", "pormake has no topology 'nope'"),
+        ("assembly.topology=dia", "Zn4O is 6-connected"),
+        ('linkers.seed_linkers=["OC(=O)c1ccccc1"]', "needs two anchors"),
+        ("stability.steps=0", "stability.steps"),
+    ]:
+        result = cli("validate", str(EXAMPLE), "--set", override)
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_example_config_is_a_mof_campaign():
+    data = json.loads(EXAMPLE.read_text())
+    config = MOFCampaignConfig.model_validate(data)
+    assert config.assembly.node == "Zn4O" and BDC in config.linkers.seed_linkers
