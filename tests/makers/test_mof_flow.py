@@ -12,7 +12,7 @@ from maggma.stores import MemoryStore
 pytest.importorskip("pormake", reason="the MOF flow needs the [mof] extra")
 pytest.importorskip("RASPA2", reason="the MOF flow needs the [mof] extra")
 
-from discoverflow.mof_campaign import (  # noqa: E402
+from discoverflow.mof_campaign import (
     MOFCampaignConfig,
     build_mof_flow,
     stored_summary,
