@@ -11,7 +11,11 @@ from __future__ import annotations
 import contextlib
 import math
 import re
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from pymatgen.core import Structure
@@ -61,29 +65,29 @@ def _raspa():
 
 
 def run_raspa(script: str, cif: str) -> str:
-    """RASPA's output for a script and a streamed CIF, run in a freshly spawned process.
+    """RASPA's output for a script and a CIF, from a separate Python process.
 
-    RASPA2's own runner forks, which can deadlock next to multithreaded libraries (JAX, which
-    pormake imports, or torch); a spawned process also contains RASPA's leaks and crashes.
+    RASPA2's own runner forks this process, which can deadlock beside multithreaded
+    libraries (JAX, which pormake imports, or torch); a separate interpreter also contains
+    RASPA's memory leaks and crashes.
     """
-    import multiprocessing
-
-    raspa = _raspa()
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(
-        target=raspa.raspa2._script_subprocess,
-        args=(script, cif, raspa.raspa2.raspa_dir, True, sender),
-    )
-    process.start()
-    sender.close()
-    try:
-        output = receiver.recv()
-    except EOFError as error:
-        raise AdsorptionFailed(f"RASPA stopped (exit code {process.exitcode})") from error
-    finally:
-        process.join()
-    return output
+    _raspa()
+    with tempfile.TemporaryDirectory() as folder:
+        script_path, cif_path = Path(folder) / "simulation.input", Path(folder) / "framework.cif"
+        script_path.write_text(script)
+        cif_path.write_text(cif)
+        command = [
+            sys.executable,
+            "-m",
+            "discoverflow.core.mof.raspa_worker",
+            str(script_path),
+            str(cif_path),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, cwd=folder)
+    if result.returncode != 0 or not result.stdout:
+        detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise AdsorptionFailed(f"RASPA stopped (exit code {result.returncode}): {detail}")
+    return result.stdout
 
 
 def unit_cells(structure: Structure, cutoff: float) -> tuple[int, int, int]:
