@@ -163,6 +163,8 @@ def test_retraining_changes_what_the_generator_proposes():
     generator = GrowthLinkerGenerator()
     before = [p.smiles for p in generator.propose(24, seed=3)]
     assert len(before) == 24
+    fresh = [p.smiles for p in generator.propose(24, seed=3, exclude=before[:12])]
+    assert len(fresh) == 24 and not set(fresh) & set(before[:12])
     assert all(process_linker(s).anchor_type == "COO" for s in before[:5])
     fluorinated = TrainingExample("OC(=O)c1cc(F)c(cc1F)C(=O)O", ["fluoro", "fluoro"], 1.0)
     state = generator.retrain([fluorinated])

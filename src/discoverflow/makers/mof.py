@@ -48,7 +48,14 @@ class LinkerGenerationMaker(Maker):
     max_heavy_atoms: int = 24
 
     @job(metadata={"stage": "mof-linkers", "runs_on": "gpu"})
-    def make(self, generator_state: dict | None = None, round_index: int = 0, seed: int = 0):
+    def make(
+        self,
+        generator_state: dict | None = None,
+        round_index: int = 0,
+        seed: int = 0,
+        exclude: list[str] | None = None,
+    ):
+        """Proposals (none of ``exclude``, the linkers of earlier rounds) and their processing."""
         from discoverflow.core.mof.linkers import LinkerRejected, process_linker
 
         generator = load_linker_generator(
@@ -57,7 +64,9 @@ class LinkerGenerationMaker(Maker):
         proposals = [
             proposal
             for anchor in self.anchors
-            for proposal in generator.propose(self.count, anchor=anchor, seed=seed + round_index)
+            for proposal in generator.propose(
+                self.count, anchor=anchor, seed=seed + round_index, exclude=exclude or ()
+            )
         ]
         if round_index == 0:
             from discoverflow.core.mof.growth import LinkerProposal
@@ -388,7 +397,8 @@ class MOFDiscoveryMaker(Maker):
         if state.round >= self.rounds:
             summary = self.summary(state)
             return Response(addition=route_new_jobs(summary), output=summary.output)
-        linkers = self.linker_maker.make(state.generator_state, state.round, self.seed)
+        tried = sorted({s for r in state.results for s in [*r.linkers, r.pillar] if s})
+        linkers = self.linker_maker.make(state.generator_state, state.round, self.seed, tried)
         assembly = self.assembly_maker.make(linkers.output)
         stability = self.stability_maker.make(assembly.output)
         jobs = [linkers, assembly, stability]
@@ -447,6 +457,11 @@ class MOFDiscoveryMaker(Maker):
                     uptake_mol_per_kg=uptakes.get(record.mof_id),
                 )
             )
+        if relaxed and self.output_dir:
+            folder = Path(self.output_dir) / "mofs"
+            folder.mkdir(parents=True, exist_ok=True)
+            for mof_id, structure in relaxed.structures.items():
+                structure.to(filename=str(folder / f"{mof_id}.cif"))
         summary = self.summarise(state, linkers, assembly, stability, uptakes)
         self.retrain(state, summary)
         state.summaries.append(summary)

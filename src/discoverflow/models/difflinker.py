@@ -9,6 +9,7 @@ which the usual linker processing then checks and anchors.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -62,15 +63,20 @@ class DiffLinkerGenerator:
         self.linker_size = linker_size
         self.state = state or {}
 
-    def propose(self, count: int, anchor: str = "COO", seed: int = 0) -> list[LinkerProposal]:
+    def propose(
+        self, count: int, anchor: str = "COO", seed: int = 0, exclude: Iterable[str] = ()
+    ) -> list[LinkerProposal]:
         """Sample ``count`` linkers between two copies of the anchor's fragment."""
         texts = self.sample(self.checkpoint, FRAGMENTS[anchor], count, self.linker_size, seed)
-        proposals = []
+        known, proposals = set(exclude), []
         for xyz in texts:
             try:
-                proposals.append(LinkerProposal(smiles_from_xyz(xyz), ["difflinker"]))
+                smiles = smiles_from_xyz(xyz)
             except LinkerRejected:
                 continue
+            if smiles not in known:
+                known.add(smiles)
+                proposals.append(LinkerProposal(smiles, ["difflinker"]))
         return proposals
 
     def retrain(self, examples) -> dict[str, Any]:

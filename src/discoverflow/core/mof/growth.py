@@ -9,6 +9,7 @@ generator proposes more of what worked.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -130,15 +131,21 @@ class GrowthLinkerGenerator:
             return None
 
     def propose(
-        self, count: int, anchor: str = "COO", seed: int = 0, max_tries: int | None = None
+        self,
+        count: int,
+        anchor: str = "COO",
+        seed: int = 0,
+        exclude: Iterable[str] = (),
+        max_tries: int | None = None,
     ) -> list[LinkerProposal]:
-        """Up to ``count`` distinct new linkers, reproducible for a given seed and state."""
+        """Up to ``count`` distinct new linkers (none of ``exclude``), reproducible for a given
+        seed and state."""
         rng = np.random.default_rng(seed)
         parents, parent_p = self.parents(anchor)
         names = self.usable_edits(anchor)
         weights = np.array([self.state.weights.get(n, 1.0) for n in names], dtype=float)
         edit_p = weights / weights.sum()
-        seen = {p.smiles for p in parents}
+        seen = {p.smiles for p in parents} | set(exclude)
         proposals: list[LinkerProposal] = []
         for _ in range(max_tries or 50 * count):
             if len(proposals) == count:
