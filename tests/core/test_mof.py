@@ -201,3 +201,32 @@ def test_helium_void_fraction_gives_excess_below_absolute_loading(bdc):
     result = co2_uptake(framework, settings)
     assert 0.6 < result.helium_void_fraction < 0.95  # MOF-5 is about 80% void
     assert result.excess_mol_per_kg < result.uptake_mol_per_kg
+
+
+def test_difflinker_adapter_says_when_weights_are_missing(tmp_path):
+    from discoverflow.models.difflinker import ModelWeightsMissing
+    from discoverflow.models.registry import load_linker_generator
+
+    with pytest.raises(ModelWeightsMissing, match="DiffLinker weights not found"):
+        load_linker_generator("difflinker", checkpoint=str(tmp_path / "missing.ckpt"))
+
+
+def test_difflinker_adapter_turns_sampled_xyz_into_linkers(tmp_path, monkeypatch):
+    from discoverflow.models.registry import load_linker_generator
+
+    benzene = "6\n\n" + "\n".join(
+        f"C {np.cos(a) * 1.39:.4f} {np.sin(a) * 1.39:.4f} 0.0"
+        for a in np.linspace(0, 2 * np.pi, 6, endpoint=False)
+    )
+    (tmp_path / "my_sampler.py").write_text(
+        f"def sample(checkpoint, fragment, count, size, seed):\n    return [{benzene!r}] * count\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    checkpoint = tmp_path / "difflinker.ckpt"
+    checkpoint.write_bytes(b"weights")
+    generator = load_linker_generator(
+        "difflinker", checkpoint=str(checkpoint), sampler="my_sampler:sample"
+    )
+    proposals = generator.propose(3, anchor="COO")
+    assert [p.smiles for p in proposals] == ["c1ccccc1"]  # hydrogens added, duplicates dropped
+    assert proposals[0].history == ["difflinker"]
