@@ -142,10 +142,18 @@ def test_pillared_paddlewheel_on_pcu(bdc):
     assert mof.pillar == pillar.smiles
 
 
+@pytest.mark.parametrize("topology", ["nbo", "ssb"])
+def test_copper_paddlewheel_on_other_four_connected_nets(bdc, topology):
+    mof = assemble_mof("Cu-paddlewheel", [bdc], topology)
+    reduced = mof.structure.composition.reduced_composition.as_dict()
+    assert reduced == {"Cu": 1, "C": 8, "H": 4, "O": 4}  # Cu(BDC)
+    assert find_overlaps(mof.structure) == []
+
+
 def test_pillared_node_without_a_pillar_or_wrong_topology_fails(bdc):
     with pytest.raises(AssemblyFailed, match="pillar"):
         assemble_mof("Cu-paddlewheel-pillared", [bdc], "pcu")
-    with pytest.raises(AssemblyFailed, match="connectivities"):
+    with pytest.raises(AssemblyFailed, match="topology dia has 4-connected nodes"):
         assemble_mof("Zn4O", [bdc], "dia")
 
 

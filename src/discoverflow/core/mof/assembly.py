@@ -88,15 +88,16 @@ def linker_building_block(linker: ProcessedLinker):
 
 
 def check_topology(topology_name: str, spec: NodeSpec):
-    """The pormake topology, if its node slots all take this node; AssemblyFailed otherwise."""
+    """The pormake topology, if all its node slots take this node; AssemblyFailed otherwise."""
     database = _pormake().Database()
     if topology_name not in database.topo_list:
         raise AssemblyFailed(f"pormake has no topology {topology_name!r}")
     topology = database.get_topo(topology_name)
-    if len(topology.unique_node_types) != 1 or topology.unique_cn[0] != spec.connections:
+    connectivities = sorted({int(cn) for cn in topology.unique_cn})
+    if connectivities != [spec.connections]:
         raise AssemblyFailed(
             f"{spec.name} is {spec.connections}-connected; topology {topology_name} has "
-            f"node connectivities {list(topology.unique_cn)}"
+            f"{'/'.join(map(str, connectivities))}-connected nodes"
         )
     return topology
 
