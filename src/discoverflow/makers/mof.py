@@ -531,7 +531,13 @@ class MOFDiscoveryMaker(Maker):
 
             folder = Path(self.output_dir)
             folder.mkdir(parents=True, exist_ok=True)
-            plot = str(plot_stability_rounds(state.summaries, folder / "stability_per_round.png"))
+            plot = str(
+                plot_stability_rounds(
+                    state.summaries,
+                    folder / "stability_per_round.png",
+                    self.stability_maker.threshold,
+                )
+            )
         return MOFCampaignDocument(
             rounds=state.summaries,
             results=state.results,
