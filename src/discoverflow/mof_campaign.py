@@ -26,6 +26,7 @@ class AssemblyConfig(_Section):
     node: str = Field("Zn4O", description="Zn4O, Zn/Cu-paddlewheel, Zn/Cu-paddlewheel-pillared")
     topology: str = Field("pcu", description="An RCSR net in pormake's database")
     max_mofs: PositiveInt = 32
+    linkers_per_mof: PositiveInt = Field(1, description="Distinct carboxylate linkers per MOF")
     overlap_scale: float = Field(0.7, gt=0, lt=1.5, description="x covalent-radius sum")
     pair_minima: dict[str, float] = Field(default_factory=dict, description='e.g. {"H-H": 1.2}')
 
@@ -130,6 +131,7 @@ def mof_discovery_maker(config: MOFCampaignConfig, checkpoint_dir: Path | None =
             node=config.assembly.node,
             topology=config.assembly.topology,
             max_mofs=config.assembly.max_mofs,
+            linkers_per_mof=config.assembly.linkers_per_mof,
             overlap_scale=config.assembly.overlap_scale,
             pair_minima=config.assembly.pair_minima or None,
             seed=config.seed,

@@ -116,8 +116,9 @@ class LinkerGenerationMaker(Maker):
 class MOFAssemblyMaker(Maker):
     """Assemble MOFs from processed linkers on a pormake topology; reject overlapping atoms.
 
-    One MOF per carboxylate linker (all edges alike); pillared nodes take one pillar (a CN
-    linker) per MOF, as MOFA's paddlewheel MOFs do. Cells are reduced to primitive ones.
+    One MOF per carboxylate linker, joined by ``linkers_per_mof - 1`` others drawn at random
+    (carboxylate edges take them in turn; MOFA's pillared paddlewheels use two); pillared
+    nodes take one pillar (a CN linker) per MOF. Cells are reduced to primitive ones.
     """
 
     name: str = "mof assembly"
@@ -125,6 +126,7 @@ class MOFAssemblyMaker(Maker):
     topology: str = "pcu"
     supercell: int | None = None
     max_mofs: int = 32
+    linkers_per_mof: int = 1
     primitive: bool = True
     overlap_scale: float = 0.7
     pair_minima: dict[str, float] | None = None
@@ -141,28 +143,32 @@ class MOFAssemblyMaker(Maker):
         pillars = [p for p in processed if p.anchor_type == "CN"]
         pillared = NODES[self.node].pillared if self.node in NODES else False
         rng = np.random.default_rng(self.seed + linkers.round)
-        combos = [
-            (c, pillars[int(rng.integers(len(pillars)))] if pillared and pillars else None)
-            for c in carboxylates
-        ][: self.max_mofs]
+        combos = []
+        for index, first in enumerate(carboxylates[: self.max_mofs]):
+            others = [c for k, c in enumerate(carboxylates) if k != index]
+            extra = min(self.linkers_per_mof - 1, len(others))
+            group = [first] + [others[k] for k in rng.choice(len(others), extra, replace=False)]
+            pillar = pillars[int(rng.integers(len(pillars)))] if pillared and pillars else None
+            combos.append((group, pillar))
         records, structures, cifs = [], {}, {}
         with stage_progress("assembly", len(combos)) as advance:
-            for linker, pillar in combos:
-                names = [linker.smiles] + ([pillar.smiles] if pillar else [])
+            for group, pillar in combos:
+                names = [linker.smiles for linker in group] + ([pillar.smiles] if pillar else [])
                 mof_id = f"mof-{self.node}-{self.topology}-" + candidate_id_for(names)
                 record = MOFRecord(
                     mof_id=mof_id,
                     status="rejected",
                     node=self.node,
                     topology=self.topology,
-                    linkers=[linker.smiles],
+                    linkers=[linker.smiles for linker in group],
                     pillar=pillar.smiles if pillar else None,
-                    histories=[linker.history] + ([pillar.history] if pillar else []),
+                    histories=[linker.history for linker in group]
+                    + ([pillar.history] if pillar else []),
                 )
                 try:
                     mof = assemble_mof(
                         self.node,
-                        [linker],
+                        group,
                         self.topology,
                         pillar,
                         self.supercell,

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 from pymatgen.core import Structure
-from pymatgen.io.cif import CifWriter
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 PSEUDO_ATOM = re.compile(
@@ -90,15 +89,18 @@ def run_raspa(script: str, cif: str) -> str:
     return result.stdout
 
 
-def unit_cells(structure: Structure, cutoff: float) -> tuple[int, int, int]:
-    """Repeats along a, b, c so that every perpendicular width exceeds twice the cutoff."""
+def perpendicular_widths(structure: Structure) -> list[float]:
     matrix = structure.lattice.matrix
     volume = abs(np.linalg.det(matrix))
-    widths = [
+    return [
         volume / np.linalg.norm(np.cross(matrix[(i + 1) % 3], matrix[(i + 2) % 3]))
         for i in range(3)
     ]
-    return tuple(max(1, math.ceil(2 * cutoff / w)) for w in widths)
+
+
+def unit_cells(structure: Structure, cutoff: float) -> tuple[int, int, int]:
+    """Repeats along a, b, c so that every perpendicular width exceeds twice the cutoff."""
+    return tuple(max(1, math.ceil(2 * cutoff / w)) for w in perpendicular_widths(structure))
 
 
 def simulation_cell(structure: Structure, cutoff: float) -> tuple[Structure, tuple[int, int, int]]:
@@ -113,27 +115,76 @@ def simulation_cell(structure: Structure, cutoff: float) -> tuple[Structure, tup
     return best, unit_cells(best, cutoff)
 
 
+def framework_cif(structure: Structure, charges: dict[str, float] | None = None) -> str:
+    """A P1 CIF as RASPA reads it, with ``_atom_site_charge`` when charges are given."""
+    a, b, c = structure.lattice.abc
+    alpha, beta, gamma = structure.lattice.angles
+    lines = [
+        "data_framework",
+        f"_cell_length_a {a:.6f}",
+        f"_cell_length_b {b:.6f}",
+        f"_cell_length_c {c:.6f}",
+        f"_cell_angle_alpha {alpha:.6f}",
+        f"_cell_angle_beta {beta:.6f}",
+        f"_cell_angle_gamma {gamma:.6f}",
+        "_symmetry_space_group_name_H-M 'P 1'",
+        "_symmetry_Int_Tables_number 1",
+        "loop_",
+        "_symmetry_equiv_pos_as_xyz",
+        "'x, y, z'",
+        "loop_",
+        "_atom_site_label",
+        "_atom_site_type_symbol",
+        "_atom_site_fract_x",
+        "_atom_site_fract_y",
+        "_atom_site_fract_z",
+        *(["_atom_site_charge"] if charges else []),
+    ]
+    for index, site in enumerate(structure):
+        symbol = site.specie.symbol
+        x, y, z = site.frac_coords % 1.0
+        charge = f" {charges[symbol]:.6f}" if charges else ""
+        lines.append(f"{symbol}{index + 1} {symbol} {x:.6f} {y:.6f} {z:.6f}{charge}")
+    return "\n".join(lines) + "\n"
+
+
+def _framework_block(
+    settings: GCMCSettings, cells: tuple[int, int, int], cutoff: float | None = None
+) -> str:
+    a, b, c = cells
+    return f"""Forcefield {settings.forcefield}
+CutOff {cutoff or settings.cutoff}
+ChargeMethod Ewald
+EwaldPrecision 1e-6
+Framework 0
+FrameworkName streamed
+RemoveAtomNumberCodeFromLabel yes
+UnitCells {a} {b} {c}
+"""
+
+
+def charge_script(settings: GCMCSettings, cutoff: float) -> str:
+    """Charge equilibration in one cell; Ewald sums converge whatever the real-space cutoff."""
+    return f"""SimulationType MonteCarlo
+NumberOfCycles 0
+NumberOfInitializationCycles 0
+{_framework_block(settings, (1, 1, 1), cutoff)}UseChargesFromCIFFile no
+ChargeFromChargeEquilibration yes
+ChargeEquilibrationPeriodic yes
+ChargeEquilibrationEwald yes
+SymmetrizeFrameworkCharges yes
+"""
+
+
 def gcmc_script(
     settings: GCMCSettings, cells: tuple[int, int, int], void_fraction: float | None = None
 ) -> str:
-    a, b, c = cells
     return f"""SimulationType MonteCarlo
 NumberOfCycles {settings.cycles}
 NumberOfInitializationCycles {settings.init_cycles}
 PrintEvery {max(1, settings.cycles // 10)}
 RestartFile no
-Forcefield {settings.forcefield}
-CutOffVDW {settings.cutoff}
-ChargeMethod Ewald
-EwaldPrecision 1e-6
-UseChargesFromCIFFile no
-ChargeFromChargeEquilibration yes
-ChargeEquilibrationPeriodic yes
-ChargeEquilibrationEwald yes
-Framework 0
-FrameworkName streamed
-RemoveAtomNumberCodeFromLabel yes
-UnitCells {a} {b} {c}
+{_framework_block(settings, cells)}UseChargesFromCIFFile yes
 HeliumVoidFraction {void_fraction if void_fraction is not None else 1.0}
 ExternalTemperature {settings.temperature}
 ExternalPressure {settings.pressure}
@@ -148,16 +199,10 @@ Component 0 MoleculeName {settings.molecule}
 
 
 def helium_script(settings: GCMCSettings, cells: tuple[int, int, int]) -> str:
-    a, b, c = cells
     return f"""SimulationType MonteCarlo
 NumberOfCycles {settings.helium_cycles}
 PrintEvery {max(1, settings.helium_cycles // 10)}
-Forcefield {settings.forcefield}
-CutOff {settings.cutoff}
-Framework 0
-FrameworkName streamed
-RemoveAtomNumberCodeFromLabel yes
-UnitCells {a} {b} {c}
+{_framework_block(settings, cells)}UseChargesFromCIFFile no
 ExternalTemperature 298.0
 Component 0 MoleculeName helium
             MoleculeDefinition TraPPE
@@ -176,17 +221,30 @@ def framework_charges(output: str) -> dict[str, float]:
     return charges
 
 
+def equilibrate_charges(structure: Structure, settings: GCMCSettings | None = None):
+    """RASPA's periodic, Ewald-summed charge equilibration, symmetrised per element as RASPA
+    uses it; run on the given cell alone (its cost grows quickly with the atoms)."""
+    settings = settings or GCMCSettings()
+    cutoff = min(settings.cutoff, 0.499 * min(perpendicular_widths(structure)))
+    output = run_raspa(charge_script(settings, cutoff), framework_cif(structure))
+    charges = framework_charges(output)
+    missing = {site.specie.symbol for site in structure} - set(charges)
+    if missing:
+        raise AdsorptionFailed(f"no equilibrated charge for {', '.join(sorted(missing))}")
+    return charges
+
+
 def co2_uptake(structure: Structure, settings: GCMCSettings | None = None) -> AdsorptionResult:
-    """GCMC of CO2 after charge equilibration; loading in mol/kg of framework."""
+    """Charge equilibration, then GCMC of CO2; loading in mol/kg of framework."""
     settings = settings or GCMCSettings()
     raspa = _raspa()
+    charges = equilibrate_charges(structure, settings)
     cell, cells = simulation_cell(structure, settings.cutoff)
-    cif = str(CifWriter(cell))
     void_fraction = None
     if settings.helium_cycles:
-        widom = raspa.parse(run_raspa(helium_script(settings, cells), cif))
+        widom = raspa.parse(run_raspa(helium_script(settings, cells), framework_cif(cell)))
         void_fraction = float(widom["Average Widom Rosenbluth factor"]["Widom"][0])
-    output = run_raspa(gcmc_script(settings, cells, void_fraction), cif)
+    output = run_raspa(gcmc_script(settings, cells, void_fraction), framework_cif(cell, charges))
     if not output:
         raise AdsorptionFailed("RASPA returned no output")
     try:
@@ -200,7 +258,7 @@ def co2_uptake(structure: Structure, settings: GCMCSettings | None = None) -> Ad
         uptake_error=float(absolute[2]),
         excess_mol_per_kg=float(excess[0]) if void_fraction is not None else None,
         helium_void_fraction=void_fraction,
-        charges=framework_charges(output),
+        charges=charges,
         unit_cells=cells,
         framework_atoms=len(cell) * int(np.prod(cells)),
         cycles=settings.cycles,
