@@ -260,15 +260,15 @@ def _print_mof(campaign, store, mofs: bool = True, as_json: bool = False) -> Non
     table = Table(title=f"{campaign.name}: rounds ({'finished' if document else 'running'})")
     for column in (
         "round",
-        "generator",
-        "linkers valid",
+        "gen",
+        "linkers",
         "MOFs",
         "rejected",
         "stable",
-        "best CO2 (mol/kg)",
-        "retrained on",
+        "CO2 max",
+        "trained on",
     ):
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     for s in rounds:
         table.add_row(
             str(s.round),
@@ -278,7 +278,7 @@ def _print_mof(campaign, store, mofs: bool = True, as_json: bool = False) -> Non
             str(s.mofs_rejected),
             f"{s.stable}/{s.mofs_validated}",
             _fmt(s.best_uptake),
-            f"{s.training_set} ({s.training_basis})" if s.retrained else "",
+            f"{s.training_set}, {s.training_basis}" if s.retrained else "",
         )
     console.print(table)
     if not mofs:
@@ -288,11 +288,11 @@ def _print_mof(campaign, store, mofs: bool = True, as_json: bool = False) -> Non
         key=lambda r: (-(r.uptake_mol_per_kg or -1), r.strain if r.strain is not None else 9),
     )
     table = Table(title=f"{campaign.name}: MOFs ({len(results)})")
-    for column in ("mof", "linker", "strain", "stable", "space group", "a conv (A)", "CO2"):
-        table.add_column(column)
+    for column in ("id", "linkers", "strain", "stable", "group", "a conv", "CO2"):
+        table.add_column(column, overflow="fold", no_wrap=column != "linkers")
     for r in ranked:
         table.add_row(
-            r.mof_id,
+            r.mof_id.rsplit("-", 1)[-1],
             r.linkers[0] + (f" + {r.pillar}" if r.pillar else ""),
             _fmt(r.strain),
             "yes" if r.stable else "no",

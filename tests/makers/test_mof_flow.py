@@ -134,3 +134,32 @@ def test_pillared_paddlewheel_mofs_take_two_carboxylate_linkers_and_a_pillar():
         structure = document["structures"][record["mof_id"]]
         composition = Structure.from_dict(structure).composition.as_dict()
         assert composition["Zn"] == 2 and composition["N"] >= 2
+
+
+def test_cli_runs_a_mof_campaign_then_reports_it_from_other_processes(tmp_path):
+    config = json.loads(EXAMPLE.read_text())
+    config.update(
+        rounds=1,
+        output_dir=str(tmp_path / "results"),
+        linkers={"per_round": 1, "seed_linkers": [BDC]},
+        stability={"steps": 4},
+        optimisation={"enabled": False},
+        adsorption={"enabled": False},
+    )
+    path = tmp_path / "mof.json"
+    path.write_text(json.dumps(config))
+    store = str(tmp_path / "store")
+
+    result = cli("run", str(path), "--store", store)
+    assert result.returncode == 0, result.stderr
+    assert "rounds (finished)" in result.stdout
+
+    status = cli("status", str(path), "--store", store)
+    assert status.returncode == 0 and "linkers" in status.stdout and "2/2" in status.stdout
+    rows = json.loads(cli("results", str(path), "--store", store, "--json").stdout)
+    assert {r["formula"] for r in rows} >= {"Zn4H12C24O13"}
+    assert all(r["strain"] is not None for r in rows)
+    assert (tmp_path / "results" / "stability_per_round.png").is_file()
+
+    again = cli("run", str(path), "--store", store)  # finished: nothing is redone
+    assert again.returncode == 0 and "rounds (finished)" in again.stdout
