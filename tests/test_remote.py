@@ -108,3 +108,32 @@ def test_campaign_runs_on_gpu_and_cpu_workers(project, campaign_dir, tmp_path):
     assert any(r.formula == "AlNi" and r.status == "on hull" for r in rows)
     assert (blocker / "phase_diagram.png").is_file()
     assert submit_campaign(config, "dftest") == []  # complete: nothing left to submit
+
+
+def test_mof_campaign_runs_on_gpu_and_cpu_workers(project, tmp_path):
+    pytest.importorskip("pormake", reason="the MOF flow needs the [mof] extra")
+    from discoverflow.mof_campaign import MOFCampaignConfig, stored_summary
+    from discoverflow.remote import project_jobstore
+
+    config = MOFCampaignConfig(
+        name="mof-remote",
+        workflow="mof",
+        rounds=1,
+        output_dir=tmp_path / "mof-results",
+        linkers={"per_round": 1, "seed_linkers": ["OC(=O)c1ccc(cc1)C(=O)O"]},
+        stability={"steps": 3},
+        optimisation={"enabled": False},
+        adsorption={"enabled": False},
+    )
+    assert submit_campaign(config, "dftest")
+    run_all()
+    jobs = project.get_jobs_info(metadata={"campaign": "mof-remote"})
+    assert jobs and {j.state.value for j in jobs} == {"COMPLETED"}
+    workers = {}
+    for info in jobs:
+        stage = project.get_job_doc(db_id=info.db_id).job.metadata.get("stage")
+        workers.setdefault(stage, set()).add(info.worker)
+    assert workers["mof-stability"] == {"gpu"} and workers["mof-assembly"] == {"cpu"}
+    summary = stored_summary(project_jobstore("dftest"), "mof-remote")
+    assert summary.rounds[0].mofs_assembled >= 1
+    assert submit_campaign(config, "dftest") == []

@@ -54,15 +54,15 @@ def stage_count(store, stage):
 
 def test_rounds_retrain_the_generator_and_resume_without_redoing_rounds(tmp_path):
     store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
-    config = small_campaign(tmp_path, rounds=2)
+    config = small_campaign(tmp_path, rounds=1)
     run(build_mof_flow(config, store, tmp_path / "checkpoints"), store)
 
     summary = stored_summary(store, "mof-test")
-    assert [r.round for r in summary.rounds] == [0, 1]
-    first, second = summary.rounds
+    (first,) = summary.rounds
+    assert first.round == 0 and first.generator_version == 0
     assert first.linkers_valid >= 2 and first.mofs_assembled >= 2
     assert first.retrained and first.training_basis == "stability"
-    assert second.generator_version == 1  # round 1 proposed with the retrained generator
+    assert summary.generator_state["version"] == 1
     assert Path(summary.plot).is_file()
     mof5 = next(r for r in summary.results if r.linkers == ["O=C(O)c1ccc(C(=O)O)cc1"])
     assert mof5.formula == "Zn4H12C24O13" and mof5.round == 0
@@ -70,15 +70,17 @@ def test_rounds_retrain_the_generator_and_resume_without_redoing_rounds(tmp_path
     adsorbed = [r for r in summary.results if r.uptake_mol_per_kg is not None]
     assert adsorbed and all(r.uptake_mol_per_kg >= 0 for r in adsorbed)
     assert any(r.uptake_mol_per_kg > 0 for r in adsorbed)
-    assert summary.generator_state["version"] == 2 or second.retrained is False
 
     assert build_mof_flow(config, store) is None  # complete: nothing to do
 
-    more = small_campaign(tmp_path, rounds=3)
+    more = small_campaign(tmp_path, rounds=2)
     run(build_mof_flow(more, store, tmp_path / "checkpoints"), store)
     summary = stored_summary(store, "mof-test")
-    assert [r.round for r in summary.rounds] == [0, 1, 2]
-    assert stage_count(store, "mof-stability") == 3  # rounds 0 and 1 were not redone
+    assert [r.round for r in summary.rounds] == [0, 1]
+    assert summary.rounds[1].generator_version == 1  # proposed by the retrained generator
+    assert stage_count(store, "mof-stability") == 2  # round 0 was not redone
+    tried = [r.linkers[0] for r in summary.results]
+    assert len(tried) == len(set(tried))  # round 1 proposed no linker of round 0
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
