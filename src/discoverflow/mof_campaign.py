@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jobflow import Flow, JobStore, run_locally
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from discoverflow.config import PositiveInt, ResourcesConfig, _Section
 from discoverflow.schemas.mof import MOFCampaignDocument, MOFCampaignState
@@ -91,6 +91,14 @@ class MOFCampaignConfig(_Section):
     adsorption: AdsorptionConfig = Field(default_factory=AdsorptionConfig)
     retraining: RetrainingConfig = Field(default_factory=RetrainingConfig)
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+
+    @model_validator(mode="after")
+    def _adsorption_needs_optimised_cells(self) -> MOFCampaignConfig:
+        if self.adsorption.enabled and not self.optimisation.enabled:
+            raise ValueError(
+                "adsorption.enabled needs optimisation.enabled (GCMC runs on optimised cells)"
+            )
+        return self
 
     def resolve_paths(self, base: Path) -> MOFCampaignConfig:
         path = self.output_dir.expanduser()

@@ -102,6 +102,7 @@ def test_validate_the_mof_example_and_bad_settings():
         ("assembly.topology=dia", "Zn4O is 6-connected"),
         ('linkers.seed_linkers=["OC(=O)c1ccccc1"]', "needs two anchors"),
         ("stability.steps=0", "stability.steps"),
+        ("optimisation.enabled=false", "adsorption.enabled needs optimisation.enabled"),
     ]:
         result = cli("validate", str(EXAMPLE), "--set", override)
         assert result.returncode == 2, result.stderr
