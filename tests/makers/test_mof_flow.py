@@ -166,3 +166,29 @@ def test_cli_runs_a_mof_campaign_then_reports_it_from_other_processes(tmp_path):
 
     again = cli("run", str(path), "--store", store)  # finished: nothing is redone
     assert again.returncode == 0 and "rounds (finished)" in again.stdout
+
+
+def test_stability_results_come_back_from_checkpoints_after_a_kill(tmp_path, monkeypatch):
+    from jobflow import Flow
+
+    from discoverflow.makers.mof import LinkerGenerationMaker, MOFAssemblyMaker, MOFStabilityMaker
+
+    def flow():
+        linkers = LinkerGenerationMaker(count=1, seed_linkers=(BDC,)).make()
+        assembly = MOFAssemblyMaker().make(linkers.output)
+        md = MOFStabilityMaker(steps=3, checkpoint_dir=str(tmp_path)).make(assembly.output)
+        return Flow([linkers, assembly, md]), md
+
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    first, md = flow()
+    run(first, store)
+    before = store.get_output(md.uuid)["records"]
+    assert before and all(r["status"] == "done" for r in before)
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("MD was run again")
+
+    monkeypatch.setattr("discoverflow.models.chgnet.chgnet_calculator", no_model)
+    again, md = flow()  # the rerun of a killed job: same MOFs, same settings
+    run(again, store)
+    assert store.get_output(md.uuid)["records"] == before
