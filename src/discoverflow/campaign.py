@@ -297,20 +297,25 @@ def build_flow(
     return flow
 
 
+def run_flow_locally(flow: Flow, store: JobStore, output_dir: Path) -> None:
+    """Run a campaign's flow in this process, stopping at the first failed job."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    run_locally(
+        flow,
+        store=store,
+        log=False,
+        ensure_success=True,
+        allow_external_references=True,
+        raise_immediately=True,
+    )
+
+
 def run_campaign(config: CampaignConfig, store_spec: str | None = None) -> dict | None:
     """Run (or finish) a campaign in this process; return the hull document."""
     store = make_store(store_spec)
     flow = build_flow(config, store, default_checkpoint_dir(store_spec))
     if flow is not None:
-        Path(config.output_dir).mkdir(parents=True, exist_ok=True)
-        run_locally(
-            flow,
-            store=store,
-            log=False,
-            ensure_success=True,
-            allow_external_references=True,
-            raise_immediately=True,
-        )
+        run_flow_locally(flow, store, Path(config.output_dir))
     record = CampaignRecord(store, config.name)
     return record.output(record.latest("hull"))
 

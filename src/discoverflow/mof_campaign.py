@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from jobflow import Flow, JobStore, run_locally
+from jobflow import Flow, JobStore
 from pydantic import Field, field_validator, model_validator
 
 from discoverflow.config import PositiveInt, ResourcesConfig, _Section
@@ -223,20 +223,13 @@ def run_mof_campaign(
     config: MOFCampaignConfig, store_spec: str | None = None
 ) -> MOFCampaignDocument | None:
     """Run (or finish) a MOF campaign in this process; return its final document."""
+    from discoverflow.campaign import run_flow_locally
     from discoverflow.stores import default_checkpoint_dir, make_store
 
     store = make_store(store_spec)
     flow = build_mof_flow(config, store, default_checkpoint_dir(store_spec))
     if flow is not None:
-        Path(config.output_dir).mkdir(parents=True, exist_ok=True)
-        run_locally(
-            flow,
-            store=store,
-            log=False,
-            ensure_success=True,
-            allow_external_references=True,
-            raise_immediately=True,
-        )
+        run_flow_locally(flow, store, Path(config.output_dir))
     return stored_summary(store, config.name)
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,27 @@ class MOFAssemblyMaker(Maker):
         )
 
 
+def _each_mof(structures: dict[str, Structure], label: str, checkpoint, record_type, compute):
+    """``compute(mof_id, structure)`` for each MOF, reusing checkpointed records and recording
+    a failure with its reason instead of stopping; each new record is checkpointed at once."""
+    records = []
+    with stage_progress(label, len(structures)) as advance:
+        for mof_id, structure in structures.items():
+            done = checkpoint.load(mof_id) if checkpoint else None
+            if done is not None:
+                record = record_type(**done)
+            else:
+                try:
+                    record = compute(mof_id, structure)
+                except Exception as error:
+                    record = record_type(mof_id=mof_id, status="failed", reason=str(error))
+                if checkpoint:
+                    checkpoint.save(mof_id, record.model_dump())
+            records.append(record)
+            advance()
+    return records
+
+
 def _checkpoint(folder: str | None, name: str, settings: dict):
     from discoverflow.core.checkpoint import JsonCheckpoint
 
@@ -253,43 +275,25 @@ class MOFStabilityMaker(Maker):
         checkpoint = _checkpoint(
             self.checkpoint_dir, "mof-md", {"model": self.model, **asdict(settings)}
         )
-        calculator = None
-        records = []
-        with stage_progress("stability MD", len(assembly.structures)) as advance:
-            for mof_id, structure in assembly.structures.items():
-                if checkpoint and (done := checkpoint.load(mof_id)):
-                    records.append(
-                        StabilityRecord(**done).model_copy(
-                            update={
-                                "stable": done["strain"] is not None
-                                and done["strain"] < self.threshold
-                            }
-                        )
-                    )
-                    advance()
-                    continue
-                calculator = calculator or chgnet_calculator(self.model)
-                try:
-                    outcome = npt_md(structure, calculator, settings)
-                except Exception as error:
-                    records.append(
-                        StabilityRecord(mof_id=mof_id, status="failed", reason=str(error))
-                    )
-                else:
-                    records.append(
-                        StabilityRecord(
-                            mof_id=mof_id,
-                            status="done",
-                            strain=outcome.strain,
-                            stable=outcome.strain < self.threshold,
-                            volume_change=outcome.volume_change,
-                            mean_temperature=outcome.mean_temperature,
-                            steps=outcome.steps,
-                        )
-                    )
-                if checkpoint:
-                    checkpoint.save(mof_id, records[-1].model_dump())
-                advance()
+        calculator = functools.cache(lambda: chgnet_calculator(self.model))
+
+        def simulate(mof_id: str, structure: Structure) -> StabilityRecord:
+            outcome = npt_md(structure, calculator(), settings)
+            return StabilityRecord(
+                mof_id=mof_id,
+                status="done",
+                strain=outcome.strain,
+                volume_change=outcome.volume_change,
+                mean_temperature=outcome.mean_temperature,
+                steps=outcome.steps,
+            )
+
+        records = [
+            r.model_copy(update={"stable": r.strain is not None and r.strain < self.threshold})
+            for r in _each_mof(
+                assembly.structures, "stability MD", checkpoint, StabilityRecord, simulate
+            )
+        ]
         return StabilityDocument(
             round=assembly.round,
             engine=f"chgnet-{self.model}",
@@ -333,36 +337,22 @@ class AdsorptionMaker(Maker):
             helium_cycles=self.helium_cycles,
         )
         checkpoint = _checkpoint(self.checkpoint_dir, "mof-gcmc", asdict(settings))
-        records = []
-        with stage_progress("CO2 GCMC", len(relaxed.structures)) as advance:
-            for mof_id, structure in relaxed.structures.items():
-                if checkpoint and (done := checkpoint.load(mof_id)):
-                    records.append(AdsorptionRecord(**done))
-                    advance()
-                    continue
-                try:
-                    result = co2_uptake(structure, settings)
-                except Exception as error:
-                    records.append(
-                        AdsorptionRecord(mof_id=mof_id, status="failed", reason=str(error))
-                    )
-                else:
-                    records.append(
-                        AdsorptionRecord(
-                            mof_id=mof_id,
-                            status="done",
-                            uptake_mol_per_kg=result.uptake_mol_per_kg,
-                            uptake_error=result.uptake_error,
-                            excess_mol_per_kg=result.excess_mol_per_kg,
-                            helium_void_fraction=result.helium_void_fraction,
-                            charges=result.charges,
-                            unit_cells=list(result.unit_cells),
-                            cycles=result.cycles,
-                        )
-                    )
-                if checkpoint:
-                    checkpoint.save(mof_id, records[-1].model_dump())
-                advance()
+
+        def adsorb(mof_id: str, structure: Structure) -> AdsorptionRecord:
+            result = co2_uptake(structure, settings)
+            return AdsorptionRecord(
+                mof_id=mof_id,
+                status="done",
+                uptake_mol_per_kg=result.uptake_mol_per_kg,
+                uptake_error=result.uptake_error,
+                excess_mol_per_kg=result.excess_mol_per_kg,
+                helium_void_fraction=result.helium_void_fraction,
+                charges=result.charges,
+                unit_cells=list(result.unit_cells),
+                cycles=result.cycles,
+            )
+
+        records = _each_mof(relaxed.structures, "CO2 GCMC", checkpoint, AdsorptionRecord, adsorb)
         return AdsorptionDocument(
             temperature=self.temperature, pressure=self.pressure, records=records
         )

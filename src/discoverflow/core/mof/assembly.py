@@ -23,7 +23,7 @@ from discoverflow.core.mof.nodes import (
     building_block,
     node_building_block,
 )
-from discoverflow.core.mof.overlap import find_overlaps
+from discoverflow.core.mof.overlap import closest_approach, find_overlaps
 
 PCU_TWO_NODE_CGD = """CRYSTAL
   NAME pcu
@@ -248,8 +248,6 @@ def assemble_mof(
             f"{len(overlaps)} overlapping atom pairs (closest {worst.pair} at "
             f"{worst.distance:.2f} A, minimum {worst.minimum:.2f} A)"
         )
-    from discoverflow.core.mof.overlap import closest_approach
-
     return AssembledMOF(
         structure=structure.get_sorted_structure(),
         node=node,
