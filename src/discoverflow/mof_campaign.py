@@ -184,20 +184,13 @@ def mof_discovery_maker(config: MOFCampaignConfig, checkpoint_dir: Path | None =
     )
 
 
-def _campaign_docs(store: JobStore, name: str, stage: str) -> list[dict]:
-    store.connect()
-    criteria = {"metadata.campaign": name, "metadata.stage": stage}
-    docs = store.query(criteria, properties=["uuid", "index", "completed_at"])
-    return sorted(docs, key=lambda d: d.get("completed_at") or "")
-
-
 def stored_summary(store: JobStore, name: str) -> MOFCampaignDocument | None:
     """The campaign's final document, if it finished."""
-    docs = _campaign_docs(store, name, "mof-summary")
-    if not docs:
-        return None
-    output = store.get_output(docs[-1]["uuid"], load=True)
-    return MOFCampaignDocument.model_validate(output)
+    from discoverflow.campaign import CampaignRecord
+
+    record = CampaignRecord(store, name)
+    output = record.output(record.latest("mof-summary"), load=True)
+    return MOFCampaignDocument.model_validate(output) if output else None
 
 
 def stored_state(store: JobStore, name: str) -> MOFCampaignState | None:
@@ -271,8 +264,11 @@ def check_mof_inputs(config: MOFCampaignConfig) -> list[str]:
 def round_states(store: JobStore, name: str) -> list[MOFCampaignState]:
     """The state after each finished round, oldest first."""
     states = []
-    for doc in _campaign_docs(store, name, "mof-update"):
-        found = store.query_one({"uuid": doc["uuid"], "index": doc["index"]}, load=True)
+    from discoverflow.campaign import CampaignRecord
+
+    for doc in CampaignRecord(store, name).docs("mof-update"):
+        # the job's own output (index 1), not that of the round that replaced it
+        found = store.query_one({"uuid": doc["uuid"], "index": 1}, load=True)
         if found and isinstance(found.get("output"), dict) and "round" in found["output"]:
             states.append(MOFCampaignState.model_validate(found["output"]))
     return sorted(states, key=lambda s: s.round)
