@@ -6,14 +6,16 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 
-from discoverflow.core.prototypes import PROTOTYPES
-from discoverflow.core.substitution import substitute
+from discoverflow.core.crystal.prototypes import PROTOTYPES
+from discoverflow.core.crystal.substitution import SubstitutionSettings, substitute
 
 
 def candidates(elements: list[str], scales=(0.96, 0.98, 1.00, 1.02, 1.04)):
     """Substitution candidates from every prototype of the library."""
     templates = {name: p.structure() for name, p in PROTOTYPES.items()}
-    return substitute(templates, elements, scales).candidates
+    return substitute(
+        templates, elements, SubstitutionSettings(lattice_scales=list(scales))
+    ).candidates
 
 
 @contextmanager

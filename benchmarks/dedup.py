@@ -12,7 +12,7 @@ import numpy as np
 from common import candidates, report, timer
 from pymatgen.analysis.structure_matcher import StructureMatcher
 
-from discoverflow.core.dedup import group_like_structure_matcher
+from discoverflow.core.crystal.dedup import group_like_structure_matcher
 
 warnings.filterwarnings("ignore")
 

@@ -21,7 +21,7 @@ from discoverflow.core.mof.assembly import assemble_mof
 from discoverflow.core.mof.linkers import process_linker
 
 
-def one_shot(structure, settings: adsorption.GCMCSettings):
+def one_shot(structure, settings: adsorption.AdsorptionSettings):
     """Charge equilibration and GCMC in a single RASPA run on the repeated input cell."""
     import RASPA2
 
@@ -38,8 +38,8 @@ def one_shot(structure, settings: adsorption.GCMCSettings):
 
 
 def main(cycles: int = 500) -> None:
-    mof5 = assemble_mof("Zn4O", [process_linker("OC(=O)c1ccc(cc1)C(=O)O")]).structure
-    settings = adsorption.GCMCSettings(cycles=cycles, init_cycles=cycles // 2)
+    mof5 = assemble_mof([process_linker("OC(=O)c1ccc(cc1)C(=O)O")]).structure
+    settings = adsorption.AdsorptionSettings(cycles=cycles, init_cycles=cycles // 2)
 
     start = time.perf_counter()
     uptake, error, charges, cells = one_shot(mof5, settings)

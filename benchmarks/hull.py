@@ -12,7 +12,7 @@ from common import report, timer
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
-from discoverflow.core.hull import e_above_hull
+from discoverflow.core.crystal.hull import e_above_hull
 
 
 def quaternary_entries(n: int, seed: int = 0) -> list[PDEntry]:

@@ -30,7 +30,7 @@ def all_pairs_overlaps(structure) -> set[tuple[int, int]]:
 
 
 def main(supercell: int = 1) -> None:
-    mof5 = assemble_mof("Zn4O", [process_linker("OC(=O)c1ccc(cc1)C(=O)O")]).structure
+    mof5 = assemble_mof([process_linker("OC(=O)c1ccc(cc1)C(=O)O")]).structure
     clean = mof5 * supercell if supercell > 1 else mof5
     clashing = clean.copy()
     clashing.append("C", clashing[0].coords + np.array([0.4, 0.0, 0.0]), coords_are_cartesian=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pymatgen.core import Lattice, Structure
 
-from discoverflow.core.prototypes import PROTOTYPES, write_prototypes
+from discoverflow.core.crystal.prototypes import PROTOTYPES, write_prototypes
 
 warnings.filterwarnings("ignore")
 
@@ -13,7 +13,12 @@ warnings.filterwarnings("ignore")
 @pytest.fixture(autouse=True)
 def isolated_settings(monkeypatch, tmp_path_factory):
     """No user YAML file and no inherited DISCOVERFLOW_* variables in tests."""
-    for name in ("DISCOVERFLOW_STORE", "DISCOVERFLOW_DEVICE", "DISCOVERFLOW_CHECKPOINT_DIR"):
+    for name in (
+        "DISCOVERFLOW_STORE",
+        "DISCOVERFLOW_DEVICE",
+        "DISCOVERFLOW_CHECKPOINT_DIR",
+        "DISCOVERFLOW_MODEL_DIR",
+    ):
         monkeypatch.delenv(name, raising=False)
     missing = tmp_path_factory.getbasetemp() / "no-such-settings.yaml"
     monkeypatch.setenv("DISCOVERFLOW_CONFIG_FILE", str(missing))

@@ -1,6 +1,7 @@
 """The discoverflow command, run as users run it: in its own process."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,14 +9,20 @@ from pathlib import Path
 import pytest
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def cli(
+    *args: str, cwd: Path | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "discoverflow.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=900,
+        env={**os.environ, **(env or {})},
     )
+
+
+NARROW = {"COLUMNS": "40"}
 
 
 @pytest.fixture
@@ -80,6 +87,14 @@ def test_override_on_the_command_line(config):
     assert "hull.e_above_hull_threshold" in line and "-1" in line
 
 
+def test_piped_lines_are_not_wrapped_for_long_paths(tmp_path):
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 8)
+    deep.mkdir(parents=True)
+    missing = deep / "campaign.json"
+    line = one_error_line(cli("validate", str(missing), env=NARROW))
+    assert line == f"error: {missing}: config file not found"
+
+
 def test_status_of_an_unknown_campaign(config, tmp_path):
     line = one_error_line(cli("status", str(config), "--store", str(tmp_path / "empty")))
     assert "no results for campaign 'alniti'" in line
@@ -97,6 +112,10 @@ def test_run_then_status_and_results_from_other_processes(config, campaign_dir, 
 
     results = cli("results", str(config), "--store", store, "--json")
     rows = json.loads(results.stdout)
+    table = cli("results", str(config), "--store", store, env=NARROW).stdout.splitlines()
+    for row in rows:  # piped to a file: one line per candidate, nothing cut, whatever COLUMNS
+        (line,) = [line for line in table if row["candidate_id"] in line]
+        assert row["formula"] in line and row["status"] in line
     assert rows and {"candidate_id", "formula", "template", "e_above_hull", "status"} <= set(
         rows[0]
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from discoverflow.config import load_config
+from discoverflow.campaigns import load_campaign
 from discoverflow.remote import LenientShellIO, submit_campaign
 from discoverflow.testing import SharedMemoryStore
 
@@ -67,7 +67,7 @@ def test_lenient_shell_io_skips_kernel_threads():
 def test_campaign_runs_on_gpu_and_cpu_workers(project, campaign_dir, tmp_path):
     blocker = campaign_dir / "blocked"
     blocker.write_text("a file where the hull wants its output folder")
-    config = load_config(campaign_dir / "config.json", [f"output_dir={blocker}"])
+    config = load_campaign(campaign_dir / "config.json", [f"output_dir={blocker}"])
     assert submit_campaign(config, "dftest")
     run_all()
 
@@ -100,9 +100,9 @@ def test_campaign_runs_on_gpu_and_cpu_workers(project, campaign_dir, tmp_path):
         "reference-relax",
     } <= stages_on_gpu  # incl. run-time jobs
 
-    from discoverflow.campaign import CampaignRecord
+    from discoverflow.campaigns import CampaignRecord
+    from discoverflow.campaigns.crystal.report import campaign_results
     from discoverflow.remote import project_jobstore
-    from discoverflow.report import campaign_results
 
     rows = campaign_results(CampaignRecord(project_jobstore("dftest"), "alniti"))
     assert any(r.formula == "AlNi" and r.status == "on hull" for r in rows)
@@ -112,7 +112,9 @@ def test_campaign_runs_on_gpu_and_cpu_workers(project, campaign_dir, tmp_path):
 
 def test_mof_campaign_runs_on_gpu_and_cpu_workers(project, tmp_path):
     pytest.importorskip("pormake", reason="the MOF flow needs the [mof] extra")
-    from discoverflow.mof_campaign import MOFCampaignConfig, stored_summary
+    from discoverflow.campaigns.mof.campaign import MOFCampaign
+    from discoverflow.campaigns.mof.config import MOFCampaignConfig
+    from discoverflow.campaigns.mof.driver import stored_summary
     from discoverflow.remote import project_jobstore
 
     config = MOFCampaignConfig(
@@ -125,7 +127,8 @@ def test_mof_campaign_runs_on_gpu_and_cpu_workers(project, tmp_path):
         optimisation={"enabled": False},
         adsorption={"enabled": False},
     )
-    assert submit_campaign(config, "dftest")
+    campaign = MOFCampaign(config)
+    assert submit_campaign(campaign, "dftest")
     run_all()
     jobs = project.get_jobs_info(metadata={"campaign": "mof-remote"})
     assert jobs and {j.state.value for j in jobs} == {"COMPLETED"}
@@ -136,4 +139,4 @@ def test_mof_campaign_runs_on_gpu_and_cpu_workers(project, tmp_path):
     assert workers["mof-stability"] == {"gpu"} and workers["mof-assembly"] == {"cpu"}
     summary = stored_summary(project_jobstore("dftest"), "mof-remote")
     assert summary.rounds[0].mofs_assembled >= 1
-    assert submit_campaign(config, "dftest") == []
+    assert submit_campaign(campaign, "dftest") == []

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from discoverflow.core.prototypes import write_prototypes
+from discoverflow.core.crystal.prototypes import write_prototypes
 
 TEMPLATES = ["LiMgPdSn", "Cu2MnAl", "MgAgAs", "Fe3Al", "CuZn", "Cu3Au"]
 

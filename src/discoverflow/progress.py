@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
+from jobflow import CURRENT_JOB
+
 
 class ProgressReporter(Protocol):
     def start(self, description: str, total: int) -> Callable[[int], None]: ...
@@ -36,8 +38,6 @@ def stage_progress(description: str, total: int) -> Iterator[Callable[[int], Non
 
 def running_stage(default: str) -> str:
     """A progress label from the running job's stage (e.g. references vs candidates)."""
-    from jobflow import CURRENT_JOB
-
     running = CURRENT_JOB.job
     stage = running.metadata.get("stage") if running is not None else None
     return {"reference-relax": "references", "relax-batch": "relax"}.get(stage, default)

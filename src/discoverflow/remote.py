@@ -6,11 +6,14 @@ from pathlib import Path
 
 import yaml
 from jobflow import JobStore
+from jobflow_remote import ConfigManager, JobController, submit_flow
+from jobflow_remote.config.base import Project
 from qtoolkit.io.shell import ShellIO, ShellState
 
-from discoverflow.config import CampaignConfig
+from discoverflow.campaigns import Campaign
 from discoverflow.errors import DiscoverflowError
 from discoverflow.routing import ROUTING_KEY, route
+from discoverflow.settings import get_settings
 
 FINISHED_STATES = ("COMPLETED", "CANCELLED", "STOPPED")
 
@@ -33,24 +36,8 @@ class LenientShellIO(ShellIO):
         return super().parse_jobs_list_output(exit_code, "\n".join(kept) + "\n", stderr)
 
 
-def routing_table(config: CampaignConfig) -> dict[str, dict]:
-    """runs_on -> manager_config entries, from the campaign's resources section."""
-    table = {}
-    for kind in ("gpu", "cpu"):
-        route_config = getattr(config.resources, kind)
-        entry = {"worker": route_config.worker}
-        if route_config.exec_config:
-            entry["exec_config"] = route_config.exec_config
-        if route_config.resources:
-            entry["resources"] = route_config.resources
-        table[kind] = entry
-    return table
-
-
 def project_jobstore(project: str | None = None) -> JobStore:
     """The JobStore of a jobflow-remote project (the current one by default)."""
-    from jobflow_remote import ConfigManager
-
     try:
         return ConfigManager().get_project(project).get_jobstore()
     except Exception as exc:
@@ -59,41 +46,34 @@ def project_jobstore(project: str | None = None) -> JobStore:
 
 def active_campaign_jobs(campaign: str, project: str | None = None) -> int:
     """Jobs of this campaign still waiting or running in the project's queue."""
-    from jobflow_remote import JobController
-
     controller = JobController.from_project_name(project)
     return controller.count_jobs(
         query={"job.metadata.campaign": campaign, "state": {"$nin": list(FINISHED_STATES)}}
     )  # failed jobs count: rerun them (jf job rerun) rather than submit them twice
 
 
-def submit_campaign(config: CampaignConfig, project: str | None = None) -> list:
-    """Submit what the campaign still needs to a jobflow-remote project; return the db ids."""
-    from jobflow_remote import submit_flow
+def submit_campaign(campaign: Campaign, project: str | None = None) -> list:
+    """Submit what the campaign still needs to a jobflow-remote project; return the db ids.
 
-    from discoverflow.campaign import build_flow
-    from discoverflow.mof_campaign import MOFCampaignConfig, build_mof_flow
-
-    builder = build_mof_flow if isinstance(config, MOFCampaignConfig) else build_flow
-    if active := active_campaign_jobs(config.name, project):
+    Per-item checkpoints (DISCOVERFLOW_CHECKPOINT_DIR) must be on a filesystem every worker
+    sees; without one, an interrupted job starts its batch again.
+    """
+    if active := active_campaign_jobs(campaign.name, project):
         raise DiscoverflowError(
-            f"campaign {config.name!r} still has {active} jobs queued or running (or failed); "
+            f"campaign {campaign.name!r} still has {active} jobs queued or running (or failed); "
             "wait for them, or rerun failed ones with `jf job rerun`"
         )
-    from discoverflow.settings import get_settings
-
-    checkpoints = get_settings().CHECKPOINT_DIR  # must be on a filesystem the workers share
-    flow = builder(config, project_jobstore(project), Path(checkpoints) if checkpoints else None)
+    checkpoints = get_settings().CHECKPOINT_DIR
+    flow = campaign.build_flow(
+        project_jobstore(project), Path(checkpoints) if checkpoints else None
+    )
     if flow is None:
         return []
-    table = routing_table(config)
+    table = campaign.routing_table()
     flow.update_metadata({ROUTING_KEY: table}, dynamic=True)
     route(flow, table)
     return submit_flow(
-        flow,
-        worker=table["cpu"]["worker"],
-        project=project,
-        allow_external_references=True,
+        flow, worker=table["cpu"]["worker"], project=project, allow_external_references=True
     )
 
 
@@ -164,8 +144,6 @@ def starter_project(
 
 def write_starter_project(path: Path, **options) -> Path:
     """Write a starter project after jobflow-remote has validated it."""
-    from jobflow_remote.config.base import Project
-
     if path.exists():
         raise DiscoverflowError(f"{path} exists; not overwriting it")
     if not Path(options["work_dir"]).is_absolute():

@@ -3,7 +3,7 @@ table maps that to a jobflow-remote worker, exec config and resources."""
 
 from __future__ import annotations
 
-from jobflow import Flow, Job
+from jobflow import CURRENT_JOB, Flow, Job
 
 ROUTING_KEY = "routing"
 
@@ -32,8 +32,6 @@ def route(flow_or_job: Flow | Job, routing: dict[str, dict]) -> Flow | Job:
 
 def route_new_jobs(flow_or_job: Flow | Job) -> Flow | Job:
     """Route jobs created at run time with the table the running job carries, if any."""
-    from jobflow import CURRENT_JOB
-
     running = CURRENT_JOB.job
     routing = running.metadata.get(ROUTING_KEY) if running is not None else None
     return route(flow_or_job, routing) if routing else flow_or_job

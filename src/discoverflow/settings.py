@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_CONFIG_FILE = "~/.discoverflow.yaml"
+
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class StageSettings(BaseModel):
+    """The settings of one stage: a campaign file's section, a Maker's ``settings`` and the
+    argument of the core function that does the work, declared once."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class DiscoverflowSettings(BaseSettings):
@@ -31,6 +40,12 @@ class DiscoverflowSettings(BaseSettings):
         description="Folder for per-candidate relaxation checkpoints "
         "(default: a 'checkpoints' folder inside the embedded store, or "
         "./discoverflow-checkpoints for MongoDB)",
+    )
+
+    MODEL_DIR: str | None = Field(
+        None,
+        description="Folder for fine-tuned model files (default: a 'models' folder inside the "
+        "embedded store, or ~/.cache/discoverflow/models for MongoDB and memory stores)",
     )
 
     @model_validator(mode="before")

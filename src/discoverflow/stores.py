@@ -59,3 +59,15 @@ def default_checkpoint_dir(spec: str | None = None) -> Path | None:
     if is_mongo_uri(spec):
         return Path("discoverflow-checkpoints").resolve()
     return Path(spec).expanduser().resolve() / "checkpoints"
+
+
+def default_model_dir(spec: str | None = None) -> Path:
+    """Where fine-tuned model files go: DISCOVERFLOW_MODEL_DIR, else beside the embedded store,
+    else a user cache folder (never the working directory)."""
+    settings = get_settings()
+    if settings.MODEL_DIR:
+        return Path(settings.MODEL_DIR).expanduser().resolve()
+    spec = spec or settings.STORE
+    if spec == "memory" or is_mongo_uri(spec):
+        return Path("~/.cache/discoverflow/models").expanduser()
+    return Path(spec).expanduser().resolve() / "models"

@@ -1,7 +1,7 @@
 import pytest
 from pymatgen.core import Structure
 
-from discoverflow.core.relax import RelaxCheckpoint, RelaxOutcome, relax_many
+from discoverflow.core.relax import RelaxOutcome, relax_checkpoint, relax_many
 from discoverflow.models.chgnet import CHGNetRelaxer
 
 
@@ -33,12 +33,12 @@ def test_failure_is_recorded_and_the_rest_go_on(rocksalt):
 
 def test_checkpoint_avoids_redoing_finished_work(tmp_path, rocksalt):
     first = ScriptedRelaxer()
-    checkpoint = RelaxCheckpoint(tmp_path, first)
+    checkpoint = relax_checkpoint(tmp_path, first)
     relax_many({"a": rocksalt}, first, checkpoint)
     second = ScriptedRelaxer()
     other = rocksalt.copy()
     other.replace_species({"Na": "K"})
-    records = relax_many({"a": rocksalt, "b": other}, second, RelaxCheckpoint(tmp_path, second))
+    records = relax_many({"a": rocksalt, "b": other}, second, relax_checkpoint(tmp_path, second))
     assert second.calls == ["KCl"]
     assert [r.candidate_id for r in records] == ["a", "b"]
     assert records[0].structure == rocksalt

@@ -7,8 +7,8 @@ import pytest
 import torch
 from jobflow import run_locally
 
-from discoverflow.core.prototypes import PROTOTYPES
-from discoverflow.core.substitution import substitute
+from discoverflow.core.crystal.prototypes import PROTOTYPES
+from discoverflow.core.crystal.substitution import SubstitutionSettings, substitute
 from discoverflow.makers.active import ActiveLearningMaker
 from discoverflow.makers.relax import MLRelaxMaker
 from discoverflow.models.chgnet import CHGNetRelaxer, load_chgnet
@@ -20,7 +20,10 @@ from discoverflow.stores import make_store
 def al_ni_candidates():
     templates = {n: PROTOTYPES[n].structure() for n in ("Cu3Au", "CuZn", "AlB2")}
     return {
-        c.candidate_id: c.structure for c in substitute(templates, ["Al", "Ni"], (1.0,)).candidates
+        c.candidate_id: c.structure
+        for c in substitute(
+            templates, ["Al", "Ni"], SubstitutionSettings(lattice_scales=[1.0])
+        ).candidates
     }
 
 
@@ -29,7 +32,10 @@ def energies(model, structures):
         return np.array([float(p["e"]) for p in model.predict_structure(structures, task="e")])
 
 
-def test_finetuning_lowers_the_error_on_relaxed_structures():
+def test_finetuning_lowers_the_error_on_relaxed_structures(tmp_path, monkeypatch):
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
     relaxer = CHGNetRelaxer(fmax=0.1, steps=150)  # stands in for DFT
     outcomes = [relaxer.relax(s) for s in al_ni_candidates().values()]
     structures = [o.structure for o in outcomes]
@@ -42,6 +48,15 @@ def test_finetuning_lowers_the_error_on_relaxed_structures():
     assert np.abs(energies(model, structures) - targets).mean() == pytest.approx(
         before
     )  # original untouched
+    assert list(workdir.iterdir()) == []  # chgnet's epoch checkpoints are not left behind
+
+
+def test_fine_tuned_models_go_beside_the_embedded_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("DISCOVERFLOW_STORE", str(tmp_path / "store"))
+    assert ActiveLearningMaker().model_dir == str(tmp_path / "store" / "models")
+    monkeypatch.setenv("DISCOVERFLOW_MODEL_DIR", str(tmp_path / "mine"))
+    assert ActiveLearningMaker().model_dir == str(tmp_path / "mine")
+    assert ActiveLearningMaker(model_dir="elsewhere").model_dir == "elsewhere"
 
 
 def test_active_learning_rounds(tmp_path):
@@ -52,7 +67,7 @@ def test_active_learning_rounds(tmp_path):
         buffer_size=2,
         finetune_epochs=20,
         model_dir=str(tmp_path / "models"),
-        relax_maker=MLRelaxMaker(fmax=0.1, steps=150, batch_size=4),
+        relax_maker=MLRelaxMaker(settings={"fmax": 0.1, "steps": 150, "batch_size": 4}),
     )
     twins = dict(structures)
     for cid, s in list(structures.items())[:2]:  # symmetry-equivalent copies come later
@@ -84,13 +99,13 @@ def test_active_learning_rounds(tmp_path):
 
 
 def test_stored_relaxations_feed_the_lookup(rocksalt):
-    from discoverflow.campaign import stored_relaxations
-    from discoverflow.core.coordinate import KnownResult, ResultLookup
+    from discoverflow.campaigns.crystal.driver import stored_relaxations
+    from discoverflow.core.crystal.coordinate import KnownResult, ResultLookup
 
     store = make_store("memory")
     kcl = rocksalt.copy()
     kcl.replace_species({"Na": "K"})
-    job = MLRelaxMaker(fmax=0.1, steps=100).make({"nacl": rocksalt, "kcl": kcl})
+    job = MLRelaxMaker(settings={"fmax": 0.1, "steps": 100}).make({"nacl": rocksalt, "kcl": kcl})
     run_locally(job, store=store, log=False, ensure_success=True, raise_immediately=True)
     known = stored_relaxations(store, ["Na", "Cl"])
     assert [r.candidate_id for r in known.records] == ["nacl"]  # KCl is outside Na-Cl

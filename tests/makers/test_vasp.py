@@ -9,7 +9,7 @@ from jobflow import run_locally
 from pymatgen.core import Structure
 from pymatgen.io.vasp import Incar, Kpoints
 
-from discoverflow.core.vasp import MaxForceErrorHandler
+from discoverflow.core.crystal.vasp import MaxForceErrorHandler, VaspSettings, relax_convergence
 from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.vasp import VaspRelaxMaker
 from discoverflow.schemas.hull import HullDocument
@@ -58,7 +58,9 @@ def run_relax(maker, cid, structure, mock_vasp, reference):
 
 @needs_fixtures
 def test_feo_relaxation_yields_a_converged_document(mock_vasp):
-    maker = VaspRelaxMaker(static=False, check_environment=False, incar={"IBRION": 2, "NSW": 99})
+    maker = VaspRelaxMaker(
+        settings={"static": False, "incar": {"IBRION": 2, "NSW": 99}}, check_environment=False
+    )
     out = run_relax(maker, "FeO-test", fixture_structure("FeO_relax"), mock_vasp, "FeO_relax")
     (record,) = out.records
     assert record.status == "relaxed" and record.reason is None
@@ -76,7 +78,9 @@ def test_feo_relaxation_yields_a_converged_document(mock_vasp):
 @needs_fixtures
 def test_unconverged_relaxation_is_recorded_not_raised(mock_vasp):
     structure = fixture_structure("SbXeClF_relax_unconverged")
-    maker = VaspRelaxMaker(static=False, check_environment=False, incar={"IBRION": 2, "NSW": 99})
+    maker = VaspRelaxMaker(
+        settings={"static": False, "incar": {"IBRION": 2, "NSW": 99}}, check_environment=False
+    )
     checked = {"incar_settings": ["ENCUT", "ISIF", "ISMEAR"], "check_inputs": ["poscar"]}
     mock_vasp(
         {f"{maker.name} SbXeClF": "SbXeClF_relax_unconverged"}, {f"{maker.name} SbXeClF": checked}
@@ -117,7 +121,9 @@ def test_incar_and_kpoints_key_by_key(rocksalt):
     feo = Structure.from_spacegroup(
         "Fm-3m", rocksalt.lattice, ["Fe", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]]
     )
-    maker = VaspRelaxMaker(incar={"EDIFFG": -0.02, "NSW": 200, "NCORE": 4}, kpoint_density=100)
+    maker = VaspRelaxMaker(
+        settings={"incar": {"EDIFFG": -0.02, "NSW": 200, "NCORE": 4}, "kpoint_density": 100}
+    )
     inputs = maker.relax_input_set(feo).get_input_set(feo, potcar_spec=True)
     incar = inputs.incar
     expected = {"ENCUT": 520, "EDIFF": 1e-4, "EDIFFG": -0.02, "IBRION": 1, "ISIF": 3, "ISMEAR": 0,
@@ -142,7 +148,7 @@ def test_unconfigured_vasp_is_refused_before_any_job(rocksalt, monkeypatch):
     with pytest.raises(
         DiscoverflowError, match=r"VASP command 'no-such-vasp' not found.*POTCARs not configured"
     ):
-        VaspRelaxMaker(vasp_cmd="no-such-vasp").make({"x": rocksalt})
+        VaspRelaxMaker(settings={"vasp_cmd": "no-such-vasp"}).make({"x": rocksalt})
 
 
 def test_a_failing_run_is_recorded_with_the_custodian_reason(rocksalt, monkeypatch, tmp_path):
@@ -172,7 +178,7 @@ def test_a_failing_run_is_recorded_with_the_custodian_reason(rocksalt, monkeypat
 def hull_with_feo(relaxed, hubbard_u=None):
     from pymatgen.entries.computed_entries import ComputedEntry
 
-    from discoverflow.makers.hull import HullMaker
+    from discoverflow.makers.crystal.hull import HullMaker
     from discoverflow.schemas.relax import ReferenceDocument
 
     if hubbard_u is not None:
@@ -196,7 +202,9 @@ def hull_with_feo(relaxed, hubbard_u=None):
 
 @needs_fixtures
 def test_mp2020_rejects_a_u_value_it_does_not_know(mock_vasp):
-    maker = VaspRelaxMaker(static=False, check_environment=False, incar={"IBRION": 2, "NSW": 99})
+    maker = VaspRelaxMaker(
+        settings={"static": False, "incar": {"IBRION": 2, "NSW": 99}}, check_environment=False
+    )
     relaxed = run_relax(maker, "FeO-test", fixture_structure("FeO_relax"), mock_vasp, "FeO_relax")
     hull, _, _ = hull_with_feo(relaxed)  # the fixture used U(Fe) = 4.0; MP2020 expects 5.3
     assert hull.energy_corrections == "MP2020"
@@ -209,7 +217,9 @@ def test_mp2020_rejects_a_u_value_it_does_not_know(mock_vasp):
 def test_mp2020_corrects_candidates_and_references_alike(mock_vasp):
     from pymatgen.entries.compatibility import MaterialsProject2020Compatibility
 
-    maker = VaspRelaxMaker(static=False, check_environment=False, incar={"IBRION": 2, "NSW": 99})
+    maker = VaspRelaxMaker(
+        settings={"static": False, "incar": {"IBRION": 2, "NSW": 99}}, check_environment=False
+    )
     relaxed = run_relax(maker, "FeO-test", fixture_structure("FeO_relax"), mock_vasp, "FeO_relax")
     hull, fe, o = hull_with_feo(relaxed, hubbard_u=5.3)
     compat = MaterialsProject2020Compatibility(check_potcar=False)
@@ -221,3 +231,18 @@ def test_mp2020_corrects_candidates_and_references_alike(mock_vasp):
     assert row.formation_energy_per_atom == pytest.approx(expected)
     uncorrected = relaxed.records[0].energy_per_atom - 0.5 * (-8.3 - 4.95)
     assert abs(expected - uncorrected) > 0.5  # the oxide and U corrections are large
+
+
+@needs_fixtures
+def test_relax_convergence_reads_vaspruns():
+    converged, steps, force, why = relax_convergence(
+        FIXTURES / "FeO_relax" / "outputs", VaspSettings()
+    )
+    assert converged and steps == 28 and force < 0.015 and why is None
+    converged, steps, force, why = relax_convergence(
+        FIXTURES / "SbXeClF_relax_unconverged" / "outputs", VaspSettings()
+    )
+    assert not converged and force == pytest.approx(0.717, abs=1e-3)
+    assert why == "max force 0.717 eV/A above 0.01 eV/A"
+    loose = VaspSettings(incar={"EDIFFG": 0.001}, max_force_threshold=1.0)
+    assert relax_convergence(FIXTURES / "SbXeClF_relax_unconverged" / "outputs", loose)[0]

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from chgnet.model import CHGNet
 
-from discoverflow.core.elements import elemental_reference_candidates
-from discoverflow.core.hull import formation_energy_per_atom
+from discoverflow.core.crystal.elements import elemental_reference_candidates
+from discoverflow.core.crystal.hull import formation_energy_per_atom
 from discoverflow.errors import DiscoverflowError
 from discoverflow.models import available_plugins, load_model, load_relaxer
 from discoverflow.models.chgnet import CHGNetEnergyModel, CHGNetRelaxer

@@ -1,12 +1,14 @@
-"""Finished work as one JSON file per item, written atomically, so killed jobs resume."""
+"""Finished work as one JSON file per item, written atomically, so killed jobs resume; and the
+one loop that does per-item work through such a checkpoint."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from monty.json import MontyEncoder
 
@@ -22,6 +24,13 @@ class JsonCheckpoint:
     def __init__(self, folder: Path, name: str, settings: dict[str, Any]) -> None:
         self.folder = Path(folder) / f"{name}-{fingerprint(settings)}"
         self.folder.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def in_folder(
+        cls, folder: str | Path | None, name: str, settings: dict[str, Any]
+    ) -> JsonCheckpoint | None:
+        """A checkpoint under ``folder``, or None without a folder (nothing is kept)."""
+        return cls(Path(folder), name, settings) if folder else None
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
@@ -40,3 +49,43 @@ class JsonCheckpoint:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data, cls=MontyEncoder))
         os.replace(tmp, path)
+
+
+Item = TypeVar("Item")
+Record = TypeVar("Record")
+
+
+def each_checkpointed(
+    items: Mapping[str, Item],
+    compute: Callable[[str, Item], Record],
+    failed: Callable[[str, Exception], Record],
+    checkpoint: JsonCheckpoint | None = None,
+    encode: Callable[[Record], dict] | None = None,
+    decode: Callable[[dict], Record] | None = None,
+    on_done: Callable[[Record], None] | None = None,
+) -> list[Record]:
+    """``compute(key, item)`` for every item in order, reusing checkpointed records.
+
+    An exception becomes ``failed(key, error)``, a record like any other, and the loop goes
+    on; every new record is checkpointed the moment it exists (``encode`` / ``decode``
+    convert records to and from JSON; a record that no longer decodes is recomputed).
+    """
+    records = []
+    for key, item in items.items():
+        record = None
+        if checkpoint is not None and (data := checkpoint.load(key)) is not None:
+            try:
+                record = decode(data)
+            except (TypeError, KeyError, ValueError):
+                record = None
+        if record is None:
+            try:
+                record = compute(key, item)
+            except Exception as error:
+                record = failed(key, error)
+            if checkpoint is not None:
+                checkpoint.save(key, encode(record))
+        records.append(record)
+        if on_done is not None:
+            on_done(record)
+    return records

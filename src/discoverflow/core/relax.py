@@ -5,14 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
+from pydantic import Field
 from pymatgen.core import Structure
 
-from discoverflow.core.checkpoint import JsonCheckpoint
+from discoverflow.core.checkpoint import JsonCheckpoint, each_checkpointed
+from discoverflow.settings import PositiveInt, StageSettings
 
 MAX_VOLUME_CHANGE = 3.0
 Status = Literal["relaxed", "unconverged", "failed"]
+
+
+class RelaxSettings(StageSettings):
+    """An ML relaxation: which engine, its convergence criteria, and structures per job."""
+
+    engine: str = Field("chgnet", description="'vasp' or an ML relax-engine plugin name")
+    engine_options: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword arguments of the relax engine"
+    )
+    fmax: float = Field(0.05, gt=0, description="Force convergence criterion (eV/A)")
+    steps: PositiveInt = Field(500, description="Maximum optimiser steps")
+    relax_cell: bool = Field(True, description="Relax the cell as well as the positions")
+    batch_size: PositiveInt = Field(16, description="Structures per relaxation job (ML engines)")
 
 
 @dataclass
@@ -73,21 +88,9 @@ def relaxer_settings(relaxer: Relaxer) -> dict:
     return {"type": type(relaxer).__qualname__, **settings}
 
 
-class RelaxCheckpoint:
-    """Finished relaxations, one JSON file per candidate (see JsonCheckpoint)."""
-
-    def __init__(self, folder: Path, relaxer: Relaxer) -> None:
-        self.store = JsonCheckpoint(folder, "relax", relaxer_settings(relaxer))
-
-    def load(self, candidate_id: str) -> RelaxRecord | None:
-        data = self.store.load(candidate_id)
-        try:
-            return RelaxRecord.from_json(data) if data is not None else None
-        except (TypeError, KeyError, ValueError):
-            return None
-
-    def save(self, record: RelaxRecord) -> None:
-        self.store.save(record.candidate_id, record.to_json())
+def relax_checkpoint(folder: Path, relaxer: Relaxer) -> JsonCheckpoint:
+    """Finished relaxations, one JSON file per candidate, for this relaxer's settings."""
+    return JsonCheckpoint(folder, "relax", relaxer_settings(relaxer))
 
 
 def relax_one(candidate_id: str, structure: Structure, relaxer: Relaxer) -> RelaxRecord:
@@ -126,18 +129,16 @@ def relax_one(candidate_id: str, structure: Structure, relaxer: Relaxer) -> Rela
 def relax_many(
     structures: Mapping[str, Structure],
     relaxer: Relaxer,
-    checkpoint: RelaxCheckpoint | None = None,
+    checkpoint: JsonCheckpoint | None = None,
     on_done: Callable[[RelaxRecord], None] | None = None,
 ) -> list[RelaxRecord]:
     """Relax every structure, reusing and writing checkpoints, in the input order."""
-    records = []
-    for candidate_id, structure in structures.items():
-        record = checkpoint.load(candidate_id) if checkpoint else None
-        if record is None:
-            record = relax_one(candidate_id, structure, relaxer)
-            if checkpoint:
-                checkpoint.save(record)
-        records.append(record)
-        if on_done:
-            on_done(record)
-    return records
+    return each_checkpointed(
+        structures,
+        lambda candidate_id, structure: relax_one(candidate_id, structure, relaxer),
+        lambda candidate_id, error: RelaxRecord(candidate_id, "failed", reason=str(error)[:500]),
+        checkpoint,
+        encode=RelaxRecord.to_json,
+        decode=RelaxRecord.from_json,
+        on_done=on_done,
+    )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from pymatgen.core import Structure
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".json")
 
@@ -33,6 +34,26 @@ def candidate_id(structure: Structure) -> str:
     payload = repr((lattice.tolist(), sites)).encode()
     digest = hashlib.sha1(payload, usedforsecurity=False).hexdigest()[:12]
     return f"{structure.composition.reduced_formula}-{digest}"
+
+
+def smiles_id(smiles: list[str]) -> str:
+    """A short stable id from a list of SMILES (a MOF's linkers)."""
+    return hashlib.sha1("|".join(smiles).encode(), usedforsecurity=False).hexdigest()[:10]
+
+
+def conventional_cell(structure: Structure | None, symprec: float = 0.1) -> dict:
+    """Space group symbol and conventional lattice lengths of a cell (empty if it has none)."""
+    if structure is None:
+        return {}
+    try:
+        analyzer = SpacegroupAnalyzer(structure, symprec=symprec)
+        conventional = analyzer.get_conventional_standard_structure()
+    except Exception:
+        return {}
+    return {
+        "space_group": analyzer.get_space_group_symbol(),
+        "conventional_abc": list(conventional.lattice.abc),
+    }
 
 
 def read_structure(path: Path) -> Structure:

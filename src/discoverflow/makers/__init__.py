@@ -1,18 +1,19 @@
 """jobflow Makers: thin wrappers that call discoverflow.core and return schemas documents."""
 
 from discoverflow.makers.active import ActiveLearningMaker
-from discoverflow.makers.dedup import DedupMaker
-from discoverflow.makers.discovery import CampaignProgress, CrystalDiscoveryMaker
-from discoverflow.makers.generators import (
+from discoverflow.makers.crystal.dedup import DedupMaker
+from discoverflow.makers.crystal.discovery import CampaignProgress, CrystalDiscoveryMaker
+from discoverflow.makers.crystal.generators import (
     RandomStructureMaker,
     UserStructuresMaker,
     ValidityFilterMaker,
 )
-from discoverflow.makers.hull import HullMaker
-from discoverflow.makers.references import ReferenceMaker
+from discoverflow.makers.crystal.hull import HullMaker
+from discoverflow.makers.crystal.properties import PropertyScreenMaker
+from discoverflow.makers.crystal.references import ReferenceMaker
+from discoverflow.makers.crystal.screen import MLScreenMaker
+from discoverflow.makers.crystal.substitution import SubstitutionMaker
 from discoverflow.makers.relax import MLRelaxMaker
-from discoverflow.makers.screen import MLScreenMaker
-from discoverflow.makers.substitution import SubstitutionMaker
 from discoverflow.makers.vasp import VaspRelaxMaker
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "HullMaker",
     "MLRelaxMaker",
     "MLScreenMaker",
+    "PropertyScreenMaker",
     "RandomStructureMaker",
     "ReferenceMaker",
     "SubstitutionMaker",

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
-from jobflow import Flow, Maker, Response, job
+from jobflow import Maker
 from pymatgen.core import Structure
 
-from discoverflow.core.coordinate import KnownResult, ResultLookup, decide
+from discoverflow.core.crystal.coordinate import KnownResult, ResultLookup, decide
 from discoverflow.makers.relax import MLRelaxMaker
-from discoverflow.routing import route_new_jobs
+from discoverflow.makers.rounds import RoundsMaker
+from discoverflow.models.ensemble import CHGNetEnsemble, save_chgnet
+from discoverflow.models.finetune import finetune_chgnet
 from discoverflow.schemas.active import (
     ActiveLearningDocument,
     ActiveResult,
@@ -19,10 +22,11 @@ from discoverflow.schemas.active import (
     RoundReport,
 )
 from discoverflow.schemas.relax import RelaxBatchDocument
+from discoverflow.stores import default_model_dir
 
 
 @dataclass
-class ActiveLearningMaker(Maker):
+class ActiveLearningMaker(RoundsMaker):
     """Rounds of ``batch_size`` candidates. Each candidate is (1) looked up among computed
     results (same reduced formula and a StructureMatcher match), else (2) predicted by a CHGNet
     ensemble, (3) accepted when the ensemble's spread is below ``uncertainty_threshold`` or
@@ -32,14 +36,19 @@ class ActiveLearningMaker(Maker):
     """
 
     name: str = "active learning"
+    stage: ClassVar[str] = "active"
+    runs_on: ClassVar[str] = "gpu"
     uncertainty_threshold: float = 0.05
     batch_size: int = 16
     buffer_size: int = 8
     versions: tuple[str, ...] = ("0.3.0", "0.2.0")
     finetune_epochs: int = 30
     learning_rate: float = 1e-3
-    model_dir: str | None = None
+    model_dir: str | None = None  # default: beside the embedded store (see default_model_dir)
     relax_maker: Maker = field(default_factory=MLRelaxMaker)
+
+    def __post_init__(self) -> None:
+        self.model_dir = self.model_dir or str(default_model_dir())
 
     def make(self, structures: dict[str, Structure], known: RelaxBatchDocument | None = None):
         state = ActiveState(versions=list(self.versions))
@@ -49,28 +58,29 @@ class ActiveLearningMaker(Maker):
                 for r in known.records
                 if r.status == "relaxed" and r.candidate_id in known.structures
             }
-        return self.round(structures, state)
+        return self.next_round(state, structures)
 
     def ensemble(self, state: ActiveState):
-        from discoverflow.models.ensemble import CHGNetEnsemble
-
         return CHGNetEnsemble(versions=state.versions, model_files=state.model_files)
 
-    @job(metadata={"stage": "active-round", "runs_on": "gpu"})
-    def round(self, structures: dict[str, Structure], state: ActiveState) -> Response:
+    def batch(self, state: ActiveState, structures: dict[str, Structure]) -> list[str]:
         done = {r.candidate_id for r in state.results}
-        batch = [cid for cid in structures if cid not in done][: self.batch_size]
-        if not batch:
-            return Response(
-                output=ActiveLearningDocument(
-                    rounds=state.rounds,
-                    results=state.results,
-                    model_files=state.model_files or state.versions,
-                )
-            )
+        return [cid for cid in structures if cid not in done][: self.batch_size]
+
+    def finished(self, state: ActiveState, structures: dict[str, Structure]) -> bool:
+        return not self.batch(state, structures)
+
+    def finish(self, state: ActiveState) -> ActiveLearningDocument:
+        return ActiveLearningDocument(
+            rounds=state.rounds,
+            results=state.results,
+            model_files=state.model_files or state.versions,
+        )
+
+    def plan(self, state: ActiveState, structures: dict[str, Structure]):
         lookup = ResultLookup([KnownResult(cid, s, e) for cid, (s, e) in state.known.items()])
         decisions = decide(
-            {c: structures[c] for c in batch},
+            {c: structures[c] for c in self.batch(state, structures)},
             lookup,
             self.ensemble(state),
             self.uncertainty_threshold,
@@ -80,18 +90,12 @@ class ActiveLearningMaker(Maker):
         }
         jobs = [self.relax_maker.make(to_compute)] if to_compute else []
         relaxed = jobs[0].output if jobs else None
-        update = self.update(structures, state, [vars(d) for d in decisions], relaxed)
-        flow = Flow([*jobs, update], output=update.output, name=f"{self.name} round {state.round}")
-        return Response(replace=route_new_jobs(flow))
+        return jobs, {"decisions": [vars(d) for d in decisions], "relaxed": relaxed}
 
-    @job(metadata={"stage": "active-update", "runs_on": "gpu"})
-    def update(
-        self,
-        structures: dict[str, Structure],
-        state: ActiveState,
-        decisions: list[dict],
-        relaxed: RelaxBatchDocument | None,
-    ) -> Response:
+    def advance(
+        self, state: ActiveState, outputs: dict, structures: dict[str, Structure]
+    ) -> ActiveState:
+        decisions, relaxed = outputs["decisions"], outputs["relaxed"]
         records = {r.candidate_id: r for r in (relaxed.records if relaxed else [])}
         failed = 0
         for decision in decisions:
@@ -128,14 +132,10 @@ class ActiveLearningMaker(Maker):
             self.finetune(state, report)
         state.rounds.append(report)
         state.round += 1
-        next_round = self.round(structures, state)
-        return Response(replace=route_new_jobs(next_round))
+        return state
 
     def finetune(self, state: ActiveState, report: RoundReport) -> None:
         """Fine-tune every member on the buffer, save the versions, and measure the gain."""
-        from discoverflow.models.ensemble import save_chgnet
-        from discoverflow.models.finetune import finetune_chgnet
-
         buffered = [state.known[cid] for cid in state.buffer]
         structures = [s for s, _ in buffered]
         targets = np.array([e for _, e in buffered])
@@ -143,7 +143,7 @@ class ActiveLearningMaker(Maker):
         report.mae_before = float(
             np.abs(ensemble.predict_energy_per_atom(structures) - targets).mean()
         )
-        folder = Path(self.model_dir or "models").resolve()
+        folder = Path(self.model_dir).expanduser().resolve()
         folder.mkdir(parents=True, exist_ok=True)
         files = []
         for index, member in enumerate(ensemble.members()):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from jobflow import Flow, Maker, Response, job
 from pymatgen.core import Structure
 
-from discoverflow.core.relax import RelaxCheckpoint, relax_many
-from discoverflow.models.registry import load_relaxer
+from discoverflow.core.relax import RelaxSettings, relax_checkpoint, relax_many
+from discoverflow.makers.base import StageMaker
+from discoverflow.plugins import load_relaxer
 from discoverflow.progress import running_stage, stage_progress
 from discoverflow.routing import route_new_jobs
 from discoverflow.schemas.generation import GenerationDocument
@@ -19,7 +19,7 @@ from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
 
 @dataclass
-class MLRelaxMaker(Maker):
+class MLRelaxMaker(StageMaker):
     """Relax a batch of structures with an ML potential (a relax-engine plugin).
 
     A failed or unconverged relaxation is recorded with its reason; the others go on.
@@ -28,21 +28,21 @@ class MLRelaxMaker(Maker):
     """
 
     name: str = "ml relax"
-    engine: str = "chgnet"
-    engine_options: dict[str, Any] = field(default_factory=dict)
-    fmax: float = 0.05
-    steps: int = 500
-    relax_cell: bool = True
-    batch_size: int = 16
+    settings: RelaxSettings = field(default_factory=RelaxSettings)
     checkpoint_dir: str | None = None
 
+    @property
+    def batch_size(self) -> int:
+        return self.settings.batch_size
+
     def relaxer(self):
+        settings = self.settings
         return load_relaxer(
-            self.engine,
-            fmax=self.fmax,
-            steps=self.steps,
-            relax_cell=self.relax_cell,
-            **self.engine_options,
+            settings.engine,
+            fmax=settings.fmax,
+            steps=settings.steps,
+            relax_cell=settings.relax_cell,
+            **settings.engine_options,
         )
 
     @job(
@@ -53,7 +53,7 @@ class MLRelaxMaker(Maker):
     def make(self, structures: dict[str, Structure]) -> RelaxBatchDocument:
         relaxer = self.relaxer()
         checkpoint = (
-            RelaxCheckpoint(Path(self.checkpoint_dir), relaxer) if self.checkpoint_dir else None
+            relax_checkpoint(Path(self.checkpoint_dir), relaxer) if self.checkpoint_dir else None
         )
         with stage_progress(running_stage("relax"), len(structures)) as advance:
             records = relax_many(structures, relaxer, checkpoint, on_done=lambda _: advance())

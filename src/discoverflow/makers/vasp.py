@@ -5,20 +5,22 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from jobflow import Flow, Job, Maker, job
+from jobflow import Flow, Job, job
 from pymatgen.core import Structure
 
-from discoverflow.core.vasp import (
+from discoverflow.core.crystal.vasp import (
     EXA_AMD_RELAX_INCAR,
     EXA_AMD_STATIC_INCAR,
     MaxForceErrorHandler,
-    final_max_force,
+    VaspResult,
+    VaspSettings,
     needs_spin_polarisation,
+    relax_convergence,
     vasp_environment_problems,
 )
 from discoverflow.errors import DiscoverflowError
+from discoverflow.makers.base import StageMaker
 from discoverflow.makers.relax import collect_relaxations
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 
@@ -26,34 +28,7 @@ ENGINE = "vasp"
 
 
 @dataclass
-class VaspResult:
-    """A finished VASP run: the atomate2 TaskDoc when it parses, else what vasprun.xml says."""
-
-    directory: Path
-    energy: float
-    structure: Structure
-    entry: Any
-    task_doc: Any = None
-
-    @classmethod
-    def from_directory(cls, directory: Path) -> VaspResult:
-        from emmet.core.tasks import TaskDoc
-        from pymatgen.io.vasp import Vasprun
-
-        try:
-            task = TaskDoc.from_directory(directory)
-        except Exception:
-            path = next(iter(sorted(directory.glob("vasprun.xml*"))))
-            vasprun = Vasprun(
-                str(path), parse_dos=False, parse_eigen=False, parse_potcar_file=False
-            )
-            entry = vasprun.get_computed_entry(inc_structure=False)
-            return cls(directory, float(vasprun.final_energy), vasprun.final_structure, entry)
-        return cls(directory, float(task.output.energy), task.output.structure, task.entry, task)
-
-
-@dataclass
-class VaspRelaxMaker(Maker):
+class VaspRelaxMaker(StageMaker):
     """Relax structures with VASP (ISIF 3) and optionally recompute the energy statically.
 
     INCAR defaults follow exa-AMD (ENCUT 520, EDIFF 1e-4, EDIFFG -0.01, IBRION 1, ISIF 3,
@@ -65,14 +40,7 @@ class VaspRelaxMaker(Maker):
     """
 
     name: str = "vasp relax"
-    incar: dict[str, Any] = field(default_factory=dict)
-    static_incar: dict[str, Any] = field(default_factory=dict)
-    kpoint_density: int = 64
-    static: bool = True
-    vasp_cmd: str | None = None
-    max_errors: int = 5
-    wall_time: int | None = None
-    max_force_threshold: float = 0.25
+    settings: VaspSettings = field(default_factory=VaspSettings)
     check_environment: bool = True
     batch_size: int = 1
 
@@ -81,8 +49,8 @@ class VaspRelaxMaker(Maker):
 
         incar = {**EXA_AMD_RELAX_INCAR, "ISPIN": 2 if needs_spin_polarisation(structure) else 1}
         return RelaxSetGenerator(
-            user_incar_settings={**incar, **self.incar},
-            user_kpoints_settings={"reciprocal_density": self.kpoint_density},
+            user_incar_settings={**incar, **self.settings.incar},
+            user_kpoints_settings={"reciprocal_density": self.settings.kpoint_density},
         )
 
     def static_input_set(self, structure: Structure):
@@ -90,11 +58,13 @@ class VaspRelaxMaker(Maker):
 
         incar = {**EXA_AMD_STATIC_INCAR, "ISPIN": 2 if needs_spin_polarisation(structure) else 1}
         overrides = {
-            k: v for k, v in self.incar.items() if k not in ("NSW", "IBRION", "ISIF", "EDIFFG")
+            k: v
+            for k, v in self.settings.incar.items()
+            if k not in ("NSW", "IBRION", "ISIF", "EDIFFG")
         }
         return StaticSetGenerator(
-            user_incar_settings={**incar, **overrides, **self.static_incar},
-            user_kpoints_settings={"reciprocal_density": self.kpoint_density},
+            user_incar_settings={**incar, **overrides, **self.settings.static_incar},
+            user_kpoints_settings={"reciprocal_density": self.settings.kpoint_density},
         )
 
     def custodian_handlers(self) -> list:
@@ -102,16 +72,16 @@ class VaspRelaxMaker(Maker):
 
         handlers = [
             *DEFAULT_HANDLERS,
-            MaxForceErrorHandler(max_force_threshold=self.max_force_threshold),
+            MaxForceErrorHandler(max_force_threshold=self.settings.max_force_threshold),
         ]
-        if self.wall_time:
-            handlers.append(WalltimeHandler(wall_time=self.wall_time))
+        if self.settings.wall_time:
+            handlers.append(WalltimeHandler(wall_time=self.settings.wall_time))
         return handlers
 
     def command(self) -> str:
         from atomate2 import SETTINGS
 
-        return self.vasp_cmd or SETTINGS.VASP_CMD
+        return self.settings.vasp_cmd or SETTINGS.VASP_CMD
 
     def make(self, structures: dict[str, Structure]) -> Job | Flow:
         if self.check_environment and (problems := vasp_environment_problems(self.command())):
@@ -155,8 +125,8 @@ class VaspRelaxMaker(Maker):
             vasp_run.run_vasp(
                 vasp_cmd=self.command(),
                 handlers=self.custodian_handlers(),
-                max_errors=self.max_errors,
-                wall_time=self.wall_time,
+                max_errors=self.settings.max_errors,
+                wall_time=self.settings.wall_time,
             )
         return VaspResult.from_directory(directory)
 
@@ -174,12 +144,12 @@ class VaspRelaxMaker(Maker):
                 task_dir=str(folder),
             )
             return failed, None, None
-        converged, n_steps, max_force, why = relax_convergence(relax_doc, folder / "relax", self)
+        converged, n_steps, max_force, why = relax_convergence(folder / "relax", self.settings)
         final = relax_doc.structure
         task = relax_doc
-        if converged and self.static:
+        if converged and self.settings.static:
             try:
-                task = self._run(final, self.static_input_set(final), folder / "static")
+                task = self._run(final, self.settings.static_input_set(final), folder / "static")
             except Exception as exc:
                 why = f"static step failed: {type(exc).__name__}: {exc}"[:500]
                 converged = False
@@ -196,27 +166,3 @@ class VaspRelaxMaker(Maker):
             entry=task.entry,
         )
         return record, final, task
-
-
-def relax_convergence(
-    task, directory: Path, maker: VaspRelaxMaker
-) -> tuple[bool, int, float, str | None]:
-    """Whether a finished relaxation converged: ionically before NSW, forces within EDIFFG."""
-    from pymatgen.io.vasp import Vasprun
-
-    path = next(iter(sorted(directory.glob("vasprun.xml*"))), None)
-    vasprun = Vasprun(str(path), parse_dos=False, parse_eigen=False, parse_potcar_file=False)
-    n_steps = len(vasprun.ionic_steps)
-    max_force = final_max_force(vasprun)
-    nsw = int(vasprun.parameters.get("NSW", 0))
-    ediffg = float(
-        vasprun.incar.get("EDIFFG", maker.incar.get("EDIFFG", EXA_AMD_RELAX_INCAR["EDIFFG"]))
-    )
-    if not vasprun.converged_electronic:
-        return False, n_steps, max_force, "electronic SCF did not converge"
-    if n_steps >= nsw > 0:
-        return False, n_steps, max_force, f"NSW={nsw} ionic steps reached"
-    limit = abs(ediffg) if ediffg < 0 else maker.max_force_threshold
-    if max_force > limit * 1.5:
-        return False, n_steps, max_force, f"max force {max_force:.3f} eV/A above {limit} eV/A"
-    return True, n_steps, max_force, None

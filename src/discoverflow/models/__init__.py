@@ -1,7 +1,7 @@
 """ML plugins: energy models and relax engines, chosen by name through entry points."""
 
 from discoverflow.models.base import EnergyModel, UncertaintyModel
-from discoverflow.models.registry import available_plugins, load_model, load_relaxer
+from discoverflow.plugins import available_plugins, load_model, load_relaxer
 
 __all__ = [
     "EnergyModel",

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from discoverflow.core.mof.growth import LinkerProposal
+from discoverflow.core.mof.generation import LinkerProposal
 from discoverflow.core.mof.linkers import LinkerRejected, smiles_from_xyz
 from discoverflow.errors import DiscoverflowError
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import tempfile
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,7 +24,8 @@ def finetune_chgnet(
     """A copy of ``model`` trained on the given energies (eV/atom); the original is untouched.
 
     Only energies are fitted: the buffered results are relaxed structures whose forces are
-    not stored.
+    not stored. chgnet's trainer writes epoch checkpoints (by default into a date-named folder
+    in the working directory); they go to a temporary folder and are discarded.
     """
     from chgnet.data.dataset import StructureData, get_loader
     from chgnet.trainer import Trainer
@@ -47,8 +49,9 @@ def finetune_chgnet(
         torch_seed=seed,
         data_seed=seed,
     )
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        trainer.train(loader, loader, save_dir=None)
+    quiet = contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO())
+    with quiet[0], quiet[1], tempfile.TemporaryDirectory(prefix="chgnet-finetune-") as scratch:
+        trainer.train(loader, loader, save_dir=scratch)  # its epoch checkpoints are not kept
     tuned = trainer.model.to(device)
     tuned.eval()
     return tuned

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from jobflow import CURRENT_JOB
 from pydantic import BaseModel, ConfigDict, Field
 
 
 def current_campaign() -> str | None:
     """The campaign id from the running job's metadata, if any."""
-    from jobflow import CURRENT_JOB
-
     running = CURRENT_JOB.job
     return running.metadata.get("campaign") if running is not None else None
 

@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field
 from pymatgen.core import Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+from discoverflow.settings import PositiveInt, StageSettings
 
 PSEUDO_ATOM = re.compile(
     r"Name (\S+)\s[^\n]*\n\s+Charge=\s*(-?[\d.]+)[^\n]*\n[^\n]*Framework-atom:\s*(yes|no)"
@@ -30,17 +33,19 @@ class AdsorptionFailed(RuntimeError):
     """RASPA could not simulate this framework."""
 
 
-@dataclass
-class GCMCSettings:
-    temperature: float = 300.0
-    pressure: float = 1.0e4
-    cycles: int = 10000
-    init_cycles: int = 1000
-    cutoff: float = 12.0
-    forcefield: str = "GenericMOFs"
-    molecule: str = "CO2"
-    helium_cycles: int = 0
-    """Widom insertion cycles for the helium void fraction; 0 reports absolute loading only."""
+class AdsorptionSettings(StageSettings):
+    """CO2 uptake by GCMC after charge equilibration (RASPA2)."""
+
+    temperature: float = Field(300.0, gt=0, description="Temperature (K)")
+    pressure: float = Field(1.0e4, gt=0, description="CO2 pressure (Pa); MOFA: 0.1 bar")
+    cycles: PositiveInt = Field(10000, description="GCMC production cycles")
+    init_cycles: int = Field(1000, ge=0, description="GCMC initialisation cycles")
+    cutoff: float = Field(12.0, gt=0, description="Van der Waals cutoff (A)")
+    forcefield: str = Field("GenericMOFs", description="RASPA framework force field")
+    molecule: str = Field("CO2", description="RASPA adsorbate definition")
+    helium_cycles: int = Field(
+        0, ge=0, description="Widom cycles for the helium void fraction (excess loading); 0: off"
+    )
 
 
 @dataclass
@@ -149,7 +154,7 @@ def framework_cif(structure: Structure, charges: dict[str, float] | None = None)
 
 
 def _framework_block(
-    settings: GCMCSettings, cells: tuple[int, int, int], cutoff: float | None = None
+    settings: AdsorptionSettings, cells: tuple[int, int, int], cutoff: float | None = None
 ) -> str:
     a, b, c = cells
     return f"""Forcefield {settings.forcefield}
@@ -163,7 +168,7 @@ UnitCells {a} {b} {c}
 """
 
 
-def charge_script(settings: GCMCSettings, cutoff: float) -> str:
+def charge_script(settings: AdsorptionSettings, cutoff: float) -> str:
     """Charge equilibration in one cell; Ewald sums converge whatever the real-space cutoff."""
     return f"""SimulationType MonteCarlo
 NumberOfCycles 0
@@ -177,7 +182,7 @@ SymmetrizeFrameworkCharges yes
 
 
 def gcmc_script(
-    settings: GCMCSettings, cells: tuple[int, int, int], void_fraction: float | None = None
+    settings: AdsorptionSettings, cells: tuple[int, int, int], void_fraction: float | None = None
 ) -> str:
     return f"""SimulationType MonteCarlo
 NumberOfCycles {settings.cycles}
@@ -198,7 +203,7 @@ Component 0 MoleculeName {settings.molecule}
 """
 
 
-def helium_script(settings: GCMCSettings, cells: tuple[int, int, int]) -> str:
+def helium_script(settings: AdsorptionSettings, cells: tuple[int, int, int]) -> str:
     return f"""SimulationType MonteCarlo
 NumberOfCycles {settings.helium_cycles}
 PrintEvery {max(1, settings.helium_cycles // 10)}
@@ -221,10 +226,10 @@ def framework_charges(output: str) -> dict[str, float]:
     return charges
 
 
-def equilibrate_charges(structure: Structure, settings: GCMCSettings | None = None):
+def equilibrate_charges(structure: Structure, settings: AdsorptionSettings | None = None):
     """RASPA's periodic, Ewald-summed charge equilibration, symmetrised per element as RASPA
     uses it; run on the given cell alone (its cost grows quickly with the atoms)."""
-    settings = settings or GCMCSettings()
+    settings = settings or AdsorptionSettings()
     cutoff = min(settings.cutoff, 0.499 * min(perpendicular_widths(structure)))
     output = run_raspa(charge_script(settings, cutoff), framework_cif(structure))
     charges = framework_charges(output)
@@ -234,9 +239,11 @@ def equilibrate_charges(structure: Structure, settings: GCMCSettings | None = No
     return charges
 
 
-def co2_uptake(structure: Structure, settings: GCMCSettings | None = None) -> AdsorptionResult:
+def co2_uptake(
+    structure: Structure, settings: AdsorptionSettings | None = None
+) -> AdsorptionResult:
     """Charge equilibration, then GCMC of CO2; loading in mol/kg of framework."""
-    settings = settings or GCMCSettings()
+    settings = settings or AdsorptionSettings()
     raspa = _raspa()
     charges = equilibrate_charges(structure, settings)
     cell, cells = simulation_cell(structure, settings.cutoff)

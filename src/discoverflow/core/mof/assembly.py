@@ -13,17 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field, field_validator
 from pymatgen.core import Lattice, Structure
 
 from discoverflow.core.mof.linkers import ProcessedLinker
 from discoverflow.core.mof.nodes import (
     NODES,
     NodeSpec,
-    _pormake,
     building_block,
     node_building_block,
+    pormake_module,
 )
 from discoverflow.core.mof.overlap import closest_approach, find_overlaps
+from discoverflow.settings import PositiveInt, StageSettings
 
 PCU_TWO_NODE_CGD = """CRYSTAL
   NAME pcu
@@ -44,6 +46,55 @@ alternate (MOF-5's 106-atom primitive cell; its conventional Fm-3m cell holds ei
 
 MAX_NODE_RMSD = 0.3
 """Largest pormake RMSD between a node's connection points and a topology slot."""
+
+
+class AssemblySettings(StageSettings):
+    """Which node on which net, how linkers combine, and what counts as overlapping atoms."""
+
+    node: str = Field("Zn4O", description="Zn4O, Zn/Cu-paddlewheel, Zn/Cu-paddlewheel-pillared")
+    topology: str = Field("pcu", description="An RCSR net in pormake's database")
+    max_mofs: PositiveInt = Field(32, description="MOFs assembled per round")
+    linkers_per_mof: PositiveInt = Field(1, description="Distinct carboxylate linkers per MOF")
+    supercell: PositiveInt | None = Field(
+        None, description="Repeat the net (default: the smallest cell alternating nodes need)"
+    )
+    primitive: bool = Field(True, description="Reduce assembled cells to primitive ones")
+    overlap_scale: float = Field(
+        0.7, gt=0, lt=1.5, description="Atoms closer than this x covalent-radius sum overlap"
+    )
+    pair_minima: dict[str, float] = Field(
+        default_factory=dict, description='Closest allowed distance per pair (A), e.g. {"H-H": 1.2}'
+    )
+
+    @field_validator("node")
+    @classmethod
+    def known_node(cls, node: str) -> str:
+        if node not in NODES:
+            raise ValueError(f"unknown node (known: {', '.join(NODES)})")
+        return node
+
+    @property
+    def anchors(self) -> tuple[str, ...]:
+        """Anchor types the node takes: carboxylates, and nitrile pillars if pillared."""
+        return ("COO", "CN") if NODES[self.node].pillared else ("COO",)
+
+
+def linker_combinations(
+    linkers: list[ProcessedLinker], settings: AssemblySettings, rng: np.random.Generator
+) -> list[tuple[list[ProcessedLinker], ProcessedLinker | None]]:
+    """One MOF per carboxylate linker (at most ``max_mofs``), joined by ``linkers_per_mof - 1``
+    others drawn at random, and a random pillar (a CN linker) for pillared nodes."""
+    carboxylates = [p for p in linkers if p.anchor_type == "COO"]
+    pillars = [p for p in linkers if p.anchor_type == "CN"]
+    pillared = NODES[settings.node].pillared
+    combos = []
+    for index, first in enumerate(carboxylates[: settings.max_mofs]):
+        others = [c for k, c in enumerate(carboxylates) if k != index]
+        extra = min(settings.linkers_per_mof - 1, len(others))
+        group = [first] + [others[k] for k in rng.choice(len(others), extra, replace=False)]
+        pillar = pillars[int(rng.integers(len(pillars)))] if pillared and pillars else None
+        combos.append((group, pillar))
+    return combos
 
 
 class AssemblyFailed(ValueError):
@@ -89,7 +140,7 @@ def linker_building_block(linker: ProcessedLinker):
 
 def check_topology(topology_name: str, spec: NodeSpec):
     """The pormake topology, if all its node slots take this node; AssemblyFailed otherwise."""
-    database = _pormake().Database()
+    database = pormake_module().Database()
     if topology_name not in database.topo_list:
         raise AssemblyFailed(f"pormake has no topology {topology_name!r}")
     topology = database.get_topo(topology_name)
@@ -146,7 +197,7 @@ def alternating_topology(topology_name: str, topology):
     if node_colouring(topology) is not None:
         return topology
     if topology_name == "pcu":
-        pormake = _pormake()
+        pormake = pormake_module()
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "pcu.cgd"
             path.write_text(PCU_TWO_NODE_CGD)
@@ -179,13 +230,9 @@ def _slot_assignment(topology, node_bb, spec: NodeSpec, locator):
 
 
 def assemble_mof(
-    node: str,
     linkers: list[ProcessedLinker],
-    topology: str = "pcu",
     pillar: ProcessedLinker | None = None,
-    supercell: int | None = None,
-    overlap_scale: float = 0.7,
-    pair_minima: dict[str, float] | None = None,
+    settings: AssemblySettings | None = None,
 ) -> AssembledMOF:
     """Build a MOF; ``linkers`` fill the carboxylate edges in turn, ``pillar`` the axial ones.
 
@@ -194,10 +241,10 @@ def assemble_mof(
     (``supercell=1`` keeps a one-node pcu cell with all nodes alike). Raises AssemblyFailed
     with the reason (topology mismatch, missing pillar, overlaps).
     """
-    pormake = _pormake()
-    spec = NODES.get(node)
-    if spec is None:
-        raise AssemblyFailed(f"unknown node {node!r} (known: {', '.join(NODES)})")
+    settings = settings or AssemblySettings()
+    node, topology, supercell = settings.node, settings.topology, settings.supercell
+    pormake = pormake_module()
+    spec = NODES[node]
     if not linkers or any(linker.anchor_type != "COO" for linker in linkers):
         raise AssemblyFailed("carboxylate nodes need one or more COO linkers")
     if spec.pillared and (pillar is None or pillar.anchor_type != "CN"):
@@ -241,7 +288,7 @@ def assemble_mof(
     adjacency = _adjacency(len(structure), framework.bonds)
     for indices in slots.values():
         _align_edge(structure, indices, adjacency)
-    overlaps = find_overlaps(structure, overlap_scale, pair_minima)
+    overlaps = find_overlaps(structure, settings.overlap_scale, settings.pair_minima or None)
     if overlaps:
         worst = min(overlaps, key=lambda o: o.distance / o.minimum)
         raise AssemblyFailed(

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from discoverflow.core.mof.linkers import LinkerRejected, _rdkit, anchor_type, parse_linker
+from discoverflow.core.mof.generation import LinkerProposal, TrainingExample
+from discoverflow.core.mof.linkers import LinkerRejected, anchor_type, parse_linker, rdkit_modules
 
 EDITS: dict[str, str] = {
     "fluoro": "[cH:1]>>[c:1]F",
@@ -40,21 +41,6 @@ SEED_LINKERS = {
 
 
 @dataclass
-class LinkerProposal:
-    smiles: str
-    history: list[str] = field(default_factory=list)
-
-
-@dataclass
-class TrainingExample:
-    """A linker of a good MOF, its edit history, and how good (higher is better)."""
-
-    smiles: str
-    history: list[str]
-    score: float
-
-
-@dataclass
 class GrowthState:
     """Everything retraining changes; JSON-serialisable so every round's model is stored."""
 
@@ -66,7 +52,8 @@ class GrowthState:
 
 
 class GrowthLinkerGenerator:
-    """Propose linkers by weighted edits of parents; ``retrain`` on the best MOFs' linkers."""
+    """Propose linkers by weighted edits of parents; ``retrain`` on the best MOFs' linkers
+    (a ``LinkerGenerator``)."""
 
     def __init__(
         self,
@@ -87,7 +74,7 @@ class GrowthLinkerGenerator:
                 trained_on=state["trained_on"],
             )
         self.state = state or GrowthState()
-        _, AllChem = _rdkit()
+        _, AllChem = rdkit_modules()
         self._reactions = {name: AllChem.ReactionFromSmarts(s) for name, s in EDITS.items()}
 
     def parents(self, anchor: str) -> tuple[list[LinkerProposal], np.ndarray]:
@@ -107,7 +94,7 @@ class GrowthLinkerGenerator:
         return [name for name in EDITS if not name.endswith(foreign)]
 
     def edit(self, smiles: str, name: str, rng: np.random.Generator) -> str | None:
-        Chem, _ = _rdkit()
+        Chem, _ = rdkit_modules()
         products = self._reactions[name].RunReactants((Chem.MolFromSmiles(smiles),))
         if not products:
             return None

@@ -47,7 +47,7 @@ class ProcessedLinker:
         return "\n".join(lines) + "\n"
 
 
-def _rdkit():
+def rdkit_modules():
     try:
         from rdkit import Chem, RDLogger
         from rdkit.Chem import AllChem
@@ -61,7 +61,7 @@ def _rdkit():
 
 def parse_linker(smiles: str):
     """An RDKit molecule from SMILES, checked for valence, fragments and net charge."""
-    Chem, _ = _rdkit()
+    Chem, _ = rdkit_modules()
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:
         raise LinkerRejected(f"not a valid molecule (SMILES or valence): {smiles}")
@@ -76,7 +76,7 @@ def parse_linker(smiles: str):
 
 def anchor_type(mol) -> str:
     """``COO``, ``CN`` or ``mixed`` for a linker with two anchors; LinkerRejected otherwise."""
-    Chem, _ = _rdkit()
+    Chem, _ = rdkit_modules()
     acids = len(mol.GetSubstructMatches(Chem.MolFromSmarts(CARBOXYLIC_ACID)))
     nitriles = len(mol.GetSubstructMatches(Chem.MolFromSmarts(NITRILE)))
     if acids == 2 and nitriles == 0:
@@ -92,7 +92,7 @@ def anchor_type(mol) -> str:
 
 def embed(mol, seed: int = 0, max_iterations: int = 1000):
     """Hydrogens, 3D coordinates and an MMFF94 cleanup; returns (molecule with H, energy)."""
-    Chem, AllChem = _rdkit()
+    Chem, AllChem = rdkit_modules()
     with_h = Chem.AddHs(mol)
     if AllChem.EmbedMolecule(with_h, randomSeed=seed) != 0:
         raise LinkerRejected("3D embedding failed")
@@ -106,7 +106,7 @@ def embed(mol, seed: int = 0, max_iterations: int = 1000):
 
 def place_anchors(mol_with_h) -> tuple[list[str], np.ndarray, list[int]]:
     """Symbols and positions with the anchor dummies (At, Fr), and the dummies' indices."""
-    Chem, _ = _rdkit()
+    Chem, _ = rdkit_modules()
     positions = mol_with_h.GetConformer().GetPositions()
     symbols = [atom.GetSymbol() for atom in mol_with_h.GetAtoms()]
     removed: set[int] = set()
@@ -142,7 +142,7 @@ def process_linker(
     smiles: str, seed: int = 0, max_heavy_atoms: int | None = None, history: list[str] | None = None
 ) -> ProcessedLinker:
     """A valid, MMFF-cleaned, anchored linker from SMILES; LinkerRejected with the reason."""
-    Chem, _ = _rdkit()
+    Chem, _ = rdkit_modules()
     mol = parse_linker(smiles)
     heavy = mol.GetNumHeavyAtoms()
     if max_heavy_atoms is not None and heavy > max_heavy_atoms:
@@ -173,7 +173,7 @@ def smiles_from_xyz(xyz: str) -> str:
         raise ImportError(
             "reading XYZ linkers needs OpenBabel: pip install openbabel-wheel"
         ) from error
-    Chem, _ = _rdkit()
+    Chem, _ = rdkit_modules()
     from openbabel import openbabel
 
     molecule = pybel.readstring("xyz", xyz)

@@ -7,24 +7,29 @@ from dataclasses import dataclass
 
 import numpy as np
 from ase import units
+from pydantic import Field
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from discoverflow.core.mof.strain import lattice_strain
+from discoverflow.settings import PositiveInt, StageSettings
 
 ATMOSPHERE_PA = 101325.0
 
 
-@dataclass
-class MDSettings:
-    temperature: float = 300.0
-    pressure_pa: float = ATMOSPHERE_PA
-    steps: int = 2000
-    timestep_fs: float = 0.5
-    supercell: int = 1
-    thermostat_fs: float = 50.0
-    barostat_fs: float = 500.0
-    seed: int = 0
+class StabilitySettings(StageSettings):
+    """MOFA's stability screen: NPT MD with an ML potential, stable below a lattice strain."""
+
+    model: str = Field("0.3.0", description="CHGNet version of the ML potential")
+    steps: PositiveInt = Field(2000, description="MD steps")
+    timestep_fs: float = Field(0.5, gt=0, le=2.0, description="MD time step (fs)")
+    temperature: float = Field(300.0, gt=0, description="Temperature (K)")
+    pressure_pa: float = Field(ATMOSPHERE_PA, ge=0, description="Pressure (Pa)")
+    supercell: PositiveInt = Field(1, description="Repeat the cell this many times per axis")
+    thermostat_fs: float = Field(50.0, gt=0, description="Thermostat time constant (fs)")
+    barostat_fs: float = Field(500.0, gt=0, description="Barostat time constant (fs)")
+    seed: int = Field(0, description="Seed of the initial Maxwell-Boltzmann velocities")
+    stable_strain: float = Field(0.1, gt=0, description="Stable below this strain (MOFA: 0.1)")
 
 
 @dataclass
@@ -37,7 +42,9 @@ class MDOutcome:
     volume_change: float
 
 
-def npt_md(structure: Structure, calculator, settings: MDSettings | None = None) -> MDOutcome:
+def npt_md(
+    structure: Structure, calculator, settings: StabilitySettings | None = None
+) -> MDOutcome:
     """Martyna-Tobias-Klein NPT (full cell fluctuations) from Maxwell-Boltzmann velocities.
 
     The strain compares the starting cell with the final one (both of the simulated
@@ -46,7 +53,7 @@ def npt_md(structure: Structure, calculator, settings: MDSettings | None = None)
     from ase.md.nose_hoover_chain import MTKNPT
     from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 
-    settings = settings or MDSettings()
+    settings = settings or StabilitySettings()
     start = structure * settings.supercell if settings.supercell > 1 else structure.copy()
     atoms = AseAtomsAdaptor.get_atoms(start)
     atoms.calc = calculator

@@ -56,7 +56,7 @@ NODES = {
 
 
 @functools.cache
-def _pormake():
+def pormake_module():
     """pormake, imported without its runtime.log in the working folder and quiet below WARNING."""
     try:
         with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
@@ -85,7 +85,7 @@ def write_building_block(
 
 def building_block(name: str, symbols: list[str], positions: np.ndarray, bonds):
     """A pormake BuildingBlock from atoms with X connection points."""
-    pormake = _pormake()
+    pormake = pormake_module()
     with tempfile.TemporaryDirectory() as folder:
         path = write_building_block(Path(folder) / f"{name}.xyz", symbols, positions, bonds)
         return pormake.BuildingBlock(str(path))
@@ -93,7 +93,7 @@ def building_block(name: str, symbols: list[str], positions: np.ndarray, bonds):
 
 def node_building_block(spec: NodeSpec):
     """The pormake building block of a node; pillared paddlewheels get two axial X."""
-    pormake = _pormake()
+    pormake = pormake_module()
     bb = pormake.Database().get_bb(spec.pormake_bb)
     if not spec.pillared:
         return bb

@@ -1,0 +1,166 @@
+"""What every campaign kind shares: the common part of its file, read access to its documents
+in a JobStore, and the interface every command uses (``Campaign``)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+from jobflow import Flow, JobStore, run_locally
+from pydantic import Field
+from rich.console import RenderableType
+
+from discoverflow.settings import StageSettings
+
+CAMPAIGN_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class WorkerRoute(StageSettings):
+    worker: str = Field(description="jobflow-remote worker name")
+    exec_config: str | None = Field(None, description="A named exec_config of the project")
+    resources: dict[str, Any] = Field(
+        default_factory=dict, description="Queue resources (qtoolkit QResources keys)"
+    )
+
+
+class ResourcesConfig(StageSettings):
+    gpu: WorkerRoute = Field(
+        default_factory=lambda: WorkerRoute(worker="gpu"),
+        description="Where ML inference, training and generation jobs run",
+    )
+    cpu: WorkerRoute = Field(
+        default_factory=lambda: WorkerRoute(worker="cpu"),
+        description="Where DFT, MD, dedup and hull jobs run",
+    )
+
+    def routing_table(self) -> dict[str, dict]:
+        """runs_on -> manager_config entries (worker, exec_config, resources)."""
+        table = {}
+        for kind, route in (("gpu", self.gpu), ("cpu", self.cpu)):
+            entry = {"worker": route.worker}
+            if route.exec_config:
+                entry["exec_config"] = route.exec_config
+            if route.resources:
+                entry["resources"] = route.resources
+            table[kind] = entry
+        return table
+
+
+class CampaignConfigBase(StageSettings):
+    """The keys every campaign file has."""
+
+    name: str = Field(pattern=CAMPAIGN_NAME, description="Campaign id")
+    output_dir: Path = Field(Path("results"), description="Plots, CIFs and tables go here")
+    resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+
+    def resolve_paths(self, base: Path) -> CampaignConfigBase:
+        """Make relative paths absolute against ``base`` (the campaign file's folder)."""
+        self.output_dir = resolve_path(self.output_dir, base)
+        return self
+
+
+def resolve_path(path: Path | None, base: Path) -> Path | None:
+    if path is None:
+        return None
+    path = path.expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+class CampaignRecord:
+    """Read access to one campaign's documents in a JobStore."""
+
+    def __init__(self, store: JobStore, campaign: str) -> None:
+        self.store = store
+        self.campaign = campaign
+        store.connect()
+
+    def docs(self, stage: str, properties: list[str] | None = None) -> list[dict]:
+        criteria = {"metadata.campaign": self.campaign, "metadata.stage": stage, "index": 1}
+        fields = ["uuid", "completed_at", *(properties or [])]
+        return sorted(
+            self.store.query(criteria, properties=fields), key=lambda d: d.get("completed_at") or ""
+        )
+
+    def latest(self, stage: str, properties: list[str] | None = None) -> dict | None:
+        found = self.docs(stage, properties)
+        return found[-1] if found else None
+
+    def output(self, doc: dict | None, load: bool = False) -> dict | None:
+        return self.store.get_output(doc["uuid"], load=load) if doc else None
+
+    def exists(self) -> bool:
+        return self.store.count({"metadata.campaign": self.campaign}) > 0
+
+
+def run_flow_locally(flow: Flow, store: JobStore, output_dir: Path) -> None:
+    """Run a campaign's flow in this process, stopping at the first failed job."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    run_locally(
+        flow,
+        store=store,
+        log=False,
+        ensure_success=True,
+        allow_external_references=True,
+        raise_immediately=True,
+    )
+
+
+class Campaign(ABC):
+    """A campaign of some kind, as every command sees it: check, build, run, report."""
+
+    kind: ClassVar[str]
+    config_type: ClassVar[type[CampaignConfigBase]]
+
+    def __init__(self, config: CampaignConfigBase) -> None:
+        self.config = config
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.config.output_dir)
+
+    def routing_table(self) -> dict[str, dict]:
+        return self.config.resources.routing_table()
+
+    @abstractmethod
+    def describe(self) -> str:
+        """A few words on what the campaign explores."""
+
+    @abstractmethod
+    def check_inputs(self) -> list[str]:
+        """Problems with the inputs, one readable line each (empty when all is well)."""
+
+    @abstractmethod
+    def build_flow(self, store: JobStore, checkpoint_dir: Path | None = None) -> Flow | None:
+        """The flow that finishes the campaign from what ``store`` holds; None if complete.
+
+        ``checkpoint_dir`` keeps per-item results (relaxations, MD, GCMC) of unfinished jobs.
+        """
+
+    def run(self, store: JobStore, checkpoint_dir: Path | None = None) -> None:
+        """Run (or finish) the campaign in this process."""
+        flow = self.build_flow(store, checkpoint_dir)
+        if flow is not None:
+            run_flow_locally(flow, store, self.output_dir)
+
+    @abstractmethod
+    def status_report(self, store: JobStore) -> list[RenderableType]:
+        """Tables of what is done, read from the store."""
+
+    @abstractmethod
+    def results_report(
+        self, store: JobStore, everything: bool = False, limit: int | None = None
+    ) -> list[RenderableType]:
+        """Tables of the results (all of them with ``everything``, at most ``limit`` rows)."""
+
+    @abstractmethod
+    def results_json(self, store: JobStore, everything: bool = False) -> list[dict]:
+        """The results as plain JSON-ready dicts."""
+
+    def run_report(self, store: JobStore) -> list[RenderableType]:
+        """What ``discoverflow run`` prints at the end."""
+        return [*self.status_report(store), *self.results_report(store, limit=15)]

@@ -1,0 +1,1 @@
+"""Crystal discovery campaigns (exa-AMD): config, driver, report."""

@@ -1,0 +1,99 @@
+"""A crystal discovery campaign file: each section is its stage's settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from discoverflow.campaigns.base import CampaignConfigBase, resolve_path
+from discoverflow.core.crystal.dedup import DedupSettings
+from discoverflow.core.crystal.elements import check_element_symbols
+from discoverflow.core.crystal.screening import PropertyScreenSettings, ScreeningSettings
+from discoverflow.core.crystal.stability import HullSettings
+from discoverflow.core.crystal.substitution import SubstitutionSettings
+from discoverflow.core.crystal.validity import ValiditySettings
+from discoverflow.core.crystal.vasp import VaspSettings
+from discoverflow.core.relax import RelaxSettings
+from discoverflow.settings import StageSettings
+
+
+class InputsConfig(StageSettings):
+    templates: Path | None = Field(
+        None,
+        description="Folder of template CIFs (substitution) or of candidate structures (user)",
+    )
+    reference_phases: Path | None = Field(
+        None, description="Optional folder of CIFs of known phases added to the hull"
+    )
+
+
+class GenerationConfig(SubstitutionSettings):
+    """Substitution's settings, or another generator plugin with its options."""
+
+    method: str = Field(
+        "substitution", description="Generator plugin: substitution, random (pyxtal), user, ..."
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="Settings of a non-substitution generator"
+    )
+
+    def substitution(self) -> SubstitutionSettings:
+        return SubstitutionSettings(**self.model_dump(exclude={"method", "options"}))
+
+
+class ValidityConfig(ValiditySettings):
+    enabled: bool | None = Field(
+        None, description="Filter generated structures (default: on unless substitution)"
+    )
+
+
+class DedupConfig(DedupSettings):
+    enabled: bool = Field(True, description="Remove near-duplicates among screened candidates")
+
+
+class RelaxConfig(RelaxSettings):
+    vasp: VaspSettings = Field(
+        default_factory=VaspSettings, description="Settings of the 'vasp' engine"
+    )
+
+    def ml(self) -> RelaxSettings:
+        return RelaxSettings(**self.model_dump(exclude={"vasp"}))
+
+
+class CampaignConfig(CampaignConfigBase):
+    """A crystal discovery campaign."""
+
+    workflow: Literal["crystal"] = "crystal"
+    elements: list[str] = Field(min_length=1, max_length=10)
+    inputs: InputsConfig = Field(default_factory=InputsConfig)
+    generation: GenerationConfig = Field(default_factory=GenerationConfig)
+    validity: ValidityConfig = Field(default_factory=ValidityConfig)
+    screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
+    property_screen: PropertyScreenSettings | None = Field(
+        None, description="Optional surrogate filter on a predicted property before relaxing"
+    )
+    relax: RelaxConfig = Field(default_factory=RelaxConfig)
+    hull: HullSettings = Field(default_factory=HullSettings)
+
+    @field_validator("elements")
+    @classmethod
+    def distinct_real_elements(cls, symbols: list[str]) -> list[str]:
+        check_element_symbols(symbols)
+        if len(set(symbols)) != len(symbols):
+            raise ValueError(f"repeated element in {symbols}")
+        return symbols
+
+    @property
+    def validity_enabled(self) -> bool:
+        if self.validity.enabled is None:
+            return self.generation.method != "substitution"
+        return self.validity.enabled
+
+    def resolve_paths(self, base: Path) -> CampaignConfig:
+        super().resolve_paths(base)
+        self.inputs.templates = resolve_path(self.inputs.templates, base)
+        self.inputs.reference_phases = resolve_path(self.inputs.reference_phases, base)
+        return self

@@ -1,0 +1,279 @@
+"""The campaign driver: config -> flow, resumed from what the store already holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jobflow import Flow, JobStore, Maker, OutputReference
+from pymatgen.core import Structure
+
+from discoverflow.campaigns.base import CampaignRecord, run_flow_locally
+from discoverflow.campaigns.crystal.config import CampaignConfig
+from discoverflow.core.crystal.substitution import template_problem
+from discoverflow.core.crystal.vasp import vasp_environment_problems
+from discoverflow.core.structures import read_structure_folder
+from discoverflow.errors import ConfigError
+from discoverflow.makers import (
+    CampaignProgress,
+    CrystalDiscoveryMaker,
+    DedupMaker,
+    HullMaker,
+    MLRelaxMaker,
+    MLScreenMaker,
+    PropertyScreenMaker,
+    SubstitutionMaker,
+    ValidityFilterMaker,
+    VaspRelaxMaker,
+)
+from discoverflow.makers.relax import merge_relax_batches
+from discoverflow.plugins import (
+    GENERATORS,
+    MODELS,
+    PROPERTIES,
+    RELAXERS,
+    available_plugins,
+    load_plugin,
+)
+from discoverflow.schemas.relax import RelaxBatchDocument
+from discoverflow.stores import default_checkpoint_dir, make_store
+
+
+@dataclass
+class CampaignInputs:
+    templates: dict[str, Structure]
+    reference_phases: dict[str, Structure] = field(default_factory=dict)
+
+
+def check_inputs(config: CampaignConfig) -> list[str]:
+    """Problems with the campaign's inputs, one readable line each (empty when all is well)."""
+    problems = []
+    folders = []
+    if config.inputs.templates is not None:
+        folders.append(("inputs.templates", config.inputs.templates))
+    elif config.generation.method in ("substitution", "user"):
+        problems.append(
+            f"inputs.templates: required by generation.method {config.generation.method!r}"
+        )
+    if config.inputs.reference_phases is not None:
+        folders.append(("inputs.reference_phases", config.inputs.reference_phases))
+    usable = 0
+    for key, folder in folders:
+        try:
+            structures, unreadable = read_structure_folder(folder)
+        except FileNotFoundError:
+            problems.append(f"{key}: folder not found: {folder}")
+            continue
+        problems.extend(f"{key}: {bad.path}: {bad.reason}" for bad in unreadable)
+        if key == "inputs.templates" and config.generation.method == "substitution":
+            if not structures and not unreadable:
+                problems.append(f"{key}: no structure files (.cif, .vasp, .json) in {folder}")
+            excluded = config.generation.excluded_template_elements
+            usable += sum(
+                template_problem(s, len(config.elements), excluded) is None
+                for s in structures.values()
+            )
+            if structures and not usable:
+                problems.append(f"{key}: none of the {len(structures)} templates can be used")
+    for key, name, group in (
+        ("generation.method", config.generation.method, GENERATORS),
+        ("screening.model", config.screening.model, MODELS),
+        *(
+            [("property_screen.model", config.property_screen.model, PROPERTIES)]
+            if config.property_screen
+            else []
+        ),
+        ("relax.engine", config.relax.engine, RELAXERS),
+    ):
+        known = available_plugins(group) + (["vasp"] if group == RELAXERS else [])
+        if name not in known:
+            problems.append(f"{key}: no plugin named {name!r} (available: {', '.join(known)})")
+    if config.relax.engine == "vasp":
+        maker = relax_maker(config)
+        problems.extend(f"relax.vasp: {p}" for p in vasp_environment_problems(maker.command()))
+    return problems
+
+
+def relax_maker(config: CampaignConfig, checkpoint_dir: Path | None = None) -> Maker:
+    """VASP (one structure per job) or an ML potential (a batch per job) from the config."""
+    if config.relax.engine == "vasp":
+        return VaspRelaxMaker(settings=config.relax.vasp)
+    return MLRelaxMaker(
+        settings=config.relax.ml(),
+        checkpoint_dir=str(checkpoint_dir / config.name) if checkpoint_dir else None,
+    )
+
+
+def load_inputs(config: CampaignConfig) -> CampaignInputs:
+    problems = check_inputs(config)
+    if problems:
+        raise ConfigError(
+            problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        )
+    templates = {}
+    if config.inputs.templates is not None:
+        templates, _ = read_structure_folder(config.inputs.templates)
+    phases = {}
+    if config.inputs.reference_phases is not None:
+        phases, _ = read_structure_folder(config.inputs.reference_phases)
+    return CampaignInputs(templates, phases)
+
+
+def generation_maker(config: CampaignConfig) -> Maker:
+    """Substitution with the config's settings, or another generator plugin by name."""
+    generation = config.generation
+    if generation.method == "substitution":
+        return SubstitutionMaker(settings=generation.substitution())
+    try:
+        return load_plugin(GENERATORS, generation.method)(**generation.options)
+    except TypeError as exc:
+        raise ConfigError(f"generation.options: {exc}") from None
+
+
+def discovery_maker(
+    config: CampaignConfig, checkpoint_dir: Path | None = None
+) -> CrystalDiscoveryMaker:
+    """The composed Maker with every stage's settings taken from the config."""
+    return CrystalDiscoveryMaker(
+        generation_maker=generation_maker(config),
+        validity_maker=ValidityFilterMaker(settings=config.validity.model_dump(exclude={"enabled"}))
+        if config.validity_enabled
+        else None,
+        screen_maker=MLScreenMaker(settings=config.screening),
+        dedup_maker=DedupMaker(settings=config.dedup.model_dump(exclude={"enabled"}))
+        if config.dedup.enabled
+        else None,
+        property_maker=PropertyScreenMaker(settings=config.property_screen)
+        if config.property_screen
+        else None,
+        relax_maker=relax_maker(config, checkpoint_dir),
+        hull_maker=HullMaker(settings=config.hull, output_dir=str(config.output_dir)),
+    )
+
+
+def reference(doc: dict | None) -> OutputReference | None:
+    return OutputReference(doc["uuid"]) if doc else None
+
+
+def campaign_progress(record: CampaignRecord, config: CampaignConfig) -> CampaignProgress:
+    """What an earlier run finished, reusing a stage only when its settings still match."""
+    progress = CampaignProgress()
+    generation = record.latest("generation", ["output.elements"])
+    if generation and generation["output"]["elements"] != config.elements:
+        raise ConfigError(
+            f"campaign {config.name!r} in the store was run for elements "
+            f"{generation['output']['elements']}, not {config.elements}; choose another name"
+        )
+    progress.references = reference(record.latest("references"))
+    progress.generation = reference(generation)
+    if not (progress.references and progress.generation):
+        return progress
+    if config.validity_enabled:
+        progress.validity = reference(record.latest("validity"))
+        if progress.validity is None:
+            return progress
+
+    screen_cfg = config.screening
+    batches = record.docs("screen-batch", ["output.model"])
+    model_names = {b["output"]["model"] for b in batches}
+    if len(model_names) > 1:
+        batches = [b for b in batches if b["output"]["model"] == batches[-1]["output"]["model"]]
+    progress.screen_batches = [reference(b) for b in batches]
+    screen = record.latest("screen", ["output.formation_energy_threshold", "output.max_candidates"])
+    if not (
+        screen
+        and screen["output"]["formation_energy_threshold"] == screen_cfg.formation_energy_threshold
+        and screen["output"]["max_candidates"] == screen_cfg.max_candidates
+        and screen["completed_at"] >= max((b["completed_at"] for b in batches), default="")
+    ):
+        return progress
+    progress.screen = reference(screen)
+
+    if config.dedup.enabled:
+        dedup = record.latest("dedup", ["output.ltol", "output.stol", "output.angle_tol"])
+        settings = (config.dedup.ltol, config.dedup.stol, config.dedup.angle_tol)
+        if not (
+            dedup
+            and tuple(dedup["output"][k] for k in ("ltol", "stol", "angle_tol")) == settings
+            and dedup["completed_at"] >= screen["completed_at"]
+        ):
+            return progress
+        progress.dedup = reference(dedup)
+        selection_time = dedup["completed_at"]
+    else:
+        selection_time = screen["completed_at"]
+
+    if config.property_screen is not None:
+        wanted = config.property_screen
+        found = record.latest("property-screen", ["output.minimum", "output.maximum"])
+        if not (
+            found
+            and (found["output"]["minimum"], found["output"]["maximum"])
+            == (wanted.minimum, wanted.maximum)
+            and found["completed_at"] >= selection_time
+        ):
+            return progress
+        progress.property_screen = reference(found)
+        selection_time = found["completed_at"]
+
+    progress.relax_batches = [reference(b) for b in record.docs("relax-batch")]
+    relax = record.latest("relax")
+    if not (relax and relax["completed_at"] >= selection_time):
+        return progress
+    progress.relax = reference(relax)
+
+    hull = record.latest("hull", ["output.e_above_hull_threshold", "output.output_dir"])
+    if (
+        hull
+        and hull["completed_at"] >= relax["completed_at"]
+        and hull["output"]["e_above_hull_threshold"] == config.hull.e_above_hull_threshold
+        and hull["output"].get("output_dir") == str(config.output_dir)
+    ):
+        progress.hull = reference(hull)
+    return progress
+
+
+def build_flow(
+    config: CampaignConfig, store: JobStore, checkpoint_dir: Path | None = None
+) -> Flow | None:
+    """The flow that finishes the campaign, or None when the store says it is complete."""
+    progress = campaign_progress(CampaignRecord(store, config.name), config)
+    if progress.hull is not None:
+        return None
+    inputs = load_inputs(config)
+    flow = discovery_maker(config, checkpoint_dir).make(
+        inputs.templates, config.elements, inputs.reference_phases, progress
+    )
+    flow.update_metadata({"campaign": config.name}, dynamic=True)
+    return flow
+
+
+def run_campaign(config: CampaignConfig, store_spec: str | None = None) -> dict | None:
+    """Run (or finish) a campaign in this process; return the hull document."""
+    store = make_store(store_spec)
+    flow = build_flow(config, store, default_checkpoint_dir(store_spec))
+    if flow is not None:
+        run_flow_locally(flow, store, Path(config.output_dir))
+    record = CampaignRecord(store, config.name)
+    return record.output(record.latest("hull"))
+
+
+def stored_relaxations(store: JobStore, elements: list[str]) -> RelaxBatchDocument:
+    """Every converged relaxation in the store (any campaign) within a chemical system, e.g.
+    the ``known`` results an ActiveLearningMaker looks candidates up in."""
+    store.connect()
+    system = set(elements)
+    batches = []
+    for doc in store.query({"metadata.stage": "relax-batch"}, properties=["uuid"]):
+        output = store.get_output(doc["uuid"], load=True)
+        batch = RelaxBatchDocument.model_validate(output)
+        keep = [
+            r
+            for r in batch.records
+            if r.status == "relaxed"
+            and r.candidate_id in batch.structures
+            and {str(e) for e in batch.structures[r.candidate_id].composition.elements} <= system
+        ]
+        structures = {r.candidate_id: batch.structures[r.candidate_id] for r in keep}
+        batches.append(batch.model_copy(update={"records": keep, "structures": structures}))
+    return merge_relax_batches(batches)

@@ -1,0 +1,1 @@
+"""MOF discovery campaigns (MOFA): config, driver, report."""

@@ -1,0 +1,45 @@
+"""A MOF discovery campaign file: each section is its stage's settings."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from discoverflow.campaigns.base import CampaignConfigBase
+from discoverflow.core.mof.adsorption import AdsorptionSettings
+from discoverflow.core.mof.assembly import AssemblySettings
+from discoverflow.core.mof.generation import LinkerSettings
+from discoverflow.core.mof.md import StabilitySettings
+from discoverflow.core.mof.selection import OptimisationSettings, RetrainingSettings
+from discoverflow.settings import PositiveInt
+
+
+class OptimisationConfig(OptimisationSettings):
+    enabled: bool = Field(True, description="Optimise the cells of the most stable MOFs")
+
+
+class AdsorptionConfig(AdsorptionSettings):
+    enabled: bool = Field(True, description="CO2 uptake of the optimised MOFs")
+
+
+class MOFCampaignConfig(CampaignConfigBase):
+    """A MOF discovery campaign (MOFA's generate-assemble-validate-adsorb-retrain loop)."""
+
+    workflow: Literal["mof"]
+    rounds: PositiveInt = Field(3, description="Rounds of generation and retraining")
+    seed: int = Field(0, description="Seed of linker proposals and combinations")
+    linkers: LinkerSettings = Field(default_factory=LinkerSettings)
+    assembly: AssemblySettings = Field(default_factory=AssemblySettings)
+    stability: StabilitySettings = Field(default_factory=StabilitySettings)
+    optimisation: OptimisationConfig = Field(default_factory=OptimisationConfig)
+    adsorption: AdsorptionConfig = Field(default_factory=AdsorptionConfig)
+    retraining: RetrainingSettings = Field(default_factory=RetrainingSettings)
+
+    @model_validator(mode="after")
+    def adsorption_needs_optimised_cells(self) -> MOFCampaignConfig:
+        if self.adsorption.enabled and not self.optimisation.enabled:
+            raise ValueError(
+                "adsorption.enabled needs optimisation.enabled (GCMC runs on optimised cells)"
+            )
+        return self

@@ -1,0 +1,126 @@
+"""A MOF campaign's flow from its config, resumed from the last finished round in the store."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from jobflow import Flow, JobStore
+
+from discoverflow.campaigns.base import CampaignRecord
+from discoverflow.campaigns.mof.config import MOFCampaignConfig
+from discoverflow.core.mof.adsorption import AdsorptionSettings
+from discoverflow.core.mof.assembly import AssemblyFailed, check_topology
+from discoverflow.core.mof.linkers import LinkerRejected, process_linker
+from discoverflow.core.mof.nodes import NODES
+from discoverflow.core.mof.selection import OptimisationSettings
+from discoverflow.makers.mof import (
+    AdsorptionMaker,
+    LinkerGenerationMaker,
+    MOFAssemblyMaker,
+    MOFDiscoveryMaker,
+    MOFStabilityMaker,
+)
+from discoverflow.makers.relax import MLRelaxMaker
+from discoverflow.plugins import LINKER_GENERATORS, available_plugins
+from discoverflow.schemas.mof import MOFCampaignDocument, MOFCampaignState
+
+
+def mof_discovery_maker(
+    config: MOFCampaignConfig, checkpoint_dir: Path | None = None
+) -> MOFDiscoveryMaker:
+    """The composed Maker with every stage's settings taken from the config."""
+    checkpoints = str(checkpoint_dir) if checkpoint_dir else None
+    optimisation = OptimisationSettings(**config.optimisation.model_dump(exclude={"enabled"}))
+    optimisation.engine_options = {
+        "model_name": config.stability.model,
+        **optimisation.engine_options,
+    }
+    return MOFDiscoveryMaker(
+        rounds=config.rounds,
+        linker_maker=LinkerGenerationMaker(
+            settings=config.linkers, anchors=config.assembly.anchors
+        ),
+        assembly_maker=MOFAssemblyMaker(settings=config.assembly, seed=config.seed),
+        stability_maker=MOFStabilityMaker(settings=config.stability, checkpoint_dir=checkpoints),
+        optimise_maker=MLRelaxMaker(
+            name="mof cell optimisation", settings=optimisation, checkpoint_dir=checkpoints
+        )
+        if config.optimisation.enabled
+        else None,
+        adsorption_maker=AdsorptionMaker(
+            settings=AdsorptionSettings(**config.adsorption.model_dump(exclude={"enabled"})),
+            checkpoint_dir=checkpoints,
+        )
+        if config.adsorption.enabled
+        else None,
+        per_round=optimisation.per_round,
+        retraining=config.retraining,
+        output_dir=str(config.output_dir),
+        seed=config.seed,
+    )
+
+
+def stored_summary(store: JobStore, name: str) -> MOFCampaignDocument | None:
+    """The campaign's final document, if it finished."""
+    record = CampaignRecord(store, name)
+    output = record.output(record.latest("mof-summary"), load=True)
+    return MOFCampaignDocument.model_validate(output) if output else None
+
+
+def round_states(store: JobStore, name: str) -> list[MOFCampaignState]:
+    """The state after each finished round, oldest first."""
+    states = []
+    for doc in CampaignRecord(store, name).docs("mof-update"):
+        # the job's own output (index 1), not that of the round that replaced it
+        found = store.query_one({"uuid": doc["uuid"], "index": 1}, load=True)
+        if found and isinstance(found.get("output"), dict) and "round" in found["output"]:
+            states.append(MOFCampaignState.model_validate(found["output"]))
+    return sorted(states, key=lambda s: s.round)
+
+
+def stored_state(store: JobStore, name: str) -> MOFCampaignState | None:
+    """The state after the last finished round, if any."""
+    states = round_states(store, name)
+    return states[-1] if states else None
+
+
+def build_mof_flow(
+    config: MOFCampaignConfig, store: JobStore, checkpoint_dir: Path | None = None
+) -> Flow | None:
+    """The flow that finishes the campaign from its last finished round; None if complete."""
+    summary = stored_summary(store, config.name)
+    if summary is not None and len(summary.rounds) >= config.rounds:
+        return None
+    state = stored_state(store, config.name)
+    flow = Flow([mof_discovery_maker(config, checkpoint_dir).make(resume=state)])
+    flow.update_metadata({"campaign": config.name}, dynamic=True)
+    return flow
+
+
+def check_mof_inputs(config: MOFCampaignConfig) -> list[str]:
+    """Problems that would stop the campaign, found before any job runs."""
+    needed = ["rdkit", "openbabel", "pormake"] + (["RASPA2"] if config.adsorption.enabled else [])
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        return [
+            f"the MOF workflow needs the [mof] extra (missing {', '.join(missing)}): "
+            "pip install 'discoverflow[mof]'"
+        ]
+    problems = []
+    generators = available_plugins(LINKER_GENERATORS)
+    if config.linkers.generator not in generators:
+        problems.append(
+            f"linkers.generator: no linker generator {config.linkers.generator!r} "
+            f"(available: {', '.join(generators)})"
+        )
+    try:
+        check_topology(config.assembly.topology, NODES[config.assembly.node])
+    except AssemblyFailed as error:
+        problems.append(f"assembly: {error}")
+    for index, smiles in enumerate(config.linkers.seed_linkers):
+        try:
+            process_linker(smiles, max_heavy_atoms=config.linkers.max_heavy_atoms)
+        except LinkerRejected as error:
+            problems.append(f"linkers.seed_linkers.{index}: {error} ({smiles})")
+    return problems

@@ -1,0 +1,1 @@
+"""Plain crystal science: substitution, validity, dedup, hull, VASP settings (no jobflow)."""

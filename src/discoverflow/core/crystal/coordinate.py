@@ -1,0 +1,72 @@
+"""The coordinate pattern's decisions: reuse a stored result, trust the model, or compute."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pymatgen.core import Structure
+
+from discoverflow.core.crystal.dedup import DedupSettings
+
+
+@dataclass
+class KnownResult:
+    candidate_id: str
+    structure: Structure
+    energy_per_atom: float
+
+
+class ResultLookup:
+    """Computed results by reduced formula; a match needs StructureMatcher to agree."""
+
+    def __init__(self, known: Sequence[KnownResult] = (), settings: DedupSettings | None = None):
+        self.matcher = (settings or DedupSettings()).matcher()
+        self.by_formula: dict[str, list[KnownResult]] = defaultdict(list)
+        for result in known:
+            self.add(result)
+
+    def add(self, result: KnownResult) -> None:
+        self.by_formula[result.structure.composition.reduced_formula].append(result)
+
+    def find(self, structure: Structure) -> KnownResult | None:
+        for result in self.by_formula.get(structure.composition.reduced_formula, []):
+            if self.matcher.fit(result.structure, structure):
+                return result
+        return None
+
+
+Action = Literal["lookup", "ml", "dft"]
+
+
+@dataclass
+class Decision:
+    candidate_id: str
+    action: Action
+    energy_per_atom: float | None
+    uncertainty: float | None = None
+    source: str | None = None
+
+
+def decide(
+    structures: Mapping[str, Structure], lookup: ResultLookup, model, threshold: float
+) -> list[Decision]:
+    """Lookup first; else the model's prediction if its uncertainty is below ``threshold``;
+    else the candidate needs the expensive calculation."""
+    decisions: dict[str, Decision] = {}
+    unknown = []
+    for cid, structure in structures.items():
+        found = lookup.find(structure)
+        if found is not None:
+            decisions[cid] = Decision(cid, "lookup", found.energy_per_atom, 0.0, found.candidate_id)
+        else:
+            unknown.append(cid)
+    if unknown:
+        means, spreads = model.predict_with_uncertainty([structures[c] for c in unknown])
+        for cid, mean, spread in zip(unknown, means, spreads, strict=True):
+            action: Action = "ml" if spread < threshold else "dft"
+            energy = float(mean) if action == "ml" else None
+            decisions[cid] = Decision(cid, action, energy, float(spread), model.name)
+    return [decisions[cid] for cid in structures]

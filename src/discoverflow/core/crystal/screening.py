@@ -1,0 +1,62 @@
+"""Which candidates an ML screen keeps: a formation-energy threshold, a property window."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, TypeVar
+
+from pydantic import Field
+
+from discoverflow.settings import PositiveInt, StageSettings
+
+
+class ScreeningSettings(StageSettings):
+    """The surrogate screen: an energy model and the formation energy a candidate must beat."""
+
+    model: str = Field("chgnet", description="Energy model plugin (entry point name)")
+    model_options: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword arguments of the model plugin"
+    )
+    formation_energy_threshold: float = Field(
+        -0.2, description="Keep candidates with predicted formation energy below this (eV/atom)"
+    )
+    max_candidates: PositiveInt | None = Field(
+        None, description="Keep at most this many (lowest formation energy first)"
+    )
+    batch_size: PositiveInt = Field(512, description="Structures per screening job")
+
+
+class PropertyScreenSettings(StageSettings):
+    """A window on a predicted property (the surrogate pattern's filter before relaxing)."""
+
+    model: str = Field("chgnet-magmom", description="Property-model plugin (entry point name)")
+    model_options: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword arguments of the model plugin"
+    )
+    minimum: float | None = Field(None, description="Lowest value kept (the model's unit)")
+    maximum: float | None = Field(None, description="Highest value kept (the model's unit)")
+
+    def admits(self, value: float) -> bool:
+        low = self.minimum is None or value >= self.minimum
+        return low and (self.maximum is None or value <= self.maximum)
+
+
+class Screened(Protocol):
+    candidate_id: str
+    formation_energy_per_atom: float
+
+
+T = TypeVar("T", bound=Screened)
+
+
+def below_threshold(records: Sequence[T], settings: ScreeningSettings) -> list[T]:
+    """Records under the formation-energy threshold, lowest first (ties by id)."""
+    return sorted(
+        (r for r in records if r.formation_energy_per_atom < settings.formation_energy_threshold),
+        key=lambda r: (r.formation_energy_per_atom, r.candidate_id),
+    )
+
+
+def keep_best(below: Sequence[T], settings: ScreeningSettings) -> list[T]:
+    """At most ``max_candidates`` of an ordered list."""
+    return list(below[: settings.max_candidates] if settings.max_candidates else below)

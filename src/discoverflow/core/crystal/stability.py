@@ -1,0 +1,214 @@
+"""Formation energies and hull distances of relaxed candidates against references and known
+phases, with MP2020 corrections where GGA and GGA+U meet, and the files a user reads."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
+from pymatgen.core import Composition, Structure
+
+from discoverflow.core.crystal.compatibility import mp2020_energies_per_atom, needs_mp2020
+from discoverflow.core.crystal.hull import (
+    build_phase_diagram,
+    e_above_hull,
+    formation_energy_per_atom,
+    plot_phase_diagram,
+    plot_stability_cdf,
+)
+from discoverflow.errors import DiscoverflowError
+from discoverflow.settings import StageSettings
+
+
+class HullSettings(StageSettings):
+    """What counts as promising, and whether to draw the hull."""
+
+    e_above_hull_threshold: float = Field(
+        0.1, ge=0, description="Promising candidates lie within this of the hull (eV/atom)"
+    )
+    plot: bool = Field(True, description="Phase diagram (2-4 elements) and stability CDF")
+
+
+@dataclass
+class HullInput:
+    """One relaxed structure to place on the hull: a candidate or a known phase."""
+
+    key: str
+    composition: Composition
+    energy_per_atom: float
+    entry: Any = None  # a ComputedEntry from DFT, used for MP2020 corrections
+
+
+@dataclass
+class HullRow:
+    candidate_id: str
+    formula: str
+    formation_energy_per_atom: float
+    e_above_hull: float
+    promising: bool
+    predicted_formation_energy_per_atom: float | None = None
+
+
+@dataclass
+class Excluded:
+    candidate_id: str
+    status: str
+    reason: str | None = None
+
+
+@dataclass
+class HullAnalysis:
+    diagram: PhaseDiagram
+    elemental_energies: dict[str, float]
+    corrections: str | None
+    candidates: list[HullRow]  # lowest e_above_hull first
+    phases: list[HullRow]
+    excluded: list[Excluded]
+
+    @property
+    def stable_formulas(self) -> list[str]:
+        return sorted({e.composition.reduced_formula for e in self.diagram.stable_entries})
+
+
+def apply_mp2020(
+    candidates: list[HullInput],
+    phases: list[HullInput],
+    elemental_energies: dict[str, float],
+    elemental_entries: Mapping[str, Any],
+) -> tuple[list[HullInput], list[HullInput], dict[str, float], list[Excluded]]:
+    """MP2020-corrected energies; candidates MP2020 rejects are excluded with its reason."""
+    entries = {f"el:{k}": e for k, e in elemental_entries.items()}
+    entries |= {f"phase:{p.key}": p.entry for p in phases if p.entry is not None}
+    entries |= {f"cand:{c.key}": c.entry for c in candidates if c.entry is not None}
+    corrected = mp2020_energies_per_atom(entries)
+    elemental = dict(elemental_energies)
+    for key, (value, why) in corrected.items():
+        kind, name = key.split(":", 1)
+        if kind == "el":
+            if value is None:
+                raise DiscoverflowError(f"MP2020 rejected the reference for {name}: {why}")
+            elemental[name] = value
+
+    def updated(items: list[HullInput], kind: str) -> tuple[list[HullInput], list[Excluded]]:
+        kept, rejected = [], []
+        for item in items:
+            value, why = corrected.get(f"{kind}:{item.key}", (item.energy_per_atom, None))
+            if value is None:
+                rejected.append(Excluded(item.key, "rejected", f"MP2020: {why}"))
+            else:
+                kept.append(HullInput(item.key, item.composition, value, item.entry))
+        return kept, rejected
+
+    candidates, excluded = updated(candidates, "cand")
+    phases, _ = updated(phases, "phase")
+    return candidates, phases, elemental, excluded
+
+
+def analyse_hull(
+    candidates: list[HullInput],
+    elemental_energies: dict[str, float],
+    settings: HullSettings | None = None,
+    phases: Sequence[HullInput] = (),
+    elemental_entries: Mapping[str, Any] | None = None,
+    predicted: Mapping[str, float] | None = None,
+) -> HullAnalysis:
+    """Candidates on the hull of the elements, known phases and themselves.
+
+    Energies are per atom from one method; DFT entries that mix GGA and GGA+U are corrected
+    with MP2020 first. ``predicted`` (the screening model's formation energies) is reported
+    beside the relaxed values.
+    """
+    settings = settings or HullSettings()
+    phases, excluded, corrections = list(phases), [], None
+    all_entries = {
+        **(elemental_entries or {}),
+        **{c.key: c.entry for c in [*candidates, *phases] if c.entry is not None},
+    }
+    if needs_mp2020(all_entries):
+        corrections = "MP2020"
+        candidates, phases, elemental_energies, excluded = apply_mp2020(
+            candidates, phases, elemental_energies, elemental_entries or {}
+        )
+    entries = [PDEntry(Composition(el), e, name=el) for el, e in elemental_energies.items()]
+    entries += [
+        PDEntry(
+            item.composition,
+            item.energy_per_atom * item.composition.num_atoms,
+            name=item.composition.reduced_formula,
+            attribute=item.key,
+        )
+        for item in [*phases, *candidates]
+    ]
+    diagram = build_phase_diagram(entries)
+
+    def rows(items: list[HullInput], may_be_promising: bool) -> list[HullRow]:
+        if not items:
+            return []
+        compositions = [item.composition for item in items]
+        energies = [item.energy_per_atom for item in items]
+        ef = formation_energy_per_atom(compositions, energies, elemental_energies)
+        eh = e_above_hull(diagram, compositions, energies)
+        return [
+            HullRow(
+                candidate_id=item.key,
+                formula=item.composition.reduced_formula,
+                formation_energy_per_atom=float(f),
+                e_above_hull=float(h),
+                promising=may_be_promising and bool(h <= settings.e_above_hull_threshold),
+                predicted_formation_energy_per_atom=(predicted or {}).get(item.key),
+            )
+            for item, f, h in zip(items, ef, eh, strict=True)
+        ]
+
+    return HullAnalysis(
+        diagram=diagram,
+        elemental_energies=dict(elemental_energies),
+        corrections=corrections,
+        candidates=sorted(
+            rows(candidates, True), key=lambda r: (r.e_above_hull, r.formation_energy_per_atom)
+        ),
+        phases=rows(phases, False),
+        excluded=excluded,
+    )
+
+
+def write_hull_files(
+    analysis: HullAnalysis,
+    promising: Mapping[str, Structure],
+    folder: Path,
+    elements: Sequence[str],
+    settings: HullSettings,
+) -> list[Path]:
+    """Promising CIFs, ``hull.csv``, and with ``settings.plot`` the stability CDF and (for
+    2-4 elements) the phase diagram; returns the files written."""
+    cif_dir = folder / "promising"
+    cif_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for cid, structure in promising.items():
+        path = cif_dir / f"{cid}.cif"
+        structure.to(filename=str(path))
+        written.append(path)
+    table = folder / "hull.csv"
+    with table.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([f.name for f in fields(HullRow)])
+        for row in analysis.candidates:
+            writer.writerow(asdict(row).values())
+    written.append(table)
+    if settings.plot and analysis.candidates:
+        written.append(
+            plot_stability_cdf(
+                [row.e_above_hull for row in analysis.candidates],
+                settings.e_above_hull_threshold,
+                folder / "stability_cdf.png",
+                title=f"{'-'.join(elements)}: relaxed candidates",
+            )
+        )
+        if 2 <= len(elements) <= 4:
+            written.extend(plot_phase_diagram(analysis.diagram, folder))
+    return written

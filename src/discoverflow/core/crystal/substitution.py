@@ -1,0 +1,192 @@
+"""Substitution candidates: template crystals x element assignments x lattice scales."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from itertools import permutations
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pymatgen.analysis.structure_matcher import StructureMatcher
+from pymatgen.core import Structure
+
+from discoverflow.core.crystal.elements import (
+    EXA_AMD_EXCLUDED_ELEMENTS,
+    check_element_symbols,
+    elemental_volume_per_atom,
+)
+from discoverflow.core.structures import candidate_id
+from discoverflow.settings import StageSettings
+
+
+class SubstitutionSettings(StageSettings):
+    """exa-AMD's template substitution: which templates, which scales, which volume."""
+
+    lattice_scales: list[Annotated[float, Field(gt=0.5, lt=2.0)]] = Field(
+        [0.96, 0.98, 1.00, 1.02, 1.04],
+        min_length=1,
+        description="Isotropic lattice-parameter scales applied to each substituted cell",
+    )
+    volume: Literal["template", "elemental"] = Field(
+        "elemental",
+        description="Start from the template's volume, or rescale it to the sum of the "
+        "substituted elements' atomic volumes before applying the scales",
+    )
+    excluded_template_elements: list[str] = Field(
+        sorted(EXA_AMD_EXCLUDED_ELEMENTS),
+        description="Templates containing any of these elements are skipped (exa-AMD's list)",
+    )
+    symmetry_reduce: bool = Field(True, description="Produce equivalent assignments once")
+    primitive: bool = Field(True, description="Reduce templates to primitive cells first")
+
+    @field_validator("excluded_template_elements")
+    @classmethod
+    def real_elements(cls, symbols: list[str]) -> list[str]:
+        check_element_symbols(symbols)
+        return symbols
+
+
+_STRICT_MATCHER = StructureMatcher(
+    ltol=1e-3, stol=1e-3, angle_tol=0.1, primitive_cell=True, scale=False
+)
+
+
+@dataclass(frozen=True)
+class SubstitutionCandidate:
+    candidate_id: str
+    structure: Structure
+    template: str
+    species_map: dict[str, str]
+    scale: float
+
+
+@dataclass(frozen=True)
+class SkippedTemplate:
+    template: str
+    reason: str
+
+
+@dataclass
+class SubstitutionResult:
+    candidates: list[SubstitutionCandidate] = field(default_factory=list)
+    skipped: list[SkippedTemplate] = field(default_factory=list)
+    assignments_total: int = 0
+    assignments_distinct: int = 0
+
+
+def template_species(template: Structure) -> list[str]:
+    """The template's distinct elements in composition order."""
+    return [str(element) for element in template.composition.elements]
+
+
+def template_problem(
+    template: Structure, n_targets: int, excluded_elements: Iterable[str] = ()
+) -> str | None:
+    """Why a template cannot be used, or None."""
+    if not template.is_ordered:
+        return "partial occupancy"
+    species = template_species(template)
+    if any(site.specie.symbol != str(site.specie) for site in template):
+        return "template has oxidation-state decorated or dummy species"
+    excluded = sorted(set(species) & set(excluded_elements))
+    if excluded:
+        return f"contains excluded elements {', '.join(excluded)}"
+    if len(species) > n_targets:
+        return f"template has {len(species)} species but only {n_targets} target elements"
+    return None
+
+
+def relabel(template: Structure, species_map: dict[str, str]) -> Structure:
+    structure = template.copy()
+    structure.replace_species(species_map)
+    return structure
+
+
+def invariant_permutations(template: Structure) -> list[dict[str, str]]:
+    """Permutations of the template's species that map the template onto itself."""
+    species = template_species(template)
+    found = []
+    for image in permutations(species):
+        mapping = dict(zip(species, image, strict=True))
+        if all(k == v for k, v in mapping.items()) or _STRICT_MATCHER.fit(
+            template, relabel(template, mapping)
+        ):
+            found.append(mapping)
+    return found
+
+
+def species_assignments(
+    template: Structure, targets: Sequence[str], symmetry_reduce: bool = True
+) -> tuple[list[dict[str, str]], int]:
+    """Assignments of target elements to the template's species, and how many there were
+    before symmetry reduction. Each symmetry-equivalent class is represented once."""
+    species = template_species(template)
+    all_maps = [
+        dict(zip(species, chosen, strict=True)) for chosen in permutations(targets, len(species))
+    ]
+    if not symmetry_reduce:
+        return all_maps, len(all_maps)
+    symmetries = invariant_permutations(template)
+    seen: set[tuple[str, ...]] = set()
+    distinct = []
+    for mapping in all_maps:
+        key = min(tuple(mapping[pi[s]] for s in species) for pi in symmetries)
+        if key not in seen:
+            seen.add(key)
+            distinct.append(mapping)
+    return distinct, len(all_maps)
+
+
+@cache
+def _atomic_volume(symbol: str) -> float:
+    return elemental_volume_per_atom(symbol)
+
+
+def elemental_volume(structure: Structure) -> float:
+    """Sum of the atomic volumes of the structure's elements in their reference states."""
+    return sum(_atomic_volume(site.specie.symbol) for site in structure)
+
+
+def substitute(
+    templates: dict[str, Structure],
+    targets: Sequence[str],
+    settings: SubstitutionSettings | None = None,
+) -> SubstitutionResult:
+    """Every usable template x every distinct assignment of ``targets`` x every scale.
+
+    ``volume='elemental'`` first rescales each substituted cell to the summed atomic
+    volumes of its new elements; ``'template'`` keeps the template's own cell. With
+    ``primitive`` each template is first reduced to its primitive cell.
+    """
+    settings = settings or SubstitutionSettings()
+    result = SubstitutionResult()
+    excluded = set(settings.excluded_template_elements)
+    seen_ids: set[str] = set()
+    for name, template in templates.items():
+        problem = template_problem(template, len(targets), excluded)
+        if problem:
+            result.skipped.append(SkippedTemplate(name, problem))
+            continue
+        if settings.primitive:
+            template = template.get_primitive_structure()
+        maps, total = species_assignments(template, targets, settings.symmetry_reduce)
+        result.assignments_total += total
+        result.assignments_distinct += len(maps)
+        for mapping in maps:
+            substituted = relabel(template, mapping)
+            if settings.volume == "elemental":
+                substituted.scale_lattice(elemental_volume(substituted))
+            base_volume = substituted.volume
+            for scale in settings.lattice_scales:
+                structure = substituted.copy()
+                structure.scale_lattice(base_volume * scale**3)
+                cid = candidate_id(structure)
+                if cid in seen_ids:
+                    continue
+                seen_ids.add(cid)
+                result.candidates.append(
+                    SubstitutionCandidate(cid, structure, name, dict(mapping), float(scale))
+                )
+    return result

@@ -1,0 +1,96 @@
+"""Validity filters for generated structures (the directive pattern's gate before DFT)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import Field
+from pymatgen.core import Composition, Structure
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+from discoverflow.core.crystal.dedup import DedupSettings, group_like_structure_matcher
+from discoverflow.settings import PositiveInt, StageSettings
+
+FILTERS = (
+    "too_many_elements",
+    "not_charge_neutral",
+    "space_group_p1",
+    "atoms_too_close",
+    "duplicate",
+)
+
+
+class ValiditySettings(StageSettings):
+    """The directive pattern's filters of generated structures."""
+
+    max_elements: PositiveInt = Field(10, description="Most distinct elements in a structure")
+    charge_neutral: bool = Field(True, description="SMACT finds a charge-neutral assignment")
+    reject_p1: bool = Field(True, description="Reject structures in space group P1")
+    symprec: float = Field(0.1, gt=0, description="spglib symmetry tolerance (A)")
+    min_distance: float = Field(0.5, ge=0, description="Closest allowed atoms (A)")
+    deduplicate: bool = Field(True, description="Remove near-duplicates")
+    matcher: DedupSettings = Field(
+        default_factory=DedupSettings, description="What counts as a near-duplicate"
+    )
+
+
+def is_charge_neutral(composition: Composition) -> bool:
+    """SMACT: some combination of common oxidation states balances (alloys pass)."""
+    from smact.screening import smact_validity
+
+    return bool(smact_validity(composition.reduced_formula))
+
+
+def space_group_number(structure: Structure, symprec: float = 0.1) -> int:
+    return SpacegroupAnalyzer(structure, symprec=symprec).get_space_group_number()
+
+
+def minimum_distance(structure: Structure) -> float:
+    if len(structure) == 1:
+        return float(min(structure.lattice.abc))
+    distances = structure.distance_matrix
+    return float(distances[~np.eye(len(structure), dtype=bool)].min())
+
+
+def first_problem(structure: Structure, criteria: ValiditySettings) -> str | None:
+    """The first per-structure filter that rejects the structure, or None."""
+    if len(structure.composition.elements) > criteria.max_elements:
+        return "too_many_elements"
+    if criteria.charge_neutral and not is_charge_neutral(structure.composition):
+        return "not_charge_neutral"
+    if criteria.reject_p1 and space_group_number(structure, criteria.symprec) == 1:
+        return "space_group_p1"
+    if minimum_distance(structure) < criteria.min_distance:
+        return "atoms_too_close"
+    return None
+
+
+@dataclass
+class FilterOutcome:
+    kept: list[str]
+    removed: dict[str, str]
+    counts: dict[str, int]
+
+
+def filter_structures(
+    structures: Mapping[str, Structure], criteria: ValiditySettings | None = None
+) -> FilterOutcome:
+    """Apply the filters in order; each removed structure is charged to the first that fails."""
+    criteria = criteria or ValiditySettings()
+    removed = {}
+    survivors = []
+    for key, structure in structures.items():
+        problem = first_problem(structure, criteria)
+        if problem:
+            removed[key] = problem
+        else:
+            survivors.append(key)
+    if criteria.deduplicate and len(survivors) > 1:
+        groups = group_like_structure_matcher([structures[k] for k in survivors], criteria.matcher)
+        duplicates = {survivors[i] for group in groups for i in group[1:]}
+        removed.update({key: "duplicate" for key in duplicates})
+        survivors = [key for key in survivors if key not in duplicates]
+    counts = {name: sum(reason == name for reason in removed.values()) for name in FILTERS}
+    return FilterOutcome(survivors, removed, counts)

@@ -1,0 +1,1 @@
+"""Crystal discovery Makers (exa-AMD): generation, screening, dedup, references, hull."""

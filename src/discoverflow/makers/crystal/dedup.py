@@ -1,0 +1,40 @@
+"""Near-duplicate removal among screened candidates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jobflow import job
+
+from discoverflow.core.crystal.dedup import DedupSettings, deduplicate
+from discoverflow.makers.base import StageMaker
+from discoverflow.schemas.generation import GenerationDocument
+from discoverflow.schemas.screen import DedupDocument, ScreenDocument
+
+
+@dataclass
+class DedupMaker(StageMaker):
+    """Keep the lowest-energy member of each StructureMatcher group (per reduced formula)."""
+
+    name: str = "dedup"
+    settings: DedupSettings = field(default_factory=DedupSettings)
+    workers: int | None = None
+
+    @job(output_schema=DedupDocument, metadata={"stage": "dedup", "runs_on": "cpu"})
+    def make(self, generation: GenerationDocument, screen: ScreenDocument) -> DedupDocument:
+        records = screen.kept
+        outcome = deduplicate(
+            [generation.structures[r.candidate_id] for r in records],
+            [r.formation_energy_per_atom for r in records],
+            self.settings,
+            self.workers,
+        )
+        return DedupDocument(
+            **self.settings.model_dump(),
+            n_input=len(records),
+            kept=[records[i] for i in outcome.kept],
+            duplicate_of={
+                records[i].candidate_id: records[j].candidate_id
+                for i, j in outcome.duplicate_of.items()
+            },
+        )

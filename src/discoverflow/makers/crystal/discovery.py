@@ -1,0 +1,91 @@
+"""The crystal discovery flow: references, substitution, screen, dedup, relax, hull."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jobflow import Flow, Maker, OutputReference
+from pymatgen.core import Structure
+
+from discoverflow.makers.crystal.dedup import DedupMaker
+from discoverflow.makers.crystal.hull import HullMaker
+from discoverflow.makers.crystal.references import ReferenceMaker
+from discoverflow.makers.crystal.screen import MLScreenMaker
+from discoverflow.makers.crystal.substitution import SubstitutionMaker
+from discoverflow.makers.relax import MLRelaxMaker, relax_selected
+
+
+@dataclass
+class CampaignProgress:
+    """Outputs an earlier run of the same campaign left in the store.
+
+    Finished stages are referenced instead of rerun; batches of an unfinished stage
+    are passed on so that only the remaining candidates are screened or relaxed.
+    """
+
+    references: OutputReference | None = None
+    generation: OutputReference | None = None
+    validity: OutputReference | None = None
+    screen_batches: list[OutputReference] = field(default_factory=list)
+    screen: OutputReference | None = None
+    dedup: OutputReference | None = None
+    property_screen: OutputReference | None = None
+    relax_batches: list[OutputReference] = field(default_factory=list)
+    relax: OutputReference | None = None
+    hull: OutputReference | None = None
+
+
+@dataclass
+class CrystalDiscoveryMaker(Maker):
+    """exa-AMD's pipeline as one dynamic flow; each stage is a replaceable Maker.
+
+    ``generation_maker`` is any generator Maker (substitution by default; random crystals or
+    the user's structures for the directive pattern), optionally followed by a validity filter.
+
+    ``relax_maker`` relaxes both the candidates and the elemental references, so that
+    formation energies compare like with like; it may be any Maker whose ``make`` takes
+    ``{candidate_id: structure}`` and outputs a ``RelaxBatchDocument``.
+    """
+
+    name: str = "crystal discovery"
+    generation_maker: Maker = field(default_factory=SubstitutionMaker)
+    validity_maker: Maker | None = None
+    screen_maker: MLScreenMaker = field(default_factory=MLScreenMaker)
+    dedup_maker: DedupMaker | None = field(default_factory=DedupMaker)
+    property_maker: Maker | None = None
+    relax_maker: Maker = field(default_factory=MLRelaxMaker)
+    hull_maker: HullMaker = field(default_factory=HullMaker)
+
+    def make(
+        self,
+        templates: dict[str, Structure],
+        elements: list[str],
+        known_phases: dict[str, Structure] | None = None,
+        progress: CampaignProgress | None = None,
+    ) -> Flow:
+        done = progress or CampaignProgress()
+        jobs = []
+
+        def add(step):
+            jobs.append(step)
+            return step.output
+
+        references = done.references or add(
+            ReferenceMaker(relax_maker=self.relax_maker).make(elements, known_phases)
+        )
+        generation = done.generation or add(self.generation_maker.make(templates, elements))
+        if self.validity_maker is not None:
+            generation = done.validity or add(self.validity_maker.make(generation))
+        screen = done.screen or add(
+            self.screen_maker.make(generation, references, done.screen_batches)
+        )
+        selection = screen
+        if self.dedup_maker is not None:
+            selection = done.dedup or add(self.dedup_maker.make(generation, screen))
+        if self.property_maker is not None:
+            selection = done.property_screen or add(self.property_maker.make(generation, selection))
+        relaxed = done.relax or add(
+            relax_selected(self.relax_maker, generation, selection, done.relax_batches)
+        )
+        hull = done.hull or add(self.hull_maker.make(relaxed, references, selection))
+        return Flow(jobs, output=hull, name=self.name)

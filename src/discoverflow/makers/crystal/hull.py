@@ -1,0 +1,104 @@
+"""Convex hull of relaxed candidates, the promising set, CIFs and plots."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from jobflow import job
+from pymatgen.core import Composition
+
+from discoverflow.core.crystal.stability import (
+    HullInput,
+    HullSettings,
+    analyse_hull,
+    write_hull_files,
+)
+from discoverflow.makers.base import StageMaker
+from discoverflow.schemas.hull import ExcludedCandidate, HullDocument, HullEntryInfo
+from discoverflow.schemas.relax import ReferenceDocument, RelaxBatchDocument
+from discoverflow.schemas.screen import DedupDocument, ScreenDocument
+
+
+@dataclass
+class HullMaker(StageMaker):
+    """Place relaxed candidates on the convex hull of their chemical system.
+
+    Candidates within ``settings.e_above_hull_threshold`` of the hull are promising; with an
+    ``output_dir`` their relaxed CIFs, a CSV table, the phase diagram (PNG and HTML, for
+    2-4 elements) and the stability CDF are written there.
+    """
+
+    name: str = "hull"
+    settings: HullSettings = field(default_factory=HullSettings)
+    output_dir: str | None = None
+
+    @job(
+        data="promising_structures",
+        output_schema=HullDocument,
+        metadata={"stage": "hull", "runs_on": "cpu"},
+    )
+    def make(
+        self,
+        relaxed: RelaxBatchDocument,
+        references: ReferenceDocument,
+        selection: ScreenDocument | DedupDocument | None = None,
+    ) -> HullDocument:
+        good = [
+            r
+            for r in relaxed.records
+            if r.status == "relaxed" and r.candidate_id in relaxed.structures
+        ]
+        candidates = [
+            HullInput(
+                r.candidate_id,
+                relaxed.structures[r.candidate_id].composition,
+                r.energy_per_atom,
+                r.entry,
+            )
+            for r in good
+        ]
+        phases = [
+            HullInput(p.name, Composition(p.formula), p.energy_per_atom, p.entry)
+            for p in references.phases
+            if p.energy_per_atom is not None
+        ]
+        analysis = analyse_hull(
+            candidates,
+            dict(references.elemental_energies),
+            self.settings,
+            phases,
+            references.elemental_entries,
+            predicted={r.candidate_id: r.formation_energy_per_atom for r in selection.kept}
+            if selection
+            else None,
+        )
+        promising = {
+            row.candidate_id: relaxed.structures[row.candidate_id]
+            for row in analysis.candidates
+            if row.promising
+        }
+        excluded = [
+            ExcludedCandidate(candidate_id=r.candidate_id, status=r.status, reason=r.reason)
+            for r in relaxed.records
+            if r not in good
+        ]
+        document = HullDocument(
+            elements=references.elements,
+            e_above_hull_threshold=self.settings.e_above_hull_threshold,
+            elemental_energies=analysis.elemental_energies,
+            energy_corrections=analysis.corrections,
+            entries=[HullEntryInfo(**asdict(row)) for row in analysis.candidates],
+            reference_phases=[HullEntryInfo(**asdict(row)) for row in analysis.phases],
+            excluded=excluded + [ExcludedCandidate(**asdict(e)) for e in analysis.excluded],
+            stable_formulas=analysis.stable_formulas,
+            n_promising=len(promising),
+            promising_structures=promising,
+        )
+        if self.output_dir:
+            document.output_dir = self.output_dir
+            files = write_hull_files(
+                analysis, promising, Path(self.output_dir), references.elements, self.settings
+            )
+            document.files = [str(p) for p in files]
+        return document

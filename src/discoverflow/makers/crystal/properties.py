@@ -1,0 +1,44 @@
+"""Surrogate screening on a predicted property (any property-model plugin)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jobflow import job
+
+from discoverflow.core.crystal.screening import PropertyScreenSettings
+from discoverflow.makers.base import StageMaker
+from discoverflow.plugins import PROPERTIES, load_plugin
+from discoverflow.schemas.generation import GenerationDocument
+from discoverflow.schemas.screen import DedupDocument, PropertyScreenDocument, ScreenDocument
+
+
+@dataclass
+class PropertyScreenMaker(StageMaker):
+    """Keep selected candidates whose predicted property lies in [minimum, maximum]."""
+
+    name: str = "property screen"
+    settings: PropertyScreenSettings = field(default_factory=PropertyScreenSettings)
+
+    @job(
+        output_schema=PropertyScreenDocument,
+        metadata={"stage": "property-screen", "runs_on": "gpu"},
+    )
+    def make(
+        self, generation: GenerationDocument, selection: ScreenDocument | DedupDocument
+    ) -> PropertyScreenDocument:
+        settings = self.settings
+        model = load_plugin(PROPERTIES, settings.model)(**settings.model_options)
+        ids = [r.candidate_id for r in selection.kept]
+        predicted = model.predict([generation.structures[cid] for cid in ids]) if ids else []
+        values = {cid: float(v) for cid, v in zip(ids, predicted, strict=True)}
+
+        return PropertyScreenDocument(
+            model=model.name,
+            property_name=model.property_name,
+            unit=model.unit,
+            minimum=settings.minimum,
+            maximum=settings.maximum,
+            values=values,
+            kept=[r for r in selection.kept if settings.admits(values[r.candidate_id])],
+        )

@@ -1,0 +1,16 @@
+"""MOF discovery Makers: linkers, assembly, stability, adsorption, and the rounds of MOFA."""
+
+from discoverflow.makers.mof.adsorption import AdsorptionMaker
+from discoverflow.makers.mof.assembly import MOFAssemblyMaker
+from discoverflow.makers.mof.discovery import MOFDiscoveryMaker
+from discoverflow.makers.mof.linkers import LinkerGenerationMaker
+from discoverflow.makers.mof.stability import MOFStabilityMaker, select_stable
+
+__all__ = [
+    "AdsorptionMaker",
+    "LinkerGenerationMaker",
+    "MOFAssemblyMaker",
+    "MOFDiscoveryMaker",
+    "MOFStabilityMaker",
+    "select_stable",
+]

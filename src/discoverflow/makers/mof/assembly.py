@@ -1,0 +1,75 @@
+"""MOFs assembled from processed linkers on a pormake net; overlapping frameworks rejected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from jobflow import job
+
+from discoverflow.core.mof.assembly import (
+    AssemblyFailed,
+    AssemblySettings,
+    assemble_mof,
+    linker_combinations,
+)
+from discoverflow.core.mof.linkers import ProcessedLinker
+from discoverflow.core.structures import smiles_id
+from discoverflow.makers.base import StageMaker
+from discoverflow.progress import stage_progress
+from discoverflow.schemas.mof import AssemblyDocument, LinkerBatchDocument, MOFRecord
+
+
+@dataclass
+class MOFAssemblyMaker(StageMaker):
+    """Assemble MOFs from processed linkers on a pormake topology; reject overlapping atoms.
+
+    One MOF per carboxylate linker, joined by ``linkers_per_mof - 1`` others drawn at random
+    (carboxylate edges take them in turn; MOFA's pillared paddlewheels use two); pillared
+    nodes take one pillar (a CN linker) per MOF. Cells are reduced to primitive ones.
+    """
+
+    name: str = "mof assembly"
+    settings: AssemblySettings = field(default_factory=AssemblySettings)
+    seed: int = 0
+
+    @job(data="structures", metadata={"stage": "mof-assembly", "runs_on": "cpu"})
+    def make(self, linkers: LinkerBatchDocument) -> AssemblyDocument:
+        settings = self.settings
+        processed = [ProcessedLinker(**data) for data in linkers.linkers]
+        rng = np.random.default_rng(self.seed + linkers.round)
+        combos = linker_combinations(processed, settings, rng)
+        records, structures, cifs = [], {}, {}
+        with stage_progress("assembly", len(combos)) as advance:
+            for group, pillar in combos:
+                names = [linker.smiles for linker in group] + ([pillar.smiles] if pillar else [])
+                mof_id = f"mof-{settings.node}-{settings.topology}-{smiles_id(names)}"
+                record = MOFRecord(
+                    mof_id=mof_id,
+                    status="rejected",
+                    node=settings.node,
+                    topology=settings.topology,
+                    linkers=[linker.smiles for linker in group],
+                    pillar=pillar.smiles if pillar else None,
+                    histories=[linker.history for linker in group]
+                    + ([pillar.history] if pillar else []),
+                )
+                try:
+                    mof = assemble_mof(group, pillar, settings)
+                except AssemblyFailed as error:
+                    record.reason = str(error)
+                else:
+                    structure = mof.structure
+                    if settings.primitive:
+                        structure = structure.get_primitive_structure(tolerance=0.25)
+                    record.status = "assembled"
+                    record.formula = structure.composition.reduced_formula
+                    record.n_atoms = len(structure)
+                    record.closest_approach = mof.closest_approach
+                    structures[mof_id] = structure
+                    cifs[mof_id] = structure.to(fmt="cif")
+                records.append(record)
+                advance()
+        return AssemblyDocument(
+            round=linkers.round, records=records, structures=structures, cifs=cifs
+        )

@@ -1,0 +1,192 @@
+"""MOFA's online-learning loop as rounds: linkers -> assembly -> MD stability -> cell
+optimisation -> charges and CO2 uptake -> generator retraining."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from jobflow import Maker, job
+
+from discoverflow.core.mof.plots import plot_stability_rounds
+from discoverflow.core.mof.selection import (
+    OptimisationSettings,
+    RetrainingSettings,
+    training_examples,
+    training_set,
+)
+from discoverflow.core.structures import conventional_cell
+from discoverflow.makers.mof.adsorption import AdsorptionMaker
+from discoverflow.makers.mof.assembly import MOFAssemblyMaker
+from discoverflow.makers.mof.linkers import LinkerGenerationMaker
+from discoverflow.makers.mof.stability import MOFStabilityMaker, select_stable
+from discoverflow.makers.relax import MLRelaxMaker
+from discoverflow.makers.rounds import RoundsMaker
+from discoverflow.schemas.mof import (
+    MOFCampaignDocument,
+    MOFCampaignState,
+    MOFResult,
+    RoundSummary,
+)
+
+
+def default_optimiser() -> MLRelaxMaker:
+    return MLRelaxMaker(name="mof cell optimisation", settings=OptimisationSettings())
+
+
+@dataclass
+class MOFDiscoveryMaker(RoundsMaker):
+    """Rounds of generate -> assemble -> MD stability -> optimise -> adsorb -> retrain.
+
+    The ``per_round`` most stable MOFs of a round are optimised and adsorbed. After each
+    round the generator is retrained when its training set has grown (``retraining``): the
+    most stable MOFs until enough adsorption results exist, then those ranked by CO2 uptake.
+    """
+
+    name: str = "mof discovery"
+    stage: ClassVar[str] = "mof"
+    rounds: int = 3
+    linker_maker: LinkerGenerationMaker = field(default_factory=LinkerGenerationMaker)
+    assembly_maker: MOFAssemblyMaker = field(default_factory=MOFAssemblyMaker)
+    stability_maker: MOFStabilityMaker = field(default_factory=MOFStabilityMaker)
+    optimise_maker: Maker | None = field(default_factory=default_optimiser)
+    adsorption_maker: AdsorptionMaker | None = field(default_factory=AdsorptionMaker)
+    per_round: int = OptimisationSettings().per_round
+    retraining: RetrainingSettings = field(default_factory=RetrainingSettings)
+    output_dir: str | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.retraining = RetrainingSettings.model_validate(self.retraining)
+
+    def make(self, generator_state: dict | None = None, resume: MOFCampaignState | None = None):
+        """Start from round 0 (optionally with a trained generator) or from a stored state."""
+        return self.next_round(resume or MOFCampaignState(generator_state=generator_state))
+
+    def finished(self, state: MOFCampaignState, inputs=None) -> bool:
+        return state.round >= self.rounds
+
+    def plan(self, state: MOFCampaignState, inputs=None):
+        tried = sorted({s for r in state.results for s in [*r.linkers, r.pillar] if s})
+        linkers = self.linker_maker.make(state.generator_state, state.round, self.seed, tried)
+        assembly = self.assembly_maker.make(linkers.output)
+        stability = self.stability_maker.make(assembly.output)
+        jobs = [linkers, assembly, stability]
+        outputs = {
+            "linkers": linkers.output,
+            "assembly": assembly.output,
+            "stability": stability.output,
+            "relaxed": None,
+            "adsorption": None,
+        }
+        if self.optimise_maker is not None:
+            chosen = select_stable(assembly.output, stability.output, self.per_round)
+            optimise = self.optimise_maker.make(chosen.output)
+            jobs += [chosen, optimise]
+            outputs["relaxed"] = optimise.output
+            if self.adsorption_maker is not None:
+                adsorb = self.adsorption_maker.make(optimise.output)
+                jobs.append(adsorb)
+                outputs["adsorption"] = adsorb.output
+        return jobs, outputs
+
+    def advance(self, state: MOFCampaignState, outputs: dict, inputs=None) -> MOFCampaignState:
+        assembly, stability = outputs["assembly"], outputs["stability"]
+        relaxed, adsorption = outputs["relaxed"], outputs["adsorption"]
+        strains = {r.mof_id: r for r in stability.records}
+        relax_records = {r.candidate_id: r for r in relaxed.records} if relaxed else {}
+        uptakes = {
+            r.mof_id: r.uptake_mol_per_kg
+            for r in (adsorption.records if adsorption else [])
+            if r.status == "done"
+        }
+        for record in assembly.records:
+            if record.status != "assembled":
+                continue
+            md = strains.get(record.mof_id)
+            relax = relax_records.get(record.mof_id)
+            cell = relaxed.structures.get(record.mof_id) if relaxed else None
+            state.results.append(
+                MOFResult(
+                    mof_id=record.mof_id,
+                    round=state.round,
+                    linkers=record.linkers,
+                    pillar=record.pillar,
+                    histories=record.histories,
+                    formula=record.formula,
+                    strain=md.strain if md else None,
+                    stable=bool(md and md.stable),
+                    energy_per_atom=relax.energy_per_atom if relax else None,
+                    lattice_abc=list(cell.lattice.abc) if cell is not None else None,
+                    **conventional_cell(cell),
+                    uptake_mol_per_kg=uptakes.get(record.mof_id),
+                )
+            )
+        if relaxed and self.output_dir:
+            folder = Path(self.output_dir) / "mofs"
+            folder.mkdir(parents=True, exist_ok=True)
+            for mof_id, structure in relaxed.structures.items():
+                structure.to(filename=str(folder / f"{mof_id}.cif"))
+        summary = self.summarise(state, outputs["linkers"], assembly, stability, uptakes)
+        self.retrain(state, summary)
+        state.summaries.append(summary)
+        state.round += 1
+        return state
+
+    def summarise(self, state, linkers, assembly, stability, uptakes) -> RoundSummary:
+        done = [r for r in stability.records if r.status == "done"]
+        stable = [r for r in done if r.stable]
+        best = max(uptakes.items(), key=lambda item: item[1]) if uptakes else None
+        return RoundSummary(
+            round=state.round,
+            generator_version=linkers.generator_version,
+            linkers_proposed=len(linkers.records),
+            linkers_valid=sum(r.status == "valid" for r in linkers.records),
+            mofs_assembled=sum(r.status == "assembled" for r in assembly.records),
+            mofs_rejected=sum(r.status == "rejected" for r in assembly.records),
+            mofs_validated=len(done),
+            stable=len(stable),
+            stable_fraction=len(stable) / len(done) if done else None,
+            strains=[r.strain for r in done],
+            adsorption_results=len(uptakes),
+            best_uptake=best[1] if best else None,
+            best_mof=best[0] if best else None,
+        )
+
+    def retrain(self, state: MOFCampaignState, summary: RoundSummary) -> None:
+        """Retrain the generator when the training set has grown past ``min_examples``."""
+        chosen, basis = training_set(state.results, self.retraining)
+        if len(chosen) < self.retraining.min_examples or len(chosen) <= state.trained_on:
+            return
+        generator = self.linker_maker.generator(state.generator_state)
+        new_state = generator.retrain(training_examples(chosen))
+        state.generator_state = (
+            asdict(new_state) if hasattr(new_state, "__dataclass_fields__") else new_state
+        )
+        state.trained_on = len(chosen)
+        summary.retrained, summary.training_set, summary.training_basis = True, len(chosen), basis
+
+    def finish(self, state: MOFCampaignState):
+        return self.summary(state)
+
+    @job(metadata={"stage": "mof-summary", "runs_on": "cpu"})
+    def summary(self, state: MOFCampaignState) -> MOFCampaignDocument:
+        """Every round's summary and MOF, and the plot of strain per round."""
+        plot = None
+        if self.output_dir:
+            folder = Path(self.output_dir)
+            folder.mkdir(parents=True, exist_ok=True)
+            plot = str(
+                plot_stability_rounds(
+                    state.summaries,
+                    folder / "stability_per_round.png",
+                    self.stability_maker.settings.stable_strain,
+                )
+            )
+        return MOFCampaignDocument(
+            rounds=state.summaries,
+            results=state.results,
+            generator_state=state.generator_state,
+            plot=plot,
+        )

@@ -1,0 +1,83 @@
+"""MOF stability by NPT MD with CHGNet and the lattice strain it leaves; the most stable go on."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from jobflow import job
+from pymatgen.core import Structure
+
+from discoverflow.core.checkpoint import JsonCheckpoint, each_checkpointed
+from discoverflow.core.mof.md import StabilitySettings, npt_md
+from discoverflow.core.mof.selection import most_stable
+from discoverflow.makers.base import StageMaker
+from discoverflow.models.chgnet import chgnet_calculator
+from discoverflow.progress import stage_progress
+from discoverflow.schemas.mof import AssemblyDocument, StabilityDocument, StabilityRecord
+
+
+def each_mof(structures: dict[str, Structure], label: str, compute, record_type, checkpoint):
+    """``compute(mof_id, structure)`` per MOF with a progress bar; a MOF whose computation
+    raises gets a failed record with the reason, and each record is checkpointed at once."""
+    with stage_progress(label, len(structures)) as advance:
+        return each_checkpointed(
+            structures,
+            compute,
+            lambda mof_id, error: record_type(mof_id=mof_id, status="failed", reason=str(error)),
+            checkpoint,
+            encode=record_type.model_dump,
+            decode=record_type.model_validate,
+            on_done=lambda _: advance(),
+        )
+
+
+@dataclass
+class MOFStabilityMaker(StageMaker):
+    """NPT MD with CHGNet; a MOF is stable when its lattice strain is below
+    ``settings.stable_strain``. With ``checkpoint_dir`` each finished MD run is kept."""
+
+    name: str = "mof stability"
+    settings: StabilitySettings = field(default_factory=StabilitySettings)
+    checkpoint_dir: str | None = None
+
+    @job(metadata={"stage": "mof-stability", "runs_on": "gpu"})
+    def make(self, assembly: AssemblyDocument) -> StabilityDocument:
+        settings = self.settings
+        md_settings = settings.model_dump(exclude={"stable_strain"})
+        checkpoint = JsonCheckpoint.in_folder(self.checkpoint_dir, "mof-md", md_settings)
+        calculator = functools.cache(lambda: chgnet_calculator(settings.model))
+
+        def simulate(mof_id: str, structure: Structure) -> StabilityRecord:
+            outcome = npt_md(structure, calculator(), settings)
+            return StabilityRecord(
+                mof_id=mof_id,
+                status="done",
+                strain=outcome.strain,
+                volume_change=outcome.volume_change,
+                mean_temperature=outcome.mean_temperature,
+                steps=outcome.steps,
+            )
+
+        records = each_mof(
+            assembly.structures, "stability MD", simulate, StabilityRecord, checkpoint
+        )
+        return StabilityDocument(
+            round=assembly.round,
+            engine=f"chgnet-{settings.model}",
+            threshold=settings.stable_strain,
+            records=[
+                r.model_copy(
+                    update={"stable": r.strain is not None and r.strain < settings.stable_strain}
+                )
+                for r in records
+            ],
+        )
+
+
+@job(data="output", metadata={"stage": "mof-select", "runs_on": "cpu"})
+def select_stable(
+    assembly: AssemblyDocument, stability: StabilityDocument, limit: int
+) -> dict[str, Structure]:
+    """The most stable MOFs (lowest strain first) that passed the threshold."""
+    return {r.mof_id: assembly.structures[r.mof_id] for r in most_stable(stability.records, limit)}

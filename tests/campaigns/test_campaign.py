@@ -1,0 +1,179 @@
+"""The campaign driver: resuming from what the store holds."""
+
+import json
+
+import pytest
+
+from discoverflow.campaigns import CampaignRecord, load_config
+from discoverflow.campaigns.crystal import driver as campaign_module
+from discoverflow.campaigns.crystal.driver import build_flow, run_campaign
+from discoverflow.errors import ConfigError
+from discoverflow.makers import relax as relax_module
+from discoverflow.stores import make_store
+
+
+class Killed(BaseException):
+    """Stands in for the process dying: not an Exception, so nothing catches it."""
+
+
+REAL_LOAD_RELAXER = relax_module.load_relaxer
+
+
+def counting_relaxer(calls: list, die_after: int | None = None):
+    def load(name, **options):
+        relaxer = REAL_LOAD_RELAXER(name, **options)
+        original = relaxer.relax
+
+        def relax(structure):
+            if die_after is not None and len(calls) >= die_after:
+                raise Killed
+            calls.append(structure.composition.reduced_formula)
+            return original(structure)
+
+        relaxer.relax = relax
+        return relaxer
+
+    return load
+
+
+def stage_counts(store_path, name) -> dict[str, int]:
+    record = CampaignRecord(make_store(store_path), name)
+    return {s: len(record.docs(s)) for s in ("references", "generation", "screen-batch", "screen", "dedup", "relax-batch", "relax", "hull")}  # fmt: skip
+
+
+def test_resume_after_a_kill_during_relaxations(campaign_dir, tmp_path, monkeypatch):
+    config = load_config(campaign_dir / "config.json")
+    store = str(tmp_path / "db")
+    first_calls: list = []
+    # one relaxation per element reference, then die after two candidates
+    monkeypatch.setattr(
+        relax_module,
+        "load_relaxer",
+        counting_relaxer(first_calls, die_after=len(config.elements) + 2),
+    )
+    with pytest.raises(Killed):
+        run_campaign(config, store)
+    before = stage_counts(store, config.name)
+    assert before["generation"] == 1 and before["screen"] == 1 and before["hull"] == 0
+    finished = list(first_calls[len(config.elements) :])
+    assert len(finished) == 2
+
+    second_calls: list = []
+    monkeypatch.setattr(relax_module, "load_relaxer", counting_relaxer(second_calls))
+    hull = run_campaign(config, store)
+    after = stage_counts(store, config.name)
+    for stage in ("references", "generation", "screen-batch", "screen", "dedup"):
+        assert after[stage] == before[stage], stage
+    assert after["hull"] == 1
+    # the two relaxations finished before the kill were not redone
+    selected = len(
+        CampaignRecord(make_store(store), config.name).latest("dedup", ["output.kept"])["output"][
+            "kept"
+        ]
+    )
+    assert len(second_calls) == selected - len(finished)
+    assert hull is not None
+    assert build_flow(config, make_store(store)) is None  # nothing left to do
+
+
+def test_changed_threshold_reuses_screening(campaign_dir, tmp_path, monkeypatch):
+    config = load_config(campaign_dir / "config.json")
+    store = str(tmp_path / "db")
+    run_campaign(config, store)
+    before = stage_counts(store, config.name)
+    stricter = load_config(
+        campaign_dir / "config.json", ["screening.formation_energy_threshold=-0.6"]
+    )
+    calls: list = []
+    monkeypatch.setattr(relax_module, "load_relaxer", counting_relaxer(calls))
+    run_campaign(stricter, store)
+    after = stage_counts(store, config.name)
+    assert after["screen-batch"] == before["screen-batch"]  # energies reused
+    assert after["screen"] == before["screen"] + 1  # new selection
+    assert calls == []  # every selected candidate was already relaxed
+    record = CampaignRecord(make_store(store), config.name)
+    selected = {
+        r["candidate_id"] for r in record.latest("dedup", ["output.kept"])["output"]["kept"]
+    }
+    hull = record.latest("hull", ["output.entries"])["output"]["entries"]
+    assert {e["candidate_id"] for e in hull} == selected  # earlier, looser selections stay out
+
+
+def test_a_campaign_name_cannot_change_its_elements(campaign_dir, tmp_path):
+    store = str(tmp_path / "db")
+    config = load_config(campaign_dir / "config.json", ["screening.formation_energy_threshold=-5"])
+    run_campaign(config, store)
+    other = load_config(campaign_dir / "config.json", ['elements=["Al", "Ni"]'])
+    with pytest.raises(ConfigError, match="was run for elements"):
+        build_flow(other, make_store(store))
+
+
+def test_discovery_maker_settings_come_from_the_config(campaign_dir):
+    data = json.loads((campaign_dir / "config.json").read_text())
+    data["dedup"] = {"enabled": False}
+    (campaign_dir / "config.json").write_text(json.dumps(data))
+    config = load_config(campaign_dir / "config.json", ["relax.steps=77"])
+    maker = campaign_module.discovery_maker(config)
+    assert maker.dedup_maker is None
+    assert maker.relax_maker.settings.steps == 77
+    assert maker.screen_maker.settings.formation_energy_threshold == -0.25
+    assert maker.relax_maker.checkpoint_dir is None  # memory stores keep no checkpoints
+
+
+def test_vasp_engine_from_the_config(campaign_dir):
+    config = load_config(
+        campaign_dir / "config.json",
+        ["relax.engine=vasp", 'relax.vasp.incar={"NSW": 60}', "relax.vasp.vasp_cmd=no-such-vasp"],
+    )
+    maker = campaign_module.relax_maker(config)
+    assert maker.settings.incar == {"NSW": 60} and maker.batch_size == 1
+    problems = campaign_module.check_inputs(config)
+    assert any("relax.vasp: VASP command 'no-such-vasp' not found" in p for p in problems)
+
+
+def test_directive_campaign_random_structures_through_the_hull(campaign_dir, tmp_path):
+    from discoverflow.campaigns.crystal.report import campaign_results, campaign_status
+
+    config = load_config(
+        campaign_dir / "config.json",
+        ["generation.method=random", 'generation.options={"per_composition": 3, "max_atoms": 2}',
+         "screening.formation_energy_threshold=5", 'elements=["Al", "Ni"]'],
+    )  # fmt: skip
+    assert config.validity_enabled
+    store = str(tmp_path / "db")
+    hull = run_campaign(config, store)
+    assert hull is not None
+    record = CampaignRecord(make_store(store), config.name)
+    stages = {s.stage: s for s in campaign_status(record)}
+    assert stages["validity"].done and "valid; removed" in stages["validity"].detail
+    rows = campaign_results(record, everything=True)
+    assert all(r.template.startswith("pyxtal:") for r in rows)
+    assert {r.status for r in rows} & {"on hull", "promising", "relaxed"}
+
+
+def test_surrogate_property_screen_between_dedup_and_relax(campaign_dir, tmp_path, monkeypatch):
+    calls: list = []
+    monkeypatch.setattr(relax_module, "load_relaxer", counting_relaxer(calls))
+    config = load_config(
+        campaign_dir / "config.json",
+        ['property_screen={"model": "chgnet-magmom", "maximum": 0.05}'],
+    )
+    store = str(tmp_path / "db")
+    run_campaign(config, store)
+    record = CampaignRecord(make_store(store), config.name)
+    screened = record.latest("property-screen", ["output.values", "output.kept", "output.unit"])[
+        "output"
+    ]
+    dedup = record.latest("dedup", ["output.kept"])["output"]["kept"]
+    assert screened["unit"] == "mu_B/atom" and set(screened["values"]) == {
+        r["candidate_id"] for r in dedup
+    }
+    kept = {r["candidate_id"] for r in screened["kept"]}
+    assert kept == {cid for cid, v in screened["values"].items() if v <= 0.05}
+    relaxed = {
+        r["candidate_id"]
+        for b in record.docs("relax-batch", ["output.records"])
+        for r in b["output"]["records"]
+    }
+    assert relaxed == kept
+    assert len(calls) == len(config.elements) + len(kept)

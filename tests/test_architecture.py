@@ -1,0 +1,144 @@
+"""The package's shape: one-way imports, no private names across modules, small files."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).parents[1] / "src" / "discoverflow"
+GROUND_FLOOR = {"errors", "settings", "progress", "routing", "stores", "plugins", "testing"}
+MAX_LINES = 400
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports(path: Path) -> list[tuple[str, list[str]]]:
+    """Every import in a module (inside functions too): (module, names imported from it)."""
+    found = []
+    package = (
+        module_name(path) if path.name == "__init__.py" else module_name(path).rsplit(".", 1)[0]
+    )
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            found.append((base, [alias.name for alias in node.names]))
+    return found
+
+
+def internal_target(name: str, imported: list[str]) -> list[str]:
+    """The package modules an import statement loads."""
+    targets = []
+    if name in MODULES:
+        targets.append(name)
+    targets += [f"{name}.{n}" for n in imported if f"{name}.{n}" in MODULES]
+    return targets
+
+
+def graph() -> dict[str, set[str]]:
+    edges = {}
+    for name, path in MODULES.items():
+        edges[name] = {
+            target
+            for module, names in imports(path)
+            if module.startswith("discoverflow")
+            for target in internal_target(module, names)
+            if target != name
+        }
+    return edges
+
+
+def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for child in sorted(edges[node]):
+            if state.get(child) == 1:
+                return [*stack[stack.index(child) :], child]
+            if child not in state and (cycle := visit(child)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(edges):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def layer(module: str) -> int:
+    """0 ground floor, 1 core/models/schemas, 2 makers, 3 campaigns, 4 remote, 5 cli."""
+    parts = module.split(".")
+    if len(parts) == 1 or parts[1] in GROUND_FLOOR:
+        return 0
+    return {"core": 1, "models": 1, "schemas": 1, "makers": 2, "campaigns": 3, "remote": 4}.get(
+        parts[1], 5
+    )
+
+
+def test_no_import_cycle():
+    assert find_cycle(graph()) is None
+
+
+def test_imports_point_down():
+    upward = [
+        f"{source} -> {target}"
+        for source, targets in graph().items()
+        for target in targets
+        if layer(target) > layer(source)
+    ]
+    assert upward == []
+
+
+def test_core_is_plain_science():
+    offenders = [
+        name
+        for name, path in MODULES.items()
+        if name.startswith("discoverflow.core")
+        for module, _ in imports(path)
+        if module.split(".")[0] == "jobflow"
+        or module.startswith(("discoverflow.makers", "discoverflow.schemas", "discoverflow.models"))
+    ]
+    assert offenders == []
+
+
+def test_no_private_names_across_modules():
+    private = [
+        f"{name}: {module}.{imported}"
+        for name, path in MODULES.items()
+        for module, names in imports(path)
+        for imported in names
+        if imported.startswith("_") and not imported.startswith("__")
+    ]
+    assert private == []
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_source_files_are_small(name):
+    assert len(MODULES[name].read_text().splitlines()) <= MAX_LINES
+
+
+@pytest.mark.parametrize("name", ["discoverflow.cli", "discoverflow.remote"])
+def test_commands_do_not_test_the_campaign_kind(name):
+    source = MODULES[name].read_text()
+    assert "workflow" not in source
+    assert "MOFCampaign" not in source and "CrystalCampaign" not in source
+    assert "isinstance(config" not in source and "isinstance(campaign" not in source
+
+
+def test_cycle_finder_finds_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
