@@ -16,7 +16,6 @@ def isolated_settings(monkeypatch, tmp_path_factory):
     for name in (
         "DISCOVERFLOW_STORE",
         "DISCOVERFLOW_DEVICE",
-        "DISCOVERFLOW_CHECKPOINT_DIR",
         "DISCOVERFLOW_MODEL_DIR",
     ):
         monkeypatch.delenv(name, raising=False)

@@ -115,15 +115,15 @@ def test_run_then_status_and_results_from_other_processes(config, campaign_dir, 
     table = cli("results", str(config), "--store", store, env=NARROW).stdout.splitlines()
     for row in rows:  # piped to a file: one line per candidate, nothing cut, whatever COLUMNS
         (line,) = [line for line in table if row["candidate_id"] in line]
-        assert row["formula"] in line and row["status"] in line
-    assert rows and {"candidate_id", "formula", "template", "e_above_hull", "status"} <= set(
-        rows[0]
-    )
+        assert row["formula_pretty"] in line and row["status"] in line
+    fields = {"candidate_id", "formula_pretty", "chemsys", "template", "energy_above_hull"}
+    assert rows and fields | {"status", "structure", "stages"} <= set(rows[0])
     on_hull = [r for r in rows if r["status"] == "on hull"]
-    assert any(r["formula"] == "AlNi" for r in on_hull)
+    assert any(r["formula_pretty"] == "AlNi" for r in on_hull)
     for row in rows:
-        if row["e_above_hull"] is not None:
-            assert row["relaxed_formation_energy"] is not None
+        if row["energy_above_hull"] is not None:
+            assert row["formation_energy_per_atom"] is not None
+            assert row["stages"]["relax"]["fingerprint"] and row["job_uuids"]
 
     outputs = campaign_dir / "results"
     promising = {p.stem for p in (outputs / "promising").glob("*.cif")}
@@ -152,27 +152,46 @@ def test_kill_9_during_relaxations_then_resume(config, tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    checkpoints = store / "checkpoints" / "alniti"
     deadline = time.time() + 600
-    while time.time() < deadline and len(list(checkpoints.glob("*/*.json"))) < 5:
+    while time.time() < deadline and len(finished_relaxations(store)) < 5:
         assert process.poll() is None, "the run ended before it could be killed"
-        time.sleep(0.2)
+        time.sleep(0.5)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    before = {p.name: p.stat().st_mtime_ns for p in checkpoints.glob("*/*.json")}
+    before = finished_relaxations(store)
     assert len(before) >= 5
 
     resumed = cli("run", str(config), "--store", str(store))
     assert resumed.returncode == 0, resumed.stderr
-    after = {p.name: p.stat().st_mtime_ns for p in checkpoints.glob("*/*.json")}
-    assert {name: after[name] for name in before} == before  # not recomputed
+    after = finished_relaxations(store)
+    assert {cid: after[cid] for cid in before} == before  # not recomputed (same job, same time)
     rows = json.loads(cli("results", str(config), "--store", str(store), "--json").stdout)
-    outcome = {"relaxed", "on hull", "promising", "unconverged", "failed"}
-    checkpointed = {name.removesuffix(".json") for name in before}
-    assert all(r["status"] in outcome for r in rows if r["candidate_id"] in checkpointed)
+    outcome = {"on hull", "promising", "above hull", "unconverged", "failed"}
     assert all(r["status"] in outcome for r in rows)  # every selected candidate got relaxed
+    assert {r["candidate_id"] for r in rows} >= set(before)
     status = cli("status", str(config), "--store", str(store)).stdout
-    assert status.count("done") == 6
+    assert status.count("done") == 6 and status.count("reuses it") == 6
+
+
+def finished_relaxations(store: Path) -> dict[str, tuple]:
+    """Candidate id -> (job, time) of each relaxation written into the candidates collection."""
+    from discoverflow.stores import document_store, make_store
+
+    if not store.exists():
+        return {}
+    documents = document_store(make_store(str(store)), "candidates")
+    documents.connect()
+    found = documents.query(
+        {"campaign": "alniti", "role": "candidate", "stages.relax": {"$exists": True}},
+        properties=["candidate_id", "stages.relax"],
+    )
+    return {
+        d["candidate_id"]: (
+            d["stages"]["relax"]["job_uuid"],
+            str(d["stages"]["relax"]["updated_at"]),
+        )
+        for d in found
+    }
 
 
 def test_remote_init_writes_a_valid_project(tmp_path):
@@ -187,6 +206,7 @@ def test_remote_init_writes_a_valid_project(tmp_path):
     project = Project.model_validate(yaml.safe_load(target.read_text()))
     assert set(project.workers) == {"gpu", "cpu"}
     assert "DISCOVERFLOW_DEVICE=cuda" in project.workers["gpu"].pre_run
+    assert "DISCOVERFLOW_STORE=" in project.workers["cpu"].pre_run  # documents go to the db
     assert project.workers["gpu"].resources["gres"] == "gpu:1"
     assert "outputs_data" in str(project.jobstore)
     assert "exists" in one_error_line(cli(*args))

@@ -1,26 +1,103 @@
-"""The README's Python example runs as written."""
+"""The README's Python examples run as written."""
 
 import re
 from pathlib import Path
 
-README = Path(__file__).parents[1] / "README.md"
+import pytest
+
+from discoverflow.campaigns import load_config
+from discoverflow.campaigns.crystal.driver import run_campaign
+from discoverflow.stores import document_store, make_store
+
+ROOT = Path(__file__).parents[1]
+BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+EMMET_FIELDS = {
+    "formula_pretty",
+    "formula_anonymous",
+    "chemsys",
+    "elements",
+    "nelements",
+    "nsites",
+    "composition_reduced",
+    "symmetry",
+    "energy_per_atom",
+    "formation_energy_per_atom",
+    "energy_above_hull",
+    "is_stable",
+    "decomposes_to",
+}
 
 
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+def block(marker: str) -> str:
+    (found,) = [b for b in BLOCKS if marker in b]
+    return found
 
 
 def test_readme_python_example_runs(capsys):
-    assert BLOCKS, "the README has a Python example"
-    exec(compile(BLOCKS[0], "README.md", "exec"), {})
+    exec(compile(block("relax_selected"), "README.md", "exec"), {})
     stable = capsys.readouterr().out
     assert "AlNi" in stable and "Al" in stable and "Ni" in stable
 
 
 def test_readme_mof_example_composes_a_flow():
-    (mof,) = [block for block in BLOCKS if "MOFDiscoveryMaker" in block]
     namespace = {}
-    exec(compile(mof, "README.md", "exec"), namespace)
+    exec(compile(block("MOFDiscoveryMaker"), "README.md", "exec"), namespace)
     maker, flow = namespace["maker"], namespace["flow"]
     assert maker.assembly_maker.settings.node == "Cu-paddlewheel-pillared"
     assert maker.stability_maker.settings.steps == 5000
     assert flow.metadata["stage"] == "mof-round"
+
+
+@pytest.fixture(scope="module")
+def ce_fe_in(tmp_path_factory):
+    """The Ce-Fe-In example run into ./discoverflow-data of a fresh folder."""
+    folder = tmp_path_factory.mktemp("ce-fe-in")
+    config = load_config(
+        ROOT / "examples" / "ce_fe_in" / "config.json", [f"output_dir={folder / 'results'}"]
+    )
+    run_campaign(config, str(folder / "discoverflow-data"))
+    candidates = document_store(make_store(str(folder / "discoverflow-data")), "candidates")
+    candidates.connect()
+    return folder, list(candidates.query({"campaign": "ce-fe-in"}))
+
+
+def near_hull_ids(docs: list[dict]) -> list[str]:
+    """Computed independently of the README's query: Ce-Fe-In system, within 0.05 eV/atom."""
+    chosen = [
+        d
+        for d in docs
+        if set(d.get("elements", [])) <= {"Ce", "Fe", "In"}
+        and d.get("energy_above_hull") is not None
+        and d["energy_above_hull"] <= 0.05
+    ]
+    return [d["candidate_id"] for d in sorted(chosen, key=lambda d: d["energy_above_hull"])]
+
+
+def test_readme_query_on_the_embedded_store(ce_fe_in, monkeypatch, capsys):
+    folder, docs = ce_fe_in
+    expected = near_hull_ids(docs)
+    assert len(expected) >= 5, "the example has candidates near the hull"
+    monkeypatch.chdir(folder)
+    exec(compile(block("MontyStore"), "README.md", "exec"), {})
+    printed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert sorted(printed) == sorted(expected)
+    for doc in docs:
+        if doc["candidate_id"] in expected:
+            assert set(doc) >= EMMET_FIELDS and doc["template"] and doc["job_uuids"]
+            assert doc["status"] in ("on hull", "promising") and doc["structure"]
+            assert doc["predicted_formation_energy_per_atom"] is not None
+
+
+def test_readme_query_on_mongodb(ce_fe_in, monkeypatch):
+    import mongomock_ng
+    import pymongo
+
+    _, docs = ce_fe_in
+    client = mongomock_ng.MongoClient()
+    client["discoverflow"]["candidates"].insert_many([{**d} for d in docs])
+    monkeypatch.setattr(pymongo, "MongoClient", lambda uri: client)
+    namespace = {"systems": ["Ce", "Fe", "In", "Ce-Fe", "Ce-In", "Fe-In", "Ce-Fe-In"]}
+    exec(compile(block("pymongo"), "README.md", "exec"), namespace)
+    found = [d["candidate_id"] for d in namespace["near_hull"]]
+    assert sorted(found) == sorted(near_hull_ids(docs))
+    assert list(namespace["good_mofs"]) == []  # no MOF campaign in this database

@@ -26,7 +26,14 @@ def project(tmp_path, monkeypatch):
             "type": "local",
             "scheduler_type": LenientShellIO().as_dict(),
             "work_dir": str(tmp_path / f"{name}-runs"),
-            "pre_run": f"export PATH={venv_bin}:$PATH\nexport DISCOVERFLOW_DEVICE=cpu\nexport DF_WORKER={name}",
+            "pre_run": "\n".join(
+                [
+                    f"export PATH={venv_bin}:$PATH",
+                    "export DISCOVERFLOW_DEVICE=cpu",
+                    f"export DF_WORKER={name}",
+                    f"export DISCOVERFLOW_STORE={tmp_path / 'documents'}",  # the workers' database
+                ]
+            ),
             "timeout_execute": 600,
         }
 
@@ -100,12 +107,14 @@ def test_campaign_runs_on_gpu_and_cpu_workers(project, campaign_dir, tmp_path):
         "reference-relax",
     } <= stages_on_gpu  # incl. run-time jobs
 
-    from discoverflow.campaigns import CampaignRecord
-    from discoverflow.campaigns.crystal.report import campaign_results
-    from discoverflow.remote import project_jobstore
+    from discoverflow.campaigns.base import ResultFilter
+    from discoverflow.campaigns.crystal.report import candidate_documents
+    from discoverflow.stores import document_store, make_store
 
-    rows = campaign_results(CampaignRecord(project_jobstore("dftest"), "alniti"))
-    assert any(r.formula == "AlNi" and r.status == "on hull" for r in rows)
+    # the workers wrote each result into the candidates collection of their database at once
+    documents = document_store(make_store(str(tmp_path / "documents")), "candidates")
+    rows = candidate_documents(documents, "alniti", ResultFilter())
+    assert any(r["formula_pretty"] == "AlNi" and r["status"] == "on hull" for r in rows)
     assert (blocker / "phase_diagram.png").is_file()
     assert submit_campaign(config, "dftest") == []  # complete: nothing left to submit
 

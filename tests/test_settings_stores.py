@@ -2,7 +2,7 @@ import subprocess
 import sys
 
 from discoverflow.settings import get_settings
-from discoverflow.stores import default_checkpoint_dir, make_store
+from discoverflow.stores import document_store, make_store
 
 
 def test_settings_from_yaml_and_environment(tmp_path, monkeypatch):
@@ -18,8 +18,8 @@ def test_settings_from_yaml_and_environment(tmp_path, monkeypatch):
 
 def test_memory_store_has_data_store():
     store = make_store("memory")
-    assert "data" in store.additional_stores
-    assert default_checkpoint_dir("memory") is None
+    assert {"data", "candidates", "mofs"} <= set(store.additional_stores)
+    assert document_store(store, "candidates") is store.additional_stores["candidates"]
 
 
 def test_embedded_store_survives_the_process(tmp_path):
@@ -34,4 +34,6 @@ def test_embedded_store_survives_the_process(tmp_path):
     store = make_store(str(folder))
     store.connect()
     assert store.query_one({"uuid": "u1"})["output"]["x"] == 42
-    assert default_checkpoint_dir(str(folder)) == folder.resolve() / "checkpoints"
+    candidates = document_store(store, "candidates")
+    assert candidates.database_path == str(folder.resolve())
+    assert candidates.collection_name == "candidates"

@@ -117,7 +117,7 @@ def validate(config: ConfigArg, set_: SetOpt = None) -> None:
 def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
     """Run (or resume) a campaign locally; results go to the store."""
     from discoverflow.progress import set_reporter
-    from discoverflow.stores import default_checkpoint_dir, describe_store, make_store
+    from discoverflow.stores import describe_store, make_store
 
     campaign = load(config, set_)
     console = make_console()
@@ -134,7 +134,7 @@ def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
     with Progress(*columns, console=console, transient=False) as progress:
         set_reporter(RichReporter(progress))
         try:
-            campaign.run(results, default_checkpoint_dir(store))
+            campaign.run(results)
         finally:
             set_reporter(None)
     console.print(*campaign.run_report(results))
@@ -172,16 +172,30 @@ def results(
     set_: SetOpt = None,
     store: StoreOpt = None,
     project: ProjectOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list")] = False,
-    everything: Annotated[bool, typer.Option("--all", help="Every generated candidate")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The stored documents as JSON")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Every scalar field as CSV")] = False,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every generated candidate, not only relaxed ones")
+    ] = False,
+    stable: Annotated[bool, typer.Option("--stable", help="Only those on the hull")] = False,
+    max_ehull: Annotated[
+        float | None, typer.Option("--max-ehull", help="Only within this of the hull (eV/atom)")
+    ] = None,
+    formula: Annotated[str | None, typer.Option("--formula", help="Only this formula")] = None,
 ) -> None:
-    """A table of candidates with predicted and relaxed energies and hull distances."""
+    """Candidates (or MOFs) with their predicted and computed values, read from their
+    documents in the store."""
+    from discoverflow.campaigns.base import ResultFilter
+
     campaign = load(config, set_)
     results_store = job_store(store, project)
+    wanted = ResultFilter(everything, stable, max_ehull, formula)
     if as_json:
-        print(json.dumps(campaign.results_json(results_store, everything), indent=1))
-        return
-    say(*campaign.results_report(results_store, everything))
+        print(json.dumps(campaign.results_json(results_store, wanted), indent=1))
+    elif as_csv:
+        sys.stdout.write(campaign.results_csv(results_store, wanted))
+    else:
+        say(*campaign.results_report(results_store, wanted))
 
 
 remote_app = typer.Typer(help="jobflow-remote helpers.", no_args_is_help=True)

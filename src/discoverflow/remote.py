@@ -13,7 +13,7 @@ from qtoolkit.io.shell import ShellIO, ShellState
 from discoverflow.campaigns import Campaign
 from discoverflow.errors import DiscoverflowError
 from discoverflow.routing import ROUTING_KEY, route
-from discoverflow.settings import get_settings
+from discoverflow.stores import DOCUMENT_COLLECTIONS, document_store, ensure_document_indexes
 
 FINISHED_STATES = ("COMPLETED", "CANCELLED", "STOPPED")
 
@@ -55,18 +55,18 @@ def active_campaign_jobs(campaign: str, project: str | None = None) -> int:
 def submit_campaign(campaign: Campaign, project: str | None = None) -> list:
     """Submit what the campaign still needs to a jobflow-remote project; return the db ids.
 
-    Per-item checkpoints (DISCOVERFLOW_CHECKPOINT_DIR) must be on a filesystem every worker
-    sees; without one, an interrupted job starts its batch again.
+    Finished per-item results live in the campaign's documents in the project's database,
+    so a job interrupted on one worker resumes on any other.
     """
     if active := active_campaign_jobs(campaign.name, project):
         raise DiscoverflowError(
             f"campaign {campaign.name!r} still has {active} jobs queued or running (or failed); "
             "wait for them, or rerun failed ones with `jf job rerun`"
         )
-    checkpoints = get_settings().CHECKPOINT_DIR
-    flow = campaign.build_flow(
-        project_jobstore(project), Path(checkpoints) if checkpoints else None
-    )
+    store = project_jobstore(project)
+    for name in DOCUMENT_COLLECTIONS:
+        ensure_document_indexes(document_store(store, name))
+    flow = campaign.build_flow(store)
     if flow is None:
         return []
     table = campaign.routing_table()
@@ -99,6 +99,8 @@ def starter_project(
                 for line in (
                     f"source {python_env}/bin/activate" if python_env else None,
                     f"export DISCOVERFLOW_DEVICE={device}",
+                    f"export DISCOVERFLOW_STORE='{mongo_uri}'",
+                    f"export DISCOVERFLOW_DATABASE={name}",
                 )
                 if line
             ),
@@ -136,7 +138,7 @@ def starter_project(
                     "uri": mongo_uri,
                     "database": name,
                     "collection_name": "outputs_data",
-                }
+                },
             },
         },
     }

@@ -33,15 +33,9 @@ class DiscoverflowSettings(BaseSettings):
         "./discoverflow-data",
         description="Folder of the embedded on-disk store, a mongodb:// URI, or 'memory'",
     )
+    DATABASE: str = Field("discoverflow", description="MongoDB database of a mongodb:// STORE")
     DEVICE: Literal["cpu", "cuda", "mps"] = Field("cpu", description="Torch device for ML models")
     DEFAULT_MODEL: str = Field("chgnet", description="Energy model used when a config names none")
-    CHECKPOINT_DIR: str | None = Field(
-        None,
-        description="Folder for per-candidate relaxation checkpoints "
-        "(default: a 'checkpoints' folder inside the embedded store, or "
-        "./discoverflow-checkpoints for MongoDB)",
-    )
-
     MODEL_DIR: str | None = Field(
         None,
         description="Folder for fine-tuned model files (default: a 'models' folder inside the "

@@ -5,13 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobflow import JobStore
-from maggma.stores import GridFSStore, MemoryStore, MongoStore, MontyStore
+from jobflow_remote.remote.data import MinimalFileStore
+from maggma.core import Store
+from maggma.stores import GridFSStore, JSONStore, MemoryStore, MongoStore, MontyStore
 
 from discoverflow.settings import get_settings
 
 DOCS_COLLECTION = "outputs"
 DATA_COLLECTION = "outputs_data"
-DATABASE = "discoverflow"
+LOCAL_COPIES = (JSONStore, MinimalFileStore)
+"""The file stores a jobflow-remote worker runs jobs on (uploaded to the project when done)."""
+DOCUMENT_COLLECTIONS = ("candidates", "mofs")
+"""Per-item documents (one per candidate crystal, one per MOF) beside the job outputs."""
+DOCUMENT_INDEXES = (
+    "campaign",
+    "candidate_id",
+    "mof_id",
+    "chemsys",
+    "formula_pretty",
+    "energy_above_hull",
+    "status",
+)
 
 
 def is_mongo_uri(spec: str) -> bool:
@@ -25,17 +39,65 @@ def make_store(spec: str | None = None) -> JobStore:
     ``mongodb://`` URI, or ``memory``; by default DISCOVERFLOW_STORE.
     """
     spec = spec or get_settings().STORE
-    if spec == "memory":
-        docs, data = MemoryStore(DOCS_COLLECTION), MemoryStore(DATA_COLLECTION)
-    elif is_mongo_uri(spec):
-        docs = MongoStore.from_uri(spec, DOCS_COLLECTION, database=DATABASE)
-        data = GridFSStore(DATABASE, DATA_COLLECTION, uri=spec, compression=True)
+    docs = collection_store(spec, DOCS_COLLECTION)
+    if is_mongo_uri(spec):
+        database = get_settings().DATABASE
+        data = GridFSStore(database, DATA_COLLECTION, uri=spec, compression=True)
     else:
-        folder = Path(spec).expanduser().resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        docs = MontyStore(DOCS_COLLECTION, database_path=str(folder), storage="sqlite")
-        data = MontyStore(DATA_COLLECTION, database_path=str(folder), storage="sqlite")
-    return JobStore(docs, additional_stores={"data": data})
+        data = collection_store(spec, DATA_COLLECTION)
+    documents = {name: sibling_store(docs, name) for name in DOCUMENT_COLLECTIONS}
+    return JobStore(docs, additional_stores={"data": data, **documents})
+
+
+def collection_store(spec: str, collection: str) -> Store:
+    """One collection of the store ``spec``: a folder (MontyDB, sqlite), a URI or memory."""
+    if spec == "memory":
+        return MemoryStore(collection)
+    if is_mongo_uri(spec):
+        return MongoStore.from_uri(spec, collection, database=get_settings().DATABASE)
+    folder = Path(spec).expanduser().resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return MontyStore(collection, database_path=str(folder), storage="sqlite")
+
+
+def sibling_store(store: Store, collection: str) -> Store:
+    """A store of another collection in the same database as ``store`` (same class and
+    connection settings; a plain in-memory store has no database to share)."""
+    if type(store) is MemoryStore:
+        return MemoryStore(collection)
+    settings = store.as_dict()
+    settings["collection_name"] = collection
+    return type(store).from_dict(settings)
+
+
+_detached: dict[tuple[int, str], Store] = {}
+
+
+def document_store(job_store: JobStore, collection: str) -> Store:
+    """The per-item documents (``candidates``, ``mofs``) that belong with a JobStore: its
+    additional store of that name (as ``make_store`` sets up), else the same collection
+    beside its job outputs. A jobflow-remote worker runs jobs on a local copy of the JobStore
+    (JSON files uploaded when the job ends); there the documents are the collection of
+    DISCOVERFLOW_STORE, which the worker must point at the project's database (the starter
+    project does), so that finished work is in the database at once."""
+    extra = job_store.additional_stores.get(collection)
+    if extra is not None and not isinstance(extra, LOCAL_COPIES):
+        return extra
+    if isinstance(job_store.docs_store, LOCAL_COPIES):
+        return collection_store(get_settings().STORE, collection)
+    key = (id(job_store.docs_store), collection)
+    if key not in _detached:
+        _detached[key] = sibling_store(job_store.docs_store, collection)
+    return _detached[key]
+
+
+def ensure_document_indexes(store: Store) -> bool:
+    """Indexes for the queries users run on per-item documents; False where the backend has
+    none (MontyDB, the embedded store, scans its collections)."""
+    if isinstance(store, MontyStore):
+        return False
+    store.connect()
+    return all(store.ensure_index(field) for field in DOCUMENT_INDEXES)
 
 
 def describe_store(spec: str | None = None) -> str:
@@ -46,19 +108,6 @@ def describe_store(spec: str | None = None) -> str:
     if is_mongo_uri(spec):
         return f"MongoDB ({spec.split('@')[-1]})"
     return f"embedded store at {Path(spec).expanduser().resolve()}"
-
-
-def default_checkpoint_dir(spec: str | None = None) -> Path | None:
-    """Where relaxation checkpoints live for a store spec (None for memory stores)."""
-    settings = get_settings()
-    if settings.CHECKPOINT_DIR:
-        return Path(settings.CHECKPOINT_DIR).expanduser().resolve()
-    spec = spec or settings.STORE
-    if spec == "memory":
-        return None
-    if is_mongo_uri(spec):
-        return Path("discoverflow-checkpoints").resolve()
-    return Path(spec).expanduser().resolve() / "checkpoints"
 
 
 def default_model_dir(spec: str | None = None) -> Path:

@@ -117,7 +117,7 @@ def test_discovery_maker_settings_come_from_the_config(campaign_dir):
     assert maker.dedup_maker is None
     assert maker.relax_maker.settings.steps == 77
     assert maker.screen_maker.settings.formation_energy_threshold == -0.25
-    assert maker.relax_maker.checkpoint_dir is None  # memory stores keep no checkpoints
+    assert maker.relax_maker.documents == "candidates"  # relaxations resume from the store
 
 
 def test_vasp_engine_from_the_config(campaign_dir):
@@ -132,7 +132,9 @@ def test_vasp_engine_from_the_config(campaign_dir):
 
 
 def test_directive_campaign_random_structures_through_the_hull(campaign_dir, tmp_path):
-    from discoverflow.campaigns.crystal.report import campaign_results, campaign_status
+    from discoverflow.campaigns.base import ResultFilter
+    from discoverflow.campaigns.crystal.report import campaign_status, candidate_documents
+    from discoverflow.stores import document_store
 
     config = load_config(
         campaign_dir / "config.json",
@@ -146,9 +148,12 @@ def test_directive_campaign_random_structures_through_the_hull(campaign_dir, tmp
     record = CampaignRecord(make_store(store), config.name)
     stages = {s.stage: s for s in campaign_status(record)}
     assert stages["validity"].done and "valid; removed" in stages["validity"].detail
-    rows = campaign_results(record, everything=True)
-    assert all(r.template.startswith("pyxtal:") for r in rows)
-    assert {r.status for r in rows} & {"on hull", "promising", "relaxed"}
+    documents = document_store(make_store(store), "candidates")
+    rows = candidate_documents(documents, config.name, ResultFilter(everything=True))
+    assert rows and all(r["template"].startswith("pyxtal:") for r in rows)
+    assert {r["status"] for r in rows} & {"on hull", "promising", "above hull"}
+    invalid = [r for r in rows if r["status"] == "invalid"]
+    assert all(r["reason"] and r["structure_initial"] for r in invalid)
 
 
 def test_surrogate_property_screen_between_dedup_and_relax(campaign_dir, tmp_path, monkeypatch):

@@ -52,11 +52,15 @@ def test_finetuning_lowers_the_error_on_relaxed_structures(tmp_path, monkeypatch
 
 
 def test_fine_tuned_models_go_beside_the_embedded_store(tmp_path, monkeypatch):
+    from discoverflow.stores import default_model_dir
+
     monkeypatch.setenv("DISCOVERFLOW_STORE", str(tmp_path / "store"))
-    assert ActiveLearningMaker().model_dir == str(tmp_path / "store" / "models")
+    assert default_model_dir() == tmp_path / "store" / "models"
     monkeypatch.setenv("DISCOVERFLOW_MODEL_DIR", str(tmp_path / "mine"))
-    assert ActiveLearningMaker().model_dir == str(tmp_path / "mine")
-    assert ActiveLearningMaker(model_dir="elsewhere").model_dir == "elsewhere"
+    assert default_model_dir() == tmp_path / "mine"
+    monkeypatch.setenv("DISCOVERFLOW_STORE", "mongodb://db:27017")
+    monkeypatch.delenv("DISCOVERFLOW_MODEL_DIR")
+    assert default_model_dir() == Path("~/.cache/discoverflow/models").expanduser()
 
 
 def test_active_learning_rounds(tmp_path):

@@ -76,6 +76,22 @@ def test_feo_relaxation_yields_a_converged_document(mock_vasp):
 
 
 @needs_fixtures
+def test_relaxation_then_static_run(mock_vasp):
+    """The static step runs in its own folder after a converged relaxation (the reference
+    outputs stand in for both runs, so only the bookkeeping is checked)."""
+    maker = VaspRelaxMaker(settings={"incar": {"IBRION": 2, "NSW": 99}}, check_environment=False)
+    cid = "FeO-static"
+    mock_vasp({f"{maker.name} {cid}": "FeO_relax"}, {f"{maker.name} {cid}": {"check_inputs": []}})
+    store = make_store("memory")
+    job = maker.make({cid: fixture_structure("FeO_relax")})
+    run_locally(job, store=store, log=False, ensure_success=True, raise_immediately=True)
+    (record,) = RelaxBatchDocument.model_validate(store.get_output(job.uuid, load=True)).records
+    assert record.status == "relaxed" and record.reason is None
+    assert Path(record.task_dir, "static", "INCAR").is_file()
+    assert record.energy == pytest.approx(-28.21851457)
+
+
+@needs_fixtures
 def test_unconverged_relaxation_is_recorded_not_raised(mock_vasp):
     structure = fixture_structure("SbXeClF_relax_unconverged")
     maker = VaspRelaxMaker(

@@ -3,15 +3,20 @@ in a JobStore, and the interface every command uses (``Campaign``)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from jobflow import Flow, JobStore, run_locally
+from monty.json import jsanitize
 from pydantic import Field
 from rich.console import RenderableType
 
 from discoverflow.settings import StageSettings
+from discoverflow.stores import DOCUMENT_COLLECTIONS, document_store, ensure_document_indexes
 
 CAMPAIGN_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
@@ -67,6 +72,17 @@ def resolve_path(path: Path | None, base: Path) -> Path | None:
     return path if path.is_absolute() else (base / path).resolve()
 
 
+@dataclass
+class ResultFilter:
+    """Which results to show: all of them, only stable ones, within a hull distance (eV/atom),
+    of one formula; each campaign kind applies what applies to it."""
+
+    everything: bool = False
+    stable: bool = False
+    max_ehull: float | None = None
+    formula: str | None = None
+
+
 class CampaignRecord:
     """Read access to one campaign's documents in a JobStore."""
 
@@ -75,8 +91,16 @@ class CampaignRecord:
         self.campaign = campaign
         store.connect()
 
-    def docs(self, stage: str, properties: list[str] | None = None) -> list[dict]:
-        criteria = {"metadata.campaign": self.campaign, "metadata.stage": stage, "index": 1}
+    def docs(
+        self, stage: str, properties: list[str] | None = None, criteria: dict | None = None
+    ) -> list[dict]:
+        """The stage's job documents (the jobs' own outputs), oldest first."""
+        criteria = {
+            "metadata.campaign": self.campaign,
+            "metadata.stage": stage,
+            "index": 1,
+            **(criteria or {}),
+        }
         fields = ["uuid", "completed_at", *(properties or [])]
         return sorted(
             self.store.query(criteria, properties=fields), key=lambda d: d.get("completed_at") or ""
@@ -91,6 +115,28 @@ class CampaignRecord:
 
     def exists(self) -> bool:
         return self.store.count({"metadata.campaign": self.campaign}) > 0
+
+
+def json_ready(doc: dict) -> dict:
+    """A stored document as plain JSON (structures as dicts, datetimes as ISO strings)."""
+    return jsanitize({k: v for k, v in doc.items() if k != "_id"}, strict=True, enum_values=True)
+
+
+def documents_csv(docs: list[dict]) -> str:
+    """Every scalar field of the documents (and the space group), one row each."""
+    rows = []
+    for doc in docs:
+        row = {k: v for k, v in doc.items() if isinstance(v, str | int | float | bool) or v is None}
+        row.pop("_id", None)
+        row["space_group"] = (doc.get("symmetry") or {}).get("symbol")
+        row["decomposes_to"] = " + ".join(doc.get("decomposes_to") or [])
+        rows.append(row)
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def run_flow_locally(flow: Flow, store: JobStore, output_dir: Path) -> None:
@@ -135,15 +181,18 @@ class Campaign(ABC):
         """Problems with the inputs, one readable line each (empty when all is well)."""
 
     @abstractmethod
-    def build_flow(self, store: JobStore, checkpoint_dir: Path | None = None) -> Flow | None:
+    def build_flow(self, store: JobStore) -> Flow | None:
         """The flow that finishes the campaign from what ``store`` holds; None if complete.
 
-        ``checkpoint_dir`` keeps per-item results (relaxations, MD, GCMC) of unfinished jobs.
+        Finished per-item results (relaxations, MD, GCMC) of unfinished jobs are read back
+        from the campaign's documents in ``store``.
         """
 
-    def run(self, store: JobStore, checkpoint_dir: Path | None = None) -> None:
+    def run(self, store: JobStore) -> None:
         """Run (or finish) the campaign in this process."""
-        flow = self.build_flow(store, checkpoint_dir)
+        for name in DOCUMENT_COLLECTIONS:
+            ensure_document_indexes(document_store(store, name))
+        flow = self.build_flow(store)
         if flow is not None:
             run_flow_locally(flow, store, self.output_dir)
 
@@ -153,13 +202,17 @@ class Campaign(ABC):
 
     @abstractmethod
     def results_report(
-        self, store: JobStore, everything: bool = False, limit: int | None = None
+        self, store: JobStore, wanted: ResultFilter | None = None, limit: int | None = None
     ) -> list[RenderableType]:
-        """Tables of the results (all of them with ``everything``, at most ``limit`` rows)."""
+        """Tables of the results ``wanted`` (at most ``limit`` rows)."""
 
     @abstractmethod
-    def results_json(self, store: JobStore, everything: bool = False) -> list[dict]:
-        """The results as plain JSON-ready dicts."""
+    def results_json(self, store: JobStore, wanted: ResultFilter | None = None) -> list[dict]:
+        """The stored per-item documents ``wanted``, JSON-ready."""
+
+    @abstractmethod
+    def results_csv(self, store: JobStore, wanted: ResultFilter | None = None) -> str:
+        """Every scalar field of the results ``wanted``, one row each."""
 
     def run_report(self, store: JobStore) -> list[RenderableType]:
         """What ``discoverflow run`` prints at the end."""

@@ -47,9 +47,6 @@ class ActiveLearningMaker(RoundsMaker):
     model_dir: str | None = None  # default: beside the embedded store (see default_model_dir)
     relax_maker: Maker = field(default_factory=MLRelaxMaker)
 
-    def __post_init__(self) -> None:
-        self.model_dir = self.model_dir or str(default_model_dir())
-
     def make(self, structures: dict[str, Structure], known: RelaxBatchDocument | None = None):
         state = ActiveState(versions=list(self.versions))
         if known is not None:
@@ -143,7 +140,7 @@ class ActiveLearningMaker(RoundsMaker):
         report.mae_before = float(
             np.abs(ensemble.predict_energy_per_atom(structures) - targets).mean()
         )
-        folder = Path(self.model_dir).expanduser().resolve()
+        folder = Path(self.model_dir or default_model_dir()).expanduser().resolve()
         folder.mkdir(parents=True, exist_ok=True)
         files = []
         for index, member in enumerate(ensemble.members()):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from jobflow import Flow, Maker, Response, job
 from pymatgen.core import Structure
 
-from discoverflow.core.relax import RelaxSettings, relax_checkpoint, relax_many
+from discoverflow.core.relax import RelaxSettings, relax_many, relaxer_settings
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.documents import CampaignDocuments, DocumentCheckpoint, relax_fields
 from discoverflow.plugins import load_relaxer
 from discoverflow.progress import running_stage, stage_progress
 from discoverflow.routing import route_new_jobs
@@ -22,14 +22,15 @@ from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 class MLRelaxMaker(StageMaker):
     """Relax a batch of structures with an ML potential (a relax-engine plugin).
 
-    A failed or unconverged relaxation is recorded with its reason; the others go on.
-    With ``checkpoint_dir`` every finished relaxation is saved at once, so a killed job
-    rerun later redoes only the unfinished ones.
+    A failed or unconverged relaxation is recorded with its reason; the others go on. In a
+    campaign every finished relaxation is written at once into its document (collection
+    ``documents``: ``candidates``, or ``mofs`` for MOF cells), so a killed job rerun on any
+    worker redoes only the unfinished ones; results of other settings are not reused.
     """
 
     name: str = "ml relax"
     settings: RelaxSettings = field(default_factory=RelaxSettings)
-    checkpoint_dir: str | None = None
+    documents: str | None = "candidates"
 
     @property
     def batch_size(self) -> int:
@@ -52,9 +53,12 @@ class MLRelaxMaker(StageMaker):
     )
     def make(self, structures: dict[str, Structure]) -> RelaxBatchDocument:
         relaxer = self.relaxer()
-        checkpoint = (
-            relax_checkpoint(Path(self.checkpoint_dir), relaxer) if self.checkpoint_dir else None
-        )
+        documents = CampaignDocuments.of_running_job(self.documents) if self.documents else None
+        checkpoint = None
+        if documents is not None:
+            role = "reference" if running_stage("relax") == "references" else "candidate"
+            fields = relax_fields(self.documents, relaxer.name, role)
+            checkpoint = DocumentCheckpoint(documents, "relax", relaxer_settings(relaxer), fields)
         with stage_progress(running_stage("relax"), len(structures)) as advance:
             records = relax_many(structures, relaxer, checkpoint, on_done=lambda _: advance())
         return RelaxBatchDocument(

@@ -21,7 +21,10 @@ from discoverflow.core.crystal.vasp import (
 )
 from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.documents import CampaignDocuments, DocumentCheckpoint, relax_fields
 from discoverflow.makers.relax import collect_relaxations
+from discoverflow.progress import running_stage
+from discoverflow.schemas.candidate import CANDIDATES
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 
 ENGINE = "vasp"
@@ -106,6 +109,17 @@ class VaspRelaxMaker(StageMaker):
         folder.mkdir(parents=True, exist_ok=True)
         with contextlib.chdir(folder):
             record, final, task = self._relax_and_record(candidate_id, structure, folder)
+        if (documents := CampaignDocuments.of_running_job()) is not None:
+            role = "reference" if running_stage("relax") == "references" else "candidate"
+            fields = relax_fields(CANDIDATES, ENGINE, role)
+            settings = {"engine": ENGINE, **self.settings.model_dump()}
+            data = record.model_dump(include={"status", "reason", "energy", "energy_per_atom"})
+            data |= {
+                "n_steps": record.n_steps,
+                "max_force": record.max_force,
+                "structure": final.as_dict() if final is not None else None,
+            }
+            DocumentCheckpoint(documents, "relax", settings, fields).save(candidate_id, data)
         return RelaxBatchDocument(
             engine=ENGINE,
             records=[record],
@@ -149,7 +163,7 @@ class VaspRelaxMaker(StageMaker):
         task = relax_doc
         if converged and self.settings.static:
             try:
-                task = self._run(final, self.settings.static_input_set(final), folder / "static")
+                task = self._run(final, self.static_input_set(final), folder / "static")
             except Exception as exc:
                 why = f"static step failed: {type(exc).__name__}: {exc}"[:500]
                 converged = False

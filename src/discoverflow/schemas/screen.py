@@ -11,7 +11,9 @@ class ScreenRecord(BaseModel):
     candidate_id: str
     formula: str
     energy_per_atom: float = Field(description="Predicted total energy (eV/atom)")
-    formation_energy_per_atom: float = Field(description="Predicted formation energy (eV/atom)")
+    formation_energy_per_atom: float | None = Field(
+        None, description="Predicted formation energy (eV/atom), set by the selection"
+    )
 
 
 class ScreenBatchDocument(StageDocument):

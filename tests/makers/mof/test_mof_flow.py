@@ -15,6 +15,7 @@ pytest.importorskip("RASPA2", reason="the MOF flow needs the [mof] extra")
 
 from discoverflow.campaigns.mof.config import MOFCampaignConfig
 from discoverflow.campaigns.mof.driver import build_mof_flow, stored_summary
+from discoverflow.stores import document_store
 
 EXAMPLE = Path(__file__).parents[3] / "examples" / "mof_co2" / "config.json"
 BDC = "OC(=O)c1ccc(cc1)C(=O)O"
@@ -52,7 +53,7 @@ def stage_count(store, stage):
 def test_rounds_retrain_the_generator_and_resume_without_redoing_rounds(tmp_path):
     store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
     config = small_campaign(tmp_path, rounds=1)
-    run(build_mof_flow(config, store, tmp_path / "checkpoints"), store)
+    run(build_mof_flow(config, store), store)
 
     summary = stored_summary(store, "mof-test")
     (first,) = summary.rounds
@@ -68,10 +69,25 @@ def test_rounds_retrain_the_generator_and_resume_without_redoing_rounds(tmp_path
     assert adsorbed and all(r.uptake_mol_per_kg >= 0 for r in adsorbed)
     assert any(r.uptake_mol_per_kg > 0 for r in adsorbed)
 
+    mofs = document_store(store, "mofs")  # one document per MOF, as the README queries them
+    docs = {d["mof_id"]: d for d in mofs.query({"campaign": "mof-test"})}
+    assert set(docs) >= {r.mof_id for r in summary.results}
+    doc = docs[mof5.mof_id]
+    assert doc["formula_pretty"] == "Zn4H12C24O13" and doc["linkers"] == mof5.linkers
+    assert doc["overlap_ok"] and doc["strain"] == mof5.strain and doc["stable"] is True
+    assert doc["md_engine"] == "chgnet-0.3.0" and doc["stages"]["stability"]["fingerprint"]
+    for result in adsorbed:
+        adsorbed_doc = docs[result.mof_id]
+        assert adsorbed_doc["uptake_mol_per_kg"] == result.uptake_mol_per_kg
+        assert adsorbed_doc["charges_method"].startswith("RASPA charge equilibration")
+        assert adsorbed_doc["adsorption_pressure"] == 1.0e5 and adsorbed_doc["lattice_abc"]
+    good = mofs.query({"campaign": "mof-test", "stable": True, "uptake_mol_per_kg": {"$gt": 0}})
+    assert {d["mof_id"] for d in good} == {r.mof_id for r in adsorbed if r.uptake_mol_per_kg > 0}
+
     assert build_mof_flow(config, store) is None  # complete: nothing to do
 
     more = small_campaign(tmp_path, rounds=2)
-    run(build_mof_flow(more, store, tmp_path / "checkpoints"), store)
+    run(build_mof_flow(more, store), store)
     summary = stored_summary(store, "mof-test")
     assert [r.round for r in summary.rounds] == [0, 1]
     assert summary.rounds[1].generator_version == 1  # proposed by the retrained generator
@@ -158,32 +174,40 @@ def test_cli_runs_a_mof_campaign_then_reports_it_from_other_processes(tmp_path):
     status = cli("status", str(path), "--store", store)
     assert status.returncode == 0 and "linkers" in status.stdout and "2/2" in status.stdout
     rows = json.loads(cli("results", str(path), "--store", store, "--json").stdout)
-    assert {r["formula"] for r in rows} >= {"Zn4H12C24O13"}
-    assert all(r["strain"] is not None for r in rows)
+    assert {r["formula_pretty"] for r in rows} >= {"Zn4H12C24O13"}
+    assert all(r["strain"] is not None and r["campaign"] == "mof-co2" for r in rows)
     assert (tmp_path / "results" / "stability_per_round.png").is_file()
 
     again = cli("run", str(path), "--store", store)  # finished: nothing is redone
     assert again.returncode == 0 and "rounds (finished)" in again.stdout
 
 
-def test_stability_results_come_back_from_checkpoints_after_a_kill(tmp_path, monkeypatch):
+def test_stability_results_come_back_from_the_mof_documents_after_a_kill(monkeypatch):
     from jobflow import Flow
 
     from discoverflow.makers.mof import LinkerGenerationMaker, MOFAssemblyMaker, MOFStabilityMaker
+    from discoverflow.stores import document_store
 
-    def flow():
+    def flow(steps=3):
         linkers = LinkerGenerationMaker(settings={"per_round": 1, "seed_linkers": [BDC]}).make()
         assembly = MOFAssemblyMaker().make(linkers.output)
-        md = MOFStabilityMaker(settings={"steps": 3}, checkpoint_dir=str(tmp_path)).make(
-            assembly.output
-        )
-        return Flow([linkers, assembly, md]), md
+        md = MOFStabilityMaker(settings={"steps": steps}).make(assembly.output)
+        whole = Flow([linkers, assembly, md])
+        whole.update_metadata({"campaign": "mof-test"}, dynamic=True)
+        whole.update_config({"expose_store": True}, attributes="expose_store", dynamic=True)
+        return whole, md
 
     store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
     first, md = flow()
     run(first, store)
     before = store.get_output(md.uuid)["records"]
     assert before and all(r["status"] == "done" for r in before)
+    mofs = document_store(store, "mofs")
+    for record in before:
+        doc = mofs.query_one({"campaign": "mof-test", "mof_id": record["mof_id"]})
+        assert doc["strain"] == record["strain"] and doc["status"] in ("stable", "unstable")
+        assert doc["stages"]["stability"]["record"]["strain"] == record["strain"]
+        assert doc["formula_pretty"] and doc["linkers"] and doc["overlap_ok"] is True
 
     def no_model(*args, **kwargs):
         raise AssertionError("MD was run again")
@@ -192,3 +216,6 @@ def test_stability_results_come_back_from_checkpoints_after_a_kill(tmp_path, mon
     again, md = flow()  # the rerun of a killed job: same MOFs, same settings
     run(again, store)
     assert store.get_output(md.uuid)["records"] == before
+    other, md = flow(steps=4)  # other settings: nothing is reused
+    run(other, store)
+    assert all("MD was run again" in r["reason"] for r in store.get_output(md.uuid)["records"])

@@ -2,46 +2,66 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from jobflow import Flow, JobStore
 from rich.console import RenderableType
 from rich.table import Table
 
-from discoverflow.campaigns.base import Campaign, CampaignRecord
+from discoverflow.campaigns.base import (
+    Campaign,
+    CampaignRecord,
+    ResultFilter,
+    documents_csv,
+    json_ready,
+)
 from discoverflow.campaigns.crystal.config import CampaignConfig
-from discoverflow.campaigns.crystal.driver import build_flow, check_inputs
+from discoverflow.campaigns.crystal.driver import build_flow, check_inputs, load_inputs
+from discoverflow.campaigns.crystal.fingerprints import stage_fingerprints
 from discoverflow.campaigns.crystal.report import (
-    CandidateRow,
-    campaign_results,
     campaign_status,
+    candidate_documents,
+    stage_reuse,
 )
 from discoverflow.errors import DiscoverflowError
+from discoverflow.schemas.candidate import CANDIDATES
+from discoverflow.stores import document_store
 
 PROMISING = ("on hull", "promising")
+TABLE_FIELDS = [
+    "candidate_id",
+    "formula_pretty",
+    "template",
+    "symmetry.symbol",
+    "predicted_formation_energy_per_atom",
+    "formation_energy_per_atom",
+    "energy_above_hull",
+    "status",
+    "reason",
+]
 
 
 def energy(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
 
-def candidates_table(title: str, rows: list[CandidateRow]) -> Table:
+def candidates_table(title: str, docs: list[dict]) -> Table:
     table = Table(title=title)
-    for column in ("candidate_id", "formula", "template"):
+    for column in ("candidate_id", "formula", "template", "space group"):
         table.add_column(column, no_wrap=True)
     for column in ("Ef pred (eV/atom)", "Ef relaxed (eV/atom)", "E hull (eV/atom)"):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("status")
-    for row in rows:
-        shown_reason = row.reason and row.status != "duplicate"
+    for doc in docs:
+        reason = doc.get("reason")
+        shown = f" ({reason})" if reason and doc["status"] != "duplicate" else ""
         table.add_row(
-            row.candidate_id,
-            row.formula,
-            row.template or "",
-            energy(row.predicted_formation_energy),
-            energy(row.relaxed_formation_energy),
-            energy(row.e_above_hull),
-            row.status + (f" ({row.reason})" if shown_reason else ""),
+            doc["candidate_id"],
+            doc.get("formula_pretty") or "",
+            doc.get("template") or "",
+            (doc.get("symmetry") or {}).get("symbol") or "",
+            energy(doc.get("predicted_formation_energy_per_atom")),
+            energy(doc.get("formation_energy_per_atom")),
+            energy(doc.get("energy_above_hull")),
+            doc["status"] + shown,
         )
     return table
 
@@ -59,8 +79,8 @@ class CrystalCampaign(Campaign):
     def check_inputs(self) -> list[str]:
         return check_inputs(self.config)
 
-    def build_flow(self, store: JobStore, checkpoint_dir: Path | None = None) -> Flow | None:
-        return build_flow(self.config, store, checkpoint_dir)
+    def build_flow(self, store: JobStore) -> Flow | None:
+        return build_flow(self.config, store)
 
     def record(self, store: JobStore) -> CampaignRecord:
         record = CampaignRecord(store, self.name)
@@ -68,26 +88,46 @@ class CrystalCampaign(Campaign):
             raise DiscoverflowError(f"no results for campaign {self.name!r} in this store")
         return record
 
+    def fingerprints(self) -> dict[str, str]:
+        inputs = load_inputs(self.config)
+        return stage_fingerprints(self.config, inputs.templates, inputs.reference_phases)
+
     def status_report(self, store: JobStore) -> list[RenderableType]:
+        record = self.record(store)
+        reuse = stage_reuse(record, self.fingerprints())
         table = Table(title=f"{self.name}: stages")
-        for column in ("stage", "state", "detail"):
+        for column in ("stage", "state", "a rerun", "detail"):
             table.add_column(column)
-        for stage in campaign_status(self.record(store)):
+        for stage in campaign_status(record):
             state = "[green]done[/green]" if stage.done else "[yellow]to do[/yellow]"
-            table.add_row(stage.stage, state, stage.detail)
+            rerun = "reuses it" if reuse.get(stage.stage) else "[yellow]redoes it[/yellow]"
+            table.add_row(stage.stage, state, rerun, stage.detail)
         return [table]
 
-    def results_report(
-        self, store: JobStore, everything: bool = False, limit: int | None = None
-    ) -> list[RenderableType]:
-        rows = campaign_results(self.record(store), everything)
-        title = f"{self.name}: candidates ({len(rows)})"
-        return [candidates_table(title, rows[:limit] if limit else rows)]
+    def documents(self, store: JobStore, wanted: ResultFilter | None, properties=None):
+        self.record(store)
+        found = document_store(store, CANDIDATES)
+        return candidate_documents(found, self.name, wanted or ResultFilter(), properties)
 
-    def results_json(self, store: JobStore, everything: bool = False) -> list[dict]:
-        return [row.as_dict() for row in campaign_results(self.record(store), everything)]
+    def results_report(
+        self, store: JobStore, wanted: ResultFilter | None = None, limit: int | None = None
+    ) -> list[RenderableType]:
+        docs = self.documents(store, wanted, TABLE_FIELDS)
+        title = f"{self.name}: candidates ({len(docs)})"
+        return [candidates_table(title, docs[:limit] if limit else docs)]
+
+    def results_json(self, store: JobStore, wanted: ResultFilter | None = None) -> list[dict]:
+        return [json_ready(doc) for doc in self.documents(store, wanted)]
+
+    def results_csv(self, store: JobStore, wanted: ResultFilter | None = None) -> str:
+        folder = self.output_dir / "promising"
+        rows = []
+        for doc in self.documents(store, wanted):
+            cif = folder / f"{doc['candidate_id']}.cif"
+            rows.append({**doc, "cif": str(cif) if cif.is_file() else ""})
+        return documents_csv(rows)
 
     def run_report(self, store: JobStore) -> list[RenderableType]:
-        rows = [r for r in campaign_results(self.record(store)) if r.status in PROMISING]
-        title = f"{self.name}: promising candidates ({len(rows)})"
-        return [*self.status_report(store), candidates_table(title, rows[:15])]
+        docs = [d for d in self.documents(store, None, TABLE_FIELDS) if d["status"] in PROMISING]
+        title = f"{self.name}: promising candidates ({len(docs)})"
+        return [*self.status_report(store), candidates_table(title, docs[:15])]

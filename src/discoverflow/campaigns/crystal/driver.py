@@ -10,6 +10,7 @@ from pymatgen.core import Structure
 
 from discoverflow.campaigns.base import CampaignRecord, run_flow_locally
 from discoverflow.campaigns.crystal.config import CampaignConfig
+from discoverflow.campaigns.crystal.fingerprints import stage_fingerprints
 from discoverflow.core.crystal.substitution import template_problem
 from discoverflow.core.crystal.vasp import vasp_environment_problems
 from discoverflow.core.structures import read_structure_folder
@@ -36,7 +37,7 @@ from discoverflow.plugins import (
     load_plugin,
 )
 from discoverflow.schemas.relax import RelaxBatchDocument
-from discoverflow.stores import default_checkpoint_dir, make_store
+from discoverflow.stores import make_store
 
 
 @dataclass
@@ -94,14 +95,11 @@ def check_inputs(config: CampaignConfig) -> list[str]:
     return problems
 
 
-def relax_maker(config: CampaignConfig, checkpoint_dir: Path | None = None) -> Maker:
+def relax_maker(config: CampaignConfig) -> Maker:
     """VASP (one structure per job) or an ML potential (a batch per job) from the config."""
     if config.relax.engine == "vasp":
         return VaspRelaxMaker(settings=config.relax.vasp)
-    return MLRelaxMaker(
-        settings=config.relax.ml(),
-        checkpoint_dir=str(checkpoint_dir / config.name) if checkpoint_dir else None,
-    )
+    return MLRelaxMaker(settings=config.relax.ml())
 
 
 def load_inputs(config: CampaignConfig) -> CampaignInputs:
@@ -130,9 +128,7 @@ def generation_maker(config: CampaignConfig) -> Maker:
         raise ConfigError(f"generation.options: {exc}") from None
 
 
-def discovery_maker(
-    config: CampaignConfig, checkpoint_dir: Path | None = None
-) -> CrystalDiscoveryMaker:
+def discovery_maker(config: CampaignConfig) -> CrystalDiscoveryMaker:
     """The composed Maker with every stage's settings taken from the config."""
     return CrystalDiscoveryMaker(
         generation_maker=generation_maker(config),
@@ -146,7 +142,7 @@ def discovery_maker(
         property_maker=PropertyScreenMaker(settings=config.property_screen)
         if config.property_screen
         else None,
-        relax_maker=relax_maker(config, checkpoint_dir),
+        relax_maker=relax_maker(config),
         hull_maker=HullMaker(settings=config.hull, output_dir=str(config.output_dir)),
     )
 
@@ -155,103 +151,60 @@ def reference(doc: dict | None) -> OutputReference | None:
     return OutputReference(doc["uuid"]) if doc else None
 
 
-def campaign_progress(record: CampaignRecord, config: CampaignConfig) -> CampaignProgress:
-    """What an earlier run finished, reusing a stage only when its settings still match."""
-    progress = CampaignProgress()
+def campaign_progress(
+    record: CampaignRecord, config: CampaignConfig, fingerprints: dict[str, str]
+) -> CampaignProgress:
+    """What earlier runs finished with the same settings and inputs (the same fingerprints):
+    those stages are reused, the others run again."""
     generation = record.latest("generation", ["output.elements"])
     if generation and generation["output"]["elements"] != config.elements:
         raise ConfigError(
             f"campaign {config.name!r} in the store was run for elements "
             f"{generation['output']['elements']}, not {config.elements}; choose another name"
         )
-    progress.references = reference(record.latest("references"))
-    progress.generation = reference(generation)
-    if not (progress.references and progress.generation):
-        return progress
-    if config.validity_enabled:
-        progress.validity = reference(record.latest("validity"))
-        if progress.validity is None:
-            return progress
 
-    screen_cfg = config.screening
-    batches = record.docs("screen-batch", ["output.model"])
-    model_names = {b["output"]["model"] for b in batches}
-    if len(model_names) > 1:
-        batches = [b for b in batches if b["output"]["model"] == batches[-1]["output"]["model"]]
-    progress.screen_batches = [reference(b) for b in batches]
-    screen = record.latest("screen", ["output.formation_energy_threshold", "output.max_candidates"])
-    if not (
-        screen
-        and screen["output"]["formation_energy_threshold"] == screen_cfg.formation_energy_threshold
-        and screen["output"]["max_candidates"] == screen_cfg.max_candidates
-        and screen["completed_at"] >= max((b["completed_at"] for b in batches), default="")
-    ):
-        return progress
-    progress.screen = reference(screen)
+    def matching(stage: str, key: str) -> list[dict]:
+        return record.docs(stage, criteria={f"metadata.fingerprints.{key}": fingerprints[key]})
 
-    if config.dedup.enabled:
-        dedup = record.latest("dedup", ["output.ltol", "output.stol", "output.angle_tol"])
-        settings = (config.dedup.ltol, config.dedup.stol, config.dedup.angle_tol)
-        if not (
-            dedup
-            and tuple(dedup["output"][k] for k in ("ltol", "stol", "angle_tol")) == settings
-            and dedup["completed_at"] >= screen["completed_at"]
-        ):
-            return progress
-        progress.dedup = reference(dedup)
-        selection_time = dedup["completed_at"]
-    else:
-        selection_time = screen["completed_at"]
+    def latest(stage: str, key: str | None = None) -> OutputReference | None:
+        found = matching(stage, key or stage)
+        return reference(found[-1]) if found else None
 
-    if config.property_screen is not None:
-        wanted = config.property_screen
-        found = record.latest("property-screen", ["output.minimum", "output.maximum"])
-        if not (
-            found
-            and (found["output"]["minimum"], found["output"]["maximum"])
-            == (wanted.minimum, wanted.maximum)
-            and found["completed_at"] >= selection_time
-        ):
-            return progress
-        progress.property_screen = reference(found)
-        selection_time = found["completed_at"]
-
-    progress.relax_batches = [reference(b) for b in record.docs("relax-batch")]
-    relax = record.latest("relax")
-    if not (relax and relax["completed_at"] >= selection_time):
-        return progress
-    progress.relax = reference(relax)
-
-    hull = record.latest("hull", ["output.e_above_hull_threshold", "output.output_dir"])
-    if (
-        hull
-        and hull["completed_at"] >= relax["completed_at"]
-        and hull["output"]["e_above_hull_threshold"] == config.hull.e_above_hull_threshold
-        and hull["output"].get("output_dir") == str(config.output_dir)
-    ):
-        progress.hull = reference(hull)
-    return progress
+    return CampaignProgress(
+        references=latest("references"),
+        generation=latest("generation"),
+        validity=latest("validity") if config.validity_enabled else None,
+        screen_batches=[reference(d) for d in matching("screen-batch", "screen_model")],
+        screen=latest("screen"),
+        dedup=latest("dedup") if config.dedup.enabled else None,
+        property_screen=latest("property-screen", "property_screen")
+        if config.property_screen
+        else None,
+        relax_batches=[reference(d) for d in matching("relax-batch", "relax_engine")],
+        relax=latest("relax"),
+        hull=latest("hull"),
+    )
 
 
-def build_flow(
-    config: CampaignConfig, store: JobStore, checkpoint_dir: Path | None = None
-) -> Flow | None:
+def build_flow(config: CampaignConfig, store: JobStore) -> Flow | None:
     """The flow that finishes the campaign, or None when the store says it is complete."""
-    progress = campaign_progress(CampaignRecord(store, config.name), config)
+    inputs = load_inputs(config)
+    fingerprints = stage_fingerprints(config, inputs.templates, inputs.reference_phases)
+    progress = campaign_progress(CampaignRecord(store, config.name), config, fingerprints)
     if progress.hull is not None:
         return None
-    inputs = load_inputs(config)
-    flow = discovery_maker(config, checkpoint_dir).make(
+    flow = discovery_maker(config).make(
         inputs.templates, config.elements, inputs.reference_phases, progress
     )
-    flow.update_metadata({"campaign": config.name}, dynamic=True)
+    flow.update_metadata({"campaign": config.name, "fingerprints": fingerprints}, dynamic=True)
+    flow.update_config({"expose_store": True}, attributes="expose_store", dynamic=True)
     return flow
 
 
 def run_campaign(config: CampaignConfig, store_spec: str | None = None) -> dict | None:
     """Run (or finish) a campaign in this process; return the hull document."""
     store = make_store(store_spec)
-    flow = build_flow(config, store, default_checkpoint_dir(store_spec))
+    flow = build_flow(config, store)
     if flow is not None:
         run_flow_locally(flow, store, Path(config.output_dir))
     record = CampaignRecord(store, config.name)

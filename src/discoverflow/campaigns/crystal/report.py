@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from discoverflow.campaigns.base import CampaignRecord
+from maggma.core import Store
+from pymatgen.core import Composition
+
+from discoverflow.campaigns.base import CampaignRecord, ResultFilter
 
 
 @dataclass
@@ -12,21 +15,6 @@ class StageStatus:
     stage: str
     done: bool
     detail: str
-
-
-@dataclass
-class CandidateRow:
-    candidate_id: str
-    formula: str
-    template: str | None
-    predicted_formation_energy: float | None
-    relaxed_formation_energy: float | None
-    e_above_hull: float | None
-    status: str
-    reason: str | None = None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def campaign_status(record: CampaignRecord) -> list[StageStatus]:
@@ -127,69 +115,49 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
     return status
 
 
-def campaign_results(record: CampaignRecord, everything: bool = False) -> list[CandidateRow]:
-    """One row per candidate that reached relaxation (or every generated one)."""
-    gen = record.latest("generation", ["output.candidates"])
-    if gen is None:
-        return []
-    rows = {
-        c["candidate_id"]: CandidateRow(
-            c["candidate_id"], c["formula"], c["template"], None, None, None, "pending"
-        )
-        for c in gen["output"]["candidates"]
+def stage_reuse(record: CampaignRecord, fingerprints: dict[str, str]) -> dict[str, bool]:
+    """Per stage row of ``campaign_status``: would a rerun reuse it (same fingerprint)?"""
+    keys = {
+        "references": "references",
+        "generation": "generation",
+        "validity": "validity",
+        "screen": "screen",
+        "dedup": "dedup",
+        "relax": "relax",
+        "hull": "hull",
     }
-    validity = record.latest("validity", ["output.filtered_out"])
-    for cid, problem in (validity["output"]["filtered_out"] if validity else {}).items():
-        if cid in rows:
-            rows[cid].status, rows[cid].reason = "invalid", problem
-    for batch in record.docs("screen-batch", ["output.records", "output.failures"]):
-        for r in batch["output"]["records"]:
-            row = rows.get(r["candidate_id"])
-            if row:
-                row.predicted_formation_energy = r["formation_energy_per_atom"]
-                row.status = "screened"
-        for cid, reason in batch["output"]["failures"].items():
-            if cid in rows:
-                rows[cid].status, rows[cid].reason = "screen failed", reason
-    screen = record.latest("screen", ["output.kept.candidate_id"])
-    selected = None
-    if screen:
-        kept = {k["candidate_id"] for k in screen["output"]["kept"]}
-        for cid, row in rows.items():
-            if row.status == "screened" and cid not in kept:
-                row.status = "screened out"
-        selected = kept
-    dedup = record.latest("dedup", ["output.kept.candidate_id", "output.duplicate_of"])
-    if dedup:
-        for cid, original in dedup["output"]["duplicate_of"].items():
-            rows[cid].status, rows[cid].reason = "duplicate", f"of {original}"
-        selected = {k["candidate_id"] for k in dedup["output"]["kept"]}
-    for batch in record.docs("relax-batch", ["output.records"]):
-        for r in batch["output"]["records"]:
-            if r["candidate_id"] in rows:
-                rows[r["candidate_id"]].status = r["status"]
-                rows[r["candidate_id"]].reason = r["reason"]
-    hull = record.latest("hull", ["output.entries", "output.stable_formulas"])
-    if hull:
-        for entry in hull["output"]["entries"]:
-            row = rows[entry["candidate_id"]]
-            row.relaxed_formation_energy = entry["formation_energy_per_atom"]
-            row.e_above_hull = entry["e_above_hull"]
-            if entry["e_above_hull"] == 0.0:
-                row.status = "on hull"
-            elif entry["promising"]:
-                row.status = "promising"
-    chosen = list(rows.values())
-    if not everything and selected is not None:
-        chosen = [row for row in chosen if row.candidate_id in selected]
+    return {
+        stage: bool(
+            record.docs(stage, criteria={f"metadata.fingerprints.{key}": fingerprints[key]})
+        )
+        for stage, key in keys.items()
+    }
 
-    def order(row: CandidateRow):
+
+def candidate_documents(
+    documents: Store, campaign: str, wanted: ResultFilter, properties: list[str] | None = None
+) -> list[dict]:
+    """The campaign's current candidate documents (superseded ones left out), those that
+    reached relaxation unless ``wanted.everything``, lowest energy above hull first."""
+    criteria: dict = {"campaign": campaign, "role": "candidate", "status": {"$ne": "superseded"}}
+    if not wanted.everything:
+        criteria["stages.relax"] = {"$exists": True}
+    if wanted.stable:
+        criteria["is_stable"] = True
+    if wanted.max_ehull is not None:
+        criteria["energy_above_hull"] = {"$lte": wanted.max_ehull}
+    if wanted.formula:
+        criteria["formula_pretty"] = Composition(wanted.formula).reduced_formula
+    documents.connect()
+    found = list(documents.query(criteria, properties=properties))
+
+    def order(doc: dict):
+        ehull = doc.get("energy_above_hull")
+        predicted = doc.get("predicted_formation_energy_per_atom")
         return (
-            row.e_above_hull if row.e_above_hull is not None else float("inf"),
-            row.predicted_formation_energy
-            if row.predicted_formation_energy is not None
-            else float("inf"),
-            row.candidate_id,
+            ehull if ehull is not None else float("inf"),
+            predicted if predicted is not None else float("inf"),
+            doc["candidate_id"],
         )
 
-    return sorted(chosen, key=order)
+    return sorted(found, key=order)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 from jobflow import Flow, JobStore
 
@@ -23,14 +22,12 @@ from discoverflow.makers.mof import (
 )
 from discoverflow.makers.relax import MLRelaxMaker
 from discoverflow.plugins import LINKER_GENERATORS, available_plugins
+from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import MOFCampaignDocument, MOFCampaignState
 
 
-def mof_discovery_maker(
-    config: MOFCampaignConfig, checkpoint_dir: Path | None = None
-) -> MOFDiscoveryMaker:
+def mof_discovery_maker(config: MOFCampaignConfig) -> MOFDiscoveryMaker:
     """The composed Maker with every stage's settings taken from the config."""
-    checkpoints = str(checkpoint_dir) if checkpoint_dir else None
     optimisation = OptimisationSettings(**config.optimisation.model_dump(exclude={"enabled"}))
     optimisation.engine_options = {
         "model_name": config.stability.model,
@@ -42,15 +39,14 @@ def mof_discovery_maker(
             settings=config.linkers, anchors=config.assembly.anchors
         ),
         assembly_maker=MOFAssemblyMaker(settings=config.assembly, seed=config.seed),
-        stability_maker=MOFStabilityMaker(settings=config.stability, checkpoint_dir=checkpoints),
+        stability_maker=MOFStabilityMaker(settings=config.stability),
         optimise_maker=MLRelaxMaker(
-            name="mof cell optimisation", settings=optimisation, checkpoint_dir=checkpoints
+            name="mof cell optimisation", settings=optimisation, documents=MOFS
         )
         if config.optimisation.enabled
         else None,
         adsorption_maker=AdsorptionMaker(
-            settings=AdsorptionSettings(**config.adsorption.model_dump(exclude={"enabled"})),
-            checkpoint_dir=checkpoints,
+            settings=AdsorptionSettings(**config.adsorption.model_dump(exclude={"enabled"}))
         )
         if config.adsorption.enabled
         else None,
@@ -85,16 +81,15 @@ def stored_state(store: JobStore, name: str) -> MOFCampaignState | None:
     return states[-1] if states else None
 
 
-def build_mof_flow(
-    config: MOFCampaignConfig, store: JobStore, checkpoint_dir: Path | None = None
-) -> Flow | None:
+def build_mof_flow(config: MOFCampaignConfig, store: JobStore) -> Flow | None:
     """The flow that finishes the campaign from its last finished round; None if complete."""
     summary = stored_summary(store, config.name)
     if summary is not None and len(summary.rounds) >= config.rounds:
         return None
     state = stored_state(store, config.name)
-    flow = Flow([mof_discovery_maker(config, checkpoint_dir).make(resume=state)])
+    flow = Flow([mof_discovery_maker(config).make(resume=state)])
     flow.update_metadata({"campaign": config.name}, dynamic=True)
+    flow.update_config({"expose_store": True}, attributes="expose_store", dynamic=True)
     return flow
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from jobflow import JobStore
+from maggma.core import Store
+from pymatgen.core import Composition
 from rich.table import Table
 
+from discoverflow.campaigns.base import ResultFilter
 from discoverflow.campaigns.mof.driver import round_states, stored_summary
 from discoverflow.errors import DiscoverflowError
 from discoverflow.schemas.mof import MOFResult, RoundSummary
@@ -67,3 +70,22 @@ def mofs_table(name: str, results: list[MOFResult]) -> Table:
             value(r.uptake_mol_per_kg),
         )
     return table
+
+
+def mof_documents(documents: Store, campaign: str, wanted: ResultFilter) -> list[dict]:
+    """The campaign's MOF documents (assembled ones unless ``wanted.everything``), highest
+    CO2 uptake first, then least strained."""
+    criteria: dict = {"campaign": campaign}
+    if not wanted.everything:
+        criteria["overlap_ok"] = True
+    if wanted.stable:
+        criteria["stable"] = True
+    if wanted.formula:
+        criteria["formula_pretty"] = Composition(wanted.formula).reduced_formula
+    documents.connect()
+
+    def order(doc: dict):
+        uptake, strain = doc.get("uptake_mol_per_kg"), doc.get("strain")
+        return (-(uptake if uptake is not None else -1), strain if strain is not None else 9)
+
+    return sorted(documents.query(criteria), key=order)

@@ -48,10 +48,10 @@ class HullInput:
 class HullRow:
     candidate_id: str
     formula: str
+    predicted_formation_energy_per_atom: float | None
     formation_energy_per_atom: float
     e_above_hull: float
     promising: bool
-    predicted_formation_energy_per_atom: float | None = None
 
 
 @dataclass
@@ -125,11 +125,11 @@ def analyse_hull(
     """
     settings = settings or HullSettings()
     phases, excluded, corrections = list(phases), [], None
-    all_entries = {
-        **(elemental_entries or {}),
-        **{c.key: c.entry for c in [*candidates, *phases] if c.entry is not None},
-    }
-    if needs_mp2020(all_entries):
+    dft_entries = [
+        *(elemental_entries or {}).values(),
+        *(item.entry for item in [*candidates, *phases] if item.entry is not None),
+    ]
+    if needs_mp2020(dict(enumerate(dft_entries))):
         corrections = "MP2020"
         candidates, phases, elemental_energies, excluded = apply_mp2020(
             candidates, phases, elemental_energies, elemental_entries or {}

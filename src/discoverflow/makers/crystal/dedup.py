@@ -8,6 +8,7 @@ from jobflow import job
 
 from discoverflow.core.crystal.dedup import DedupSettings, deduplicate
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.documents import CampaignDocuments
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
@@ -29,12 +30,20 @@ class DedupMaker(StageMaker):
             self.settings,
             self.workers,
         )
+        duplicate_of = {
+            records[i].candidate_id: records[j].candidate_id
+            for i, j in outcome.duplicate_of.items()
+        }
+        if (documents := CampaignDocuments.of_running_job()) is not None:
+            documents.write(
+                "dedup",
+                {cid: {"duplicate_of": original} for cid, original in duplicate_of.items()},
+                "duplicate",
+                {cid: f"matches {original}" for cid, original in duplicate_of.items()},
+            )
         return DedupDocument(
             **self.settings.model_dump(),
             n_input=len(records),
             kept=[records[i] for i in outcome.kept],
-            duplicate_of={
-                records[i].candidate_id: records[j].candidate_id
-                for i, j in outcome.duplicate_of.items()
-            },
+            duplicate_of=duplicate_of,
         )

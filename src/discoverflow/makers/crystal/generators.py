@@ -19,6 +19,7 @@ from discoverflow.core.crystal.generators import (
 from discoverflow.core.crystal.validity import ValiditySettings, filter_structures
 from discoverflow.core.structures import candidate_id
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.documents import record_generation
 from discoverflow.schemas.generation import CandidateInfo, GenerationDocument
 
 
@@ -119,6 +120,7 @@ class ValidityFilterMaker(StageMaker):
         ids = [c.candidate_id for c in generation.candidates]
         outcome = filter_structures({cid: generation.structures[cid] for cid in ids}, self.settings)
         kept = set(outcome.kept)
+        record_generation(generation, removed=outcome.removed)
         return generation.model_copy(
             update={
                 "candidates": [c for c in generation.candidates if c.candidate_id in kept],

@@ -15,6 +15,7 @@ from discoverflow.core.crystal.stability import (
     write_hull_files,
 )
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.documents import CampaignDocuments, hull_fields
 from discoverflow.schemas.hull import ExcludedCandidate, HullDocument, HullEntryInfo
 from discoverflow.schemas.relax import ReferenceDocument, RelaxBatchDocument
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
@@ -95,6 +96,8 @@ class HullMaker(StageMaker):
             n_promising=len(promising),
             promising_structures=promising,
         )
+        if (documents := CampaignDocuments.of_running_job()) is not None:
+            documents.write("hull", *hull_fields(analysis))
         if self.output_dir:
             document.output_dir = self.output_dir
             files = write_hull_files(

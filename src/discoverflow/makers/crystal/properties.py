@@ -8,6 +8,7 @@ from jobflow import job
 
 from discoverflow.core.crystal.screening import PropertyScreenSettings
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.documents import CampaignDocuments
 from discoverflow.plugins import PROPERTIES, load_plugin
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.screen import DedupDocument, PropertyScreenDocument, ScreenDocument
@@ -33,6 +34,18 @@ class PropertyScreenMaker(StageMaker):
         predicted = model.predict([generation.structures[cid] for cid in ids]) if ids else []
         values = {cid: float(v) for cid, v in zip(ids, predicted, strict=True)}
 
+        kept = [r for r in selection.kept if settings.admits(values[r.candidate_id])]
+        if (documents := CampaignDocuments.of_running_job()) is not None:
+            chosen = {r.candidate_id for r in kept}
+            documents.write(
+                "property_screen",
+                {
+                    cid: {"property_name": model.property_name, "property_value": value,
+                          "property_unit": model.unit}
+                    for cid, value in values.items()
+                },
+                {cid: "selected" if cid in chosen else "property out" for cid in values},
+            )  # fmt: skip
         return PropertyScreenDocument(
             model=model.name,
             property_name=model.property_name,
@@ -40,5 +53,5 @@ class PropertyScreenMaker(StageMaker):
             minimum=settings.minimum,
             maximum=settings.maximum,
             values=values,
-            kept=[r for r in selection.kept if settings.admits(values[r.candidate_id])],
+            kept=kept,
         )

@@ -5,17 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from jobflow import Flow, Response, job
-from pymatgen.core import Structure
+from pymatgen.core import Composition, Structure
 
 from discoverflow.core.crystal.hull import formation_energy_per_atom
 from discoverflow.core.crystal.screening import ScreeningSettings, below_threshold, keep_best
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.documents import (
+    CampaignDocuments,
+    record_generation,
+    running_fingerprint,
+)
 from discoverflow.plugins import load_model
 from discoverflow.progress import stage_progress
 from discoverflow.routing import route_new_jobs
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.relax import ReferenceDocument
 from discoverflow.schemas.screen import ScreenBatchDocument, ScreenDocument, ScreenRecord
+
+CHUNK = 256
+
+
+def verdict(kept: bool) -> str:
+    return "selected" if kept else "screened out"
 
 
 def reference_energies(model, references: ReferenceDocument) -> dict[str, float]:
@@ -31,8 +42,9 @@ def reference_energies(model, references: ReferenceDocument) -> dict[str, float]
 class MLScreenMaker(StageMaker):
     """Keep candidates whose predicted formation energy lies below a threshold.
 
-    ``make`` fans out into jobs of ``batch_size`` structures; candidates screened by
-    ``previous`` batches (a resumed campaign) are not screened again.
+    ``make`` fans out into jobs of ``batch_size`` structures that predict energies; the
+    selection puts them against the model's own elemental energies. Candidates screened by
+    ``previous`` batches (same model, e.g. a resumed campaign) are not screened again.
     """
 
     name: str = "ml screen"
@@ -48,6 +60,7 @@ class MLScreenMaker(StageMaker):
         references: ReferenceDocument,
         previous: list[ScreenBatchDocument] | None = None,
     ) -> Response:
+        record_generation(generation)
         previous = previous or []
         done = {r.candidate_id for b in previous for r in b.records} | {
             cid for b in previous for cid in b.failures
@@ -55,58 +68,90 @@ class MLScreenMaker(StageMaker):
         todo = [c.candidate_id for c in generation.candidates if c.candidate_id not in done]
         size = self.settings.batch_size
         batches = [
-            self.screen_batch(
-                {cid: generation.structures[cid] for cid in todo[i : i + size]}, references
-            )
+            self.screen_batch({cid: generation.structures[cid] for cid in todo[i : i + size]})
             for i in range(0, len(todo), size)
         ]
-        collect = self.select([*previous, *(b.output for b in batches)], references)
+        collect = self.select([*previous, *(b.output for b in batches)], references, generation)
         flow = Flow([*batches, collect], output=collect.output, name=self.name)
         return Response(replace=route_new_jobs(flow))
 
     @job(output_schema=ScreenBatchDocument, metadata={"stage": "screen-batch", "runs_on": "gpu"})
-    def screen_batch(
-        self, structures: dict[str, Structure], references: ReferenceDocument
-    ) -> ScreenBatchDocument:
+    def screen_batch(self, structures: dict[str, Structure]) -> ScreenBatchDocument:
+        """Predicted energies per atom (no references: they do not change the energies)."""
         model = self.energy_model()
-        refs = reference_energies(model, references)
         ids = list(structures)
         records, failures = [], {}
         with stage_progress("screen", len(ids)) as advance:
-            for start in range(0, len(ids), 256):
-                chunk = ids[start : start + 256]
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start : start + CHUNK]
                 energies = model.predict_energy_per_atom([structures[c] for c in chunk])
-                compositions = [structures[c].composition for c in chunk]
-                formation = formation_energy_per_atom(compositions, energies, refs)
-                for cid, comp, e, ef in zip(chunk, compositions, energies, formation, strict=True):
-                    if e == e and ef == ef:
+                for cid, energy in zip(chunk, energies, strict=True):
+                    if energy == energy:
+                        formula = structures[cid].composition.reduced_formula
                         records.append(
                             ScreenRecord(
-                                candidate_id=cid,
-                                formula=comp.reduced_formula,
-                                energy_per_atom=float(e),
-                                formation_energy_per_atom=float(ef),
+                                candidate_id=cid, formula=formula, energy_per_atom=float(energy)
                             )
                         )
                     else:
                         failures[cid] = "model returned a non-finite energy"
                 advance(len(chunk))
+        if (documents := CampaignDocuments.of_running_job()) is not None:
+            fields = {cid: {"screening_model": model.name} for cid in [*failures, *structures]}
+            status = dict.fromkeys(failures, "screen failed")
+            for r in records:
+                fields[r.candidate_id]["predicted_energy_per_atom"] = r.energy_per_atom
+                status[r.candidate_id] = "screened"
+            stamp = running_fingerprint("screen_model")
+            documents.write("screening", fields, status, failures, fingerprint_=stamp)
         return ScreenBatchDocument(model=model.name, records=records, failures=failures)
 
     @job(output_schema=ScreenDocument, metadata={"stage": "screen", "runs_on": "cpu"})
     def select(
-        self, batches: list[ScreenBatchDocument], references: ReferenceDocument
+        self,
+        batches: list[ScreenBatchDocument],
+        references: ReferenceDocument,
+        generation: GenerationDocument,
     ) -> ScreenDocument:
-        records = [r for b in batches for r in b.records]
-        below = below_threshold(records, self.settings)
+        """The generation's screened candidates with formation energies against the model's
+        elemental energies, those below the threshold kept (lowest first)."""
+        current = {c.candidate_id for c in generation.candidates}
+        records = {
+            r.candidate_id: r for b in batches for r in b.records if r.candidate_id in current
+        }
         model = self.energy_model()
+        refs = reference_energies(model, references)
+        ordered = list(records.values())
+        formation = formation_energy_per_atom(
+            [Composition(r.formula) for r in ordered], [r.energy_per_atom for r in ordered], refs
+        )
+        screened = [
+            r.model_copy(update={"formation_energy_per_atom": float(ef)})
+            for r, ef in zip(ordered, formation, strict=True)
+        ]
+        below = below_threshold(screened, self.settings)
+        kept = keep_best(below, self.settings)
+        if (documents := CampaignDocuments.of_running_job()) is not None:
+            chosen = {r.candidate_id for r in kept}
+            documents.write(
+                "selection",
+                {
+                    r.candidate_id: {
+                        "predicted_formation_energy_per_atom": r.formation_energy_per_atom
+                    }
+                    for r in screened
+                },
+                {r.candidate_id: verdict(r.candidate_id in chosen) for r in screened},
+                fingerprint_=running_fingerprint("screen"),
+            )
+        failures = {cid: why for b in batches for cid, why in b.failures.items() if cid in current}
         return ScreenDocument(
             model=model.name,
             formation_energy_threshold=self.settings.formation_energy_threshold,
             max_candidates=self.settings.max_candidates,
-            reference_energies=reference_energies(model, references),
-            n_screened=len(records),
+            reference_energies=refs,
+            n_screened=len(screened),
             n_below_threshold=len(below),
-            kept=keep_best(below, self.settings),
-            failures={cid: why for b in batches for cid, why in b.failures.items()},
+            kept=kept,
+            failures=failures,
         )

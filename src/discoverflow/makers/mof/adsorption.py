@@ -7,28 +7,54 @@ from dataclasses import dataclass, field
 from jobflow import job
 from pymatgen.core import Structure
 
-from discoverflow.core.checkpoint import JsonCheckpoint
 from discoverflow.core.mof.adsorption import AdsorptionSettings, co2_uptake
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.documents import CampaignDocuments, DocumentCheckpoint
 from discoverflow.makers.mof.stability import each_mof
+from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import AdsorptionDocument, AdsorptionRecord
 from discoverflow.schemas.relax import RelaxBatchDocument
+
+CHARGES_METHOD = "RASPA charge equilibration (periodic, Ewald)"
+
+
+def adsorption_fields(settings: AdsorptionSettings):
+    """A MOF document's adsorption fields from a finished GCMC record."""
+
+    def fields(mof_id: str, data: dict) -> dict:
+        done = data.get("status") == "done"
+        return {
+            "charges_method": CHARGES_METHOD if done else None,
+            "charges": data.get("charges") or {},
+            "uptake_mol_per_kg": data.get("uptake_mol_per_kg"),
+            "uptake_error": data.get("uptake_error"),
+            "excess_mol_per_kg": data.get("excess_mol_per_kg"),
+            "adsorption_temperature": settings.temperature,
+            "adsorption_pressure": settings.pressure,
+        }
+
+    return fields
 
 
 @dataclass
 class AdsorptionMaker(StageMaker):
-    """Charge equilibration and CO2 GCMC with RASPA2 for each relaxed MOF; with
-    ``checkpoint_dir`` each finished simulation is kept."""
+    """Charge equilibration and CO2 GCMC with RASPA2 for each relaxed MOF; in a campaign each
+    finished simulation goes into its MOF's document at once (and is taken from there by a
+    rerun of the job)."""
 
     name: str = "co2 adsorption"
     settings: AdsorptionSettings = field(default_factory=AdsorptionSettings)
-    checkpoint_dir: str | None = None
 
     @job(metadata={"stage": "mof-adsorption", "runs_on": "cpu"})
     def make(self, relaxed: RelaxBatchDocument) -> AdsorptionDocument:
         settings = self.settings
-        checkpoint = JsonCheckpoint.in_folder(
-            self.checkpoint_dir, "mof-gcmc", settings.model_dump()
+        documents = CampaignDocuments.of_running_job(MOFS)
+        checkpoint = (
+            DocumentCheckpoint(
+                documents, "adsorption", settings.model_dump(), adsorption_fields(settings)
+            )
+            if documents
+            else None
         )
 
         def adsorb(mof_id: str, structure: Structure) -> AdsorptionRecord:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from jobflow import job
+from pymatgen.core import Structure
 
 from discoverflow.core.mof.assembly import (
     AssemblyFailed,
@@ -16,8 +17,23 @@ from discoverflow.core.mof.assembly import (
 from discoverflow.core.mof.linkers import ProcessedLinker
 from discoverflow.core.structures import smiles_id
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.documents import CampaignDocuments, structure_fields
 from discoverflow.progress import stage_progress
+from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import AssemblyDocument, LinkerBatchDocument, MOFRecord
+
+
+def assembly_fields(record: MOFRecord, structure: Structure | None, round_index: int) -> dict:
+    """A MOF document's fields after assembly: what it is made of, overlap verdict, cell."""
+    fields = {
+        "round": round_index,
+        **record.model_dump(include={"node", "topology", "linkers", "pillar", "histories"}),
+        "closest_approach": record.closest_approach,
+        "overlap_ok": record.status == "assembled",
+    }
+    if structure is not None:
+        fields |= {**structure_fields(structure), "structure_initial": structure}
+    return fields
 
 
 @dataclass
@@ -70,6 +86,16 @@ class MOFAssemblyMaker(StageMaker):
                     cifs[mof_id] = structure.to(fmt="cif")
                 records.append(record)
                 advance()
+        if (documents := CampaignDocuments.of_running_job(MOFS)) is not None:
+            documents.write(
+                "assembly",
+                {
+                    r.mof_id: assembly_fields(r, structures.get(r.mof_id), linkers.round)
+                    for r in records
+                },
+                {r.mof_id: r.status for r in records},
+                {r.mof_id: r.reason for r in records},
+            )
         return AssemblyDocument(
             round=linkers.round, records=records, structures=structures, cifs=cifs
         )

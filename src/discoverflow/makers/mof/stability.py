@@ -8,13 +8,21 @@ from dataclasses import dataclass, field
 from jobflow import job
 from pymatgen.core import Structure
 
-from discoverflow.core.checkpoint import JsonCheckpoint, each_checkpointed
+from discoverflow.core.checkpoint import each_checkpointed
 from discoverflow.core.mof.md import StabilitySettings, npt_md
 from discoverflow.core.mof.selection import most_stable
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.documents import CampaignDocuments, DocumentCheckpoint
 from discoverflow.models.chgnet import chgnet_calculator
 from discoverflow.progress import stage_progress
+from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import AssemblyDocument, StabilityDocument, StabilityRecord
+
+
+def md_verdict(record: StabilityRecord) -> str:
+    if record.status != "done":
+        return "md failed"
+    return "stable" if record.stable else "unstable"
 
 
 def each_mof(structures: dict[str, Structure], label: str, compute, record_type, checkpoint):
@@ -35,17 +43,27 @@ def each_mof(structures: dict[str, Structure], label: str, compute, record_type,
 @dataclass
 class MOFStabilityMaker(StageMaker):
     """NPT MD with CHGNet; a MOF is stable when its lattice strain is below
-    ``settings.stable_strain``. With ``checkpoint_dir`` each finished MD run is kept."""
+    ``settings.stable_strain``. In a campaign each finished MD run goes into its MOF's
+    document at once, and a rerun of the job takes it from there."""
 
     name: str = "mof stability"
     settings: StabilitySettings = field(default_factory=StabilitySettings)
-    checkpoint_dir: str | None = None
 
     @job(metadata={"stage": "mof-stability", "runs_on": "gpu"})
     def make(self, assembly: AssemblyDocument) -> StabilityDocument:
         settings = self.settings
-        md_settings = settings.model_dump(exclude={"stable_strain"})
-        checkpoint = JsonCheckpoint.in_folder(self.checkpoint_dir, "mof-md", md_settings)
+        engine = f"chgnet-{settings.model}"
+        documents = CampaignDocuments.of_running_job(MOFS)
+        checkpoint = (
+            DocumentCheckpoint(
+                documents,
+                "stability",
+                settings.model_dump(exclude={"stable_strain"}),
+                lambda _, data: {"strain": data.get("strain"), "md_engine": engine},
+            )
+            if documents
+            else None
+        )
         calculator = functools.cache(lambda: chgnet_calculator(settings.model))
 
         def simulate(mof_id: str, structure: Structure) -> StabilityRecord:
@@ -62,16 +80,21 @@ class MOFStabilityMaker(StageMaker):
         records = each_mof(
             assembly.structures, "stability MD", simulate, StabilityRecord, checkpoint
         )
+        records = [
+            r.model_copy(
+                update={"stable": r.strain is not None and r.strain < settings.stable_strain}
+            )
+            for r in records
+        ]
+        if documents is not None:
+            documents.write(
+                "stable",
+                {r.mof_id: {"stable": r.stable} for r in records},
+                {r.mof_id: md_verdict(r) for r in records},
+                {r.mof_id: r.reason for r in records},
+            )
         return StabilityDocument(
-            round=assembly.round,
-            engine=f"chgnet-{settings.model}",
-            threshold=settings.stable_strain,
-            records=[
-                r.model_copy(
-                    update={"stable": r.strain is not None and r.strain < settings.stable_strain}
-                )
-                for r in records
-            ],
+            round=assembly.round, engine=engine, threshold=settings.stable_strain, records=records
         )
 
 

@@ -1,0 +1,98 @@
+"""Each stage's fingerprint: a hash of its settings and of what it reads, chained so that a
+changed setting changes the fingerprints of its stage and of every stage after it."""
+
+from __future__ import annotations
+
+from pymatgen.core import Structure
+
+from discoverflow.campaigns.crystal.config import CampaignConfig
+from discoverflow.core.checkpoint import fingerprint
+from discoverflow.core.structures import candidate_id
+
+STAGES = (
+    "references",
+    "generation",
+    "validity",
+    "screen_model",
+    "screen",
+    "dedup",
+    "property_screen",
+    "relax_engine",
+    "relax",
+    "hull",
+)
+"""Stages in flow order; ``screen_model`` (the per-candidate energies) and ``relax_engine``
+(the per-candidate relaxations) fingerprint what single candidates reuse."""
+
+
+def structure_ids(structures: dict[str, Structure]) -> list[str]:
+    return sorted(candidate_id(s) for s in structures.values())
+
+
+def stage_fingerprints(
+    config: CampaignConfig,
+    templates: dict[str, Structure],
+    reference_phases: dict[str, Structure],
+) -> dict[str, str]:
+    """Stage name -> fingerprint for this campaign file and these input structures."""
+    relax_engine = (
+        {"engine": "vasp", **config.relax.vasp.model_dump()}
+        if config.relax.engine == "vasp"
+        else config.relax.ml().model_dump(exclude={"batch_size"})
+    )
+    found = {"relax_engine": fingerprint(relax_engine)}
+    found["references"] = fingerprint(
+        {
+            "elements": config.elements,
+            "phases": structure_ids(reference_phases),
+            "relax": found["relax_engine"],
+        }
+    )
+    found["generation"] = fingerprint(
+        {
+            "elements": config.elements,
+            "generation": config.generation.model_dump(),
+            "templates": structure_ids(templates),
+        }
+    )
+    found["validity"] = (
+        fingerprint({"after": found["generation"], "validity": config.validity.model_dump()})
+        if config.validity_enabled
+        else found["generation"]
+    )
+    screening = config.screening
+    found["screen_model"] = fingerprint(
+        {"model": screening.model, "options": screening.model_options}
+    )
+    found["screen"] = fingerprint(
+        {
+            "after": found["validity"],
+            "energies": found["screen_model"],
+            "references": found["references"],
+            "selection": screening.model_dump(
+                include={"formation_energy_threshold", "max_candidates"}
+            ),
+        }
+    )
+    found["dedup"] = (
+        fingerprint({"after": found["screen"], "dedup": config.dedup.model_dump()})
+        if config.dedup.enabled
+        else found["screen"]
+    )
+    found["property_screen"] = (
+        fingerprint({"after": found["dedup"], "window": config.property_screen.model_dump()})
+        if config.property_screen
+        else found["dedup"]
+    )
+    found["relax"] = fingerprint(
+        {"after": found["property_screen"], "relax": found["relax_engine"]}
+    )
+    found["hull"] = fingerprint(
+        {
+            "after": found["relax"],
+            "references": found["references"],
+            "hull": config.hull.model_dump(),
+            "output_dir": str(config.output_dir),
+        }
+    )
+    return found

@@ -1,0 +1,127 @@
+"""One document per candidate crystal and per MOF: what users query, and the checkpoint.
+
+Field names follow emmet (``formula_pretty``, ``chemsys``, ``energy_above_hull``, ...); the
+structure metadata are emmet's ``StructureMetadata``. Every stage that touches a document
+leaves a ``StageRecord`` under ``stages`` with the fingerprint of its settings and inputs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from emmet.core.structure import StructureMetadata
+from pydantic import BaseModel, Field
+from pymatgen.core import Structure
+
+CANDIDATES = "candidates"
+MOFS = "mofs"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class StageRecord(BaseModel):
+    """What one stage did to one document."""
+
+    status: str = Field(description="The stage's verdict (e.g. screened, duplicate, relaxed)")
+    reason: str | None = Field(None, description="Why it was rejected or failed")
+    fingerprint: str | None = Field(
+        None, description="Hash of the stage's settings and inputs that gave this result"
+    )
+    settings: dict[str, Any] | None = Field(
+        None, description="The settings behind the fingerprint, where the stage records them"
+    )
+    job_uuid: str | None = Field(None, description="The jobflow job that wrote it")
+    updated_at: datetime = Field(default_factory=utcnow, description="When it was written (UTC)")
+    record: dict[str, Any] | None = Field(
+        None, description="The stage's full per-item result (a checkpoint for resuming)"
+    )
+
+
+class CampaignDocument(StructureMetadata):
+    """Fields every per-item document has."""
+
+    campaign: str = Field(description="Campaign id")
+    status: str = Field("generated", description="Where the item stands in the campaign")
+    reason: str | None = Field(None, description="Why it was rejected or failed, if it was")
+    stages: dict[str, StageRecord] = Field(
+        default_factory=dict, description="Stage name -> what that stage did"
+    )
+    job_uuids: list[str] = Field(default_factory=list, description="Every job that touched it")
+    last_updated: datetime = Field(default_factory=utcnow, description="UTC")
+
+
+class CandidateDoc(CampaignDocument):
+    """A candidate crystal (or a reference phase) of a crystal campaign."""
+
+    candidate_id: str = Field(description="Deterministic id: reduced formula + structure hash")
+    role: Literal["candidate", "reference"] = Field(
+        "candidate", description="A generated candidate, or an elemental/known reference phase"
+    )
+    template: str | None = Field(None, description="Template or generator the candidate came from")
+    species_map: dict[str, str] = Field(
+        default_factory=dict, description="Template element -> substituted element"
+    )
+    scale: float | None = Field(None, description="Isotropic lattice-parameter scale")
+    generator: str | None = Field(None, description="Generation method (substitution, random)")
+    generations: list[str] = Field(
+        default_factory=list, description="Fingerprints of the generation runs that produced it"
+    )
+    screening_model: str | None = Field(None, description="Energy model of the screen")
+    predicted_energy_per_atom: float | None = Field(None, description="Screen (eV/atom)")
+    predicted_formation_energy_per_atom: float | None = Field(
+        None, description="Screen, against the model's own elemental energies (eV/atom)"
+    )
+    duplicate_of: str | None = Field(None, description="The kept candidate it matches")
+    property_name: str | None = Field(
+        None, description="Predicted property of the surrogate screen"
+    )
+    property_value: float | None = Field(None, description="In property_unit")
+    property_unit: str | None = None
+    relax_engine: str | None = Field(None, description="Engine of the relaxation")
+    energy: float | None = Field(None, description="Relaxed total energy (eV)")
+    energy_per_atom: float | None = Field(None, description="Relaxed energy (eV/atom)")
+    formation_energy_per_atom: float | None = Field(
+        None, description="Relaxed formation energy against the references (eV/atom)"
+    )
+    energy_above_hull: float | None = Field(None, description="Distance to the hull (eV/atom)")
+    is_stable: bool | None = Field(None, description="On the convex hull")
+    promising: bool | None = Field(None, description="Within the campaign's hull threshold")
+    decomposes_to: list[str] = Field(
+        default_factory=list, description="Formulas of the hull phases it decomposes to"
+    )
+    energy_corrections: str | None = Field(None, description="MP2020 when applied")
+    n_steps: int | None = Field(None, description="Optimiser steps of the relaxation")
+    max_force: float | None = Field(None, description="Largest residual force (eV/A)")
+    structure_initial: Structure | None = Field(None, description="As generated")
+    structure: Structure | None = Field(None, description="Relaxed, else as generated")
+
+
+class MOFDoc(CampaignDocument):
+    """A MOF of a MOF campaign."""
+
+    mof_id: str = Field(description="Node, net and a hash of the linkers' SMILES")
+    round: int = Field(description="Round that proposed it")
+    node: str = Field(description="Metal node")
+    topology: str = Field(description="RCSR net")
+    linkers: list[str] = Field(description="SMILES of the carboxylate linkers")
+    pillar: str | None = Field(None, description="SMILES of the pillar linker")
+    histories: list[list[str]] = Field(default_factory=list, description="Generator edits")
+    overlap_ok: bool | None = Field(None, description="No atoms closer than allowed")
+    closest_approach: float | None = Field(None, description="Shortest interatomic distance (A)")
+    strain: float | None = Field(None, description="Largest |eigenvalue| of the MD strain")
+    stable: bool | None = Field(None, description="Strain below the campaign's threshold")
+    md_engine: str | None = Field(None, description="ML potential of the MD")
+    energy_per_atom: float | None = Field(None, description="Optimised cell (eV/atom)")
+    lattice_abc: list[float] | None = Field(None, description="Optimised cell lengths (A)")
+    charges_method: str | None = Field(None, description="How partial charges were assigned")
+    charges: dict[str, float] = Field(default_factory=dict, description="Per element (e)")
+    uptake_mol_per_kg: float | None = Field(None, description="Absolute CO2 uptake (mol/kg)")
+    uptake_error: float | None = Field(None, description="Block-average error (mol/kg)")
+    excess_mol_per_kg: float | None = Field(None, description="Excess CO2 uptake (mol/kg)")
+    adsorption_temperature: float | None = Field(None, description="GCMC temperature (K)")
+    adsorption_pressure: float | None = Field(None, description="CO2 pressure (Pa)")
+    structure_initial: Structure | None = Field(None, description="As assembled")
+    structure: Structure | None = Field(None, description="Optimised, else as assembled")
