@@ -95,9 +95,34 @@ def test_piped_lines_are_not_wrapped_for_long_paths(tmp_path):
     assert line == f"error: {missing}: config file not found"
 
 
-def test_status_of_an_unknown_campaign(config, tmp_path):
-    line = one_error_line(cli("status", str(config), "--store", str(tmp_path / "empty")))
-    assert "no results for campaign 'alniti'" in line
+def test_status_of_a_campaign_never_run_says_so_and_creates_nothing(config, tmp_path):
+    store = tmp_path / "empty"
+    result = cli("status", str(config), "--store", str(store))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"campaign alniti: not started: no store at {store}"
+    assert not store.exists()
+    other = cli("status", str(config), "--store", "memory")  # a store without the campaign
+    assert other.returncode == 0 and "not started" in other.stdout
+
+
+def test_unreachable_mongodb_is_one_line_naming_the_host(config):
+    line = one_error_line(cli("status", str(config), "--store", "mongodb://127.0.0.1:1"))
+    assert line.startswith("error: MongoDB at 127.0.0.1:1 is not reachable")
+
+
+def test_remote_init_defaults_work_as_given(tmp_path):
+    import yaml
+
+    folder = tmp_path / "projects"
+    env = {"HOME": str(tmp_path / "home"), "JFREMOTE_PROJECTS_FOLDER": str(folder)}
+    result = cli("remote", "init", "--name", "here", env=env)
+    assert result.returncode == 0, result.stderr
+    project = yaml.safe_load((folder / "here.yaml").read_text())
+    assert project["workers"]["cpu"]["work_dir"] == str(
+        tmp_path / "home" / "discoverflow-runs" / "cpu"
+    )
+    needs_folder = cli("remote", "init", "--name", "far", "--host", "login.example.org", env=env)
+    assert "--work-dir" in one_error_line(needs_folder)
 
 
 def test_run_then_status_and_results_from_other_processes(config, campaign_dir, tmp_path):
@@ -127,6 +152,9 @@ def test_run_then_status_and_results_from_other_processes(config, campaign_dir, 
 
     outputs = campaign_dir / "results"
     promising = {p.stem for p in (outputs / "promising").glob("*.cif")}
+    nial = next(r for r in on_hull if r["formula_pretty"] == "AlNi")
+    cif = (outputs / "promising" / f"{nial['candidate_id']}.cif").read_text()
+    assert "_symmetry_space_group_name_H-M   Pm-3m" in cif  # symmetrised, not P1
     assert promising == {r["candidate_id"] for r in rows if r["status"] in ("on hull", "promising")}
     assert (outputs / "phase_diagram.png").stat().st_size > 10_000
     assert (outputs / "phase_diagram.html").is_file()

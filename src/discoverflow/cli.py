@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -13,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from discoverflow.errors import DiscoverflowError
+from discoverflow.errors import DiscoverflowError, NotStarted
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="AI-assisted materials discovery."
@@ -81,11 +82,15 @@ def load(config: Path, overrides: list[str] | None):
     return load_campaign(config, overrides or [])
 
 
-def job_store(store: str | None, project: str | None):
-    """The JobStore of a store spec, or of a jobflow-remote project."""
+def job_store(store: str | None, project: str | None, create: bool = True):
+    """The JobStore of a store spec, or of a jobflow-remote project; without ``create`` an
+    embedded store that does not exist yet is not made (the campaign has not started)."""
     if project is None:
-        from discoverflow.stores import make_store
+        from discoverflow.stores import embedded_folder, make_store
 
+        folder = embedded_folder(store)
+        if not create and folder is not None and not folder.exists():
+            raise NotStarted(f"not started: no store at {folder}")
         return make_store(store)
     if store is not None:
         raise DiscoverflowError("give either --store or --project, not both")
@@ -161,9 +166,12 @@ def submit(config: ConfigArg, set_: SetOpt = None, project: ProjectOpt = None) -
 def status(
     config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None, project: ProjectOpt = None
 ) -> None:
-    """What is done per stage for this campaign."""
+    """What is done per stage for this campaign, and what a rerun would redo."""
     campaign = load(config, set_)
-    say(*campaign.status_report(job_store(store, project)))
+    try:
+        say(*campaign.status_report(job_store(store, project, create=False)))
+    except NotStarted as reason:
+        say(f"campaign {campaign.name}: {reason}")
 
 
 @app.command()
@@ -188,7 +196,7 @@ def results(
     from discoverflow.campaigns.base import ResultFilter
 
     campaign = load(config, set_)
-    results_store = job_store(store, project)
+    results_store = job_store(store, project, create=False)
     wanted = ResultFilter(everything, stable, max_ehull, formula)
     if as_json:
         print(json.dumps(campaign.results_json(results_store, wanted), indent=1))
@@ -209,8 +217,9 @@ def remote_init(
         "mongodb://localhost:27017"
     ),
     work_dir: Annotated[
-        str, typer.Option(help="Run folder on the cluster")
-    ] = "~/discoverflow-runs",
+        str | None,
+        typer.Option(help="Run folder (absolute; default ~/discoverflow-runs for local workers)"),
+    ] = None,
     host: Annotated[
         str | None, typer.Option(help="Cluster login host (omit to run locally)")
     ] = None,
@@ -227,7 +236,8 @@ def remote_init(
     """Write a starter jobflow-remote project: SLURM GPU and CPU workers, MongoDB stores."""
     from discoverflow.remote import write_starter_project
 
-    path = output or Path.home() / ".jfremote" / f"{name}.yaml"
+    folder = os.environ.get("JFREMOTE_PROJECTS_FOLDER", str(Path.home() / ".jfremote"))
+    path = output or Path(folder).expanduser() / f"{name}.yaml"
     write_starter_project(
         path,
         name=name,

@@ -7,3 +7,7 @@ class DiscoverflowError(Exception):
 
 class ConfigError(DiscoverflowError):
     """The campaign file or its inputs are invalid."""
+
+
+class NotStarted(DiscoverflowError):
+    """The store holds nothing of this campaign yet."""

@@ -148,8 +148,17 @@ def write_starter_project(path: Path, **options) -> Path:
     """Write a starter project after jobflow-remote has validated it."""
     if path.exists():
         raise DiscoverflowError(f"{path} exists; not overwriting it")
-    if not Path(options["work_dir"]).is_absolute():
-        raise DiscoverflowError(f"--work-dir must be an absolute path, not {options['work_dir']}")
+    work_dir = options.get("work_dir")
+    if work_dir is None:
+        if options.get("host"):
+            raise DiscoverflowError(
+                "--work-dir: give the run folder's absolute path on the cluster"
+            )
+        work_dir = options["work_dir"] = str(Path.home() / "discoverflow-runs")
+    elif work_dir.startswith("~") and not options.get("host"):
+        work_dir = options["work_dir"] = str(Path(work_dir).expanduser())
+    if not Path(work_dir).is_absolute():
+        raise DiscoverflowError(f"--work-dir must be an absolute path, not {work_dir}")
     project = starter_project(**options)
     try:
         Project.model_validate(project)

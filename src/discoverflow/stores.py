@@ -9,6 +9,7 @@ from jobflow_remote.remote.data import MinimalFileStore
 from maggma.core import Store
 from maggma.stores import GridFSStore, JSONStore, MemoryStore, MongoStore, MontyStore
 
+from discoverflow.errors import DiscoverflowError
 from discoverflow.settings import get_settings
 
 DOCS_COLLECTION = "outputs"
@@ -39,6 +40,8 @@ def make_store(spec: str | None = None) -> JobStore:
     ``mongodb://`` URI, or ``memory``; by default DISCOVERFLOW_STORE.
     """
     spec = spec or get_settings().STORE
+    if is_mongo_uri(spec):
+        check_reachable(spec)
     docs = collection_store(spec, DOCS_COLLECTION)
     if is_mongo_uri(spec):
         database = get_settings().DATABASE
@@ -47,6 +50,30 @@ def make_store(spec: str | None = None) -> JobStore:
         data = collection_store(spec, DATA_COLLECTION)
     documents = {name: sibling_store(docs, name) for name in DOCUMENT_COLLECTIONS}
     return JobStore(docs, additional_stores={"data": data, **documents})
+
+
+MONGO_PING_TIMEOUT_MS = 2000
+
+
+def check_reachable(uri: str) -> None:
+    """Fail in seconds, with one line naming the host, when a MongoDB server is not there
+    (pymongo would wait 30 s per operation)."""
+    from pymongo import MongoClient
+    from pymongo.errors import PyMongoError
+    from pymongo.uri_parser import parse_uri
+
+    try:
+        hosts = ", ".join(f"{h}:{p}" for h, p in parse_uri(uri)["nodelist"]) or uri
+    except (PyMongoError, ValueError) as error:
+        raise DiscoverflowError(f"not a valid MongoDB URI: {error}") from None
+    client = MongoClient(uri, serverSelectionTimeoutMS=MONGO_PING_TIMEOUT_MS)
+    try:
+        client.admin.command("ping")
+    except PyMongoError as error:
+        reason = str(error).split(",")[0].split(" (")[0]
+        raise DiscoverflowError(f"MongoDB at {hosts} is not reachable ({reason})") from None
+    finally:
+        client.close()
 
 
 def collection_store(spec: str, collection: str) -> Store:
@@ -58,6 +85,14 @@ def collection_store(spec: str, collection: str) -> Store:
     folder = Path(spec).expanduser().resolve()
     folder.mkdir(parents=True, exist_ok=True)
     return MontyStore(collection, database_path=str(folder), storage="sqlite")
+
+
+def embedded_folder(spec: str | None = None) -> Path | None:
+    """The folder of an embedded store spec (None for MongoDB and memory)."""
+    spec = spec or get_settings().STORE
+    if spec == "memory" or is_mongo_uri(spec):
+        return None
+    return Path(spec).expanduser().resolve()
 
 
 def sibling_store(store: Store, collection: str) -> Store:

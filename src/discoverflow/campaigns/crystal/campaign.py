@@ -21,7 +21,7 @@ from discoverflow.campaigns.crystal.report import (
     candidate_documents,
     stage_reuse,
 )
-from discoverflow.errors import DiscoverflowError
+from discoverflow.errors import NotStarted
 from discoverflow.schemas.candidate import CANDIDATES
 from discoverflow.stores import document_store
 
@@ -85,7 +85,7 @@ class CrystalCampaign(Campaign):
     def record(self, store: JobStore) -> CampaignRecord:
         record = CampaignRecord(store, self.name)
         if not record.exists():
-            raise DiscoverflowError(f"no results for campaign {self.name!r} in this store")
+            raise NotStarted(f"campaign {self.name!r} not started: no results in this store")
         return record
 
     def fingerprints(self) -> dict[str, str]:

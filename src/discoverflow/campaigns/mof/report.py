@@ -9,7 +9,7 @@ from rich.table import Table
 
 from discoverflow.campaigns.base import ResultFilter
 from discoverflow.campaigns.mof.driver import round_states, stored_summary
-from discoverflow.errors import DiscoverflowError
+from discoverflow.errors import NotStarted
 from discoverflow.schemas.mof import MOFResult, RoundSummary
 
 
@@ -26,7 +26,7 @@ def campaign_rounds(
         return document.rounds, document.results, True, document.plot
     states = round_states(store, name)
     if not states:
-        raise DiscoverflowError(f"no results for campaign {name!r} in this store")
+        raise NotStarted(f"campaign {name!r} not started: no results in this store")
     return states[-1].summaries, states[-1].results, False, None
 
 

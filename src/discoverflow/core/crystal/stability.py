@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import Field
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition, Structure
+from pymatgen.io.cif import CifWriter
 
 from discoverflow.core.crystal.compatibility import mp2020_energies_per_atom, needs_mp2020
 from discoverflow.core.crystal.hull import (
@@ -23,6 +24,9 @@ from discoverflow.core.crystal.hull import (
 )
 from discoverflow.errors import DiscoverflowError
 from discoverflow.settings import StageSettings
+
+CIF_SYMPREC = 0.1
+"""Symmetry tolerance (A) of the promising CIFs, written with their space group."""
 
 
 class HullSettings(StageSettings):
@@ -191,7 +195,7 @@ def write_hull_files(
     written = []
     for cid, structure in promising.items():
         path = cif_dir / f"{cid}.cif"
-        structure.to(filename=str(path))
+        CifWriter(structure, symprec=CIF_SYMPREC).write_file(path)
         written.append(path)
     table = folder / "hull.csv"
     with table.open("w", newline="") as handle:
