@@ -110,6 +110,24 @@ def test_unreachable_mongodb_is_one_line_naming_the_host(config):
     assert line.startswith("error: MongoDB at 127.0.0.1:1 is not reachable")
 
 
+def test_unreachable_project_database_is_one_line(config, tmp_path):
+    import yaml
+
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    dead = {"type": "MongoStore", "host": "127.0.0.1", "port": 1, "database": "x"}
+    project = {
+        "name": "dead",
+        "workers": {"cpu": {"type": "local", "scheduler_type": "shell", "work_dir": str(tmp_path)}},
+        "queue": {"store": {**dead, "collection_name": "jobs"}},
+        "jobstore": {"docs_store": {**dead, "collection_name": "outputs"}},
+    }
+    (folder / "dead.yaml").write_text(yaml.safe_dump(project))
+    env = {"JFREMOTE_PROJECTS_FOLDER": str(folder)}
+    result = cli("status", str(config), "--project", "dead", env=env)
+    assert one_error_line(result).startswith("error: MongoDB at 127.0.0.1:1 is not reachable")
+
+
 def test_remote_init_defaults_work_as_given(tmp_path):
     import yaml
 

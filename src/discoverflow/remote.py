@@ -13,7 +13,13 @@ from qtoolkit.io.shell import ShellIO, ShellState
 from discoverflow.campaigns import Campaign
 from discoverflow.errors import DiscoverflowError
 from discoverflow.routing import ROUTING_KEY, route
-from discoverflow.stores import DOCUMENT_COLLECTIONS, document_store, ensure_document_indexes
+from discoverflow.stores import (
+    DOCUMENT_COLLECTIONS,
+    check_reachable,
+    document_store,
+    ensure_document_indexes,
+    mongo_uri_of,
+)
 
 FINISHED_STATES = ("COMPLETED", "CANCELLED", "STOPPED")
 
@@ -39,9 +45,12 @@ class LenientShellIO(ShellIO):
 def project_jobstore(project: str | None = None) -> JobStore:
     """The JobStore of a jobflow-remote project (the current one by default)."""
     try:
-        return ConfigManager().get_project(project).get_jobstore()
+        store = ConfigManager().get_project(project).get_jobstore()
     except Exception as exc:
         raise DiscoverflowError(f"jobflow-remote project {project or '(default)'}: {exc}") from None
+    if (uri := mongo_uri_of(store.docs_store)) is not None:
+        check_reachable(uri)
+    return store
 
 
 def active_campaign_jobs(campaign: str, project: str | None = None) -> int:

@@ -76,6 +76,16 @@ def check_reachable(uri: str) -> None:
         client.close()
 
 
+def mongo_uri_of(store: Store) -> str | None:
+    """A URI to ping the MongoDB server of a MongoStore (None for other stores, including
+    the in-memory and MontyDB stores that maggma derives from MongoStore)."""
+    if not isinstance(store, MongoStore) or isinstance(store, MemoryStore):
+        return None
+    if getattr(store, "uri", None):
+        return store.uri
+    return f"mongodb://{store.host}:{store.port}"
+
+
 def collection_store(spec: str, collection: str) -> Store:
     """One collection of the store ``spec``: a folder (MontyDB, sqlite), a URI or memory."""
     if spec == "memory":
