@@ -122,6 +122,14 @@ class DocumentCheckpoint:
         self.fingerprint = fingerprint(settings)
         self.fields = fields  # record -> document fields to set, or None
 
+    @classmethod
+    def of_running_job(
+        cls, collection: str, stage: str, settings: dict[str, Any], fields: Any = None
+    ) -> DocumentCheckpoint | None:
+        """The running job's checkpoint in its campaign's documents; None outside campaigns."""
+        documents = CampaignDocuments.of_running_job(collection)
+        return cls(documents, stage, settings, fields) if documents is not None else None
+
     def load(self, key: str) -> dict | None:
         found = self.documents.stage_record(key, self.stage)
         if not found or found.get("fingerprint") != self.fingerprint:

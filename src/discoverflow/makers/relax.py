@@ -9,7 +9,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.relax import RelaxSettings, relax_many, relaxer_settings
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.documents import CampaignDocuments, DocumentCheckpoint, relax_fields
+from discoverflow.makers.documents import DocumentCheckpoint, relax_fields
 from discoverflow.plugins import load_relaxer
 from discoverflow.progress import running_stage, stage_progress
 from discoverflow.routing import route_new_jobs
@@ -53,12 +53,13 @@ class MLRelaxMaker(StageMaker):
     )
     def make(self, structures: dict[str, Structure]) -> RelaxBatchDocument:
         relaxer = self.relaxer()
-        documents = CampaignDocuments.of_running_job(self.documents) if self.documents else None
         checkpoint = None
-        if documents is not None:
+        if self.documents:
             role = "reference" if running_stage("relax") == "references" else "candidate"
             fields = relax_fields(self.documents, relaxer.name, role)
-            checkpoint = DocumentCheckpoint(documents, "relax", relaxer_settings(relaxer), fields)
+            checkpoint = DocumentCheckpoint.of_running_job(
+                self.documents, "relax", relaxer_settings(relaxer), fields
+            )
         with stage_progress(running_stage("relax"), len(structures)) as advance:
             records = relax_many(structures, relaxer, checkpoint, on_done=lambda _: advance())
         return RelaxBatchDocument(

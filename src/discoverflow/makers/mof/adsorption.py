@@ -9,7 +9,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.mof.adsorption import AdsorptionSettings, co2_uptake
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.documents import CampaignDocuments, DocumentCheckpoint
+from discoverflow.makers.documents import DocumentCheckpoint
 from discoverflow.makers.mof.stability import each_mof
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import AdsorptionDocument, AdsorptionRecord
@@ -48,13 +48,8 @@ class AdsorptionMaker(StageMaker):
     @job(metadata={"stage": "mof-adsorption", "runs_on": "cpu"})
     def make(self, relaxed: RelaxBatchDocument) -> AdsorptionDocument:
         settings = self.settings
-        documents = CampaignDocuments.of_running_job(MOFS)
-        checkpoint = (
-            DocumentCheckpoint(
-                documents, "adsorption", settings.model_dump(), adsorption_fields(settings)
-            )
-            if documents
-            else None
+        checkpoint = DocumentCheckpoint.of_running_job(
+            MOFS, "adsorption", settings.model_dump(), adsorption_fields(settings)
         )
 
         def adsorb(mof_id: str, structure: Structure) -> AdsorptionRecord:

@@ -12,7 +12,7 @@ from discoverflow.core.checkpoint import each_checkpointed
 from discoverflow.core.mof.md import StabilitySettings, npt_md
 from discoverflow.core.mof.selection import most_stable
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.documents import CampaignDocuments, DocumentCheckpoint
+from discoverflow.makers.documents import DocumentCheckpoint
 from discoverflow.models.chgnet import chgnet_calculator
 from discoverflow.progress import stage_progress
 from discoverflow.schemas.candidate import MOFS
@@ -53,16 +53,11 @@ class MOFStabilityMaker(StageMaker):
     def make(self, assembly: AssemblyDocument) -> StabilityDocument:
         settings = self.settings
         engine = f"chgnet-{settings.model}"
-        documents = CampaignDocuments.of_running_job(MOFS)
-        checkpoint = (
-            DocumentCheckpoint(
-                documents,
-                "stability",
-                settings.model_dump(exclude={"stable_strain"}),
-                lambda _, data: {"strain": data.get("strain"), "md_engine": engine},
-            )
-            if documents
-            else None
+        checkpoint = DocumentCheckpoint.of_running_job(
+            MOFS,
+            "stability",
+            settings.model_dump(exclude={"stable_strain"}),
+            lambda _, data: {"strain": data.get("strain"), "md_engine": engine},
         )
         calculator = functools.cache(lambda: chgnet_calculator(settings.model))
 
@@ -86,8 +81,8 @@ class MOFStabilityMaker(StageMaker):
             )
             for r in records
         ]
-        if documents is not None:
-            documents.write(
+        if checkpoint is not None:
+            checkpoint.documents.write(
                 "stable",
                 {r.mof_id: {"stable": r.stable} for r in records},
                 {r.mof_id: md_verdict(r) for r in records},
