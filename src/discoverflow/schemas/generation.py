@@ -28,12 +28,16 @@ class GenerationDocument(StageDocument):
     assignments_total: int = Field(description="Element assignments before symmetry reduction")
     assignments_distinct: int
     skipped_templates: list[SkippedTemplateInfo] = Field(default_factory=list)
-    candidates: list[CandidateInfo] = Field(default_factory=list)
+    n_candidates: int = Field(0, description="Number of candidates (the length of candidates)")
+    candidates: list[CandidateInfo] = Field(
+        default_factory=list, description="Provenance per candidate (data store)"
+    )
     filter_counts: dict[str, int] = Field(
         default_factory=dict, description="Validity filter -> candidates it removed"
     )
     filtered_out: dict[str, str] = Field(
-        default_factory=dict, description="candidate_id -> the validity filter that removed it"
+        default_factory=dict,
+        description="candidate_id -> the validity filter that removed it (data store)",
     )
     structures: dict[str, Structure] = Field(
         default_factory=dict, description="candidate_id -> structure (data store)"

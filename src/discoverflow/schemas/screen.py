@@ -29,8 +29,13 @@ class ScreenDocument(StageDocument):
     reference_energies: dict[str, float]
     n_screened: int
     n_below_threshold: int
-    kept: list[ScreenRecord] = Field(description="Candidates kept, lowest formation energy first")
-    failures: dict[str, str] = Field(default_factory=dict)
+    n_kept: int = 0
+    kept: list[ScreenRecord] = Field(
+        description="Candidates kept, lowest formation energy first (data store)"
+    )
+    failures: dict[str, str] = Field(
+        default_factory=dict, description="candidate_id -> reason (data store)"
+    )
 
 
 class DedupDocument(StageDocument):
@@ -38,9 +43,10 @@ class DedupDocument(StageDocument):
     stol: float
     angle_tol: float
     n_input: int
-    kept: list[ScreenRecord]
+    n_kept: int = 0
+    kept: list[ScreenRecord] = Field(description="Distinct candidates kept (data store)")
     duplicate_of: dict[str, str] = Field(
-        default_factory=dict, description="removed candidate_id -> kept candidate_id"
+        default_factory=dict, description="removed candidate_id -> kept candidate_id (data store)"
     )
 
 
@@ -50,5 +56,8 @@ class PropertyScreenDocument(StageDocument):
     unit: str
     minimum: float | None = None
     maximum: float | None = None
-    values: dict[str, float] = Field(description="candidate_id -> predicted property")
-    kept: list[ScreenRecord] = Field(description="Candidates within the range, in input order")
+    values: dict[str, float] = Field(description="candidate_id -> predicted property (data store)")
+    n_kept: int = 0
+    kept: list[ScreenRecord] = Field(
+        description="Candidates within the range, in input order (data store)"
+    )

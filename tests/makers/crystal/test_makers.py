@@ -68,6 +68,20 @@ def test_generation(pipeline):
     # L1_2 and C15: 2 assignments each; B2: 1 (swap symmetry); x 3 scales
     assert len(gen["candidates"]) == (2 + 2 + 1) * 3
     assert set(gen["structures"]) == {c["candidate_id"] for c in gen["candidates"]}
+    assert gen["n_candidates"] == len(gen["candidates"])
+
+
+def test_per_candidate_lists_live_in_the_data_store(pipeline, store):
+    """The job outputs users' queries scan hold counts; what grows with the number of
+    candidates (provenance, kept records, structures) is in the data store."""
+    import bson
+
+    for stage in ("generation", "screen", "dedup"):
+        (doc,) = store.docs_store.query({"metadata.stage": stage})
+        assert len(bson.encode(doc)) < 3000, stage
+    (generation,) = store.docs_store.query({"metadata.stage": "generation"})
+    assert generation["output"]["n_candidates"] == 15
+    assert "blob_uuid" in generation["output"]["candidates"]
 
 
 def test_screen_fans_out_and_applies_the_threshold(pipeline, store):

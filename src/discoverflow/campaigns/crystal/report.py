@@ -32,9 +32,9 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
     )
     gen = record.latest(
         "generation",
-        ["output.candidates.candidate_id", "output.skipped_templates", "output.n_templates"],
+        ["output.n_candidates", "output.skipped_templates", "output.n_templates"],
     )
-    n_generated = len(gen["output"]["candidates"]) if gen else 0
+    n_generated = gen["output"]["n_candidates"] if gen else 0
     status.append(
         StageStatus(
             "generation",
@@ -45,7 +45,7 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
             else "pending",
         )
     )
-    validity = record.latest("validity", ["output.filter_counts", "output.candidates.candidate_id"])
+    validity = record.latest("validity", ["output.filter_counts", "output.n_candidates"])
     if validity:
         counts = validity["output"]["filter_counts"]
         removed = ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "none"
@@ -53,12 +53,12 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
             StageStatus(
                 "validity",
                 True,
-                f"{len(validity['output']['candidates'])} valid; removed: {removed}",
+                f"{validity['output']['n_candidates']} valid; removed: {removed}",
             )
         )
     batches = record.docs("screen-batch", ["output.records.candidate_id"])
     n_screened = len({r["candidate_id"] for b in batches for r in b["output"]["records"]})
-    screen = record.latest("screen", ["output.kept.candidate_id", "output.n_below_threshold"])
+    screen = record.latest("screen", ["output.n_kept", "output.n_below_threshold"])
     status.append(
         StageStatus(
             "screen",
@@ -66,18 +66,18 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
             f"{n_screened}/{n_generated} screened"
             + (
                 f", {screen['output']['n_below_threshold']} below threshold, "
-                f"{len(screen['output']['kept'])} kept"
+                f"{screen['output']['n_kept']} kept"
                 if screen
                 else ""
             ),
         )
     )
-    dedup = record.latest("dedup", ["output.kept.candidate_id", "output.n_input"])
+    dedup = record.latest("dedup", ["output.n_kept", "output.n_input"])
     status.append(
         StageStatus(
             "dedup",
             dedup is not None,
-            f"{len(dedup['output']['kept'])} distinct of {dedup['output']['n_input']}"
+            f"{dedup['output']['n_kept']} distinct of {dedup['output']['n_input']}"
             if dedup
             else "pending",
         )
@@ -88,7 +88,7 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
     records = {
         r["candidate_id"]: r["status"] for b in relax_batches for r in b["output"]["records"]
     }
-    n_selected = len((dedup or screen or {"output": {"kept": []}})["output"]["kept"])
+    n_selected = (dedup or screen or {"output": {"n_kept": 0}})["output"]["n_kept"]
     relax = record.latest("relax")
     failed = sum(s != "relaxed" for s in records.values())
     status.append(

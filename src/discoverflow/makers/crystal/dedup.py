@@ -21,7 +21,11 @@ class DedupMaker(StageMaker):
     settings: DedupSettings = field(default_factory=DedupSettings)
     workers: int | None = None
 
-    @job(output_schema=DedupDocument, metadata={"stage": "dedup", "runs_on": "cpu"})
+    @job(
+        data=["kept", "duplicate_of"],
+        output_schema=DedupDocument,
+        metadata={"stage": "dedup", "runs_on": "cpu"},
+    )
     def make(self, generation: GenerationDocument, screen: ScreenDocument) -> DedupDocument:
         records = screen.kept
         outcome = deduplicate(
@@ -44,6 +48,7 @@ class DedupMaker(StageMaker):
         return DedupDocument(
             **self.settings.model_dump(),
             n_input=len(records),
+            n_kept=len(outcome.kept),
             kept=[records[i] for i in outcome.kept],
             duplicate_of=duplicate_of,
         )

@@ -30,6 +30,7 @@ def generation_document(
     return GenerationDocument(
         elements=list(elements),
         n_templates=extra.pop("n_templates", 0),
+        n_candidates=len(structures),
         assignments_total=extra.pop("assignments_total", len(structures)),
         assignments_distinct=extra.pop("assignments_distinct", len(structures)),
         candidates=[
@@ -64,7 +65,7 @@ class RandomStructureMaker(Maker):
     seed: int = 0
 
     @job(
-        data="structures",
+        data=["structures", "candidates"],
         output_schema=GenerationDocument,
         metadata={"stage": "generation", "runs_on": "cpu"},
     )
@@ -88,7 +89,7 @@ class UserStructuresMaker(Maker):
     name: str = "user structures"
 
     @job(
-        data="structures",
+        data=["structures", "candidates"],
         output_schema=GenerationDocument,
         metadata={"stage": "generation", "runs_on": "cpu"},
     )
@@ -112,7 +113,7 @@ class ValidityFilterMaker(StageMaker):
     settings: ValiditySettings = field(default_factory=ValiditySettings)
 
     @job(
-        data="structures",
+        data=["structures", "candidates", "filtered_out"],
         output_schema=GenerationDocument,
         metadata={"stage": "validity", "runs_on": "cpu"},
     )
@@ -123,6 +124,7 @@ class ValidityFilterMaker(StageMaker):
         record_generation(generation, removed=outcome.removed)
         return generation.model_copy(
             update={
+                "n_candidates": len(kept),
                 "candidates": [c for c in generation.candidates if c.candidate_id in kept],
                 "structures": {cid: s for cid, s in generation.structures.items() if cid in kept},
                 "filter_counts": outcome.counts,

@@ -22,6 +22,7 @@ class PropertyScreenMaker(StageMaker):
     settings: PropertyScreenSettings = field(default_factory=PropertyScreenSettings)
 
     @job(
+        data=["values", "kept"],
         output_schema=PropertyScreenDocument,
         metadata={"stage": "property-screen", "runs_on": "gpu"},
     )
@@ -53,5 +54,6 @@ class PropertyScreenMaker(StageMaker):
             minimum=settings.minimum,
             maximum=settings.maximum,
             values=values,
+            n_kept=len(kept),
             kept=kept,
         )

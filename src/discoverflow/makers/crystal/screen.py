@@ -106,7 +106,11 @@ class MLScreenMaker(StageMaker):
             documents.write("screening", fields, status, failures, fingerprint_=stamp)
         return ScreenBatchDocument(model=model.name, records=records, failures=failures)
 
-    @job(output_schema=ScreenDocument, metadata={"stage": "screen", "runs_on": "cpu"})
+    @job(
+        data=["kept", "failures"],
+        output_schema=ScreenDocument,
+        metadata={"stage": "screen", "runs_on": "cpu"},
+    )
     def select(
         self,
         batches: list[ScreenBatchDocument],
@@ -152,6 +156,7 @@ class MLScreenMaker(StageMaker):
             reference_energies=refs,
             n_screened=len(screened),
             n_below_threshold=len(below),
+            n_kept=len(kept),
             kept=kept,
             failures=failures,
         )

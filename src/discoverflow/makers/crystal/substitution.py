@@ -24,7 +24,7 @@ class SubstitutionMaker(StageMaker):
     settings: SubstitutionSettings = field(default_factory=SubstitutionSettings)
 
     @job(
-        data="structures",
+        data=["structures", "candidates"],
         output_schema=GenerationDocument,
         metadata={"stage": "generation", "runs_on": "cpu"},
     )
@@ -35,6 +35,7 @@ class SubstitutionMaker(StageMaker):
             n_templates=len(templates),
             assignments_total=result.assignments_total,
             assignments_distinct=result.assignments_distinct,
+            n_candidates=len(result.candidates),
             skipped_templates=[
                 SkippedTemplateInfo(template=s.template, reason=s.reason) for s in result.skipped
             ],

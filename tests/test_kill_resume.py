@@ -1,0 +1,164 @@
+"""Faults a long campaign meets: SIGKILL in each stage, and a candidate whose relaxation fails.
+
+Each run is the ``discoverflow`` command in its own process, as users run it."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from discoverflow.campaigns.loading import load_campaign
+from discoverflow.stores import document_store, make_store
+
+KILL_AFTER = ("references", "generation", "screen-batch", "screen", "relax-batch", "relax")
+"""A stage whose first stored output means the next one is under way."""
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "discoverflow.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def stored_stages(store: Path) -> dict[str, set[str]]:
+    """Stage -> uuids of the finished jobs of that stage in the store."""
+    if not store.exists():
+        return {}
+    outputs = make_store(str(store)).docs_store
+    outputs.connect()
+    found: dict[str, set[str]] = {}
+    for doc in outputs.query({}, properties=["uuid", "metadata.stage"]):
+        found.setdefault(doc["metadata"].get("stage", "?"), set()).add(doc["uuid"])
+    return found
+
+
+def results(config: Path, store: Path) -> dict[str, tuple]:
+    rows = json.loads(cli("results", str(config), "--store", str(store), "--json", "--all").stdout)
+    return {
+        r["candidate_id"]: (r["status"], round(r["energy_above_hull"] or 0.0, 4))
+        for r in rows
+        if r["status"] != "superseded"
+    }
+
+
+def run_until(config: Path, store: Path, stage: str, delay: float) -> bool:
+    """Start a run and SIGKILL it ``delay`` s after ``stage`` first has an output; False when
+    the run finished before that."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "discoverflow.cli", "run", str(config), "--store", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 600
+    while time.time() < deadline and process.poll() is None:
+        if stage in stored_stages(store):
+            time.sleep(delay)
+            break
+        time.sleep(0.3)
+    if process.poll() is not None:
+        return False
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    return True
+
+
+@pytest.fixture
+def config(campaign_dir) -> Path:
+    path = campaign_dir / "config.json"
+    settings = json.loads(path.read_text())
+    settings["screening"]["batch_size"] = 8
+    path.write_text(json.dumps(settings))
+    return path
+
+
+def test_sigkill_in_every_stage_resumes_to_the_uninterrupted_results(config, tmp_path):
+    """Killed once in each stage in turn, the campaign ends with what an uninterrupted run
+    gives, and no job that had finished before a kill runs again."""
+    uninterrupted = tmp_path / "once"
+    assert cli("run", str(config), "--store", str(uninterrupted)).returncode == 0
+    expected = results(config, uninterrupted)
+
+    store = tmp_path / "killed"
+    rng = random.Random(0)
+    kills = 0
+    for stage in KILL_AFTER:
+        before = stored_stages(store)
+        kills += run_until(config, store, stage, delay=rng.uniform(0.0, 1.5))
+        after = stored_stages(store)
+        for finished, uuids in before.items():  # finished jobs are kept and not run again
+            assert uuids <= after.get(finished, set())
+            if finished not in ("screen-batch", "relax-batch", "reference-relax"):
+                assert len(after[finished]) == len(uuids), finished
+    assert kills >= 4, "too few runs were still going when their kill came"
+
+    final = cli("run", str(config), "--store", str(store))
+    assert final.returncode == 0, final.stderr
+    assert results(config, store) == expected
+    once, killed = stored_stages(uninterrupted), stored_stages(store)
+    for stage in ("generation", "screen", "dedup", "relax", "hull"):
+        assert len(killed[stage]) == len(once[stage]) == 1, stage
+
+
+def test_a_candidate_whose_relaxation_fails_is_recorded_and_the_rest_goes_on(tmp_path):
+    """Two atoms 0.6 A apart cannot relax in a few steps: that candidate is recorded with its
+    reason, the others reach the hull, and status and results say so."""
+    folder = tmp_path / "structures"
+    folder.mkdir()
+    good = {
+        "NiAl_B2": Structure(Lattice.cubic(2.88), ["Ni", "Al"], [[0, 0, 0], [0.5] * 3]),
+        "Ni3Al_L12": Structure(
+            Lattice.cubic(3.57),
+            ["Al", "Ni", "Ni", "Ni"],
+            [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]],
+        ),
+    }
+    crushed = Structure(Lattice.cubic(4.0), ["Ni", "Al"], [[0, 0, 0], [0.15, 0, 0]])
+    for name, structure in {**good, "crushed": crushed}.items():
+        structure.to(filename=str(folder / f"{name}.cif"))
+    config = tmp_path / "config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "name": "nial-fault",
+                "elements": ["Al", "Ni"],
+                "inputs": {"templates": "structures"},
+                "generation": {"method": "user"},
+                "validity": {"enabled": False},
+                "dedup": {"enabled": False},
+                "screening": {"formation_energy_threshold": 50.0},
+                "relax": {"fmax": 0.05, "steps": 40, "batch_size": 3},
+            }
+        )
+    )
+    store = tmp_path / "db"
+    run = cli("run", str(config), "--store", str(store))
+    assert run.returncode == 0, run.stderr
+
+    campaign = load_campaign(config)
+    documents = document_store(make_store(str(store)), "candidates")
+    documents.connect()
+    docs = list(documents.query({"campaign": campaign.name, "role": "candidate"}))
+    assert len(docs) == 3
+    (bad,) = [
+        d for d in docs if Structure.from_dict(d["structure_initial"]).distance_matrix[0, 1] < 1
+    ]
+    assert bad["status"] in ("failed", "unconverged") and bad["reason"], bad["status"]
+    assert bad["energy_above_hull"] is None
+    others = [d for d in docs if d is not bad]
+    assert all(d["energy_above_hull"] is not None for d in others), [d["status"] for d in others]
+    assert "AlNi" in {d["formula_pretty"] for d in others}
+
+    rows = json.loads(cli("results", str(config), "--store", str(store), "--json").stdout)
+    assert bad["candidate_id"] in {r["candidate_id"] for r in rows}
+    status = cli("status", str(config), "--store", str(store))
+    assert status.returncode == 0 and "3/3 relaxed (1 failed or unconverged)" in status.stdout
