@@ -66,7 +66,10 @@ def empty_elements(d: Path) -> list[str]:
 
 def wrong_type(d: Path) -> list[str]:
     edit(d / "config.json", relax={"steps": "many"}, elements="AlNi")
-    return ["relax.steps: Input should be a valid integer", "elements: Input should be a valid list"]
+    return [
+        "relax.steps: Input should be a valid integer",
+        "elements: Input should be a valid list",
+    ]
 
 
 def missing_templates(d: Path) -> list[str]:
@@ -239,11 +242,11 @@ def test_two_runs_on_one_store_at_once(campaign_dir, tmp_path):
         time.sleep(0.2)
     second = command("run", config, cwd=campaign_dir)
     _, err = second.communicate(timeout=600)
-    if first.poll() is None:  # refused while the first was running
-        line = err.strip()
-        assert second.returncode == 2 and "\n" not in line, err
-        assert f"the store at {store} is in use by process {first.pid}" in line
-        assert f"run {config}" in line
+    line = err.strip()
+    assert second.returncode == 2 and "\n" not in line, err
+    assert f"the store at {store} is in use by process {first.pid}" in line
+    assert f"run {config}" in line
+    assert first.poll() is None  # still running, untouched by the refused one
     out, err = first.communicate(timeout=900)
     assert first.returncode == 0, err
     assert f"embedded store at {store}" in out  # beside the file, run from another folder

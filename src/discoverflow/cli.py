@@ -329,7 +329,7 @@ def main() -> None:
     logging.getLogger("jobflow").setLevel(logging.WARNING)
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="discoverflow")
     except DiscoverflowError as exc:
         if _state["debug"]:
             raise

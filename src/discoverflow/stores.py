@@ -196,7 +196,8 @@ def holder(owner: Path) -> str:
     """Who holds a store, from the record its holder wrote."""
     try:
         info = json.loads(owner.read_text())
-        return f"process {info['pid']} on {info['host']} (`{info['command']}`, since {info['since']})"
+        pid, host, command, since = info["pid"], info["host"], info["command"], info["since"]
+        return f"process {pid} on {host} (`{command}`, since {since})"
     except (OSError, ValueError, KeyError):
         return "another process"
 
