@@ -316,7 +316,9 @@ def test_config_show_every_key_with_its_default(workflow, required, line, capsys
     filled = {k: v for k, v in shown.items() if v is not None or k not in ("name", *required)}
     assert {**filled, "name": "x", **required} == {**defaults, "output_dir": "results"}
     assert '"name": <required>,  // required; Campaign id' in out and line in out
-    code, out, _ = in_process(capsys, monkeypatch, "config", "show", "--workflow", workflow, "--json")
+    code, out, _ = in_process(
+        capsys, monkeypatch, "config", "show", "--workflow", workflow, "--json"
+    )
     assert code == 0 and json.loads(out) == model.model_json_schema()
 
 
@@ -326,7 +328,9 @@ def test_default_store_is_beside_the_campaign_file(config, tmp_path, capsys, mon
     monkeypatch.chdir(elsewhere)
     code, out, _ = in_process(capsys, monkeypatch, "status", str(config))
     assert code == 0
-    assert out.strip() == f"campaign alniti: not started: no store at {tmp_path / 'discoverflow-data'}"
+    assert (
+        out.strip() == f"campaign alniti: not started: no store at {tmp_path / 'discoverflow-data'}"
+    )
     monkeypatch.setenv("DISCOVERFLOW_STORE", str(tmp_path / "chosen"))
     code, _, err = in_process(capsys, monkeypatch, "results", str(config))
     assert (code, err.strip()) == (2, f"error: not started: no store at {tmp_path / 'chosen'}")

@@ -61,9 +61,8 @@ def test_a_second_run_on_a_held_store_is_refused_naming_the_holder(tmp_path):
     from discoverflow.stores import exclusive_run
 
     store = str(tmp_path / "db")
-    with exclusive_run(store):
-        with pytest.raises(DiscoverflowError, match=f"in use by process {os.getpid()} on "):
-            with exclusive_run(store):
-                pass
+    refused = pytest.raises(DiscoverflowError, match=f"in use by process {os.getpid()} on ")
+    with exclusive_run(store), refused, exclusive_run(store):
+        pass
     with exclusive_run(store), exclusive_run("memory"):  # free again; memory takes no lock
         pass
