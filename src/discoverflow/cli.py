@@ -194,7 +194,18 @@ def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
 
 
 @app.command(cls=Command)
-def submit(config: ConfigArg, set_: SetOpt = None, project: ProjectOpt = None) -> None:
+def submit(
+    config: ConfigArg,
+    set_: SetOpt = None,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            "--project",
+            metavar="NAME",
+            help="jobflow-remote project to submit to (default: jobflow-remote's default)",
+        ),
+    ] = None,
+) -> None:
     """Submit what the campaign still needs to a jobflow-remote project."""
     from discoverflow.remote import submit_campaign
 
@@ -301,7 +312,10 @@ def remote_init(
         str | None, typer.Option(help="Virtual environment on the cluster to activate")
     ] = None,
     output: Annotated[
-        Path | None, typer.Option(help="File to write (default ~/.jfremote/NAME.yaml)")
+        Path | None,
+        typer.Option(
+            help="File to write (default NAME.yaml in $JFREMOTE_PROJECTS_FOLDER, else ~/.jfremote)"
+        ),
     ] = None,
 ) -> None:
     """Write a starter jobflow-remote project: SLURM GPU and CPU workers, MongoDB stores."""
