@@ -287,7 +287,7 @@ def test_mistyped_command_or_option_gets_a_suggestion(capsys, monkeypatch):
     ]
     code, _, err = in_process(capsys, monkeypatch, "results", "c.json", "--stabel")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "--stable" in err
-    code, _, err = in_process(capsys, monkeypatch, "config", "show", "--workflow", "mfo")
+    code, _, err = in_process(capsys, monkeypatch, "config", "show", "mfo")
     assert code == 2 and "did you mean 'mof'?" in err
 
 
@@ -309,16 +309,14 @@ def test_config_show_every_key_with_its_default(workflow, required, line, capsys
     from discoverflow.campaigns.loading import CAMPAIGN_KINDS
 
     model = CAMPAIGN_KINDS[workflow].config_type
-    code, out, _ = in_process(capsys, monkeypatch, "config", "show", "--workflow", workflow)
+    code, out, _ = in_process(capsys, monkeypatch, "config", "show", workflow)
     assert code == 0
     shown = without_comments(out)
     defaults = model(name="x", **required).model_dump(mode="json")
     filled = {k: v for k, v in shown.items() if v is not None or k not in ("name", *required)}
     assert {**filled, "name": "x", **required} == {**defaults, "output_dir": "results"}
     assert '"name": <required>,  // required; Campaign id' in out and line in out
-    code, out, _ = in_process(
-        capsys, monkeypatch, "config", "show", "--workflow", workflow, "--json"
-    )
+    code, out, _ = in_process(capsys, monkeypatch, "config", "show", workflow, "--json")
     assert code == 0 and json.loads(out) == model.model_json_schema()
 
 

@@ -272,8 +272,8 @@ app.add_typer(config_app, name="config")
 
 @config_app.command("show", cls=Command)
 def config_show(
-    workflow: Annotated[
-        str, typer.Option(metavar="crystal|mof", help="Which kind of campaign")
+    kind: Annotated[
+        str, typer.Argument(metavar="KIND", help="Kind of campaign file: crystal or mof")
     ] = "crystal",
     as_json: Annotated[
         bool, typer.Option("--json", help="The JSON schema instead of the annotated defaults")
@@ -283,9 +283,9 @@ def config_show(
     from discoverflow.campaigns.loading import campaign_schema, default_file
 
     if as_json:
-        print(json.dumps(campaign_schema(workflow), indent=1))
+        print(json.dumps(campaign_schema(kind), indent=1))
     else:
-        print(default_file(workflow))
+        print(default_file(kind))
 
 
 remote_app = commands("jobflow-remote helpers.")
