@@ -140,7 +140,10 @@ def job_store(store: str | None, project: str | None, config: Path, quiet: bool 
         raise DiscoverflowError("give either --store or --project, not both")
     from discoverflow.remote import project_jobstore
 
-    return project_jobstore(project)
+    results = project_jobstore(project)
+    where = f"project {project}" if project else "default project"
+    make_console(stderr=quiet).print(f"store: the JobStore of jobflow-remote's {where}")
+    return results
 
 
 @app.callback()
