@@ -256,3 +256,82 @@ def test_remote_init_writes_a_valid_project(tmp_path):
     assert project.workers["gpu"].resources["gres"] == "gpu:1"
     assert "outputs_data" in str(project.jobstore)
     assert "exists" in one_error_line(cli(*args))
+
+
+def in_process(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
+    """The command through its entry point, in this process: exit code, stdout, stderr."""
+    from discoverflow.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["discoverflow", *args])
+    with pytest.raises(SystemExit) as ended:
+        main()
+    captured = capsys.readouterr()
+    return ended.value.code, captured.out, captured.err
+
+
+COMMANDS = [[], ["validate"], ["run"], ["submit"], ["status"], ["results"], ["config"],
+            ["config", "show"], ["remote"], ["remote", "init"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_shows_flags_without_placeholders(command, capsys, monkeypatch):
+    code, out, _ = in_process(capsys, monkeypatch, *command, "--help")
+    assert code == 0 and "--help" in out
+    assert "<bool>" not in out and "<list" not in out
+
+
+def test_mistyped_command_or_option_gets_a_suggestion(capsys, monkeypatch):
+    code, _, err = in_process(capsys, monkeypatch, "rn", "config.json")
+    assert code == 2 and err.strip().splitlines() == [
+        "error: No such command 'rn'. Did you mean 'run'? (see `discoverflow --help`)"
+    ]
+    code, _, err = in_process(capsys, monkeypatch, "results", "c.json", "--stabel")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--stable" in err
+    code, _, err = in_process(capsys, monkeypatch, "config", "show", "mfo")
+    assert code == 2 and "did you mean 'mof'?" in err
+
+
+def without_comments(annotated: str) -> dict:
+    """The annotated default file as JSON: comments dropped, required keys null."""
+    lines = [line.split("  // ")[0] for line in annotated.splitlines()]
+    kept = [line for line in lines if not line.lstrip().startswith("//")]
+    return json.loads("\n".join(kept).replace("<required>", "null"))
+
+
+@pytest.mark.parametrize(
+    ("workflow", "required", "line"),
+    [
+        ("crystal", {"elements": ["Al"]}, '"fmax": 0.05,  // Force convergence criterion (eV/A)'),
+        ("mof", {"workflow": "mof"}, '"rounds": 3,  // Rounds of generation and retraining'),
+    ],
+)
+def test_config_show_every_key_with_its_default(workflow, required, line, capsys, monkeypatch):
+    from discoverflow.campaigns.loading import CAMPAIGN_KINDS
+
+    model = CAMPAIGN_KINDS[workflow].config_type
+    code, out, _ = in_process(capsys, monkeypatch, "config", "show", workflow)
+    assert code == 0
+    shown = without_comments(out)
+    defaults = model(name="x", **required).model_dump(mode="json")
+    filled = {k: v for k, v in shown.items() if v is not None or k not in ("name", *required)}
+    assert {**filled, "name": "x", **required} == {**defaults, "output_dir": "results"}
+    assert '"name": <required>,  // required; Campaign id' in out and line in out
+    code, out, _ = in_process(capsys, monkeypatch, "config", "show", workflow, "--json")
+    assert code == 0 and json.loads(out) == model.model_json_schema()
+
+
+def test_default_store_is_beside_the_campaign_file(config, tmp_path, capsys, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, out, _ = in_process(capsys, monkeypatch, "status", str(config))
+    assert code == 0
+    assert (
+        out.strip() == f"campaign alniti: not started: no store at {tmp_path / 'discoverflow-data'}"
+    )
+    monkeypatch.setenv("DISCOVERFLOW_STORE", str(tmp_path / "chosen"))
+    code, _, err = in_process(capsys, monkeypatch, "results", str(config))
+    assert (code, err.strip()) == (2, f"error: not started: no store at {tmp_path / 'chosen'}")
+    code, out, _ = in_process(capsys, monkeypatch, "status", str(config), "--store", "memory")
+    assert out.splitlines()[0] == "store: in-memory store"
+    assert not list(elsewhere.iterdir()) and not (tmp_path / "discoverflow-data").exists()

@@ -37,3 +37,32 @@ def test_embedded_store_survives_the_process(tmp_path):
     candidates = document_store(store, "candidates")
     assert candidates.database_path == str(folder.resolve())
     assert candidates.collection_name == "candidates"
+
+
+def test_one_rule_for_the_default_store(tmp_path, monkeypatch):
+    from discoverflow.stores import store_spec
+
+    monkeypatch.chdir(tmp_path)
+    campaign = tmp_path / "campaigns" / "mine"
+    assert store_spec(None, campaign) == str(campaign / "discoverflow-data")
+    assert store_spec(None) == str(tmp_path / "discoverflow-data")  # no campaign file
+    assert store_spec("memory", campaign) == "memory"
+    monkeypatch.setenv("DISCOVERFLOW_STORE", "mongodb://db:27017")
+    assert store_spec(None, campaign) == "mongodb://db:27017"
+    assert store_spec(str(tmp_path / "x"), campaign) == str(tmp_path / "x")
+
+
+def test_a_second_run_on_a_held_store_is_refused_naming_the_holder(tmp_path):
+    import os
+
+    import pytest
+
+    from discoverflow.errors import DiscoverflowError
+    from discoverflow.stores import exclusive_run
+
+    store = str(tmp_path / "db")
+    refused = pytest.raises(DiscoverflowError, match=f"in use by process {os.getpid()} on ")
+    with exclusive_run(store), refused, exclusive_run(store):
+        pass
+    with exclusive_run(store), exclusive_run("memory"):  # free again; memory takes no lock
+        pass

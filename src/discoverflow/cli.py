@@ -13,12 +13,35 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperCommand, TyperGroup
 
 from discoverflow.errors import DiscoverflowError, NotStarted
 
-app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="AI-assisted materials discovery."
-)
+
+class FlagsWithoutValues:
+    """Help that shows flags (``--json``, ``--help``) without a ``<bool>`` value."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class Group(FlagsWithoutValues, TyperGroup):
+    pass
+
+
+class Command(FlagsWithoutValues, TyperCommand):
+    pass
+
+
+def commands(help: str) -> typer.Typer:
+    return typer.Typer(cls=Group, add_completion=False, no_args_is_help=True, help=help)
+
+
+app = commands("AI-assisted materials discovery.")
 _state = {"debug": False}
 UNWRAPPED_WIDTH = 100_000
 
@@ -40,18 +63,28 @@ def complain(message: str) -> None:
     make_console(stderr=True).print(message, highlight=False, soft_wrap=True, markup=False)
 
 
-ConfigArg = Annotated[Path, typer.Argument(help="Campaign JSON file")]
+ConfigArg = Annotated[Path, typer.Argument(metavar="CONFIG", help="Campaign JSON file")]
 SetOpt = Annotated[
-    list[str] | None, typer.Option("--set", help="Override a config value: key.path=value")
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY.PATH=VALUE",
+        help="Override a config value (repeatable; the value is read as JSON when it parses)",
+    ),
 ]
 ProjectOpt = Annotated[
     str | None,
-    typer.Option("--project", help="Read from this jobflow-remote project's JobStore"),
+    typer.Option(
+        "--project", metavar="NAME", help="Read from this jobflow-remote project's JobStore"
+    ),
 ]
 StoreOpt = Annotated[
     str | None,
     typer.Option(
-        "--store", help="Store folder, mongodb:// URI or 'memory' (default DISCOVERFLOW_STORE)"
+        "--store",
+        metavar="FOLDER|URI|memory",
+        help="Store folder, mongodb:// URI or 'memory' (default: DISCOVERFLOW_STORE, else "
+        "discoverflow-data beside the campaign file)",
     ),
 ]
 
@@ -82,21 +115,35 @@ def load(config: Path, overrides: list[str] | None):
     return load_campaign(config, overrides or [])
 
 
-def job_store(store: str | None, project: str | None, create: bool = True):
-    """The JobStore of a store spec, or of a jobflow-remote project; without ``create`` an
-    embedded store that does not exist yet is not made (the campaign has not started)."""
-    if project is None:
-        from discoverflow.stores import embedded_folder, make_store
+def campaign_store(store: str | None, config: Path) -> str:
+    """The store spec of a campaign: --store, DISCOVERFLOW_STORE, or beside its file."""
+    from discoverflow.stores import store_spec
 
-        folder = embedded_folder(store)
-        if not create and folder is not None and not folder.exists():
+    return store_spec(store, config.expanduser().resolve().parent)
+
+
+def job_store(store: str | None, project: str | None, config: Path, quiet: bool = False):
+    """The JobStore of the campaign's store (said on one line; on stderr when ``quiet``), or
+    of a jobflow-remote project. An embedded store that does not exist yet is not made (the
+    campaign has not started)."""
+    if project is None:
+        from discoverflow.stores import describe_store, embedded_folder, make_store
+
+        spec = campaign_store(store, config)
+        folder = embedded_folder(spec)
+        if folder is not None and not folder.exists():
             raise NotStarted(f"not started: no store at {folder}")
-        return make_store(store)
+        results = make_store(spec)
+        make_console(stderr=quiet).print(f"store: {describe_store(spec)}", highlight=False)
+        return results
     if store is not None:
         raise DiscoverflowError("give either --store or --project, not both")
     from discoverflow.remote import project_jobstore
 
-    return project_jobstore(project)
+    results = project_jobstore(project)
+    where = f"project {project}" if project else "default project"
+    make_console(stderr=quiet).print(f"store: the JobStore of jobflow-remote's {where}")
+    return results
 
 
 @app.callback()
@@ -106,7 +153,7 @@ def main_options(
     _state["debug"] = debug
 
 
-@app.command()
+@app.command(cls=Command)
 def validate(config: ConfigArg, set_: SetOpt = None) -> None:
     """Check the config and its inputs without running anything."""
     campaign = load(config, set_)
@@ -118,16 +165,20 @@ def validate(config: ConfigArg, set_: SetOpt = None) -> None:
     say(f"[green]ok[/green]: {config} ({campaign.name}: {campaign.describe()})")
 
 
-@app.command()
+@app.command(cls=Command)
 def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
     """Run (or resume) a campaign locally; results go to the store."""
     from discoverflow.progress import set_reporter
-    from discoverflow.stores import describe_store, make_store
+    from discoverflow.stores import describe_store, exclusive_run, make_store
 
     campaign = load(config, set_)
+    if problems := campaign.check_inputs():
+        raise DiscoverflowError(problems[0])
+    spec = campaign_store(store, config)
+    results = make_store(spec)
     console = make_console()
     console.print(
-        f"campaign [bold]{campaign.name}[/bold] ({campaign.describe()}) -> {describe_store(store)}"
+        f"campaign [bold]{campaign.name}[/bold] ({campaign.describe()}) -> {describe_store(spec)}"
     )
     columns = (
         TextColumn("{task.description:>10}"),
@@ -135,8 +186,7 @@ def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    results = make_store(store)
-    with Progress(*columns, console=console, transient=False) as progress:
+    with exclusive_run(spec), Progress(*columns, console=console, transient=False) as progress:
         set_reporter(RichReporter(progress))
         try:
             campaign.run(results)
@@ -146,8 +196,19 @@ def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
     console.print(f"outputs in {campaign.output_dir}")
 
 
-@app.command()
-def submit(config: ConfigArg, set_: SetOpt = None, project: ProjectOpt = None) -> None:
+@app.command(cls=Command)
+def submit(
+    config: ConfigArg,
+    set_: SetOpt = None,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            "--project",
+            metavar="NAME",
+            help="jobflow-remote project to submit to (default: jobflow-remote's default)",
+        ),
+    ] = None,
+) -> None:
     """Submit what the campaign still needs to a jobflow-remote project."""
     from discoverflow.remote import submit_campaign
 
@@ -162,19 +223,19 @@ def submit(config: ConfigArg, set_: SetOpt = None, project: ProjectOpt = None) -
     say("follow them with `jf job list` and `discoverflow status CONFIG --project ...`")
 
 
-@app.command()
+@app.command(cls=Command)
 def status(
     config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None, project: ProjectOpt = None
 ) -> None:
     """What is done per stage for this campaign, and what a rerun would redo."""
     campaign = load(config, set_)
     try:
-        say(*campaign.status_report(job_store(store, project, create=False)))
+        say(*campaign.status_report(job_store(store, project, config)))
     except NotStarted as reason:
         say(f"campaign {campaign.name}: {reason}")
 
 
-@app.command()
+@app.command(cls=Command)
 def results(
     config: ConfigArg,
     set_: SetOpt = None,
@@ -187,16 +248,18 @@ def results(
     ] = False,
     stable: Annotated[bool, typer.Option("--stable", help="Only those on the hull")] = False,
     max_ehull: Annotated[
-        float | None, typer.Option("--max-ehull", help="Only within this of the hull (eV/atom)")
+        float | None,
+        typer.Option("--max-ehull", metavar="EV", help="Only within this of the hull (eV/atom)"),
     ] = None,
-    formula: Annotated[str | None, typer.Option("--formula", help="Only this formula")] = None,
+    formula: Annotated[
+        str | None, typer.Option("--formula", metavar="FORMULA", help="Only this formula")
+    ] = None,
 ) -> None:
-    """Candidates (or MOFs) with their predicted and computed values, read from their
-    documents in the store."""
+    """Candidates (or MOFs) with their predicted and computed values, from the store."""
     from discoverflow.campaigns.base import ResultFilter
 
     campaign = load(config, set_)
-    results_store = job_store(store, project, create=False)
+    results_store = job_store(store, project, config, quiet=as_json or as_csv)
     wanted = ResultFilter(everything, stable, max_ehull, formula)
     if as_json:
         print(json.dumps(campaign.results_json(results_store, wanted), indent=1))
@@ -206,11 +269,33 @@ def results(
         say(*campaign.results_report(results_store, wanted))
 
 
-remote_app = typer.Typer(help="jobflow-remote helpers.", no_args_is_help=True)
+config_app = commands("The campaign file's keys.")
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("show", cls=Command)
+def config_show(
+    kind: Annotated[
+        str, typer.Argument(metavar="KIND", help="Kind of campaign file: crystal or mof")
+    ] = "crystal",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The JSON schema instead of the annotated defaults")
+    ] = False,
+) -> None:
+    """Every key of a campaign file with its default and description (or its JSON schema)."""
+    from discoverflow.campaigns.loading import campaign_schema, default_file
+
+    if as_json:
+        print(json.dumps(campaign_schema(kind), indent=1))
+    else:
+        print(default_file(kind))
+
+
+remote_app = commands("jobflow-remote helpers.")
 app.add_typer(remote_app, name="remote")
 
 
-@remote_app.command("init")
+@remote_app.command("init", cls=Command)
 def remote_init(
     name: Annotated[str, typer.Option(help="Project name")] = "discoverflow",
     mongo_uri: Annotated[str, typer.Option(help="MongoDB URI for queue and results")] = (
@@ -230,7 +315,10 @@ def remote_init(
         str | None, typer.Option(help="Virtual environment on the cluster to activate")
     ] = None,
     output: Annotated[
-        Path | None, typer.Option(help="File to write (default ~/.jfremote/NAME.yaml)")
+        Path | None,
+        typer.Option(
+            help="File to write (default NAME.yaml in $JFREMOTE_PROJECTS_FOLDER, else ~/.jfremote)"
+        ),
     ] = None,
 ) -> None:
     """Write a starter jobflow-remote project: SLURM GPU and CPU workers, MongoDB stores."""
@@ -258,7 +346,7 @@ def main() -> None:
     logging.getLogger("jobflow").setLevel(logging.WARNING)
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="discoverflow")
     except DiscoverflowError as exc:
         if _state["debug"]:
             raise
@@ -269,12 +357,12 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         complain("interrupted; run the same command again to resume")
         sys.exit(130)
+    except typer.TyperException as exc:  # usage errors: unknown command or option, bad value
+        context = getattr(exc, "ctx", None)
+        hint = f" (see `{context.command_path} --help`)" if context is not None else ""
+        complain(f"error: {exc.format_message()}{hint}")
+        sys.exit(2)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
         if _state["debug"]:
             raise
         complain(f"error: {type(exc).__name__}: {exc}")

@@ -29,9 +29,10 @@ class DiscoverflowSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DISCOVERFLOW_", extra="forbid")
 
     CONFIG_FILE: str = Field(DEFAULT_CONFIG_FILE, description="YAML file with these settings")
-    STORE: str = Field(
-        "./discoverflow-data",
-        description="Folder of the embedded on-disk store, a mongodb:// URI, or 'memory'",
+    STORE: str | None = Field(
+        None,
+        description="Folder of the embedded on-disk store, a mongodb:// URI, or 'memory' "
+        "(default: a 'discoverflow-data' folder beside the campaign file)",
     )
     DATABASE: str = Field("discoverflow", description="MongoDB database of a mongodb:// STORE")
     DEVICE: Literal["cpu", "cuda", "mps"] = Field("cpu", description="Torch device for ML models")

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
+from filelock import FileLock, Timeout
 from jobflow import JobStore
 from jobflow_remote.remote.data import MinimalFileStore
 from maggma.core import Store
@@ -12,6 +21,11 @@ from maggma.stores import GridFSStore, JSONStore, MemoryStore, MongoStore, Monty
 from discoverflow.errors import DiscoverflowError
 from discoverflow.settings import get_settings
 
+DEFAULT_STORE_FOLDER = "discoverflow-data"
+"""The embedded store's folder, beside the campaign file, when neither --store nor
+DISCOVERFLOW_STORE names a store."""
+LOCK_FILE = "run.lock"
+OWNER_FILE = "run.owner.json"
 DOCS_COLLECTION = "outputs"
 DATA_COLLECTION = "outputs_data"
 LOCAL_COPIES = (JSONStore, MinimalFileStore)
@@ -33,15 +47,28 @@ def is_mongo_uri(spec: str) -> bool:
     return spec.startswith(("mongodb://", "mongodb+srv://"))
 
 
+def store_spec(spec: str | None = None, beside: Path | None = None) -> str:
+    """Where results go, by one rule: ``spec`` (``--store``), else DISCOVERFLOW_STORE, else the
+    embedded store ``discoverflow-data`` in the folder ``beside`` (the campaign file's folder;
+    the current folder when there is no campaign file)."""
+    chosen = spec or get_settings().STORE
+    if chosen:
+        return chosen
+    return str((beside or Path.cwd()).resolve() / DEFAULT_STORE_FOLDER)
+
+
 def make_store(spec: str | None = None) -> JobStore:
     """A JobStore with a ``data`` additional store for ``spec``.
 
     ``spec`` is a folder (embedded MontyDB store with sqlite storage), a
-    ``mongodb://`` URI, or ``memory``; by default DISCOVERFLOW_STORE.
+    ``mongodb://`` URI, or ``memory``; by default as ``store_spec`` says. An embedded store
+    whose files are damaged, or whose folder cannot be made, is a DiscoverflowError.
     """
-    spec = spec or get_settings().STORE
+    spec = store_spec(spec)
     if is_mongo_uri(spec):
         check_reachable(spec)
+    elif spec != "memory":
+        check_embedded(Path(spec).expanduser().resolve())
     docs = collection_store(spec, DOCS_COLLECTION)
     if is_mongo_uri(spec):
         database = get_settings().DATABASE
@@ -92,14 +119,92 @@ def collection_store(spec: str, collection: str) -> Store:
         return MemoryStore(collection)
     if is_mongo_uri(spec):
         return MongoStore.from_uri(spec, collection, database=get_settings().DATABASE)
-    folder = Path(spec).expanduser().resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_folder(Path(spec).expanduser().resolve())
     return MontyStore(collection, database_path=str(folder), storage="sqlite")
+
+
+def make_folder(folder: Path) -> Path:
+    """``folder``, made if need be, and writable; else a DiscoverflowError naming it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DiscoverflowError(
+            f"cannot make the store folder {folder}: {error.strerror or error}"
+        ) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DiscoverflowError(f"the store folder {folder} is not writable")
+    return folder
+
+
+def check_embedded(folder: Path) -> None:
+    """Refuse an embedded store whose collection files are damaged (sqlite's quick check),
+    before anything reads or writes them."""
+    if folder.exists() and not folder.is_dir():
+        raise DiscoverflowError(f"the store {folder} is a file, not a store folder")
+    for path in sorted(folder.glob("db/*.collection")):
+        try:
+            connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+            try:
+                verdict = connection.execute("PRAGMA quick_check(1)").fetchone()[0]
+            finally:
+                connection.close()
+        except sqlite3.Error as error:
+            verdict = str(error)
+        if verdict != "ok":
+            raise DiscoverflowError(
+                f"the store at {folder} is damaged: {path.relative_to(folder)}: {verdict} "
+                "(restore it from a copy or give another --store)"
+            )
+
+
+@contextmanager
+def exclusive_run(spec: str) -> Iterator[None]:
+    """Hold the embedded store at ``spec`` for one run: a second run on it refuses at once,
+    naming the process that holds it (MongoDB and memory stores take no lock)."""
+    folder = embedded_folder(spec)
+    if folder is None:
+        yield
+        return
+    make_folder(folder)
+    lock = FileLock(folder / LOCK_FILE)
+    owner = folder / OWNER_FILE
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise DiscoverflowError(
+            f"the store at {folder} is in use by {holder(owner)}; wait for it to finish, "
+            "or give another --store"
+        ) from None
+    try:
+        owner.write_text(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "command": " ".join(["discoverflow", *sys.argv[1:]]),
+                    "since": datetime.now().isoformat(timespec="seconds"),
+                }
+            )
+        )
+        yield
+    finally:
+        owner.unlink(missing_ok=True)
+        lock.release()
+
+
+def holder(owner: Path) -> str:
+    """Who holds a store, from the record its holder wrote."""
+    try:
+        info = json.loads(owner.read_text())
+        pid, host, command, since = info["pid"], info["host"], info["command"], info["since"]
+        return f"process {pid} on {host} (`{command}`, since {since})"
+    except (OSError, ValueError, KeyError):
+        return "another process"
 
 
 def embedded_folder(spec: str | None = None) -> Path | None:
     """The folder of an embedded store spec (None for MongoDB and memory)."""
-    spec = spec or get_settings().STORE
+    spec = store_spec(spec)
     if spec == "memory" or is_mongo_uri(spec):
         return None
     return Path(spec).expanduser().resolve()
@@ -129,7 +234,7 @@ def document_store(job_store: JobStore, collection: str) -> Store:
     if extra is not None and not isinstance(extra, LOCAL_COPIES):
         return extra
     if isinstance(job_store.docs_store, LOCAL_COPIES):
-        return collection_store(get_settings().STORE, collection)
+        return collection_store(store_spec(), collection)
     key = (id(job_store.docs_store), collection)
     if key not in _detached:
         _detached[key] = sibling_store(job_store.docs_store, collection)
@@ -147,7 +252,7 @@ def ensure_document_indexes(store: Store) -> bool:
 
 def describe_store(spec: str | None = None) -> str:
     """A short human description of where results go."""
-    spec = spec or get_settings().STORE
+    spec = store_spec(spec)
     if spec == "memory":
         return "in-memory store"
     if is_mongo_uri(spec):
@@ -156,12 +261,12 @@ def describe_store(spec: str | None = None) -> str:
 
 
 def default_model_dir(spec: str | None = None) -> Path:
-    """Where fine-tuned model files go: DISCOVERFLOW_MODEL_DIR, else beside the embedded store,
-    else a user cache folder (never the working directory)."""
+    """Where fine-tuned model files go: DISCOVERFLOW_MODEL_DIR, else beside the embedded store
+    (``spec`` or DISCOVERFLOW_STORE), else a user cache folder (never the working directory)."""
     settings = get_settings()
     if settings.MODEL_DIR:
         return Path(settings.MODEL_DIR).expanduser().resolve()
     spec = spec or settings.STORE
-    if spec == "memory" or is_mongo_uri(spec):
+    if not spec or spec == "memory" or is_mongo_uri(spec):
         return Path("~/.cache/discoverflow/models").expanduser()
     return Path(spec).expanduser().resolve() / "models"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Discriminator, Tag, TypeAdapter, ValidationError
 
-from discoverflow.campaigns.base import Campaign
+from discoverflow.campaigns.base import Campaign, CampaignConfigBase
 from discoverflow.campaigns.crystal.campaign import CrystalCampaign
 from discoverflow.campaigns.mof.campaign import MOFCampaign
+from discoverflow.campaigns.schema import annotated_defaults, close_key
 from discoverflow.errors import ConfigError
 
 CAMPAIGN_KINDS: dict[str, type[Campaign]] = {
@@ -39,20 +41,47 @@ def format_validation_error(error: ValidationError) -> str:
     """One line per problem: the key path, what is wrong and the offending value."""
     lines = []
     for problem in error.errors():
-        location = [str(part) for part in problem["loc"]]
+        location = list(problem["loc"])
+        kind = DEFAULT_KIND
         if location and location[0] in CAMPAIGN_KINDS:
-            location = location[1:]  # the union's tag, not a key of the file
-        where = ".".join(location) or "(top level)"
+            kind, location = location[0], location[1:]  # the union's tag, not a key of the file
+        where = ".".join(str(part) for part in location) or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "unknown key"
+            if meant := close_key(CAMPAIGN_KINDS[kind].config_type, location):
+                message += f"; did you mean {meant!r}?"
         elif problem["type"] == "union_tag_invalid":
             where = "workflow"
-            message = f"unknown workflow (known: {', '.join(CAMPAIGN_KINDS)})"
+            message = unknown_workflow(problem.get("input", {}).get("workflow"))
         value = problem.get("input")
         shown = json.dumps(value, default=str) if not isinstance(value, dict) else None
         lines.append(f"{where}: {message}" + (f" (got {shown})" if shown else ""))
     return "; ".join(lines)
+
+
+def unknown_workflow(name: Any) -> str:
+    message = f"unknown workflow (known: {', '.join(CAMPAIGN_KINDS)})"
+    if meant := get_close_matches(str(name), list(CAMPAIGN_KINDS), n=1):
+        message += f"; did you mean {meant[0]!r}?"
+    return message
+
+
+def config_type(workflow: str) -> type[CampaignConfigBase]:
+    """The campaign file model of a workflow (crystal, mof)."""
+    if workflow not in CAMPAIGN_KINDS:
+        raise ConfigError(f"{workflow!r}: {unknown_workflow(workflow)}")
+    return CAMPAIGN_KINDS[workflow].config_type
+
+
+def campaign_schema(workflow: str = DEFAULT_KIND) -> dict:
+    """The JSON schema of a workflow's campaign file."""
+    return config_type(workflow).model_json_schema()
+
+
+def default_file(workflow: str = DEFAULT_KIND) -> str:
+    """A workflow's campaign file with every key, its default and its description."""
+    return annotated_defaults(config_type(workflow), {"workflow": workflow})
 
 
 def parse_override(assignment: str) -> tuple[list[str], Any]:

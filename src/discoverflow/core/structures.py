@@ -12,6 +12,8 @@ from pymatgen.core import Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".json")
+MIN_DISTANCE = 0.5
+"""Closest two atoms of an input structure may be (A); closer is a broken file."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,22 @@ def read_structure(path: Path) -> Structure:
             raise ValueError(f"cannot parse {path.name}: {reason}") from None
     if not structures:
         raise ValueError(f"cannot parse {path.name}: no structure found")
-    return structures[0]
+    structure = structures[0]
+    if not structure.is_ordered:
+        mixed = next(site for site in structure if not site.is_ordered)
+        raise ValueError(
+            f"{path.name}: partially occupied site ({mixed.species}); give an ordered structure"
+        )
+    if len(structure) > 1:
+        distances = structure.distance_matrix + np.diag([np.inf] * len(structure))
+        i, j = np.unravel_index(np.argmin(distances), distances.shape)
+        if distances[i, j] < MIN_DISTANCE:
+            raise ValueError(
+                f"{path.name}: atoms {i} ({structure[i].species_string}) and {j} "
+                f"({structure[j].species_string}) are {distances[i, j]:.2f} A apart "
+                f"(less than {MIN_DISTANCE} A)"
+            )
+    return structure
 
 
 def structure_files(folder: Path) -> list[Path]:
