@@ -54,8 +54,9 @@ def load_sevennet(model: str = "7net-0", device: str = "cpu", energy_only: bool 
     try:
         network = load_checkpoint(model).build_model()
     except Exception as exc:
+        reason = " ".join(str(exc).split())
         raise DiscoverflowError(
-            f"cannot load SevenNet model {model!r}: {' '.join(str(exc).split())} Shipped with sevenn: "
+            f"cannot load SevenNet model {model!r}: {reason} Shipped with sevenn: "
             f"{', '.join(SHIPPED_MODELS)}; other names are downloaded at run time; "
             "a checkpoint file path also works"
         ) from None
