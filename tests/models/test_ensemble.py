@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-from pymatgen.core import Composition, Lattice, Structure
+from pymatgen.core import Lattice, Structure
 
 from discoverflow.core.crystal.coordinate import ResultLookup, decide
-from discoverflow.core.crystal.stability_probability import EnsembleEntry, stability_probability
+from discoverflow.core.crystal.stability_probability import stability_probability
 from discoverflow.errors import DiscoverflowError
 from discoverflow.models import UncertaintyModel, load_model
 from discoverflow.models.chgnet import CHGNetEnergyModel
@@ -35,6 +35,9 @@ def structures():
         "Fe3Al": l12("Fe", "Al", 3.66),
         "FeAl3": l12("Al", "Fe", 3.85),
         "NiAl": b2("Ni", "Al", 2.887),
+        "FeAl-rocksalt": Structure.from_spacegroup(
+            "Fm-3m", Lattice.cubic(4.8), ["Fe", "Al"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+        ),
     }
 
 
@@ -96,35 +99,41 @@ def test_the_coordinate_pattern_gates_on_the_cross_architecture_spread(structure
 def test_probability_of_stability_from_the_members_hulls(structures, members):
     """Fe-Al with CHGNet and SevenNet as members: each member's hull computed by hand."""
     energies = dict(zip(structures, members.T, strict=True))
-    entries = {k: EnsembleEntry(k, Composition(k), list(v)) for k, v in energies.items()}
-    names = ["FeAl", "Fe3Al", "FeAl3"]
+    model = EnsembleModel(members=["chgnet", "sevennet"])
+    entries = {e.key: e for e in model.entries(structures)}
+    for key, entry in entries.items():
+        assert entry.composition == structures[key].composition
+        np.testing.assert_allclose(entry.energies_per_atom, energies[key], atol=1e-6)
+    names = ["FeAl", "Fe3Al", "FeAl3", "FeAl-rocksalt"]
     results = stability_probability(
         [entries[n] for n in names], [entries["Fe"], entries["Al"]], threshold=0.05
     )
-    x = {"Fe": 0.0, "Al": 1.0, "FeAl": 0.5, "Fe3Al": 0.25, "FeAl3": 0.75}
+    x = {"Fe": 0.0, "Al": 1.0, "FeAl": 0.5, "Fe3Al": 0.25, "FeAl3": 0.75, "FeAl-rocksalt": 0.5}
     by_member = []
     for k in range(2):
         ef = {
             n: energies[n][k] - (1 - x[n]) * energies["Fe"][k] - x[n] * energies["Al"][k] for n in x
         }
-        # on a binary, a point is on the hull if no chord between two others passes below it
+        # on a binary, the hull at x is the lowest point at x or chord over x
         hull = {}
         for n in names:
-            chords = [
+            chords = [ef[a] for a in x if x[a] == x[n]] + [
                 ef[a] + (ef[b] - ef[a]) * (x[n] - x[a]) / (x[b] - x[a])
                 for a in x
                 for b in x
                 if x[a] < x[n] < x[b]
             ]
-            hull[n] = max(0.0, ef[n] - min(chords))
+            hull[n] = ef[n] - min(chords)
         by_member.append([hull[n] for n in names])
     by_member = np.array(by_member)
     for i, result in enumerate(results):
         assert result.e_above_hull_mean == pytest.approx(by_member[:, i].mean(), abs=1e-6)
         assert result.e_above_hull_std == pytest.approx(by_member[:, i].std(), abs=1e-6)
         assert result.probability_stable == np.mean(by_member[:, i] <= 0.05)
-    # B2 FeAl lies deep below the elements' line (about -0.4 eV/atom) for both models
+    # B2 FeAl lies deep below the elements' line (about -0.4 eV/atom) for both models; the
+    # six-coordinated rocksalt polymorph of the intermetallic lies far above it
     assert results[0].probability_stable == 1.0 and results[0].e_above_hull_mean == 0.0
+    assert results[3].probability_stable == 0.0 and results[3].e_above_hull_mean > 0.2
 
 
 def test_chgnet_ensemble_still_gives_the_spread_of_its_versions(structures):

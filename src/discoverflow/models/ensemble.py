@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from pymatgen.core import Structure
 
+from discoverflow.core.crystal.stability_probability import EnsembleEntry
 from discoverflow.errors import DiscoverflowError
 from discoverflow.models.chgnet import load_chgnet
 from discoverflow.plugins import load_model
@@ -82,6 +83,14 @@ class CHGNetEnsemble:
     def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray:
         return self.predict_with_uncertainty(structures)[0]
 
+    def entries(self, structures: Mapping[str, Structure]) -> list[EnsembleEntry]:
+        """Every member's energy per atom of each structure, for ``stability_probability``."""
+        energies = self.member_energies(list(structures.values()))
+        return [
+            EnsembleEntry(key, structure.composition, [float(e) for e in energies[:, i]])
+            for i, (key, structure) in enumerate(structures.items())
+        ]
+
 
 Member = str | Mapping[str, Any]
 
@@ -123,3 +132,11 @@ class EnsembleModel:
 
     def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray:
         return self.predict_with_uncertainty(structures)[0]
+
+    def entries(self, structures: Mapping[str, Structure]) -> list[EnsembleEntry]:
+        """Every member's energy per atom of each structure, for ``stability_probability``."""
+        energies = self.member_energies(list(structures.values()))
+        return [
+            EnsembleEntry(key, structure.composition, [float(e) for e in energies[:, i]])
+            for i, (key, structure) in enumerate(structures.items())
+        ]
