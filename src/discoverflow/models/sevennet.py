@@ -160,7 +160,7 @@ class SevenNetEnergyModel:
         self, structures: Sequence[Structure]
     ) -> list[tuple[float, np.ndarray, np.ndarray]]:
         """Per structure: total energy (eV), forces (eV/A, one row per site) and stress
-        (eV/A^3, Voigt order xx yy zz yz xz xy, ASE's sign: positive under tension)."""
+        (eV/A^3, Voigt order xx yy zz yz xz xy, as ASE's get_stress gives it)."""
         network = self.network(energy_only=False)
         results = []
         for batch in self._batches(structures, network):
