@@ -1,16 +1,20 @@
-"""An ensemble of CHGNet models: mean energy and spread (the coordinate pattern's uncertainty)."""
+"""Ensembles: mean energy and spread (the coordinate pattern's uncertainty), of CHGNet models
+(``chgnet-ensemble``) or of models of different architectures (``ensemble``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
+from typing import Any
 
 import numpy as np
 import torch
 from pymatgen.core import Structure
 
+from discoverflow.core.crystal.stability_probability import EnsembleEntry
 from discoverflow.errors import DiscoverflowError
 from discoverflow.models.chgnet import load_chgnet
+from discoverflow.plugins import load_model
 from discoverflow.settings import get_settings
 
 
@@ -78,3 +82,61 @@ class CHGNetEnsemble:
 
     def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray:
         return self.predict_with_uncertainty(structures)[0]
+
+    def entries(self, structures: Mapping[str, Structure]) -> list[EnsembleEntry]:
+        """Every member's energy per atom of each structure, for ``stability_probability``."""
+        energies = self.member_energies(list(structures.values()))
+        return [
+            EnsembleEntry(key, structure.composition, [float(e) for e in energies[:, i]])
+            for i, (key, structure) in enumerate(structures.items())
+        ]
+
+
+Member = str | Mapping[str, Any]
+
+
+def member_model(member: Member):
+    """A member model from its plugin name, or ``{"model": name, "model_options": {...}}``."""
+    if isinstance(member, str):
+        return load_model(member)
+    unknown = set(member) - {"model", "model_options"}
+    if "model" not in member or unknown:
+        raise DiscoverflowError(
+            f"an ensemble member is a model name or {{'model': name, 'model_options': {{...}}}}; "
+            f"got {dict(member)!r}"
+        )
+    return load_model(member["model"], **dict(member.get("model_options") or {}))
+
+
+class EnsembleModel:
+    """Energy per atom averaged over members of any architecture (plugin names, e.g.
+    ``["chgnet", "sevennet"]``); their standard deviation per structure is the uncertainty."""
+
+    def __init__(self, members: Sequence[Member] = ("chgnet", "sevennet")) -> None:
+        if len(members) < 2:
+            raise DiscoverflowError("an ensemble needs at least two members")
+        self.members = [member_model(m) for m in members]
+        self.name = "ensemble(" + "+".join(m.name for m in self.members) + ")"
+
+    def member_energies(self, structures: Sequence[Structure]) -> np.ndarray:
+        """Energy per atom, one row per member."""
+        return np.array([m.predict_energy_per_atom(structures) for m in self.members]).reshape(
+            len(self.members), len(structures)
+        )
+
+    def predict_with_uncertainty(
+        self, structures: Sequence[Structure]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        energies = self.member_energies(structures)
+        return energies.mean(axis=0), energies.std(axis=0)
+
+    def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray:
+        return self.predict_with_uncertainty(structures)[0]
+
+    def entries(self, structures: Mapping[str, Structure]) -> list[EnsembleEntry]:
+        """Every member's energy per atom of each structure, for ``stability_probability``."""
+        energies = self.member_energies(list(structures.values()))
+        return [
+            EnsembleEntry(key, structure.composition, [float(e) for e in energies[:, i]])
+            for i, (key, structure) in enumerate(structures.items())
+        ]

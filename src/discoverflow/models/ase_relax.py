@@ -1,0 +1,48 @@
+"""One structure relaxed under an ASE calculator (positions, and the cell under
+FrechetCellFilter), reported as a RelaxOutcome."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from pymatgen.core import Structure
+
+from discoverflow.core.relax import RelaxOutcome
+from discoverflow.errors import DiscoverflowError
+
+OPTIMIZERS = ("FIRE", "BFGS", "LBFGS")
+
+
+def check_optimizer(optimizer: str) -> None:
+    if optimizer not in OPTIMIZERS:
+        raise DiscoverflowError(f"unknown optimizer {optimizer!r}; choose from {OPTIMIZERS}")
+
+
+def relax_with_calculator(
+    structure: Structure,
+    calculator,
+    fmax: float = 0.05,
+    steps: int = 500,
+    relax_cell: bool = True,
+    optimizer: str = "FIRE",
+) -> RelaxOutcome:
+    """Relax until the largest force (and cell force) is below ``fmax`` or ``steps`` run out;
+    raises RuntimeError when the energy or positions stop being finite."""
+    import ase.optimize
+    from ase.filters import FrechetCellFilter
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    atoms = AseAtomsAdaptor.get_atoms(structure)
+    atoms.calc = calculator
+    target = FrechetCellFilter(atoms) if relax_cell else atoms
+    dynamics = getattr(ase.optimize, optimizer)(target, logfile=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        converged = bool(dynamics.run(fmax=fmax, steps=steps))
+    energy = float(atoms.get_potential_energy())
+    final = AseAtomsAdaptor.get_structure(atoms)
+    if not np.isfinite(energy) or not np.all(np.isfinite(final.cart_coords)):
+        raise RuntimeError("relaxation diverged (non-finite energy or positions)")
+    residual = float(np.linalg.norm(target.get_forces(), axis=1).max()) if len(atoms) else 0.0
+    return RelaxOutcome(final, energy, int(dynamics.nsteps), converged, residual)

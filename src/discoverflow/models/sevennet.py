@@ -1,0 +1,223 @@
+"""SevenNet (the ``sevenn`` package) as an energy model (batched, energy-only inference) and
+as a relax engine, under the plugin name ``sevennet``.
+
+Weights shipped in the sevenn wheel (no download): ``7net-0`` (the default), ``7net-0_22may2024``,
+``7net-l3i5`` and the multi-fidelity ``7net-mf-0``; other sevenn names are downloaded by
+sevenn at run time, and a checkpoint file path works too.
+
+How MP2020-compatible the energies are:
+
+- ``7net-0`` and ``7net-l3i5`` are trained on MPtrj, Materials Project's GGA/GGA+U relaxation
+  trajectories with the MP2020 anion and U corrections *not* applied: the same footing as
+  CHGNet. Their energies mix GGA and GGA+U as MP does (GGA+U for oxides and fluorides of
+  Co, Cr, Fe, Mn, Mo, Ni, V, W), so they are comparable to raw MP energies, not to
+  MP2020-corrected ones, and they carry no MP2020 correction themselves.
+- ``7net-mf-0`` is trained on MPtrj (modal ``PBE``) and MP's r2SCAN data (modal ``R2SCAN``);
+  the default modal here is ``PBE``, on the MPtrj footing above. ``R2SCAN`` energies are on
+  another scale and must never be mixed with PBE references.
+
+Formation energies and hulls are meaningful only against elemental references (and known
+phases) computed with the same model and modal, which is what the campaign does when it
+relaxes its references with the screening/relax model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from copy import deepcopy
+from functools import cache, cached_property
+
+import numpy as np
+import torch
+from pymatgen.core import Structure
+
+from discoverflow.core.relax import RelaxOutcome
+from discoverflow.errors import DiscoverflowError
+from discoverflow.models.ase_relax import check_optimizer, relax_with_calculator
+from discoverflow.settings import get_settings
+
+SHIPPED_MODELS = ("7net-0", "7net-0_22may2024", "7net-l3i5", "7net-mf-0")
+MP_COMPATIBLE_MODALS = ("PBE", "mpa")
+"""The modal picked by default for a multi-fidelity model: the first one it has."""
+
+# keys of a sevenn AtomGraphSequential's input and output (sevenn 0.13)
+TOTAL_ENERGY, FORCE, STRESS = "inferred_total_energy", "inferred_force", "inferred_stress"
+NUM_ATOMS, MODALITY = "num_atoms", "data_modality"
+
+
+@cache
+def load_sevennet(model: str = "7net-0", device: str = "cpu", energy_only: bool = False):
+    """A cached SevenNet network in eval mode, batched input; ``energy_only`` drops the force
+    and stress output (no gradient pass)."""
+    from sevenn.util import load_checkpoint
+
+    try:
+        network = load_checkpoint(model).build_model()
+    except Exception as exc:
+        reason = " ".join(str(exc).split())
+        raise DiscoverflowError(
+            f"cannot load SevenNet model {model!r}: {reason} Shipped with sevenn: "
+            f"{', '.join(SHIPPED_MODELS)}; other names are downloaded at run time; "
+            "a checkpoint file path also works"
+        ) from None
+    if energy_only:
+        network = deepcopy(network)
+        network.delete_module_by_key("force_output")
+        network.key_grad = None
+    network.set_is_batch_data(True)
+    return network.to(device).eval()
+
+
+def resolve_modal(network, model: str, modal: str | None) -> str | None:
+    """The modal to evaluate: None for a single-fidelity model, else the one asked for or the
+    first MP-compatible one."""
+    available = list(network.modal_map or {})
+    if not available:
+        if modal is not None:
+            raise DiscoverflowError(f"SevenNet model {model!r} has no modals (asked {modal!r})")
+        return None
+    if modal is None:
+        modal = next((m for m in MP_COMPATIBLE_MODALS if m in available), None)
+        if modal is None:
+            raise DiscoverflowError(f"SevenNet model {model!r} needs a modal: one of {available}")
+    if modal not in available:
+        raise DiscoverflowError(f"unknown modal {modal!r} of {model!r}; choose from {available}")
+    return modal
+
+
+def structure_graph(structure: Structure, cutoff: float, modal: str | None):
+    """sevenn's graph of one structure (neighbours within ``cutoff``)."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+    from sevenn.atom_graph_data import AtomGraphData
+    from sevenn.train.dataload import unlabeled_atoms_to_graph
+
+    graph = AtomGraphData.from_numpy_dict(
+        unlabeled_atoms_to_graph(AseAtomsAdaptor.get_atoms(structure), cutoff)
+    )
+    if modal is not None:
+        graph[MODALITY] = modal
+    return graph
+
+
+def check_elements(network, model: str, structures: Sequence[Structure]) -> None:
+    known = set(network.type_map)
+    for structure in structures:
+        unknown = sorted({el.symbol for el in structure.composition if el.Z not in known})
+        if unknown:
+            raise DiscoverflowError(
+                f"SevenNet {model!r} has no parameters for {', '.join(unknown)} "
+                f"({structure.composition.reduced_formula})"
+            )
+
+
+def _chunks(items: Sequence, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+class SevenNetEnergyModel:
+    """SevenNet energy per atom, ``batch_size`` structures per forward pass, without forces.
+
+    ``predict_energy_forces_stress`` gives energies, forces and stresses of a batch in one
+    pass too (for batched relaxations).
+    """
+
+    def __init__(
+        self,
+        model: str = "7net-0",
+        modal: str | None = None,
+        device: str | None = None,
+        batch_size: int = 16,
+    ) -> None:
+        self.model = model
+        self.modal = modal
+        self.device = device or get_settings().DEVICE
+        self.batch_size = batch_size
+        self.name = f"sevennet-{model}" + (f"-{modal}" if modal else "")
+
+    def network(self, energy_only: bool = True):
+        return load_sevennet(self.model, self.device, energy_only)
+
+    def _batches(self, structures: Sequence[Structure], network) -> Iterator:
+        from torch_geometric.data import Batch
+
+        check_elements(network, self.model, structures)
+        modal = resolve_modal(network, self.model, self.modal)
+        for chunk in _chunks(structures, self.batch_size):
+            graphs = [structure_graph(s, network.cutoff, modal) for s in chunk]
+            yield Batch.from_data_list(graphs).to(self.device)
+
+    def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray:
+        network = self.network(energy_only=True)
+        energies: list[np.ndarray] = []
+        with torch.inference_mode():
+            for batch in self._batches(structures, network):
+                output = network(batch)
+                energies.append((output[TOTAL_ENERGY] / output[NUM_ATOMS]).cpu().numpy())
+        return np.concatenate(energies).astype(float) if energies else np.array([])
+
+    def predict_energy_forces_stress(
+        self, structures: Sequence[Structure]
+    ) -> list[tuple[float, np.ndarray, np.ndarray]]:
+        """Per structure: total energy (eV), forces (eV/A, one row per site) and stress
+        (eV/A^3, Voigt order xx yy zz yz xz xy, as ASE's get_stress gives it)."""
+        network = self.network(energy_only=False)
+        results = []
+        for batch in self._batches(structures, network):
+            output = network(batch)
+            counts = output[NUM_ATOMS].tolist()
+            forces = torch.split(output[FORCE].detach(), counts)
+            stresses = -output[STRESS].detach()[:, [0, 1, 2, 4, 5, 3]]
+            energies = output[TOTAL_ENERGY].detach()
+            results += [
+                (float(e), f.cpu().numpy(), s.cpu().numpy())
+                for e, f, s in zip(energies, forces, stresses, strict=True)
+            ]
+        return results
+
+
+def sevennet_calculator(model: str = "7net-0", modal: str | None = None, device: str | None = None):
+    """sevenn's ASE calculator (energy, forces, stress) for a SevenNet model and modal, on a
+    copy of the cached network."""
+    from sevenn.calculator import SevenNetCalculator
+
+    device = device or get_settings().DEVICE
+    network = load_sevennet(model, device)
+    modal = resolve_modal(network, model, modal)
+    return SevenNetCalculator(
+        model=deepcopy(network), file_type="model_instance", device=device, modal=modal
+    )
+
+
+class SevenNetRelaxer:
+    """Relaxes positions (and the cell, under ASE's FrechetCellFilter) with SevenNet."""
+
+    def __init__(
+        self,
+        model: str = "7net-0",
+        modal: str | None = None,
+        device: str | None = None,
+        fmax: float = 0.05,
+        steps: int = 500,
+        relax_cell: bool = True,
+        optimizer: str = "FIRE",
+    ) -> None:
+        check_optimizer(optimizer)
+        self.model = model
+        self.modal = modal
+        self.device = device or get_settings().DEVICE
+        self.fmax = fmax
+        self.steps = steps
+        self.relax_cell = relax_cell
+        self.optimizer = optimizer
+        self.name = f"sevennet-{model}" + (f"-{modal}" if modal else "")
+
+    @cached_property
+    def _calculator(self):
+        return sevennet_calculator(self.model, self.modal, self.device)
+
+    def relax(self, structure: Structure) -> RelaxOutcome:
+        check_elements(load_sevennet(self.model, self.device), self.model, [structure])
+        return relax_with_calculator(
+            structure, self._calculator, self.fmax, self.steps, self.relax_cell, self.optimizer
+        )
