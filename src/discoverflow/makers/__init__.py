@@ -14,6 +14,7 @@ from discoverflow.makers.crystal.references import ReferenceMaker
 from discoverflow.makers.crystal.screen import MLScreenMaker
 from discoverflow.makers.crystal.substitution import SubstitutionMaker
 from discoverflow.makers.relax import MLRelaxMaker
+from discoverflow.makers.task_relax import TaskRelaxMaker
 from discoverflow.makers.vasp import VaspRelaxMaker
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "RandomStructureMaker",
     "ReferenceMaker",
     "SubstitutionMaker",
+    "TaskRelaxMaker",
     "UserStructuresMaker",
     "ValidityFilterMaker",
     "VaspRelaxMaker",

@@ -71,6 +71,9 @@ class CandidateDoc(CampaignDocument):
     )
     screening_model: str | None = Field(None, description="Energy model of the screen")
     predicted_energy_per_atom: float | None = Field(None, description="Screen (eV/atom)")
+    predicted_energy_per_atom_std: float | None = Field(
+        None, description="Spread (std) of an ensemble screening model's members (eV/atom)"
+    )
     predicted_formation_energy_per_atom: float | None = Field(
         None, description="Screen, against the model's own elemental energies (eV/atom)"
     )

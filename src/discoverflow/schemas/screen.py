@@ -11,6 +11,9 @@ class ScreenRecord(BaseModel):
     candidate_id: str
     formula: str
     energy_per_atom: float = Field(description="Predicted total energy (eV/atom)")
+    energy_spread: float | None = Field(
+        None, description="Std of an ensemble's members' energies (eV/atom), if an ensemble"
+    )
     formation_energy_per_atom: float | None = Field(
         None, description="Predicted formation energy (eV/atom), set by the selection"
     )

@@ -57,9 +57,15 @@ class RelaxConfig(RelaxSettings):
     vasp: VaspSettings = Field(
         default_factory=VaspSettings, description="Settings of the 'vasp' engine"
     )
+    maker: dict[str, Any] | None = Field(
+        None,
+        description="Instead of a named engine: any jobflow Maker taking one structure and "
+        "returning an atomate2 task document, as its MSONable dict (@module, @class, fields), "
+        "e.g. atomate2.forcefields.jobs.ForceFieldRelaxMaker; one job per structure",
+    )
 
     def ml(self) -> RelaxSettings:
-        return RelaxSettings(**self.model_dump(exclude={"vasp"}))
+        return RelaxSettings(**self.model_dump(exclude={"vasp", "maker"}))
 
 
 class CampaignConfig(CampaignConfigBase):

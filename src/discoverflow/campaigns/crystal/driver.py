@@ -28,6 +28,7 @@ from discoverflow.makers import (
     VaspRelaxMaker,
 )
 from discoverflow.makers.relax import merge_relax_batches
+from discoverflow.makers.task_relax import TaskRelaxMaker, maker_from_dict
 from discoverflow.plugins import (
     GENERATORS,
     MODELS,
@@ -84,19 +85,27 @@ def check_inputs(config: CampaignConfig) -> list[str]:
             if config.property_screen
             else []
         ),
-        ("relax.engine", config.relax.engine, RELAXERS),
+        *([] if config.relax.maker else [("relax.engine", config.relax.engine, RELAXERS)]),
     ):
         known = available_plugins(group) + (["vasp"] if group == RELAXERS else [])
         if name not in known:
             problems.append(f"{key}: no plugin named {name!r} (available: {', '.join(known)})")
-    if config.relax.engine == "vasp":
+    if config.relax.maker:
+        try:
+            maker_from_dict(config.relax.maker)
+        except ConfigError as error:
+            problems.append(str(error))
+    elif config.relax.engine == "vasp":
         maker = relax_maker(config)
         problems.extend(f"relax.vasp: {p}" for p in vasp_environment_problems(maker.command()))
     return problems
 
 
 def relax_maker(config: CampaignConfig) -> Maker:
-    """VASP (one structure per job) or an ML potential (a batch per job) from the config."""
+    """A Maker given as its dict, VASP (one structure per job) or an ML potential (a batch
+    per job), from the config."""
+    if config.relax.maker:
+        return TaskRelaxMaker(maker=maker_from_dict(config.relax.maker))
     if config.relax.engine == "vasp":
         return VaspRelaxMaker(settings=config.relax.vasp)
     return MLRelaxMaker(settings=config.relax.ml())

@@ -35,11 +35,12 @@ def stage_fingerprints(
     reference_phases: dict[str, Structure],
 ) -> dict[str, str]:
     """Stage name -> fingerprint for this campaign file and these input structures."""
-    relax_engine = (
-        {"engine": "vasp", **config.relax.vasp.model_dump()}
-        if config.relax.engine == "vasp"
-        else config.relax.ml().model_dump(exclude={"batch_size"})
-    )
+    if config.relax.maker:
+        relax_engine = {"maker": config.relax.maker}
+    elif config.relax.engine == "vasp":
+        relax_engine = {"engine": "vasp", **config.relax.vasp.model_dump()}
+    else:
+        relax_engine = config.relax.ml().model_dump(exclude={"batch_size"})
     found = {"relax_engine": fingerprint(relax_engine)}
     found["references"] = fingerprint(
         {

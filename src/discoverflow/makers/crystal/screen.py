@@ -29,6 +29,14 @@ def verdict(kept: bool) -> str:
     return "selected" if kept else "screened out"
 
 
+def predict(model, structures: list[Structure]) -> tuple[list[float], list[float | None]]:
+    """Energies per atom, and the members' spread where the model is an ensemble."""
+    if hasattr(model, "predict_with_uncertainty"):
+        mean, spread = model.predict_with_uncertainty(structures)
+        return list(mean), list(spread)
+    return list(model.predict_energy_per_atom(structures)), [None] * len(structures)
+
+
 def reference_energies(model, references: ReferenceDocument) -> dict[str, float]:
     """The model's energy per atom for each element, at its relaxed reference structure."""
     structures = {
@@ -84,13 +92,16 @@ class MLScreenMaker(StageMaker):
         with stage_progress("screen", len(ids)) as advance:
             for start in range(0, len(ids), CHUNK):
                 chunk = ids[start : start + CHUNK]
-                energies = model.predict_energy_per_atom([structures[c] for c in chunk])
-                for cid, energy in zip(chunk, energies, strict=True):
+                energies, spreads = predict(model, [structures[c] for c in chunk])
+                for cid, energy, spread in zip(chunk, energies, spreads, strict=True):
                     if energy == energy:
                         formula = structures[cid].composition.reduced_formula
                         records.append(
                             ScreenRecord(
-                                candidate_id=cid, formula=formula, energy_per_atom=float(energy)
+                                candidate_id=cid,
+                                formula=formula,
+                                energy_per_atom=float(energy),
+                                energy_spread=None if spread is None else float(spread),
                             )
                         )
                     else:
@@ -101,6 +112,8 @@ class MLScreenMaker(StageMaker):
             status = dict.fromkeys(failures, "screen failed")
             for r in records:
                 fields[r.candidate_id]["predicted_energy_per_atom"] = r.energy_per_atom
+                if r.energy_spread is not None:
+                    fields[r.candidate_id]["predicted_energy_per_atom_std"] = r.energy_spread
                 status[r.candidate_id] = "screened"
             stamp = running_fingerprint("screen_model")
             documents.write("screening", fields, status, failures, fingerprint_=stamp)

@@ -1,0 +1,152 @@
+"""Any jobflow Maker whose ``make(structure)`` returns an atomate2 task document (atomate2's
+``ForceFieldRelaxMaker``, its VASP ``RelaxMaker`` / ``DoubleRelaxMaker`` / ``TightRelaxMaker``,
+...) in the relax slot: one job per structure, read back into relaxation records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from jobflow import Flow, Job, Maker, OnMissing, job
+from monty.json import MontyDecoder
+from pymatgen.core import Structure
+
+from discoverflow.core.checkpoint import fingerprint
+from discoverflow.errors import ConfigError
+from discoverflow.makers.documents import CampaignDocuments, DocumentCheckpoint, relax_fields
+from discoverflow.makers.relax import collect_relaxations
+from discoverflow.progress import running_stage
+from discoverflow.schemas.candidate import CANDIDATES
+from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
+
+
+def maker_from_dict(spec: dict[str, Any]) -> Maker:
+    """A Maker from its MSONable dict (``@module``, ``@class`` and its fields)."""
+    try:
+        maker = MontyDecoder().process_decoded(spec)
+    except (ImportError, AttributeError, TypeError, ValueError) as error:
+        raise ConfigError(f"relax.maker: cannot build the Maker: {error}") from None
+    if not isinstance(maker, Maker):
+        raise ConfigError(f"relax.maker: {spec.get('@class', spec)!r} is not a jobflow Maker")
+    return maker
+
+
+def field_of(document: Any, *path: str) -> Any:
+    """A nested field of a task document, whether it arrives as a model or as a dict."""
+    for key in path:
+        if document is None:
+            return None
+        document = document.get(key) if isinstance(document, dict) else getattr(document, key, None)
+    return document
+
+
+def task_record(
+    candidate_id: str, structure: Structure, task: Any
+) -> tuple[RelaxRecordInfo, Structure | None]:
+    """A relaxation record from an atomate2 task document (None: the task job failed)."""
+    formula = structure.composition.reduced_formula
+    if task is None:
+        reason = "the relaxation job failed (its error is in the job's record)"
+        return RelaxRecordInfo(
+            candidate_id=candidate_id, formula=formula, status="failed", reason=reason
+        ), None
+    final = field_of(task, "structure")
+    if isinstance(final, dict):
+        final = Structure.from_dict(final)
+    energy = field_of(task, "output", "energy")
+    forces = field_of(task, "output", "forces")
+    max_force = float(np.linalg.norm(np.asarray(forces), axis=1).max()) if forces else None
+    converged = field_of(task, "is_force_converged")
+    if converged is None:
+        converged = str(field_of(task, "state") or "").lower().endswith("successful")
+    n_steps = field_of(task, "output", "n_steps")
+    if n_steps is None:
+        steps = field_of(task, "calcs_reversed")
+        n_steps = len(field_of(steps[0], "output", "ionic_steps") or []) if steps else 0
+    usable = energy is not None and final is not None
+    status = "relaxed" if usable and converged else "unconverged" if usable else "failed"
+    reason = {
+        "relaxed": None,
+        "unconverged": "forces did not converge",
+        "failed": "the task document has no final energy or structure",
+    }[status]
+    return RelaxRecordInfo(
+        candidate_id=candidate_id,
+        formula=formula,
+        status=status,
+        reason=reason,
+        energy=float(energy) if energy is not None else None,
+        energy_per_atom=float(energy) / len(final) if usable else None,
+        n_steps=int(n_steps or 0),
+        max_force=max_force,
+        task_dir=field_of(task, "dir_name"),
+        entry=field_of(task, "entry"),
+    ), final
+
+
+@dataclass
+class TaskRelaxMaker(Maker):
+    """Relax each structure with ``maker`` (any Maker taking one structure and returning an
+    atomate2 task document), one job per structure; each result becomes a relaxation record
+    and, in a campaign, is written into its candidate's document. ``runs_on`` routes the
+    relaxation jobs (``gpu`` for force fields, ``cpu`` for DFT; by default from the Maker's
+    module)."""
+
+    maker: Maker
+    name: str = "task relax"
+    runs_on: str | None = None
+    batch_size: int = 1
+
+    @property
+    def engine(self) -> str:
+        return f"{type(self.maker).__module__}.{type(self.maker).__name__}"
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return {"engine": self.engine, "fingerprint": fingerprint(self.maker.as_dict())}
+
+    def route(self) -> str:
+        if self.runs_on:
+            return self.runs_on
+        return "gpu" if "forcefields" in type(self.maker).__module__ else "cpu"
+
+    def make(self, structures: dict[str, Structure]) -> Job | Flow:
+        jobs, records = [], []
+        for cid, structure in structures.items():
+            task = self.maker.make(structure)
+            task.update_metadata({"stage": "relax-task", "runs_on": self.route()})
+            task.name = f"{task.name} {cid}"
+            record = self.record(cid, structure, task.output)
+            record.config.on_missing_references = OnMissing.NONE
+            jobs += [task, record]
+            records.append(record)
+        if len(records) == 1:
+            return Flow(jobs, output=records[0].output, name=self.name)
+        merge = collect_relaxations([r.output for r in records])
+        merge.update_metadata({"stage": "relax-merge"})
+        return Flow([*jobs, merge], output=merge.output, name=self.name)
+
+    @job(
+        data=["structures", "task_documents"],
+        output_schema=RelaxBatchDocument,
+        metadata={"stage": "relax-batch", "runs_on": "cpu"},
+    )
+    def record(self, candidate_id: str, structure: Structure, task: Any) -> RelaxBatchDocument:
+        """The relaxation record of one structure from its task document."""
+        record, final = task_record(candidate_id, structure, task)
+        if (documents := CampaignDocuments.of_running_job()) is not None:
+            role = "reference" if running_stage("relax") == "references" else "candidate"
+            data = record.model_dump(
+                include={"status", "reason", "energy", "energy_per_atom", "n_steps", "max_force"}
+            )
+            data["structure"] = final.as_dict() if final is not None else None
+            fields = relax_fields(CANDIDATES, self.engine, role)
+            DocumentCheckpoint(documents, "relax", self.settings, fields).save(candidate_id, data)
+        task_json = task.model_dump(mode="json") if hasattr(task, "model_dump") else task
+        return RelaxBatchDocument(
+            engine=self.engine,
+            records=[record],
+            structures={candidate_id: final} if final is not None else {},
+            task_documents={candidate_id: task_json} if task_json is not None else {},
+        )

@@ -1,0 +1,40 @@
+"""Screening with a cross-architecture ensemble records each candidate's spread."""
+
+import numpy as np
+import pytest
+from jobflow import run_locally
+from pymatgen.core import Lattice, Structure
+
+from discoverflow.makers import MLScreenMaker
+from discoverflow.plugins import load_model
+from discoverflow.stores import make_store
+
+
+def test_ensemble_screening_records_the_members_spread():
+    structures = {
+        "b2": Structure(Lattice.cubic(2.89), ["Fe", "Al"], [[0, 0, 0], [0.5] * 3]),
+        "rocksalt": Structure.from_spacegroup(
+            "Fm-3m", Lattice.cubic(4.6), ["Fe", "Al"], [[0, 0, 0], [0.5] * 3]
+        ),
+    }
+    maker = MLScreenMaker(
+        settings={"model": "ensemble", "model_options": {"members": ["chgnet", "sevennet"]}}
+    )
+    job = maker.screen_batch(structures)
+    store = make_store("memory")
+    run_locally(job, store=store, log=False, ensure_success=True)
+    batch = store.get_output(job.uuid, load=True)
+    records = {r["candidate_id"]: r for r in batch["records"]}
+
+    members = np.array(
+        [
+            load_model(name).predict_energy_per_atom(list(structures.values()))
+            for name in ("chgnet", "sevennet")
+        ]
+    )
+    for index, cid in enumerate(structures):
+        assert records[cid]["energy_per_atom"] == pytest.approx(members[:, index].mean(), abs=1e-5)
+        assert records[cid]["energy_spread"] == pytest.approx(
+            abs(members[0, index] - members[1, index]) / 2, abs=1e-5
+        )
+        assert records[cid]["energy_spread"] > 0
