@@ -39,6 +39,14 @@ def test_readme_python_example_runs(capsys):
     assert "AlNi" in stable and "Al" in stable and "Ni" in stable
 
 
+def test_readme_atomate2_maker_in_the_relax_slot():
+    namespace = {}
+    exec(compile(block("TaskRelaxMaker"), "README.md", "exec"), namespace)
+    relax = namespace["discovery"].relax_maker
+    assert relax.engine == "atomate2.forcefields.jobs.ForceFieldRelaxMaker"
+    assert relax.maker.steps == 500 and relax.route() == "gpu"
+
+
 def test_readme_mof_example_composes_a_flow():
     namespace = {}
     exec(compile(block("MOFDiscoveryMaker"), "README.md", "exec"), namespace)
