@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from pymatgen.core import Structure
 
-from discoverflow.core.batched_relax import OPTIMIZERS, relax_batch
+from discoverflow.core.batched_relax import OPTIMIZERS, one_blas_thread, relax_batch
 from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
 from discoverflow.settings import get_settings
@@ -181,7 +181,7 @@ class CHGNetRelaxer:
         atoms.calc = self._calculator
         target = FrechetCellFilter(atoms) if self.relax_cell else atoms
         optimizer = getattr(ase.optimize, self.optimizer)(target, logfile=None)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), one_blas_thread():
             warnings.simplefilter("ignore")
             converged = bool(optimizer.run(fmax=self.fmax, steps=self.steps))
         energy = float(atoms.get_potential_energy())
