@@ -137,6 +137,8 @@ def relax_batch(
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose from {OPTIMIZERS}")
+    if max_batch < 1:
+        raise ValueError(f"max_batch must be at least 1, not {max_batch}")
     waiting = iter(structures.items())
     active: list[Relaxation] = []
     while True:

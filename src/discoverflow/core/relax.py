@@ -182,6 +182,24 @@ def checkpointed_record(checkpoint: JsonCheckpoint | None, key: str) -> RelaxRec
         return None
 
 
+def batch_outcomes(
+    relaxer: BatchRelaxer, structures: Mapping[str, Structure]
+) -> Iterator[tuple[str, RelaxOutcome | Exception]]:
+    """``relaxer.relax_batch``, one outcome per structure: when the engine itself breaks (or
+    skips a structure), each structure left gets its exception."""
+    done = set()
+    try:
+        for key, outcome in relaxer.relax_batch(structures):
+            done.add(key)
+            yield key, outcome
+    except Exception as error:
+        for key in [key for key in structures if key not in done]:
+            done.add(key)
+            yield key, error
+    for key in [key for key in structures if key not in done]:
+        yield key, RuntimeError("the relax engine returned no result")
+
+
 def relax_together(
     structures: Mapping[str, Structure],
     relaxer: BatchRelaxer,
@@ -204,15 +222,6 @@ def relax_together(
             keep(record, new=False)
         else:
             todo[key] = structure
-    results = relaxer.relax_batch(todo)
-    while True:
-        try:
-            key, outcome = next(results)
-        except StopIteration:
-            break
-        except Exception as error:  # the engine itself broke: what is left fails with it
-            for key in [key for key in todo if key not in records]:
-                keep(record_of(key, todo[key], error), new=True)
-            break
+    for key, outcome in batch_outcomes(relaxer, todo):
         keep(record_of(key, todo[key], outcome), new=True)
     return [records[key] for key in structures]
