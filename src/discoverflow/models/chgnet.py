@@ -14,9 +14,10 @@ import numpy as np
 import torch
 from pymatgen.core import Structure
 
-from discoverflow.core.batched_relax import OPTIMIZERS, one_blas_thread, relax_batch
+from discoverflow.core.batched_relax import one_blas_thread, relax_batch
 from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
+from discoverflow.models.ase_relax import check_optimizer
 from discoverflow.settings import get_settings
 
 
@@ -157,8 +158,7 @@ class CHGNetRelaxer:
         optimizer: str = "FIRE",
         max_batch: int = 32,
     ) -> None:
-        if optimizer not in OPTIMIZERS:
-            raise DiscoverflowError(f"unknown optimizer {optimizer!r}; choose from {OPTIMIZERS}")
+        check_optimizer(optimizer)
         self.model_name = model_name
         self.device = device or get_settings().DEVICE
         self.fmax = fmax
