@@ -1,6 +1,8 @@
+import numpy as np
 import pytest
-from pymatgen.core import Structure
+from pymatgen.core import Lattice, Structure
 
+from discoverflow.core.batched_relax import relax_batch
 from discoverflow.core.relax import RelaxOutcome, relax_checkpoint, relax_many
 from discoverflow.models.chgnet import CHGNetRelaxer
 
@@ -60,3 +62,116 @@ def test_unconverged_relaxation_is_reported(rocksalt):
     records = relax_many({"x": strained}, CHGNetRelaxer(steps=2))
     assert records[0].status == "unconverged"
     assert "not converged in 2 steps" in records[0].reason
+
+
+class ScriptedBatchRelaxer(ScriptedRelaxer):
+    """Relaxes a batch by yielding each structure unchanged; optionally breaks after some."""
+
+    def __init__(self, failing=(), break_after=None):
+        super().__init__(failing)
+        self.break_after = break_after
+
+    def relax_batch(self, structures):
+        for done, (key, structure) in enumerate(structures.items()):
+            if done == self.break_after:
+                raise RuntimeError("CUDA out of memory")
+            try:
+                yield key, self.relax(structure)
+            except RuntimeError as error:
+                yield key, error
+
+
+@pytest.fixture
+def mixed(rocksalt) -> dict[str, Structure]:
+    """Rattled silicon, strained bcc iron and an expanded rocksalt (primitive cells)."""
+    rng = np.random.default_rng(7)
+    silicon = Structure(
+        Lattice([[0, 2.73, 2.73], [2.73, 0, 2.73], [2.73, 2.73, 0]]),
+        ["Si", "Si"],
+        [[0, 0, 0], [1.365, 1.365, 1.365]],
+        coords_are_cartesian=True,
+    )
+    silicon = Structure(
+        silicon.lattice,
+        silicon.species,
+        silicon.cart_coords + rng.normal(0, 0.08, (2, 3)),
+        coords_are_cartesian=True,
+    )
+    iron = Structure(Lattice.cubic(2.87), ["Fe", "Fe"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    iron.apply_strain([0.04, -0.02, 0.03])
+    salt = rocksalt.get_primitive_structure()
+    salt.scale_lattice(salt.volume * 1.1)
+    return {"si": silicon, "fe": iron, "nacl": salt}
+
+
+def test_batched_relaxation_matches_one_by_one(mixed):
+    relaxer = CHGNetRelaxer(fmax=0.05, steps=200)
+    alone = relax_many(mixed, relaxer, batched=False)
+    together = relax_many(mixed, relaxer)
+    assert [r.candidate_id for r in together] == list(mixed)
+    for one, batched in zip(alone, together, strict=True):
+        assert one.status == batched.status == "relaxed"
+        assert batched.energy_per_atom == pytest.approx(one.energy_per_atom, abs=1e-3)
+        assert batched.max_force < 0.05
+        assert abs(batched.n_steps - one.n_steps) <= 3
+        np.testing.assert_allclose(
+            batched.structure.lattice.abc, one.structure.lattice.abc, atol=0.01
+        )
+    # CHGNet's bcc iron: a ~2.83-2.86 A (experiment 2.87)
+    iron = together[1].structure
+    assert iron.volume ** (1 / 3) == pytest.approx(2.845, abs=0.03)
+
+
+def test_a_structure_the_model_cannot_take_fails_while_the_others_finish(mixed):
+    curium = Structure(Lattice.cubic(3.5), ["Cm"], [[0, 0, 0]])  # CHGNet embeds Z <= 94 only
+    batch = {"cm": curium, "fe": mixed["fe"]}
+    records = relax_many(batch, CHGNetRelaxer(fmax=0.05, steps=200))
+    assert [r.status for r in records] == ["failed", "relaxed"]
+    assert records[0].reason and records[0].structure is None
+    assert all(r.max_force < 0.05 for r in records[1:])
+
+
+def test_non_finite_energy_fails_one_structure_mid_relaxation(mixed):
+    relaxer = CHGNetRelaxer(fmax=0.05, steps=200)
+    calls = {"fe": 0}
+
+    def evaluate(structures):
+        energies, forces, stresses = relaxer.evaluate(structures)
+        for i, structure in enumerate(structures):
+            if structure.composition.reduced_formula == "Fe":
+                calls["fe"] += 1
+                if calls["fe"] >= 3:
+                    energies[i] = float("nan")
+        return energies, forces, stresses
+
+    outcomes = dict(relax_batch({"fe": mixed["fe"], "nacl": mixed["nacl"]}, evaluate))
+    assert isinstance(outcomes["fe"], RuntimeError)
+    assert "non-finite energy or forces at step 2" in str(outcomes["fe"])
+    assert outcomes["nacl"].converged and outcomes["nacl"].max_force < 0.05
+
+
+def test_batched_records_are_checkpointed_as_each_finishes(tmp_path, rocksalt):
+    other = rocksalt.copy()
+    other.replace_species({"Na": "K"})
+    third = rocksalt.copy()
+    third.replace_species({"Na": "Li"})
+    batch = {"a": rocksalt, "b": other, "c": third}
+    first = ScriptedBatchRelaxer()
+
+    def killed(record):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        relax_many(batch, first, relax_checkpoint(tmp_path, first), on_done=killed)
+    second = ScriptedBatchRelaxer()
+    records = relax_many(batch, second, relax_checkpoint(tmp_path, second))
+    assert second.calls == ["KCl", "LiCl"]
+    assert [r.status for r in records] == ["relaxed"] * 3
+
+
+def test_a_broken_batch_engine_fails_what_is_left(rocksalt):
+    other = rocksalt.copy()
+    other.replace_species({"Na": "K"})
+    records = relax_many({"a": rocksalt, "b": other}, ScriptedBatchRelaxer(break_after=1))
+    assert [r.status for r in records] == ["relaxed", "failed"]
+    assert "CUDA out of memory" in records[1].reason

@@ -47,3 +47,23 @@ def test_plugins_are_found_by_name():
 def test_missing_weights_give_a_clear_error():
     with pytest.raises(DiscoverflowError, match=r"cannot load CHGNet weights '9\.9\.9'"):
         CHGNetEnergyModel(model_name="9.9.9").predict_energy_per_atom([])
+
+
+def test_batched_evaluation_equals_the_ase_calculator(prototypes):
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from discoverflow.models.chgnet import chgnet_calculator
+
+    structures = [prototypes[n] for n in ("Cu3Au", "CuZn", "MgAgAs")]
+    structures[1].apply_strain([0.03, -0.02, 0.01])
+    energies, forces, stresses = CHGNetRelaxer().evaluate(structures)
+    calculator = chgnet_calculator()
+    for structure, energy, force, stress in zip(
+        structures, energies, forces, stresses, strict=True
+    ):
+        atoms = AseAtomsAdaptor.get_atoms(structure)
+        atoms.calc = calculator
+        assert energy == pytest.approx(atoms.get_potential_energy(), abs=1e-4 * len(atoms))
+        np.testing.assert_allclose(force, atoms.get_forces(), atol=1e-4)
+        np.testing.assert_allclose(stress, atoms.get_stress(voigt=False), atol=1e-5)
+    assert np.abs(stresses[1]).max() > 1e-3  # the strained cell is under stress

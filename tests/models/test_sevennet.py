@@ -118,3 +118,22 @@ def test_a_bad_model_name_or_element_gives_a_clear_error():
         SevenNetEnergyModel().predict_energy_per_atom([polonium])
     with pytest.raises(DiscoverflowError, match="unknown optimizer"):
         SevenNetRelaxer(optimizer="SD")
+
+
+@pytest.mark.slow
+def test_batched_relaxation_matches_one_by_one():
+    from discoverflow.core.relax import relax_many
+
+    strained = b2("Fe", "Al", 2.75)
+    strained.translate_sites([1], [0.03, 0.02, 0.0])
+    iron = EXPERIMENT["Fe"].copy()
+    iron.apply_strain([0.03, -0.02, 0.01])
+    batch = {"feal": strained, "fe": iron, "bad": b2("Fe", "Og", 3.0)}
+    relaxer = SevenNetRelaxer(fmax=0.05, steps=200)
+    alone = relax_many(batch, relaxer, batched=False)
+    together = relax_many(batch, relaxer)
+    assert [r.status for r in together] == [r.status for r in alone] == ["relaxed"] * 2 + ["failed"]
+    assert "no parameters for Og" in together[2].reason
+    for one, batched in zip(alone[:2], together[:2], strict=True):
+        assert batched.energy_per_atom == pytest.approx(one.energy_per_atom, abs=1e-3)
+        assert batched.max_force < 0.05

@@ -1,8 +1,9 @@
-"""Relaxing a batch of structures, one failure at a time, with per-candidate checkpoints."""
+"""Relaxing a batch of structures, one failure at a time, with per-candidate checkpoints;
+together in one batched model call per step when the engine can."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -54,6 +55,17 @@ class Relaxer(Protocol):
     def relax(self, structure: Structure) -> RelaxOutcome: ...
 
 
+@runtime_checkable
+class BatchRelaxer(Relaxer, Protocol):
+    """A relax engine that also relaxes many structures together, the same way as one by one."""
+
+    def relax_batch(
+        self, structures: Mapping[str, Structure]
+    ) -> Iterator[tuple[str, RelaxOutcome | Exception]]:
+        """Yield ``(key, outcome)`` as each relaxation ends, ``(key, exception)`` as each fails."""
+        ...
+
+
 @dataclass
 class RelaxRecord:
     """What happened to one candidate's relaxation."""
@@ -98,7 +110,16 @@ def relax_one(candidate_id: str, structure: Structure, relaxer: Relaxer) -> Rela
     try:
         outcome = relaxer.relax(structure)
     except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}".strip()
+        return record_of(candidate_id, structure, exc)
+    return record_of(candidate_id, structure, outcome)
+
+
+def record_of(
+    candidate_id: str, structure: Structure, outcome: RelaxOutcome | Exception
+) -> RelaxRecord:
+    """The record of a relaxation of ``structure`` that ended in ``outcome`` or raised it."""
+    if isinstance(outcome, Exception):
+        reason = f"{type(outcome).__name__}: {outcome}".strip()
         return RelaxRecord(candidate_id, "failed", reason=reason[:500])
     ratio = outcome.structure.volume / structure.volume
     if not 1 / MAX_VOLUME_CHANGE < ratio < MAX_VOLUME_CHANGE:
@@ -131,8 +152,15 @@ def relax_many(
     relaxer: Relaxer,
     checkpoint: JsonCheckpoint | None = None,
     on_done: Callable[[RelaxRecord], None] | None = None,
+    batched: bool = True,
 ) -> list[RelaxRecord]:
-    """Relax every structure, reusing and writing checkpoints, in the input order."""
+    """Relax every structure, reusing and writing checkpoints, in the input order.
+
+    An engine that relaxes batches (``relax_batch``) relaxes them together unless ``batched``
+    is False; each record is checkpointed the moment its relaxation ends.
+    """
+    if batched and isinstance(relaxer, BatchRelaxer):
+        return relax_together(structures, relaxer, checkpoint, on_done)
     return each_checkpointed(
         structures,
         lambda candidate_id, structure: relax_one(candidate_id, structure, relaxer),
@@ -142,3 +170,58 @@ def relax_many(
         decode=RelaxRecord.from_json,
         on_done=on_done,
     )
+
+
+def checkpointed_record(checkpoint: JsonCheckpoint | None, key: str) -> RelaxRecord | None:
+    """The record kept for ``key``, or None (none kept, or one that no longer decodes)."""
+    if checkpoint is None or (data := checkpoint.load(key)) is None:
+        return None
+    try:
+        return RelaxRecord.from_json(data)
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def batch_outcomes(
+    relaxer: BatchRelaxer, structures: Mapping[str, Structure]
+) -> Iterator[tuple[str, RelaxOutcome | Exception]]:
+    """``relaxer.relax_batch``, one outcome per structure: when the engine itself breaks (or
+    skips a structure), each structure left gets its exception."""
+    done = set()
+    try:
+        for key, outcome in relaxer.relax_batch(structures):
+            done.add(key)
+            yield key, outcome
+    except Exception as error:
+        for key in [key for key in structures if key not in done]:
+            done.add(key)
+            yield key, error
+    for key in [key for key in structures if key not in done]:
+        yield key, RuntimeError("the relax engine returned no result")
+
+
+def relax_together(
+    structures: Mapping[str, Structure],
+    relaxer: BatchRelaxer,
+    checkpoint: JsonCheckpoint | None = None,
+    on_done: Callable[[RelaxRecord], None] | None = None,
+) -> list[RelaxRecord]:
+    """``relax_many`` through ``relaxer.relax_batch``: a killed job loses only those in flight."""
+    records: dict[str, RelaxRecord] = {}
+
+    def keep(record: RelaxRecord, new: bool) -> None:
+        records[record.candidate_id] = record
+        if new and checkpoint is not None:
+            checkpoint.save(record.candidate_id, record.to_json())
+        if on_done is not None:
+            on_done(record)
+
+    todo = {}
+    for key, structure in structures.items():
+        if (record := checkpointed_record(checkpoint, key)) is not None:
+            keep(record, new=False)
+        else:
+            todo[key] = structure
+    for key, outcome in batch_outcomes(relaxer, todo):
+        keep(record_of(key, todo[key], outcome), new=True)
+    return [records[key] for key in structures]

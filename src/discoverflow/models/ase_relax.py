@@ -8,10 +8,9 @@ import warnings
 import numpy as np
 from pymatgen.core import Structure
 
+from discoverflow.core.batched_relax import OPTIMIZERS, one_blas_thread
 from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
-
-OPTIMIZERS = ("FIRE", "BFGS", "LBFGS")
 
 
 def check_optimizer(optimizer: str) -> None:
@@ -37,7 +36,7 @@ def relax_with_calculator(
     atoms.calc = calculator
     target = FrechetCellFilter(atoms) if relax_cell else atoms
     dynamics = getattr(ase.optimize, optimizer)(target, logfile=None)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), one_blas_thread():
         warnings.simplefilter("ignore")
         converged = bool(dynamics.run(fmax=fmax, steps=steps))
     energy = float(atoms.get_potential_energy())

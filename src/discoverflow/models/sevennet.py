@@ -23,7 +23,7 @@ relaxes its references with the screening/relax model.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from copy import deepcopy
 from functools import cache, cached_property
 
@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from pymatgen.core import Structure
 
+from discoverflow.core.batched_relax import relax_batch
 from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
 from discoverflow.models.ase_relax import check_optimizer, relax_with_calculator
@@ -190,7 +191,9 @@ def sevennet_calculator(model: str = "7net-0", modal: str | None = None, device:
 
 
 class SevenNetRelaxer:
-    """Relaxes positions (and the cell, under ASE's FrechetCellFilter) with SevenNet."""
+    """Relaxes positions (and the cell, under ASE's FrechetCellFilter) with SevenNet: one
+    structure through sevenn's ASE calculator, or many together (``relax_batch``, the same
+    optimiser each, ``max_batch`` in flight, one batched SevenNet pass per step)."""
 
     def __init__(
         self,
@@ -201,6 +204,7 @@ class SevenNetRelaxer:
         steps: int = 500,
         relax_cell: bool = True,
         optimizer: str = "FIRE",
+        max_batch: int = 32,
     ) -> None:
         check_optimizer(optimizer)
         self.model = model
@@ -210,6 +214,7 @@ class SevenNetRelaxer:
         self.steps = steps
         self.relax_cell = relax_cell
         self.optimizer = optimizer
+        self._max_batch = max_batch  # results do not depend on it: no relax setting
         self.name = f"sevennet-{model}" + (f"-{modal}" if modal else "")
 
     @cached_property
@@ -220,4 +225,26 @@ class SevenNetRelaxer:
         check_elements(load_sevennet(self.model, self.device), self.model, [structure])
         return relax_with_calculator(
             structure, self._calculator, self.fmax, self.steps, self.relax_cell, self.optimizer
+        )
+
+    def evaluate(
+        self, structures: Sequence[Structure]
+    ) -> tuple[list[float], list[np.ndarray], list[np.ndarray]]:
+        """Total energies (eV), forces (eV/A) and stresses (eV/A^3, Voigt) in one pass."""
+        model = SevenNetEnergyModel(self.model, self.modal, self.device, max(1, len(structures)))
+        results = model.predict_energy_forces_stress(structures)
+        return [r[0] for r in results], [r[1] for r in results], [r[2] for r in results]
+
+    def relax_batch(
+        self, structures: Mapping[str, Structure]
+    ) -> Iterator[tuple[str, RelaxOutcome | Exception]]:
+        """Relax many structures together; yields each outcome, or exception, as it ends."""
+        return relax_batch(
+            structures,
+            self.evaluate,
+            fmax=self.fmax,
+            steps=self.steps,
+            relax_cell=self.relax_cell,
+            optimizer=self.optimizer,
+            max_batch=self._max_batch,
         )
