@@ -4,6 +4,7 @@ import json
 
 import pytest
 from atomate2.forcefields.jobs import ForceFieldRelaxMaker
+from monty.json import MontyEncoder
 from pymatgen.core import Lattice, Structure
 
 from discoverflow.campaigns.loading import load_campaign
@@ -29,8 +30,9 @@ def test_a_dict_that_is_not_a_maker_is_a_config_error():
         maker_from_dict({"@module": "no.such.module", "@class": "Maker"})
 
 
-def test_campaign_with_atomate2_forcefield_relax_maker(tmp_path):
+def test_campaign_with_atomate2_forcefield_relax_maker(tmp_path, monkeypatch):
     """One job per structure through atomate2; energies are CHGNet's at the relaxed cells."""
+    monkeypatch.chdir(tmp_path)  # atomate2 writes the final structure of each job here
     write_prototypes(tmp_path / "templates", ["CuZn"])
     maker = ForceFieldRelaxMaker(force_field_name="CHGNet", steps=200, relax_kwargs={"fmax": 0.05})
     config = {
@@ -41,7 +43,7 @@ def test_campaign_with_atomate2_forcefield_relax_maker(tmp_path):
         "screening": {"formation_energy_threshold": -0.2},
         "relax": {"maker": maker.as_dict()},
     }
-    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "config.json").write_text(json.dumps(config, cls=MontyEncoder))
     campaign = load_campaign(tmp_path / "config.json")
     assert campaign.check_inputs() == []
     store = make_store("memory")

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 from jobflow import Flow, Job, Maker, OnMissing, job
-from monty.json import MontyDecoder
+from monty.json import MontyDecoder, jsanitize
 from pymatgen.core import Structure
 
 from discoverflow.core.checkpoint import fingerprint
@@ -143,7 +143,7 @@ class TaskRelaxMaker(Maker):
             data["structure"] = final.as_dict() if final is not None else None
             fields = relax_fields(CANDIDATES, self.engine, role)
             DocumentCheckpoint(documents, "relax", self.settings, fields).save(candidate_id, data)
-        task_json = task.model_dump(mode="json") if hasattr(task, "model_dump") else task
+        task_json = jsanitize(task, strict=True, allow_bson=True, enum_values=True)
         return RelaxBatchDocument(
             engine=self.engine,
             records=[record],

@@ -90,6 +90,14 @@ class CandidateDoc(CampaignDocument):
         None, description="Relaxed formation energy against the references (eV/atom)"
     )
     energy_above_hull: float | None = Field(None, description="Distance to the hull (eV/atom)")
+    energy_above_hull_std: float | None = Field(
+        None, description="Spread of energy_above_hull over hull.ensemble's members (eV/atom)"
+    )
+    probability_stable: float | None = Field(
+        None,
+        description="Share of hull.ensemble's per-member hulls (and draws) on which the "
+        "candidate lies within the hull threshold",
+    )
     is_stable: bool | None = Field(None, description="On the convex hull")
     promising: bool | None = Field(None, description="Within the campaign's hull threshold")
     decomposes_to: list[str] = Field(

@@ -15,6 +15,12 @@ class HullEntryInfo(BaseModel):
     formation_energy_per_atom: float
     e_above_hull: float
     promising: bool
+    e_above_hull_std: float | None = Field(
+        None, description="Spread of the energy above the hull over the ensemble (eV/atom)"
+    )
+    probability_stable: float | None = Field(
+        None, description="Share of the ensemble's hulls on which it is within the threshold"
+    )
 
 
 class ExcludedCandidate(BaseModel):

@@ -36,6 +36,15 @@ class HullSettings(StageSettings):
         0.1, ge=0, description="Promising candidates lie within this of the hull (eV/atom)"
     )
     plot: bool = Field(True, description="Phase diagram (2-4 elements) and stability CDF")
+    ensemble: list[str] = Field(
+        default_factory=list,
+        description="Energy models (e.g. ['chgnet', 'sevennet']) whose energies at the relaxed "
+        "structures give each candidate a spread of its energy above the hull and a "
+        "probability of lying within the threshold, the hull rebuilt per member; empty: none",
+    )
+    gaussian_draws: int = Field(
+        0, ge=0, description="Extra samples per candidate from the members' mean and spread"
+    )
 
 
 @dataclass

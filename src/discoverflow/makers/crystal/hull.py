@@ -14,8 +14,11 @@ from discoverflow.core.crystal.stability import (
     analyse_hull,
     write_hull_files,
 )
+from discoverflow.core.crystal.stability_probability import stability_probability
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.crystal.references import PHASE_PREFIX
 from discoverflow.makers.documents import CampaignDocuments, hull_fields
+from discoverflow.plugins import load_model
 from discoverflow.schemas.hull import ExcludedCandidate, HullDocument, HullEntryInfo
 from discoverflow.schemas.relax import ReferenceDocument, RelaxBatchDocument
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
@@ -84,12 +87,17 @@ class HullMaker(StageMaker):
             for r in relaxed.records
             if r not in good
         ]
+        spread = self.stability_spread(good, relaxed, references)
+        entries = [
+            HullEntryInfo(**asdict(row), **spread.get(row.candidate_id, {}))
+            for row in analysis.candidates
+        ]
         document = HullDocument(
             elements=references.elements,
             e_above_hull_threshold=self.settings.e_above_hull_threshold,
             elemental_energies=analysis.elemental_energies,
             energy_corrections=analysis.corrections,
-            entries=[HullEntryInfo(**asdict(row)) for row in analysis.candidates],
+            entries=entries,
             reference_phases=[HullEntryInfo(**asdict(row)) for row in analysis.phases],
             excluded=excluded + [ExcludedCandidate(**asdict(e)) for e in analysis.excluded],
             stable_formulas=analysis.stable_formulas,
@@ -97,7 +105,13 @@ class HullMaker(StageMaker):
             promising_structures=promising,
         )
         if (documents := CampaignDocuments.of_running_job()) is not None:
-            documents.write("hull", *hull_fields(analysis))
+            items, status, reasons = hull_fields(analysis)
+            for cid, extra in spread.items():
+                items[cid] |= {
+                    "energy_above_hull_std": extra["e_above_hull_std"],
+                    "probability_stable": extra["probability_stable"],
+                }
+            documents.write("hull", items, status, reasons)
         if self.output_dir:
             document.output_dir = self.output_dir
             files = write_hull_files(
@@ -105,3 +119,31 @@ class HullMaker(StageMaker):
             )
             document.files = [str(p) for p in files]
         return document
+
+    def stability_spread(
+        self, good: list, relaxed: RelaxBatchDocument, references: ReferenceDocument
+    ) -> dict[str, dict[str, float]]:
+        """Per candidate, the spread of its energy above the hull and its probability of
+        stability over ``settings.ensemble`` (empty without an ensemble)."""
+        if not self.settings.ensemble or not good:
+            return {}
+        model = load_model("ensemble", members=self.settings.ensemble)
+        chosen = set(references.elemental_sources.values())
+        phases = {
+            key: structure
+            for key, structure in references.structures.items()
+            if key in chosen or key.startswith(PHASE_PREFIX)
+        }
+        estimates = stability_probability(
+            model.entries({r.candidate_id: relaxed.structures[r.candidate_id] for r in good}),
+            model.entries(phases),
+            self.settings.e_above_hull_threshold,
+            self.settings.gaussian_draws,
+        )
+        return {
+            e.key: {
+                "e_above_hull_std": e.e_above_hull_std,
+                "probability_stable": e.probability_stable,
+            }
+            for e in estimates
+        }
