@@ -254,13 +254,21 @@ def results(
     formula: Annotated[
         str | None, typer.Option("--formula", metavar="FORMULA", help="Only this formula")
     ] = None,
+    sort: Annotated[
+        str | None,
+        typer.Option(
+            "--sort",
+            metavar="FIELD",
+            help="Order by a document field, -FIELD for descending (e.g. -probability_stable)",
+        ),
+    ] = None,
 ) -> None:
     """Candidates (or MOFs) with their predicted and computed values, from the store."""
     from discoverflow.campaigns.base import ResultFilter
 
     campaign = load(config, set_)
     results_store = job_store(store, project, config, quiet=as_json or as_csv)
-    wanted = ResultFilter(everything, stable, max_ehull, formula)
+    wanted = ResultFilter(everything, stable, max_ehull, formula, sort)
     if as_json:
         print(json.dumps(campaign.results_json(results_store, wanted), indent=1))
     elif as_csv:

@@ -85,3 +85,12 @@ def test_new_lattice_scales_supersede_the_old_candidates(finished):
     everything.connect()
     superseded = list(everything.query({"campaign": "alniti", "status": "superseded"}))
     assert superseded and all(d["energy_above_hull"] is None for d in superseded)
+
+
+def test_results_sort_by_a_field_descending_with_missing_values_last():
+    from discoverflow.campaigns.base import ResultFilter
+
+    docs = [{"id": "a", "p": 0.2}, {"id": "b"}, {"id": "c", "p": 0.9}, {"id": "d", "p": 0.5}]
+    assert [d["id"] for d in ResultFilter(sort="-p").ordered(docs)] == ["c", "d", "a", "b"]
+    assert [d["id"] for d in ResultFilter(sort="p").ordered(docs)] == ["a", "d", "c", "b"]
+    assert ResultFilter().ordered(docs) == docs

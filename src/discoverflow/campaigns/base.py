@@ -75,12 +75,24 @@ def resolve_path(path: Path | None, base: Path) -> Path | None:
 @dataclass
 class ResultFilter:
     """Which results to show: all of them, only stable ones, within a hull distance (eV/atom),
-    of one formula; each campaign kind applies what applies to it."""
+    of one formula; in which order (a document field, ``-field`` for descending); each
+    campaign kind applies what applies to it."""
 
     everything: bool = False
     stable: bool = False
     max_ehull: float | None = None
     formula: str | None = None
+    sort: str | None = None
+
+    def ordered(self, docs: list[dict]) -> list[dict]:
+        """``docs`` by the ``sort`` field (documents without it last), else unchanged."""
+        if not self.sort:
+            return docs
+        field = self.sort.removeprefix("-")
+        present = [d for d in docs if d.get(field) is not None]
+        missing = [d for d in docs if d.get(field) is None]
+        present.sort(key=lambda d: d[field], reverse=self.sort.startswith("-"))
+        return present + missing
 
 
 class CampaignRecord:

@@ -49,10 +49,15 @@ def candidates_table(title: str, docs: list[dict]) -> Table:
         table.add_column(column, no_wrap=True)
     for column in ("Ef pred (eV/atom)", "Ef relaxed (eV/atom)", "E hull (eV/atom)"):
         table.add_column(column, justify="right", no_wrap=True)
+    ensemble = any(doc.get("probability_stable") is not None for doc in docs)
+    if ensemble:
+        table.add_column("E hull std (eV/atom)", justify="right", no_wrap=True)
+        table.add_column("P(stable)", justify="right", no_wrap=True)
     table.add_column("status")
     for doc in docs:
         reason = doc.get("reason")
         shown = f" ({reason})" if reason and doc["status"] != "duplicate" else ""
+        spread = doc.get("energy_above_hull_std"), doc.get("probability_stable")
         table.add_row(
             doc["candidate_id"],
             doc.get("formula_pretty") or "",
@@ -61,6 +66,11 @@ def candidates_table(title: str, docs: list[dict]) -> Table:
             energy(doc.get("predicted_formation_energy_per_atom")),
             energy(doc.get("formation_energy_per_atom")),
             energy(doc.get("energy_above_hull")),
+            *(
+                [energy(spread[0]), "" if spread[1] is None else f"{spread[1]:.2f}"]
+                if ensemble
+                else []
+            ),
             doc["status"] + shown,
         )
     return table

@@ -160,4 +160,4 @@ def candidate_documents(
             doc["candidate_id"],
         )
 
-    return sorted(found, key=order)
+    return wanted.ordered(sorted(found, key=order))

@@ -88,4 +88,4 @@ def mof_documents(documents: Store, campaign: str, wanted: ResultFilter) -> list
         uptake, strain = doc.get("uptake_mol_per_kg"), doc.get("strain")
         return (-(uptake if uptake is not None else -1), strain if strain is not None else 9)
 
-    return sorted(documents.query(criteria), key=order)
+    return wanted.ordered(sorted(documents.query(criteria), key=order))
