@@ -45,14 +45,18 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing import get_context
 
 import numpy as np
 from pydantic import Field
 from pymatgen.analysis.structure_matcher import StructureMatcher
-from pymatgen.core import Structure
+from pymatgen.core import Lattice, Structure
 
 from discoverflow.core.crystal.matcher_bounds import (
     Cell,
@@ -62,6 +66,9 @@ from discoverflow.core.crystal.matcher_bounds import (
     reduce_like_matcher,
 )
 from discoverflow.settings import StageSettings
+
+PARALLEL_MIN = 64
+_INPUT: Sequence[Structure] = ()  # the structures being grouped, seen by forked workers
 
 
 class DedupSettings(StageSettings):
@@ -93,6 +100,7 @@ class Unit:
     sites: int  # of the reduced cell
     _reduced: Structure | None = None
     _cell: Cell | None = None
+    _lattice: Lattice | None = None
 
     @property
     def reduced(self) -> Structure:
@@ -101,27 +109,41 @@ class Unit:
         return self._reduced
 
     @property
+    def lattice(self) -> Lattice:
+        """The reduced cell's lattice; without a primitive fold, the source's Niggli lattice."""
+        if self._lattice is None:
+            folded = self._reduced is not None or self.sites != len(self.source)
+            self._lattice = (
+                self.reduced.lattice if folded else self.source.lattice.get_niggli_reduced_lattice()
+            )
+        return self._lattice
+
+    @property
     def cell(self) -> Cell:
         if self._cell is None:
-            self._cell = Cell.of(self.reduced)
+            if self._reduced is None and self.sites == len(self.source):
+                self._cell = Cell.of(self.source, self.lattice)
+            else:
+                self._cell = Cell.of(self.reduced)
         return self._cell
 
 
-def reduced_units(structures: Sequence[Structure]) -> list[Unit]:
-    """Exact scale copies share a unit where their reduction is provably the same."""
-    shapes: dict[bytes, list[int]] = defaultdict(list)
-    for index, structure in enumerate(structures):
-        shapes[shape_key(structure)].append(index)
+def _shape_keys(indices: range) -> list[bytes]:
+    return [shape_key(_INPUT[i]) for i in indices]
+
+
+def _units_of(shapes: list[list[int]]) -> list[tuple]:
+    """(members, source, reduced site count, reduced cell or None) of shapes of the input."""
     units = []
-    for members in shapes.values():
-        smallest = structures[min(members, key=lambda i: (structures[i].volume, i))]
-        folds = primitive_translations(smallest)
+    for members in shapes:
+        smallest = min(members, key=lambda i: (_INPUT[i].volume, i))
+        folds = primitive_translations(_INPUT[smallest])
         if folds is not None:
-            units.append(Unit(members, smallest, len(smallest) // folds))
+            units.append((members, smallest, len(_INPUT[smallest]) // folds, None))
             continue
         for group in [members] if len(members) == 1 else [[i] for i in members]:
-            reduced = reduce_like_matcher(structures[group[0]])
-            units.append(Unit(group, structures[group[0]], len(reduced), reduced))
+            reduced = reduce_like_matcher(_INPUT[group[0]])
+            units.append((group, group[0], len(reduced), reduced))
     return units
 
 
@@ -149,13 +171,7 @@ def lattice_bins(intervals: Sequence[tuple[np.ndarray, float]]) -> list[list[int
     return bins
 
 
-def _block_key(unit: Unit) -> tuple:
-    return (unit.source.composition.fractional_composition, unit.sites)
-
-
-def _greedy(
-    bin_members: list[int], unit_of: dict[int, int], units: list[Unit], fit
-) -> list[list[int]]:
+def _greedy(bin_members: list[int], unit_of: dict[int, int], fit) -> list[list[int]]:
     """group_structures' greedy over one bin, in input order, with fit answers per unit pair."""
     groups = []
     unmatched = sorted(bin_members)
@@ -170,23 +186,12 @@ def _greedy(
     return groups
 
 
-def group_like_structure_matcher(
-    structures: Sequence[Structure],
-    settings: DedupSettings | None = None,
-    workers: int | None = None,
-) -> list[list[int]]:
-    """Indices of ``structures`` grouped as ``StructureMatcher.group_structures`` would.
-
-    Each group starts with its reference (its first member in input order); ``workers`` is
-    accepted for compatibility and ignored: the work left is a few fits per bin.
-    """
-    settings = settings or DedupSettings()
-    matcher = settings.matcher()
-    units = reduced_units(structures)
+def _group_block(task: tuple[list[tuple], DedupSettings]) -> list[list[int]]:
+    """Groups of one block (one composition and reduced site count): bins, then the greedy."""
+    described, settings = task
+    units = [Unit(m, _INPUT[source], sites, reduced) for m, source, sites, reduced in described]
     unit_of = {i: u for u, unit in enumerate(units) for i in unit.members}
-    blocks: dict[tuple, list[int]] = defaultdict(list)
-    for u, unit in enumerate(units):
-        blocks[_block_key(unit)].append(u)
+    matcher = settings.matcher()
     answers: dict[tuple[int, int], bool] = {}
     mappings: dict = {}
 
@@ -199,14 +204,58 @@ def group_like_structure_matcher(
         return answers[ref, other]
 
     groups = []
-    for block in blocks.values():
-        if len(block) == 1:
-            groups.append(sorted(units[block[0]].members))
-            continue
-        intervals = [lattice_interval(units[u].reduced, settings) for u in block]
-        for part in lattice_bins(intervals):
-            members = [i for position in part for i in units[block[position]].members]
-            groups.extend(_greedy(members, unit_of, units, fit))
+    for part in lattice_bins([lattice_interval(u.lattice, u.sites, settings) for u in units]):
+        members = [i for u in part for i in units[u].members]
+        groups.extend(_greedy(members, unit_of, fit))
+    return groups
+
+
+@contextmanager
+def _mapper(workers: int) -> Iterator:
+    """``map`` over forked workers that see ``_INPUT``, or in this process."""
+    if workers <= 1:
+        yield lambda function, tasks: list(map(function, tasks))
+        return
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        yield lambda function, tasks: list(pool.map(function, tasks))
+
+
+def group_like_structure_matcher(
+    structures: Sequence[Structure],
+    settings: DedupSettings | None = None,
+    workers: int | None = None,
+) -> list[list[int]]:
+    """Indices of ``structures`` grouped as ``StructureMatcher.group_structures`` would.
+
+    Each group starts with its reference (its first member in input order). Shapes,
+    reductions and blocks run in ``workers`` forked processes (all cores from 64 on).
+    """
+    global _INPUT
+    settings = settings or DedupSettings()
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(structures) >= PARALLEL_MIN else 1
+    _INPUT = structures
+    try:
+        with _mapper(workers) as run:
+            pieces = [range(i, len(structures), workers * 4) for i in range(workers * 4)]
+            keys = dict(zip(pieces, run(_shape_keys, pieces), strict=True))
+            shapes: dict[bytes, list[int]] = defaultdict(list)
+            for index in range(len(structures)):
+                piece = pieces[index % len(pieces)]
+                shapes[keys[piece][index // len(pieces)]].append(index)
+            ordered = list(shapes.values())
+            split = [ordered[i :: workers * 4] for i in range(workers * 4)]
+            described = [unit for part in run(_units_of, split) for unit in part]
+            blocks: dict[tuple, list[tuple]] = defaultdict(list)
+            for unit in described:
+                composition = structures[unit[1]].composition.fractional_composition
+                blocks[composition, unit[2]].append(unit)
+            groups = [sorted(b[0][0]) for b in blocks.values() if len(b) == 1]
+            tasks = sorted((b for b in blocks.values() if len(b) > 1), key=len, reverse=True)
+            for part in run(_group_block, [(block, settings) for block in tasks]):
+                groups.extend(part)
+    finally:
+        _INPUT = ()
     return sorted(groups, key=lambda group: group[0])
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from pymatgen.core import Structure
+from pymatgen.core import Lattice, Structure
 
 PRIMITIVE_TOLERANCE = 0.25  # get_primitive_structure's default (A)
 EXACT = 1e-6  # A: a translation this close maps the structure onto itself
@@ -102,10 +102,11 @@ def _cosines(angles_deg: np.ndarray) -> np.ndarray:
     return np.moveaxis(np.array(rows), (0, 1), (-2, -1))
 
 
-def lattice_interval(reduced: Structure, settings: Tolerances) -> tuple[np.ndarray, float]:
+def lattice_interval(
+    lattice: Lattice, sites: int, settings: Tolerances
+) -> tuple[np.ndarray, float]:
     """(log of sorted reduced lengths over (V/N)^(1/3), half-width any match lies within)."""
-    lattice = reduced.lattice
-    lengths = np.sort(lattice.abc) / (lattice.volume / len(reduced)) ** (1 / 3)
+    lengths = np.sort(lattice.abc) / (lattice.volume / sites) ** (1 / 3)
     angles = np.array(lattice.angles)
     corners = np.clip(
         angles + settings.angle_tol * np.array(list(itertools.product((-1, 1), repeat=3))), 0, 180
@@ -121,17 +122,25 @@ class Cell:
     """A reduced structure as arrays, for ``may_fit``."""
 
     matrix: np.ndarray
-    frac: np.ndarray  # sites sorted by fractional coordinates
+    frac: np.ndarray  # sites, the rarest species first
     species: np.ndarray  # species string of each site
     ordered: bool
 
     @classmethod
-    def of(cls, structure: Structure) -> Cell:
-        frac = structure.frac_coords
-        order = np.lexsort(frac.T[::-1])
-        species = np.array([site.species_string for site in structure])[order]
+    def of(cls, structure: Structure, lattice: Lattice | None = None) -> Cell:
+        """The structure's sites in its own cell, or in ``lattice``: a basis of the same
+        lattice (``may_fit`` is periodic, so the choice of images does not matter)."""
+        lattice = lattice or structure.lattice
+        frac = lattice.get_fractional_coords(structure.cart_coords) % 1.0
+        species = np.array([site.species_string for site in structure])
+        names, counts = np.unique(species, return_counts=True)
+        rarity = dict(zip(names, counts, strict=True))
+        order = sorted(range(len(species)), key=lambda i: (rarity[species[i]], species[i], i))
         ordered = all(site.is_ordered for site in structure)
-        return cls(structure.lattice.matrix, frac[order], species, ordered)
+        return cls(lattice.matrix, frac[order], species[order], ordered)
+
+    def sites_of(self, species: str) -> np.ndarray:
+        return np.flatnonzero(self.species == species)
 
 
 def _gram_angles(basis: np.ndarray) -> np.ndarray:
@@ -208,7 +217,8 @@ def may_fit(a: Cell, b: Cell, settings: Tolerances, cache: dict | None = None) -
     A match puts every site of ``b``, moved by one translation, within stol (V/N)^(1/3) of
     its own same-species site of ``a``, distances taken in the average lattice of one of
     the lattice mappings; so every site of ``b`` lies within twice that of a same-species
-    site of ``a`` after the translation that puts b's anchor exactly on an ``a`` site.
+    site of ``a`` after the translation that puts b's first site (of its rarest species)
+    exactly on an ``a`` site.
     """
     if len(a.frac) != len(b.frac) or not (a.ordered and b.ordered):
         return True
@@ -219,18 +229,13 @@ def may_fit(a: Cell, b: Cell, settings: Tolerances, cache: dict | None = None) -
     la, inverses, average, reach, spacing = cache[key]
     if not len(inverses):
         return False
-    names, counts = np.unique(b.species, return_counts=True)
-    anchor = int(np.flatnonzero(b.species == names[np.argmin(counts)])[0])
-    frac_a = np.einsum("nj,mjk->mnk", a.frac @ la, inverses)
-    starts = np.flatnonzero(a.species == b.species[anchor])
+    frac_a = np.matmul((a.frac @ la)[None], inverses)
+    starts = a.sites_of(b.species[0])
     mapping = np.repeat(np.arange(len(inverses)), len(starts))
-    shift = frac_a[:, starts].reshape(-1, 3) - b.frac[anchor]
-    rarity = dict(zip(names, counts, strict=True))
-    for i in sorted(range(len(b.frac)), key=lambda i: (rarity[b.species[i]], i)):
-        if i == anchor:
-            continue
-        targets = np.flatnonzero(a.species == b.species[i])
-        diff = b.frac[i] + shift[:, None, :] - frac_a[mapping][:, targets]
+    shift = frac_a[:, starts].reshape(-1, 3) - b.frac[0]
+    targets = {name: a.sites_of(name) for name in set(b.species)}
+    for i in range(1, len(b.frac)):
+        diff = b.frac[i] + shift[:, None, :] - frac_a[mapping][:, targets[b.species[i]]]
         alive = _nearest(diff, average[mapping], spacing[mapping]) <= reach[mapping]
         if not alive.any():
             return False
