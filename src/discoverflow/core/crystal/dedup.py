@@ -68,6 +68,7 @@ from discoverflow.core.crystal.matcher_bounds import (
 from discoverflow.settings import StageSettings
 
 PARALLEL_MIN = 64
+PREFILTER_TRIAL, PREFILTER_RATE = 4, 0.25  # may_fit is skipped where it refutes < 1 in 4
 _INPUT: Sequence[Structure] = ()  # the structures being grouped, seen by forked workers
 
 
@@ -194,11 +195,17 @@ def _group_block(task: tuple[list[tuple], DedupSettings]) -> list[list[int]]:
     matcher = settings.matcher()
     answers: dict[tuple[int, int], bool] = {}
     mappings: dict = {}
+    tests = [0, 0]  # may_fit calls, refutations: stop asking once it rarely refutes
 
     def fit(ref: int, other: int) -> bool:
         if (ref, other) not in answers:
             a, b = units[ref], units[other]
-            answers[ref, other] = may_fit(a.cell, b.cell, settings, mappings) and bool(
+            refuted = False
+            if tests[0] < PREFILTER_TRIAL or tests[1] >= PREFILTER_RATE * tests[0]:
+                refuted = not may_fit(a.cell, b.cell, settings, mappings)
+                tests[0] += 1
+                tests[1] += refuted
+            answers[ref, other] = not refuted and bool(
                 matcher.fit(a.reduced, b.reduced, skip_structure_reduction=True)
             )
         return answers[ref, other]

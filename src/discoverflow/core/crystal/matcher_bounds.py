@@ -24,6 +24,7 @@ PRIMITIVE_TOLERANCE = 0.25  # get_primitive_structure's default (A)
 EXACT = 1e-6  # A: a translation this close maps the structure onto itself
 MARGIN = 1.01
 SLACK = 1e-3
+CHECKED_SITES = 4  # of b, rarest species first: enough to refute; more only costs
 IMAGES = np.array(list(itertools.product((-1, 0, 1), repeat=3)), dtype=float)
 
 
@@ -234,7 +235,7 @@ def may_fit(a: Cell, b: Cell, settings: Tolerances, cache: dict | None = None) -
     mapping = np.repeat(np.arange(len(inverses)), len(starts))
     shift = frac_a[:, starts].reshape(-1, 3) - b.frac[0]
     targets = {name: a.sites_of(name) for name in set(b.species)}
-    for i in range(1, len(b.frac)):
+    for i in range(1, min(len(b.frac), 1 + CHECKED_SITES)):
         diff = b.frac[i] + shift[:, None, :] - frac_a[mapping][:, targets[b.species[i]]]
         alive = _nearest(diff, average[mapping], spacing[mapping]) <= reach[mapping]
         if not alive.any():
