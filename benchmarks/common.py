@@ -67,9 +67,7 @@ def rattled_set(n: int, seed: int = 0) -> list[Structure]:
     """Copies of every prototype, each scaled, strained and rattled by 0-0.5 A."""
     templates = [p.structure() for p in PROTOTYPES.values()]
     rng = np.random.default_rng(seed)
-    return [
-        _variant(templates[i % len(templates)], rng, rng.uniform(0.0, 0.5)) for i in range(n)
-    ]
+    return [_variant(templates[i % len(templates)], rng, rng.uniform(0.0, 0.5)) for i in range(n)]
 
 
 @contextmanager
