@@ -1,49 +1,54 @@
 """Near-duplicate removal with exactly the groups of pymatgen's StructureMatcher, fast.
 
 ``group_like_structure_matcher`` returns the groups of ``StructureMatcher.group_structures``
-(``DedupSettings.matcher()``: scale, primitive cell, no supercells, species comparator). That
-method reduces every structure (Niggli, then ``get_primitive_structure``), splits them by
-composition and, in input order, lets the first unmatched structure take every later one that
-``fit``s it. We run the same greedy with the same public ``fit`` on the same reductions, and
-skip only calls whose answer is known. Every shortcut is exact:
+(``DedupSettings.matcher()``: scale and primitive_cell on, no supercells, species comparator).
+That method reduces every structure (Niggli, then ``get_primitive_structure``), splits them
+by composition and, in input order, lets the first unmatched structure take every later one
+that ``fit``s it. We run the same greedy with the same public ``fit`` on the same reductions
+(public ``Structure`` methods) and skip only calls whose answer is known. Each shortcut is
+exact; the bounds live in ``matcher_bounds``:
 
-1. **Shapes.** Structures identical up to an isotropic scale (same site order, lattice and
-   fractional coordinates to 1e-8) fit each other, and fit any third structure alike: every
-   tolerance of ``fit`` is relative once ``scale`` brings both to one volume. They share one
-   reduction when ``reduction_is_scale_stable`` certifies the smallest of them:
-   ``get_primitive_structure`` compares distances with an absolute 0.25 A, and a copy scaled
-   by s >= 1 is the small one searched with 0.25/s A. If same-species sites and lattice
-   points lie >= 9 tol apart and every same-species translation of the first site of the
-   rarest species is exact (<= 1e-6 A) or misses some site by >= 6 tol, every tolerance up
-   to ``tol`` accepts exactly the sublattices of the exact translations (an accepted lattice's
-   cosets lie within 3 tol of exact translations; those short offsets form a finite group,
-   which is trivial when lattice points are >= 9 tol apart), so the search returns the same
-   cell at every scale, and the input itself when no translation is exact.
+1. **Shapes.** Structures identical up to an isotropic scale (site order, lattice and
+   fractional coordinates to 1e-8) fit each other and fit any third structure alike, since
+   every tolerance of ``fit`` is relative once ``scale`` brings both to one volume. They
+   share one reduction when ``primitive_translations`` certifies the smallest: the primitive
+   search compares with an absolute tol = 0.25 A, and a copy scaled by s >= 1 is the small one
+   searched with tol/s. If distinct same-species sites lie >= 6 tol apart, every translation
+   taking the first site of the rarest species to a same-species site is exact (<= 1e-6 A)
+   or leaves some site >= 6 tol from its species, and the points of L/N (N: gcd of species
+   counts, L the lattice; every trial cell of the search lies on them) that are not exact
+   translations lie >= 3 tol from them, then at every tolerance up to tol the search accepts
+   exactly the sublattices of the exact translations (a trial cell's vectors within tol per
+   axis of a translation are that translation), so it returns one cell at every scale: the
+   input when no translation is exact. The certificate also gives the reduced site count,
+   so a shape alone in its block is never reduced at all.
 2. **Blocks.** ``fit`` needs one composition and, without supercells, equal site counts.
 3. **Lattice bins.** With both cells scaled to one volume, ``fit(A, B)`` needs a basis
    l' of A with |l'_i| / |b_i| in (1/(1+ltol), 1+ltol) and angles within angle_tol of B's
-   (reduced) angles. Let mu_k be the sorted reduced lengths over (V/N)^(1/3), which are the
-   successive minima lambda_k (Niggli cells; 1e-3 slack). Order statistics give
-   mu_k(A) < (1+ltol) mu_k(B); volume gives prod(l'_k/mu_k(A)) = sqrt(D_A/D') with D the
-   determinant of a basis's cosine matrix, D_A <= 1, each factor >= 1, so
-   mu_k(B) < (1+ltol) mu_k(A) / sqrt(D_lo(B)), where D_lo(B) is the minimum of D over B's
-   angle box +- angle_tol (D is concave in each cosine: a corner). Each structure gets the
-   interval log mu_k +- (log(1+ltol) + log(1/D_lo)/2 + slack); a matching pair overlaps in
-   all three, and bins are the connected components of overlaps, refined per dimension.
-4. **Pair test.** Before ``fit``, ``may_fit`` checks a necessary condition of its site stage:
-   for some lattice mapping (enumerated with wider tolerances and no determinant filter, a
-   superset of ``find_all_mappings``) every site of B lies within twice ``fit``'s fractional
-   tolerance of a same-species site of A, after a translation that puts B's first site of its
-   rarest species on an A site (twice: ``fit`` anchors a possibly different site exactly).
+   reduced angles. Let mu_k be the sorted reduced lengths over (V/N)^(1/3), the successive
+   minima of a Niggli cell (1e-3 slack). Order statistics give mu_k(A) < (1+ltol) mu_k(B);
+   volume gives prod(l'_k/mu_k(A)) = sqrt(D_A/D'), D the determinant of a basis's cosine
+   matrix, D_A <= 1 and each factor >= 1, so mu_k(B) < (1+ltol) mu_k(A) / sqrt(D_lo(B)),
+   D_lo(B) the minimum of D over B's angle box +- angle_tol (D is concave in each cosine: a
+   corner). Each structure gets log mu_k +- (log(1+ltol) + log(1/D_lo)/2 + slack); a matching
+   pair overlaps in all three, and bins are connected components of overlaps, refined per
+   dimension until stable: never two bins for a pair that fits.
+4. **Pair test.** Before ``fit``, ``may_fit`` checks a necessary condition of its site stage.
+   A match gives a lattice mapping (we enumerate a superset of ``find_all_mappings`` with
+   tolerances widened by 1e-6) and one translation after which every site of B lies within
+   d = stol (V_avg/N)^(1/3) of its own same-species site of A in the average lattice; the
+   translation that puts B's first site of its rarest species exactly on that partner is
+   within d of it, so every site of B lies within 2 d of a same-species site of A (lower
+   bounds of periodic distances). A block where it rarely refutes stops asking it.
 
-Tolerances stay those of ``DedupSettings``: ltol, stol, angle_tol; primitive_cell and scale
-are on. The only lattice invariant binned on is provably safe; space groups and pair
-distances are not used, since a match may move each site by stol (V/N)^(1/3).
+No other invariant is binned on: space groups change under perturbations that still match,
+and pair distances can move by 2 stol (V/N)^(1/3), more than they separate permutations.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import os
 from collections import defaultdict
@@ -56,7 +61,7 @@ from multiprocessing import get_context
 import numpy as np
 from pydantic import Field
 from pymatgen.analysis.structure_matcher import StructureMatcher
-from pymatgen.core import Lattice, Structure
+from pymatgen.core import Composition, Lattice, Structure
 
 from discoverflow.core.crystal.matcher_bounds import (
     Cell,
@@ -70,6 +75,7 @@ from discoverflow.settings import StageSettings
 PARALLEL_MIN = 64
 PREFILTER_TRIAL, PREFILTER_RATE = 4, 0.25  # may_fit is skipped where it refutes < 1 in 4
 _INPUT: Sequence[Structure] = ()  # the structures being grouped, seen by forked workers
+_NIGGLI: dict[bytes, np.ndarray] = {}  # Niggli changes of basis by lattice shape
 
 
 class DedupSettings(StageSettings):
@@ -83,13 +89,40 @@ class DedupSettings(StageSettings):
         return StructureMatcher(ltol=self.ltol, stol=self.stol, angle_tol=self.angle_tol)
 
 
-def shape_key(structure: Structure) -> bytes:
-    """Equal for structures identical up to an isotropic scale, site order included."""
+def shape_key(structure: Structure, species: bool = True) -> bytes:
+    """Equal for structures identical up to an isotropic scale, site order included (and,
+    with ``species=False``, up to which species sits on which site)."""
     scale = (structure.volume / len(structure)) ** (1 / 3)
     digest = hashlib.sha1(np.round(structure.lattice.matrix / scale, 8).tobytes())
     digest.update(np.round(structure.frac_coords, 8).tobytes())
-    digest.update(" ".join(site.species_string for site in structure).encode())
+    if species:
+        digest.update(" ".join(site.species_string for site in structure).encode())
     return digest.digest()
+
+
+def relabelings(composition: Composition) -> list[dict[str, str]]:
+    """Permutations of the species that have equal amounts: each maps a block onto itself."""
+    classes: dict[float, list[str]] = defaultdict(list)
+    for species, amount in composition.items():
+        classes[round(amount, 8)].append(str(species))
+    options = [
+        [dict(zip(names, perm, strict=True)) for perm in itertools.permutations(names)]
+        for names in classes.values()
+    ]
+    return [
+        {k: v for part in combo for k, v in part.items()} for combo in itertools.product(*options)
+    ]
+
+
+def niggli(lattice: Lattice, seen: dict[bytes, np.ndarray] | None = None) -> Lattice:
+    """``get_niggli_reduced_lattice``, once per shape: its tolerance is relative, so a lattice
+    scaled by s reduces with the same integer change of basis."""
+    seen = _NIGGLI if seen is None else seen
+    key = np.round(lattice.matrix / abs(lattice.volume) ** (1 / 3), 10).tobytes()
+    if key not in seen:
+        reduced = lattice.get_niggli_reduced_lattice()
+        seen[key] = np.round(reduced.matrix @ np.linalg.inv(lattice.matrix))
+    return Lattice(seen[key] @ lattice.matrix)
 
 
 @dataclass
@@ -114,9 +147,7 @@ class Unit:
         """The reduced cell's lattice; without a primitive fold, the source's Niggli lattice."""
         if self._lattice is None:
             folded = self._reduced is not None or self.sites != len(self.source)
-            self._lattice = (
-                self.reduced.lattice if folded else self.source.lattice.get_niggli_reduced_lattice()
-            )
+            self._lattice = self.reduced.lattice if folded else niggli(self.source.lattice)
         return self._lattice
 
     @property
@@ -193,22 +224,41 @@ def _group_block(task: tuple[list[tuple], DedupSettings]) -> list[list[int]]:
     units = [Unit(m, _INPUT[source], sites, reduced) for m, source, sites, reduced in described]
     unit_of = {i: u for u, unit in enumerate(units) for i in unit.members}
     matcher = settings.matcher()
-    answers: dict[tuple[int, int], bool] = {}
+    answers: dict[tuple, bool] = {}
     mappings: dict = {}
     tests = [0, 0]  # may_fit calls, refutations: stop asking once it rarely refutes
+    swaps = relabelings(units[0].source.composition)
+    plain = [u.sites == len(u.source) and u._reduced is None for u in units]  # reduced: Niggli
+    frames: dict[int, tuple] = {}
+
+    def frame(u: int) -> tuple:
+        if u not in frames:
+            source = units[u].source
+            frames[u] = (shape_key(source, species=False), [s.species_string for s in source])
+        return frames[u]
+
+    def orbit(ref: int, other: int) -> tuple:
+        """fit(A, B) = fit(sA, sB) for s swapping equal-amount species, where each reduced cell
+        is its source's Niggli cell (species-blind, site order kept)."""
+        if len(swaps) == 1 or not (plain[ref] and plain[other]):
+            return ref, other
+        (ka, la), (kb, lb) = frame(ref), frame(other)
+        labels = min((tuple(s[x] for x in la), tuple(s[x] for x in lb)) for s in swaps)
+        return ka, kb, labels
 
     def fit(ref: int, other: int) -> bool:
-        if (ref, other) not in answers:
+        key = orbit(ref, other)
+        if key not in answers:
             a, b = units[ref], units[other]
             refuted = False
             if tests[0] < PREFILTER_TRIAL or tests[1] >= PREFILTER_RATE * tests[0]:
                 refuted = not may_fit(a.cell, b.cell, settings, mappings)
                 tests[0] += 1
                 tests[1] += refuted
-            answers[ref, other] = not refuted and bool(
+            answers[key] = not refuted and bool(
                 matcher.fit(a.reduced, b.reduced, skip_structure_reduction=True)
             )
-        return answers[ref, other]
+        return answers[key]
 
     groups = []
     for part in lattice_bins([lattice_interval(u.lattice, u.sites, settings) for u in units]):
@@ -263,6 +313,7 @@ def group_like_structure_matcher(
                 groups.extend(part)
     finally:
         _INPUT = ()
+        _NIGGLI.clear()
     return sorted(groups, key=lambda group: group[0])
 
 
