@@ -72,10 +72,11 @@ from discoverflow.core.crystal.matcher_bounds import (
 )
 from discoverflow.settings import StageSettings
 
-PARALLEL_MIN = 64
+PARALLEL_MIN = 5000  # forking pays off only for large sets on a busy machine
 PREFILTER_TRIAL, PREFILTER_RATE = 4, 0.25  # may_fit is skipped where it refutes < 1 in 4
 _INPUT: Sequence[Structure] = ()  # the structures being grouped, seen by forked workers
 _NIGGLI: dict[bytes, np.ndarray] = {}  # Niggli changes of basis by lattice shape
+_CERTIFIED: dict[bytes, int | None] = {}  # primitive_translations by geometry and partition
 
 
 class DedupSettings(StageSettings):
@@ -164,12 +165,26 @@ def _shape_keys(indices: range) -> list[bytes]:
     return [shape_key(_INPUT[i]) for i in indices]
 
 
+def _certified_folds(structure: Structure) -> int | None:
+    """``primitive_translations``, once per geometry and partition of the sites into species:
+    the certificate compares species only for equality."""
+    labels = [site.species_string for site in structure]
+    first = {name: i for i, name in reversed(list(enumerate(labels)))}
+    pattern = np.array([first[name] for name in labels])
+    key = hashlib.sha1(
+        structure.lattice.matrix.tobytes() + structure.frac_coords.tobytes() + pattern.tobytes()
+    ).digest()
+    if key not in _CERTIFIED:
+        _CERTIFIED[key] = primitive_translations(structure)
+    return _CERTIFIED[key]
+
+
 def _units_of(shapes: list[list[int]]) -> list[tuple]:
     """(members, source, reduced site count, reduced cell or None) of shapes of the input."""
     units = []
     for members in shapes:
         smallest = min(members, key=lambda i: (_INPUT[i].volume, i))
-        folds = primitive_translations(_INPUT[smallest])
+        folds = _certified_folds(_INPUT[smallest])
         if folds is not None:
             units.append((members, smallest, len(_INPUT[smallest]) // folds, None))
             continue
@@ -314,6 +329,7 @@ def group_like_structure_matcher(
     finally:
         _INPUT = ()
         _NIGGLI.clear()
+        _CERTIFIED.clear()
     return sorted(groups, key=lambda group: group[0])
 
 
