@@ -41,6 +41,14 @@ exact; the bounds live in ``matcher_bounds``:
    within d of it, so every site of B lies within 2 d of a same-species site of A (lower
    bounds of periodic distances). A block where it rarely refutes stops asking it.
 
+5. **Sharing across relabelings.** The certificate of 1. compares species only for equality,
+   so one geometry with one partition of its sites into species is certified once. Where
+   each reduced cell is its source's Niggli cell (species-blind, site order kept), fit(A, B)
+   = fit(sA, sB) for s permuting species of equal amount, so one fit answers the orbit.
+
+Round-off: Niggli reduction compares with 1e-5 V^(1/3), so a scaled copy is taken to reduce
+with the same integer change of basis (computed once per lattice shape); a near-tie inside
+that band at one scale and outside it at another is the one case not covered.
 No other invariant is binned on: space groups change under perturbations that still match,
 and pair distances can move by 2 stol (V/N)^(1/3), more than they separate permutations.
 """
@@ -300,7 +308,7 @@ def group_like_structure_matcher(
     """Indices of ``structures`` grouped as ``StructureMatcher.group_structures`` would.
 
     Each group starts with its reference (its first member in input order). Shapes,
-    reductions and blocks run in ``workers`` forked processes (all cores from 64 on).
+    reductions and blocks run in ``workers`` forked processes (all cores from 5000 on).
     """
     global _INPUT
     settings = settings or DedupSettings()
