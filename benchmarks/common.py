@@ -6,6 +6,10 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 
+import numpy as np
+from pymatgen.core import Composition, Lattice, Structure
+
+from discoverflow.core.crystal.generators import random_crystals
 from discoverflow.core.crystal.prototypes import PROTOTYPES
 from discoverflow.core.crystal.substitution import SubstitutionSettings, substitute
 
@@ -16,6 +20,54 @@ def candidates(elements: list[str], scales=(0.96, 0.98, 1.00, 1.02, 1.04)):
     return substitute(
         templates, elements, SubstitutionSettings(lattice_scales=list(scales))
     ).candidates
+
+
+def substitution_set(n: int, seed: int = 0) -> list[Structure]:
+    """``n`` substitution candidates of Co-Fe-Mn-Si-Ni over five lattice scales."""
+    pool = candidates(["Co", "Fe", "Mn", "Si", "Ni"])
+    chosen = np.random.default_rng(seed).choice(len(pool), size=min(n, len(pool)), replace=False)
+    return [pool[i].structure for i in chosen]
+
+
+def _variant(structure: Structure, rng: np.random.Generator, rattle: float) -> Structure:
+    """A copy scaled, strained a little, rattled by up to ``rattle`` A and its sites shuffled."""
+    strain = np.eye(3) + rng.normal(0, 0.01, (3, 3))
+    lattice = Lattice(structure.lattice.matrix @ strain * rng.uniform(0.95, 1.05))
+    frac = structure.frac_coords + rng.uniform(-1, 1, (len(structure), 3)) * rattle / np.array(
+        structure.lattice.abc
+    )
+    order = rng.permutation(len(structure))
+    return Structure(lattice, [structure.species[i] for i in order], frac[order])
+
+
+def pyxtal_set(n: int, seed: int = 0, copies: int = 8) -> list[Structure]:
+    """pyxtal random crystals (``core/crystal/generators``) with scaled and rattled copies."""
+    formulas = ["FeNi", "Fe2Ni", "CoSi", "MnNi3", "FeCoSi"]
+    originals = []
+    per_formula = -(-n // (copies * len(formulas)))
+    for k, formula in enumerate(formulas):
+        crystals = random_crystals(Composition(formula), per_formula, 8, seed=seed + k)
+        originals.extend(s for _, s in crystals)
+    rng = np.random.default_rng(seed)
+    structures = []
+    for original in originals:
+        structures.append(original)
+        for copy in range(copies - 1):
+            if copy % 3 == 0:
+                scaled = original.copy()
+                scaled.scale_lattice(original.volume * rng.uniform(0.9, 1.1))
+                structures.append(scaled)
+            else:
+                structures.append(_variant(original, rng, rng.uniform(0.0, 0.6)))
+    order = rng.permutation(len(structures))[:n]
+    return [structures[i] for i in order]
+
+
+def rattled_set(n: int, seed: int = 0) -> list[Structure]:
+    """Copies of every prototype, each scaled, strained and rattled by 0-0.5 A."""
+    templates = [p.structure() for p in PROTOTYPES.values()]
+    rng = np.random.default_rng(seed)
+    return [_variant(templates[i % len(templates)], rng, rng.uniform(0.0, 0.5)) for i in range(n)]
 
 
 @contextmanager

@@ -4,7 +4,9 @@ from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
 from discoverflow.core.crystal.hull import (
+    composition_matrix,
     e_above_hull,
+    e_above_hull_of_entries,
     formation_energy_per_atom,
     hull_energy_per_atom,
 )
@@ -69,3 +71,28 @@ def test_vectorised_matches_pymatgen_on_random_quaternary():
     theirs = [pd.get_e_above_hull(e) for e in entries]
     np.testing.assert_allclose(ours, theirs, atol=1e-9)
     assert (ours > 0).any() and (ours == 0).any()
+
+
+def test_entries_match_pymatgen_per_entry_on_random_quaternary():
+    rng = np.random.default_rng(11)
+    elements = ["Li", "Fe", "Mn", "P"]
+    entries = [entry(el, -3.0 - i) for i, el in enumerate(elements)]
+    while len(entries) < 600:
+        counts = rng.integers(0, 7, size=4)
+        if counts.sum():
+            comp = Composition({el: int(n) for el, n in zip(elements, counts, strict=True) if n})
+            entries.append(PDEntry(comp, (-4.5 + rng.normal(0, 0.5)) * comp.num_atoms))
+    pd = PhaseDiagram(entries)
+    ours = e_above_hull_of_entries(pd, entries)
+    theirs = np.array([pd.get_e_above_hull(e) for e in entries])
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-8)
+    assert (ours > 0).sum() > 100
+
+
+def test_species_fold_onto_elements_and_outsiders_are_refused():
+    pd = PhaseDiagram([entry("Fe", -8), entry("O", -4), entry("Fe2O3", -6.5)])
+    ionic = Composition({"Fe3+": 2, "O2-": 3})
+    np.testing.assert_allclose(composition_matrix([ionic], pd.elements), [[0.4, 0.6]])
+    assert e_above_hull(pd, [ionic], [-6.5])[0] == 0.0
+    with pytest.raises(ValueError, match="outside"):
+        e_above_hull(pd, [Composition("FeNi")], [-5.0])
