@@ -20,6 +20,7 @@ import threading
 import time
 import warnings
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 import bson
@@ -97,22 +98,20 @@ def write_campaign(folder: Path, n: int, relax: int) -> tuple[Path, int]:
     return path, expected
 
 
-def stage_times(store) -> dict[str, tuple[float, int]]:
+def stage_times(store, started: np.datetime64) -> dict[str, tuple[float, int]]:
     """Wall time (s) and job count per stage, from the jobs' completion times (one process
-    runs them one after another)."""
+    runs them one after another, the first from ``started``)."""
     docs = sorted(
         store.query({}, properties=["completed_at", "metadata.stage"]),
         key=lambda d: d["completed_at"],
     )
     totals: dict[str, list] = defaultdict(lambda: [0.0, 0])
-    previous = None
+    previous = started
     for doc in docs:
         done = np.datetime64(doc["completed_at"])
-        if previous is not None:
-            totals[doc["metadata"].get("stage", "?")][0] += float(
-                (done - previous) / np.timedelta64(1, "s")
-            )
-        totals[doc["metadata"].get("stage", "?")][1] += 1
+        stage = totals[doc["metadata"].get("stage", "?")]
+        stage[0] += float((done - previous) / np.timedelta64(1, "s"))
+        stage[1] += 1
         previous = done
     return {stage: (t, k) for stage, (t, k) in totals.items()}
 
@@ -147,11 +146,12 @@ def main() -> None:
         campaign = load_campaign(path)
         console.print(f"{campaign.describe()}: about {expected} candidates, store {spec}")
         start = time.perf_counter()
+        started = np.datetime64(datetime.now())  # jobflow stamps local time
         with StageSampler() as sampler:
             campaign.run(store)
         wall = time.perf_counter() - start
         peak_total = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        times = stage_times(store)
+        times = stage_times(store, started)
         table = Table(title=f"Scale: {args.n} requested candidates, {wall:.0f} s in all")
         for column in ("stage", "jobs", "wall (s)", "candidates/s", "peak RSS (MiB)"):
             table.add_column(column, justify="right")
