@@ -15,6 +15,7 @@ class HullEntryInfo(BaseModel):
     formation_energy_per_atom: float
     e_above_hull: float
     promising: bool
+    known_phase: str | None = Field(None, description="The known phase it matches, if any")
 
 
 class ExcludedCandidate(BaseModel):
