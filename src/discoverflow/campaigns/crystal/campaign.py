@@ -129,9 +129,7 @@ class CrystalCampaign(Campaign):
         rows = []
         for doc in self.documents(store, wanted):
             cif = folder / f"{doc['candidate_id']}.cif"
-            rows.append(
-                {**doc, "novelty": novelty(doc), "cif": str(cif) if cif.is_file() else ""}
-            )
+            rows.append({**doc, "novelty": novelty(doc), "cif": str(cif) if cif.is_file() else ""})
         return documents_csv(rows)
 
     def run_report(self, store: JobStore) -> list[RenderableType]:

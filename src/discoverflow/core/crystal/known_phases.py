@@ -56,7 +56,7 @@ def from_entries(entries: Iterable[ComputedStructureEntry], source: str) -> list
     phases = []
     for index, entry in enumerate(entries):
         if not isinstance(entry, ComputedStructureEntry):
-            raise ValueError(f"{source}: entry {index} has no structure (not a ComputedStructureEntry)")
+            raise ValueError(f"{source}: entry {index} is not a ComputedStructureEntry")
         name = str(entry.entry_id or f"{entry.composition.reduced_formula}-{index}")
         phases.append(
             KnownPhase(name, entry.structure, source, entry.energy_per_atom, entry_engine(entry))
@@ -73,9 +73,7 @@ def read_entries(path: Path) -> list[ComputedStructureEntry]:
         raise ValueError(f"{path}: not a JSON list of entries ({error})") from None
     if isinstance(found, ComputedStructureEntry):
         found = [found]
-    if not isinstance(found, list) or not all(
-        isinstance(e, ComputedStructureEntry) for e in found
-    ):
+    if not isinstance(found, list) or not all(isinstance(e, ComputedStructureEntry) for e in found):
         raise ValueError(f"{path}: expected a list of pymatgen ComputedStructureEntry")
     return found
 

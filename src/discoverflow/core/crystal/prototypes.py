@@ -135,9 +135,7 @@ def space_group_number(value: int | str) -> int:
     return SpaceGroup(value).int_number
 
 
-def select_prototypes(
-    settings: PrototypeSettings, n_targets: int
-) -> dict[str, LibraryPrototype]:
+def select_prototypes(settings: PrototypeSettings, n_targets: int) -> dict[str, LibraryPrototype]:
     """The library prototypes that pass the settings' filters, keyed by AFLOW label."""
     counts = set(settings.n_elements or range(2, n_targets + 1))
     stoichiometries = {stoichiometry_key(s) for s in settings.stoichiometries or []}
@@ -157,9 +155,7 @@ def select_prototypes(
     return chosen
 
 
-def wyckoff_colourings(
-    structure: Structure, targets: Sequence[str]
-) -> tuple[list[Structure], int]:
+def wyckoff_colourings(structure: Structure, targets: Sequence[str]) -> tuple[list[Structure], int]:
     """Every assignment of target elements to the structure's Wyckoff orbits that uses at
     least two elements (symmetry-equivalent colourings once), and how many there were."""
     from pymatgen.analysis.structure_matcher import StructureMatcher
