@@ -87,10 +87,9 @@ def test_prototype_campaign_with_known_phases_end_to_end(
     assert phases["mp-1487-GGA"]["source_energy_per_atom"] == pytest.approx(-5.43)
     assert phases["mp-1487-GGA"]["source_engine"] == "DFT GGA"
 
-    docs = {
-        d["candidate_id"]: d
-        for d in document_store(make_store(store), "candidates").query({"campaign": config.name})
-    }
+    documents = document_store(make_store(store), "candidates")
+    documents.connect()
+    docs = {d["candidate_id"]: d for d in documents.query({"campaign": config.name})}
     relaxed = docs["phase:mp-1487-GGA"]["stages"]["relax"]["record"]
     assert phases["mp-1487-GGA"]["energy_per_atom"] == relaxed["energy_per_atom"]
     known_docs = [d for d in docs.values() if d["role"] == "known phase"]
