@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from pymatgen.core import Lattice, Structure
+from pymatgen.entries.computed_entries import ComputedStructureEntry
 
 from discoverflow.core.crystal.prototypes import PROTOTYPES, write_prototypes
 
@@ -49,3 +50,62 @@ def campaign_dir(tmp_path) -> Path:
     }
     (tmp_path / "config.json").write_text(json.dumps(config))
     return tmp_path
+
+
+def b2_alni(a: float = 2.88) -> Structure:
+    return Structure(Lattice.cubic(a), ["Al", "Ni"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+
+
+def fcc(symbol: str, a: float) -> Structure:
+    return Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), [symbol], [[0, 0, 0]])
+
+
+def recorded_mp_entries() -> list[ComputedStructureEntry]:
+    """What MPRester.get_entries_in_chemsys(["Al", "Ni"]) returns, made here from pymatgen
+    entries (MP ids and GGA run type as MP gives them; energies rounded near MP's GGA values,
+    used only to exercise reading, caching and filtering)."""
+
+    def entry(structure, energy_per_atom, mp_id):
+        return ComputedStructureEntry(
+            structure,
+            energy_per_atom * len(structure),
+            parameters={"run_type": "GGA"},
+            entry_id=f"{mp_id}-GGA",
+        )
+
+    return [
+        entry(fcc("Al", 4.04), -3.75, "mp-134"),
+        entry(fcc("Ni", 3.52), -5.78, "mp-23"),
+        entry(b2_alni(), -5.43, "mp-1487"),
+        entry(b2_alni(3.3), -4.6, "mp-9999999"),  # far above the hull
+    ]
+
+
+class RecordedMPRester:
+    """Stands in for mp_api.client.MPRester: returns the recorded entries, counts calls."""
+
+    calls: list = []
+
+    def __init__(self, api_key, **kwargs):
+        self.api_key = api_key
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def get_entries_in_chemsys(self, elements, **kwargs):
+        RecordedMPRester.calls.append((self.api_key, sorted(elements)))
+        return recorded_mp_entries()
+
+
+@pytest.fixture
+def recorded_mp(monkeypatch) -> list:
+    """mp_api's MPRester answering with the recorded Al-Ni entries (no network); the list
+    of (api key, elements) of each get_entries_in_chemsys call."""
+    import mp_api.client
+
+    monkeypatch.setattr(mp_api.client, "MPRester", RecordedMPRester)
+    RecordedMPRester.calls = []
+    return RecordedMPRester.calls

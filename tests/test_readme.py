@@ -70,11 +70,12 @@ def ce_fe_in(tmp_path_factory):
 
 
 def near_hull_ids(docs: list[dict]) -> list[str]:
-    """Computed independently of the README's query: Ce-Fe-In system, within 0.05 eV/atom."""
+    """Computed independently of the README's query: Ce-Fe-In candidates within 0.05 eV/atom."""
     chosen = [
         d
         for d in docs
-        if set(d.get("elements", [])) <= {"Ce", "Fe", "In"}
+        if d.get("role") == "candidate"
+        and set(d.get("elements", [])) <= {"Ce", "Fe", "In"}
         and d.get("energy_above_hull") is not None
         and d["energy_above_hull"] <= 0.05
     ]
@@ -94,6 +95,18 @@ def test_readme_query_on_the_embedded_store(ce_fe_in, monkeypatch, capsys):
             assert set(doc) >= EMMET_FIELDS and doc["template"] and doc["job_uuids"]
             assert doc["status"] in ("on hull", "promising") and doc["structure"]
             assert doc["predicted_formation_energy_per_atom"] is not None
+
+
+def test_example_hull_has_its_known_phases_relaxed_with_chgnet(ce_fe_in):
+    _, docs = ce_fe_in
+    known = {d["formula_pretty"]: d for d in docs if d.get("role") == "known phase"}
+    assert set(known) == {"Ce2Fe17", "CeFe2", "CeIn3"}
+    for doc in known.values():
+        assert doc["energy_source"] == "relaxed with chgnet-0.3.0"
+        assert doc["energy_above_hull"] is not None and doc["source"].startswith("known_phases/")
+    labelled = [d for d in docs if d.get("role") == "candidate" and d.get("known_phase")]
+    assert {d["formula_pretty"] for d in labelled} <= set(known)
+    assert all(d["is_new"] is False for d in labelled)
 
 
 def test_readme_query_on_mongodb(ce_fe_in, monkeypatch):

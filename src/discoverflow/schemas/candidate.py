@@ -57,8 +57,9 @@ class CandidateDoc(CampaignDocument):
     """A candidate crystal (or a reference phase) of a crystal campaign."""
 
     candidate_id: str = Field(description="Deterministic id: reduced formula + structure hash")
-    role: Literal["candidate", "reference"] = Field(
-        "candidate", description="A generated candidate, or an elemental/known reference phase"
+    role: Literal["candidate", "reference", "known phase"] = Field(
+        "candidate",
+        description="A generated candidate, an elemental reference, or a known phase",
     )
     template: str | None = Field(None, description="Template or generator the candidate came from")
     species_map: dict[str, str] = Field(
@@ -78,6 +79,17 @@ class CandidateDoc(CampaignDocument):
         None, description="Screen, against the model's own elemental energies (eV/atom)"
     )
     duplicate_of: str | None = Field(None, description="The kept candidate it matches")
+    known_phase: str | None = Field(
+        None, description="Candidates: the known phase it matches (id or formula, and source)"
+    )
+    is_new: bool | None = Field(None, description="Candidates: matches no known phase")
+    source: str | None = Field(None, description="Known phases: file or Materials Project")
+    energy_source: str | None = Field(
+        None, description="Known phases: 'relaxed with <engine>' or 'given (<engine>)'"
+    )
+    source_energy_per_atom: float | None = Field(
+        None, description="Known phases: the energy their source gave (eV/atom)"
+    )
     property_name: str | None = Field(
         None, description="Predicted property of the surrogate screen"
     )

@@ -21,6 +21,7 @@ class HullEntryInfo(BaseModel):
     probability_stable: float | None = Field(
         None, description="Share of the ensemble's hulls on which it is within the threshold"
     )
+    known_phase: str | None = Field(None, description="The known phase it matches, if any")
 
 
 class ExcludedCandidate(BaseModel):

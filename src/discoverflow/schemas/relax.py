@@ -38,12 +38,24 @@ class RelaxBatchDocument(StageDocument):
 
 
 class ReferencePhase(BaseModel):
-    name: str = Field(description="Reference id: element:origin or the user's file stem")
+    name: str = Field(description="Known phase id: its entry id or file stem")
     formula: str
-    energy_per_atom: float | None = None
+    energy_per_atom: float | None = Field(None, description="On the hull (eV/atom)")
     status: str
     reason: str | None = None
     entry: ComputedEntry | None = None
+    source: str | None = Field(None, description="Where it comes from (file, Materials Project)")
+    energy_source: str | None = Field(
+        None, description="Which energy it carries: 'relaxed with <engine>' or 'given (<engine>)'"
+    )
+    source_energy_per_atom: float | None = Field(
+        None, description="The energy its source gave, if any (eV/atom)"
+    )
+    source_engine: str | None = Field(None, description="The method behind that energy")
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.source})" if self.source else self.name
 
 
 class ReferenceDocument(StageDocument):

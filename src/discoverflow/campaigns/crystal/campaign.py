@@ -19,6 +19,7 @@ from discoverflow.campaigns.crystal.fingerprints import stage_fingerprints
 from discoverflow.campaigns.crystal.report import (
     campaign_status,
     candidate_documents,
+    novelty,
     stage_reuse,
 )
 from discoverflow.errors import NotStarted
@@ -36,6 +37,8 @@ TABLE_FIELDS = [
     "energy_above_hull",
     "status",
     "reason",
+    "known_phase",
+    "is_new",
 ]
 
 
@@ -54,6 +57,7 @@ def candidates_table(title: str, docs: list[dict]) -> Table:
         table.add_column("E hull std (eV/atom)", justify="right", no_wrap=True)
         table.add_column("P(stable)", justify="right", no_wrap=True)
     table.add_column("status")
+    table.add_column("known / new")
     for doc in docs:
         reason = doc.get("reason")
         shown = f" ({reason})" if reason and doc["status"] != "duplicate" else ""
@@ -72,6 +76,7 @@ def candidates_table(title: str, docs: list[dict]) -> Table:
                 else []
             ),
             doc["status"] + shown,
+            doc["known_phase"] if doc.get("known_phase") else novelty(doc),
         )
     return table
 
@@ -98,13 +103,13 @@ class CrystalCampaign(Campaign):
             raise NotStarted(f"campaign {self.name!r} not started: no results in this store")
         return record
 
-    def fingerprints(self) -> dict[str, str]:
-        inputs = load_inputs(self.config)
-        return stage_fingerprints(self.config, inputs.templates, inputs.reference_phases)
+    def fingerprints(self, store: JobStore | None = None) -> dict[str, str]:
+        inputs = load_inputs(self.config, store)
+        return stage_fingerprints(self.config, inputs.templates, inputs.known_phases)
 
     def status_report(self, store: JobStore) -> list[RenderableType]:
         record = self.record(store)
-        reuse = stage_reuse(record, self.fingerprints())
+        reuse = stage_reuse(record, self.fingerprints(store))
         table = Table(title=f"{self.name}: stages")
         for column in ("stage", "state", "a rerun", "detail"):
             table.add_column(column)
@@ -134,7 +139,7 @@ class CrystalCampaign(Campaign):
         rows = []
         for doc in self.documents(store, wanted):
             cif = folder / f"{doc['candidate_id']}.cif"
-            rows.append({**doc, "cif": str(cif) if cif.is_file() else ""})
+            rows.append({**doc, "novelty": novelty(doc), "cif": str(cif) if cif.is_file() else ""})
         return documents_csv(rows)
 
     def run_report(self, store: JobStore) -> list[RenderableType]:

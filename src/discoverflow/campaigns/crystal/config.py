@@ -24,8 +24,15 @@ class InputsConfig(StageSettings):
         None,
         description="Folder of template CIFs (substitution) or of candidate structures (user)",
     )
+    known_phases: Path | None = Field(
+        None,
+        description="Known phases on the hull: a JSON list of pymatgen ComputedStructureEntry "
+        "(as MPRester.get_entries_in_chemsys returns) or a folder of structure files, with "
+        "energies in energies.json or none; relaxed with the campaign's engine unless their "
+        "energies come from it",
+    )
     reference_phases: Path | None = Field(
-        None, description="Optional folder of CIFs of known phases added to the hull"
+        None, description="Folder of structure files of known phases (as known_phases)"
     )
 
 
@@ -33,7 +40,9 @@ class GenerationConfig(SubstitutionSettings):
     """Substitution's settings, or another generator plugin with its options."""
 
     method: str = Field(
-        "substitution", description="Generator plugin: substitution, random (pyxtal), user, ..."
+        "substitution",
+        description="Generator plugin: substitution, prototypes (AFLOW library), random "
+        "(pyxtal), user, ...",
     )
     options: dict[str, Any] = Field(
         default_factory=dict, description="Settings of a non-substitution generator"
@@ -102,4 +111,5 @@ class CampaignConfig(CampaignConfigBase):
         super().resolve_paths(base)
         self.inputs.templates = resolve_path(self.inputs.templates, base)
         self.inputs.reference_phases = resolve_path(self.inputs.reference_phases, base)
+        self.inputs.known_phases = resolve_path(self.inputs.known_phases, base)
         return self

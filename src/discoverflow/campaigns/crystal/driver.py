@@ -6,11 +6,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobflow import Flow, JobStore, Maker, OutputReference
+from pydantic import ValidationError
 from pymatgen.core import Structure
 
 from discoverflow.campaigns.base import CampaignRecord, run_flow_locally
 from discoverflow.campaigns.crystal.config import CampaignConfig
 from discoverflow.campaigns.crystal.fingerprints import stage_fingerprints
+from discoverflow.campaigns.crystal.phases import (
+    known_phase_problems,
+    load_known_phases,
+    materials_project_cache,
+)
+from discoverflow.core.crystal.known_phases import KnownPhase
 from discoverflow.core.crystal.substitution import template_problem
 from discoverflow.core.crystal.vasp import vasp_environment_problems
 from discoverflow.core.structures import read_structure_folder
@@ -27,6 +34,7 @@ from discoverflow.makers import (
     ValidityFilterMaker,
     VaspRelaxMaker,
 )
+from discoverflow.makers.base import StageMaker
 from discoverflow.makers.relax import merge_relax_batches
 from discoverflow.makers.task_relax import TaskRelaxMaker, maker_from_dict
 from discoverflow.plugins import (
@@ -44,12 +52,12 @@ from discoverflow.stores import make_store
 @dataclass
 class CampaignInputs:
     templates: dict[str, Structure]
-    reference_phases: dict[str, Structure] = field(default_factory=dict)
+    known_phases: list[KnownPhase] = field(default_factory=list)
 
 
-def check_inputs(config: CampaignConfig) -> list[str]:
+def check_inputs(config: CampaignConfig, store: JobStore | None = None) -> list[str]:
     """Problems with the campaign's inputs, one readable line each (empty when all is well)."""
-    problems = []
+    problems = known_phase_problems(config, materials_project_cache(store))
     folders = []
     if config.inputs.templates is not None:
         folders.append(("inputs.templates", config.inputs.templates))
@@ -111,8 +119,8 @@ def relax_maker(config: CampaignConfig) -> Maker:
     return MLRelaxMaker(settings=config.relax.ml())
 
 
-def load_inputs(config: CampaignConfig) -> CampaignInputs:
-    problems = check_inputs(config)
+def load_inputs(config: CampaignConfig, store: JobStore | None = None) -> CampaignInputs:
+    problems = check_inputs(config, store)
     if problems:
         raise ConfigError(
             problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
@@ -120,9 +128,10 @@ def load_inputs(config: CampaignConfig) -> CampaignInputs:
     templates = {}
     if config.inputs.templates is not None:
         templates, _ = read_structure_folder(config.inputs.templates)
-    phases = {}
-    if config.inputs.reference_phases is not None:
-        phases, _ = read_structure_folder(config.inputs.reference_phases)
+    try:
+        phases = load_known_phases(config, materials_project_cache(store))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     return CampaignInputs(templates, phases)
 
 
@@ -131,9 +140,12 @@ def generation_maker(config: CampaignConfig) -> Maker:
     generation = config.generation
     if generation.method == "substitution":
         return SubstitutionMaker(settings=generation.substitution())
+    plugin = load_plugin(GENERATORS, generation.method)
     try:
-        return load_plugin(GENERATORS, generation.method)(**generation.options)
-    except TypeError as exc:
+        if issubclass(plugin, StageMaker):
+            return plugin(settings=generation.options)
+        return plugin(**generation.options)
+    except (TypeError, ValidationError) as exc:
         raise ConfigError(f"generation.options: {exc}") from None
 
 
@@ -197,13 +209,13 @@ def campaign_progress(
 
 def build_flow(config: CampaignConfig, store: JobStore) -> Flow | None:
     """The flow that finishes the campaign, or None when the store says it is complete."""
-    inputs = load_inputs(config)
-    fingerprints = stage_fingerprints(config, inputs.templates, inputs.reference_phases)
+    inputs = load_inputs(config, store)
+    fingerprints = stage_fingerprints(config, inputs.templates, inputs.known_phases)
     progress = campaign_progress(CampaignRecord(store, config.name), config, fingerprints)
     if progress.hull is not None:
         return None
     flow = discovery_maker(config).make(
-        inputs.templates, config.elements, inputs.reference_phases, progress
+        inputs.templates, config.elements, inputs.known_phases, progress
     )
     flow.update_metadata({"campaign": config.name, "fingerprints": fingerprints}, dynamic=True)
     flow.update_config({"expose_store": True}, attributes="expose_store", dynamic=True)

@@ -7,6 +7,7 @@ from pymatgen.core import Structure
 
 from discoverflow.campaigns.crystal.config import CampaignConfig
 from discoverflow.core.checkpoint import fingerprint
+from discoverflow.core.crystal.known_phases import KnownPhase
 from discoverflow.core.structures import candidate_id
 
 STAGES = (
@@ -29,10 +30,17 @@ def structure_ids(structures: dict[str, Structure]) -> list[str]:
     return sorted(candidate_id(s) for s in structures.values())
 
 
+def known_phase_ids(phases: list[KnownPhase]) -> list[list]:
+    """What the hull takes from each known phase: name, structure, source and given energy."""
+    return sorted(
+        [p.name, candidate_id(p.structure), p.source, p.energy_per_atom, p.engine] for p in phases
+    )
+
+
 def stage_fingerprints(
     config: CampaignConfig,
     templates: dict[str, Structure],
-    reference_phases: dict[str, Structure],
+    known_phases: list[KnownPhase],
 ) -> dict[str, str]:
     """Stage name -> fingerprint for this campaign file and these input structures."""
     if config.relax.maker:
@@ -45,7 +53,7 @@ def stage_fingerprints(
     found["references"] = fingerprint(
         {
             "elements": config.elements,
-            "phases": structure_ids(reference_phases),
+            "phases": known_phase_ids(known_phases),
             "relax": found["relax_engine"],
         }
     )
@@ -92,6 +100,7 @@ def stage_fingerprints(
         {
             "after": found["relax"],
             "references": found["references"],
+            "known_phases": known_phase_ids(known_phases),
             "hull": config.hull.model_dump(),
             "output_dir": str(config.output_dir),
         }

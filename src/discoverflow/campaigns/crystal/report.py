@@ -134,6 +134,14 @@ def stage_reuse(record: CampaignRecord, fingerprints: dict[str, str]) -> dict[st
     }
 
 
+def novelty(doc: dict) -> str:
+    """'known' for a candidate that matches a known phase, 'new' for one placed on the hull
+    that matches none, '' before the hull."""
+    if doc.get("known_phase"):
+        return "known"
+    return "new" if doc.get("is_new") else ""
+
+
 def candidate_documents(
     documents: Store, campaign: str, wanted: ResultFilter, properties: list[str] | None = None
 ) -> list[dict]:

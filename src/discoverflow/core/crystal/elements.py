@@ -9,25 +9,9 @@ from ase.build import bulk
 from pymatgen.core import Element, Lattice, Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
-NOBLE_GASES = {"He", "Ne", "Ar", "Kr", "Xe", "Rn"}
-ACTINIDES = {
-    "Ac",
-    "Th",
-    "Pa",
-    "U",
-    "Np",
-    "Pu",
-    "Am",
-    "Cm",
-    "Bk",
-    "Cf",
-    "Es",
-    "Fm",
-    "Md",
-    "No",
-    "Lr",
-}
-HALOGENS = {"F", "Cl", "Br", "I", "At"}
+NOBLE_GASES = frozenset(e.symbol for e in Element if e.is_noble_gas)
+ACTINIDES = frozenset(e.symbol for e in Element if e.is_actinoid)
+HALOGENS = frozenset(e.symbol for e in Element if e.is_halogen)
 EXA_AMD_EXCLUDED_ELEMENTS = frozenset(NOBLE_GASES | ACTINIDES | HALOGENS | {"Tc", "Pm", "O"})
 
 DIATOMIC_GASES = {"H", "N", "O", "F", "Cl", "Br", "I"}

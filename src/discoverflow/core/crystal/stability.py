@@ -1,5 +1,5 @@
-"""Formation energies and hull distances of relaxed candidates against references and known
-phases, with MP2020 corrections where GGA and GGA+U meet, and the files a user reads."""
+"""Formation energies and hull distances of relaxed candidates against elemental references
+and known phases, with MP2020 corrections where GGA and GGA+U meet, and the files a user reads."""
 
 from __future__ import annotations
 
@@ -44,6 +44,17 @@ class HullSettings(StageSettings):
     )
     gaussian_draws: int = Field(
         0, ge=0, description="Extra samples per candidate from the members' mean and spread"
+    )
+    materials_project: bool = Field(
+        False,
+        description="Add the system's Materials Project entries as known phases (mp-api with "
+        "MP_API_KEY, cached beside the store; relaxed with the campaign's engine)",
+    )
+    known_phases_within: float | None = Field(
+        None,
+        ge=0,
+        description="Keep only known phases within this of their source's own hull (eV/atom; "
+        "phases without energies are kept); None keeps all",
     )
 
 
@@ -196,9 +207,11 @@ def write_hull_files(
     folder: Path,
     elements: Sequence[str],
     settings: HullSettings,
+    known_phases: Mapping[str, str | None] | None = None,
 ) -> list[Path]:
-    """Promising CIFs, ``hull.csv``, and with ``settings.plot`` the stability CDF and (for
-    2-4 elements) the phase diagram; returns the files written."""
+    """Promising CIFs, ``hull.csv`` (with the known phase each candidate matches, if any),
+    and with ``settings.plot`` the stability CDF and (for 2-4 elements) the phase diagram;
+    returns the files written."""
     cif_dir = folder / "promising"
     cif_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -209,9 +222,10 @@ def write_hull_files(
     table = folder / "hull.csv"
     with table.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([f.name for f in fields(HullRow)])
+        writer.writerow([*(f.name for f in fields(HullRow)), "known_phase", "novelty"])
         for row in analysis.candidates:
-            writer.writerow(asdict(row).values())
+            label = (known_phases or {}).get(row.candidate_id)
+            writer.writerow([*asdict(row).values(), label or "", "known" if label else "new"])
     written.append(table)
     if settings.plot and analysis.candidates:
         written.append(

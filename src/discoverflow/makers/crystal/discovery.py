@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from jobflow import Flow, Maker, OutputReference
 from pymatgen.core import Structure
 
+from discoverflow.core.crystal.known_phases import KnownPhase
 from discoverflow.makers.crystal.dedup import DedupMaker
 from discoverflow.makers.crystal.hull import HullMaker
 from discoverflow.makers.crystal.references import ReferenceMaker
@@ -60,7 +61,7 @@ class CrystalDiscoveryMaker(Maker):
         self,
         templates: dict[str, Structure],
         elements: list[str],
-        known_phases: dict[str, Structure] | None = None,
+        known_phases: list[KnownPhase] | dict[str, Structure] | None = None,
         progress: CampaignProgress | None = None,
     ) -> Flow:
         done = progress or CampaignProgress()

@@ -8,6 +8,7 @@ from pathlib import Path
 from jobflow import job
 from pymatgen.core import Composition
 
+from discoverflow.core.crystal.known_phases import match_known_phases
 from discoverflow.core.crystal.stability import (
     HullInput,
     HullSettings,
@@ -24,9 +25,26 @@ from discoverflow.schemas.relax import ReferenceDocument, RelaxBatchDocument
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
 
+def phase_hull_fields(analysis) -> tuple[dict[str, dict], dict[str, str]]:
+    """The known phases' formation energies and distances to the hull, for their documents."""
+    items, status = {}, {}
+    for row in analysis.phases:
+        on_hull = row.e_above_hull <= 1e-8
+        items[f"{PHASE_PREFIX}{row.candidate_id}"] = {
+            "formation_energy_per_atom": row.formation_energy_per_atom,
+            "energy_above_hull": row.e_above_hull,
+            "is_stable": on_hull,
+            "energy_corrections": analysis.corrections,
+        }
+        status[f"{PHASE_PREFIX}{row.candidate_id}"] = "on hull" if on_hull else "above hull"
+    return items, status
+
+
 @dataclass
 class HullMaker(StageMaker):
-    """Place relaxed candidates on the convex hull of their chemical system.
+    """Place relaxed candidates on the convex hull of their chemical system, its elements
+    and known phases; candidates that match a known phase (StructureMatcher) are labelled
+    with it (``known_phase``), the others are new.
 
     Candidates within ``settings.e_above_hull_threshold`` of the hull are promising; with an
     ``output_dir`` their relaxed CIFs, a CSV table, the phase diagram (PNG and HTML, for
@@ -77,6 +95,16 @@ class HullMaker(StageMaker):
             if selection
             else None,
         )
+        known = {
+            p.name: references.structures[f"{PHASE_PREFIX}{p.name}"]
+            for p in references.phases
+            if f"{PHASE_PREFIX}{p.name}" in references.structures
+        }
+        matches = match_known_phases(
+            {row.candidate_id: relaxed.structures[row.candidate_id] for row in analysis.candidates},
+            known,
+            {p.name: p.label for p in references.phases},
+        )
         promising = {
             row.candidate_id: relaxed.structures[row.candidate_id]
             for row in analysis.candidates
@@ -89,7 +117,11 @@ class HullMaker(StageMaker):
         ]
         spread = self.stability_spread(good, relaxed, references)
         entries = [
-            HullEntryInfo(**asdict(row), **spread.get(row.candidate_id, {}))
+            HullEntryInfo(
+                **asdict(row),
+                **spread.get(row.candidate_id, {}),
+                known_phase=matches[row.candidate_id],
+            )
             for row in analysis.candidates
         ]
         document = HullDocument(
@@ -111,11 +143,19 @@ class HullMaker(StageMaker):
                     "energy_above_hull_std": extra["e_above_hull_std"],
                     "probability_stable": extra["probability_stable"],
                 }
+            for cid, label in matches.items():
+                items[cid] |= {"known_phase": label, "is_new": label is None}
             documents.write("hull", items, status, reasons)
+            documents.write("hull", *phase_hull_fields(analysis))
         if self.output_dir:
             document.output_dir = self.output_dir
             files = write_hull_files(
-                analysis, promising, Path(self.output_dir), references.elements, self.settings
+                analysis,
+                promising,
+                Path(self.output_dir),
+                references.elements,
+                self.settings,
+                matches,
             )
             document.files = [str(p) for p in files]
         return document

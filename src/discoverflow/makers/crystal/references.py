@@ -1,35 +1,74 @@
-"""Elemental references and known phases, relaxed with the candidates' relax engine."""
+"""Elemental references and known phases, on the hull with energies from the candidates'
+relax engine: known phases are relaxed with it unless their energies already come from it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from jobflow import Flow, Maker, job
 from pymatgen.core import Structure
 
 from discoverflow.core.crystal.elements import elemental_reference_candidates
+from discoverflow.core.crystal.known_phases import KnownPhase
 from discoverflow.errors import DiscoverflowError
+from discoverflow.makers.documents import CampaignDocuments, structure_fields
 from discoverflow.makers.relax import MLRelaxMaker
+from discoverflow.makers.vasp import ENGINE as VASP_ENGINE
+from discoverflow.makers.vasp import VaspRelaxMaker
 from discoverflow.schemas.relax import ReferenceDocument, ReferencePhase, RelaxBatchDocument
 
 PHASE_PREFIX = "phase:"
+KNOWN_PHASE = "known phase"
+
+
+def known_phase_list(
+    known_phases: Mapping[str, Structure] | Sequence[KnownPhase] | None,
+) -> list[KnownPhase]:
+    """Known phases as given: KnownPhase objects, or structures by name (no energies)."""
+    if known_phases is None:
+        return []
+    if isinstance(known_phases, Mapping):
+        return [KnownPhase(name, s, "inputs") for name, s in known_phases.items()]
+    return list(known_phases)
+
+
+def in_system(structure: Structure, elements: list[str]) -> bool:
+    return {str(el) for el in structure.composition.elements} <= set(elements)
 
 
 def reference_structures(
-    elements: list[str], known_phases: dict[str, Structure] | None = None
+    elements: list[str], known_phases: Mapping[str, Structure] | None = None
 ) -> dict[str, Structure]:
-    """Elemental reference candidates (``El:origin``) and the user's phases (``phase:name``)
+    """Elemental reference candidates (``El:origin``) and the given phases (``phase:name``)
     within the campaign's chemical system."""
     structures = {
         f"{element}:{origin}": structure
         for element in elements
         for origin, structure in elemental_reference_candidates(element).items()
     }
-    system = set(elements)
     for name, structure in (known_phases or {}).items():
-        if {str(el) for el in structure.composition.elements} <= system:
+        if in_system(structure, elements):
             structures[f"{PHASE_PREFIX}{name}"] = structure
     return structures
+
+
+def engine_name(relax_maker: Maker) -> str | None:
+    """The relax engine's name as its relaxations report it (None when unknown)."""
+    if hasattr(relax_maker, "relaxer"):
+        return relax_maker.relaxer().name
+    return VASP_ENGINE if isinstance(relax_maker, VaspRelaxMaker) else None
+
+
+def known_phase_fields(phase: ReferencePhase, structure: Structure | None) -> dict:
+    fields = {
+        "role": KNOWN_PHASE,
+        "source": phase.source,
+        "energy_source": phase.energy_source,
+        "source_energy_per_atom": phase.source_energy_per_atom,
+        "energy_per_atom": phase.energy_per_atom,
+    }
+    return fields | (structure_fields(structure) if structure is not None else {})
 
 
 @job(
@@ -37,38 +76,74 @@ def reference_structures(
     output_schema=ReferenceDocument,
     metadata={"stage": "references", "runs_on": "cpu"},
 )
-def collect_references(relaxed: RelaxBatchDocument, elements: list[str]) -> ReferenceDocument:
-    """Lowest relaxed energy per element (elemental phases supplied by the user compete too)."""
+def collect_references(
+    relaxed: RelaxBatchDocument,
+    elements: list[str],
+    known: list[ReferencePhase] | None = None,
+    given_structures: dict[str, Structure] | None = None,
+) -> ReferenceDocument:
+    """Lowest energy per element (elemental known phases compete too) and the known phases:
+    relaxed ones with their relaxed energies, ``given`` ones (already computed with the
+    campaign's engine, ``energy_per_atom`` set) as they are."""
+    known_by_name = {p.name: p for p in known or []}
+    structures = {**relaxed.structures}
     energies: dict[str, float] = {}
     sources: dict[str, str] = {}
     entries = {}
     phases = []
+
+    def compete(key: str, structure: Structure, energy: float, entry=None) -> None:
+        element = str(structure.composition.elements[0])
+        if element in elements and energy < energies.get(element, float("inf")):
+            energies[element], sources[element] = energy, key
+            if entry is not None:
+                entries[element] = entry
+
     for record in relaxed.records:
         structure = relaxed.structures.get(record.candidate_id)
         usable = record.status == "relaxed" and structure is not None
         if usable and structure.composition.is_element:
-            element = str(structure.composition.elements[0])
-            if element in elements and record.energy_per_atom < energies.get(element, float("inf")):
-                energies[element] = record.energy_per_atom
-                sources[element] = record.candidate_id
-                if record.entry is not None:
-                    entries[element] = record.entry
+            compete(record.candidate_id, structure, record.energy_per_atom, record.entry)
         if record.candidate_id.startswith(PHASE_PREFIX):
+            name = record.candidate_id.removeprefix(PHASE_PREFIX)
+            template = known_by_name.get(name) or ReferencePhase(
+                name=name, formula=record.formula, status=record.status
+            )
             phases.append(
-                ReferencePhase(
-                    name=record.candidate_id.removeprefix(PHASE_PREFIX),
-                    formula=record.formula,
-                    energy_per_atom=record.energy_per_atom if usable else None,
-                    status=record.status,
-                    reason=record.reason,
-                    entry=record.entry,
+                template.model_copy(
+                    update={
+                        "energy_per_atom": record.energy_per_atom if usable else None,
+                        "status": record.status,
+                        "reason": record.reason,
+                        "entry": record.entry,
+                        "energy_source": f"relaxed with {relaxed.engine}",
+                    }
                 )
             )
+    for name, structure in (given_structures or {}).items():
+        phase = known_by_name[name]
+        key = f"{PHASE_PREFIX}{name}"
+        structures[key] = structure
+        phases.append(phase)
+        if structure.composition.is_element:
+            compete(key, structure, phase.energy_per_atom)
     missing = sorted(set(elements) - set(energies))
     if missing:
         raise DiscoverflowError(
             f"no converged reference relaxation for {', '.join(missing)}; "
-            "supply a reference phase for it in inputs.reference_phases"
+            "supply a known phase for it in inputs.known_phases"
+        )
+    if (documents := CampaignDocuments.of_running_job()) is not None:
+        documents.write(
+            "references",
+            {
+                f"{PHASE_PREFIX}{p.name}": known_phase_fields(
+                    p, structures.get(f"{PHASE_PREFIX}{p.name}")
+                )
+                for p in phases
+            },
+            {f"{PHASE_PREFIX}{p.name}": p.status for p in phases},
+            {f"{PHASE_PREFIX}{p.name}": p.reason for p in phases},
         )
     return ReferenceDocument(
         engine=relaxed.engine,
@@ -77,19 +152,47 @@ def collect_references(relaxed: RelaxBatchDocument, elements: list[str]) -> Refe
         elemental_sources=sources,
         elemental_entries=entries,
         phases=phases,
-        structures=relaxed.structures,
+        structures=structures,
     )
 
 
 @dataclass
 class ReferenceMaker(Maker):
-    """Relax elemental reference states and known phases with the given relax maker."""
+    """Relax elemental reference states, and the known phases whose energies do not come
+    from this relax maker's engine, with the given relax maker.
+
+    ``known_phases`` are ``KnownPhase`` objects (energies with the engine behind them, and
+    their source) or structures by name; those outside the chemical system are left out.
+    """
 
     name: str = "references"
     relax_maker: Maker = field(default_factory=MLRelaxMaker)
 
-    def make(self, elements: list[str], known_phases: dict[str, Structure] | None = None) -> Flow:
-        relax = self.relax_maker.make(reference_structures(elements, known_phases))
+    def make(
+        self,
+        elements: list[str],
+        known_phases: Mapping[str, Structure] | Sequence[KnownPhase] | None = None,
+    ) -> Flow:
+        engine = engine_name(self.relax_maker)
+        known, to_relax, given = [], {}, {}
+        for phase in known_phase_list(known_phases):
+            if not in_system(phase.structure, elements):
+                continue
+            as_given = engine is not None and phase.engine == engine
+            known.append(
+                ReferencePhase(
+                    name=phase.name,
+                    formula=phase.structure.composition.reduced_formula,
+                    status="given" if as_given else "to relax",
+                    source=phase.source,
+                    energy_per_atom=phase.energy_per_atom if as_given else None,
+                    energy_source=f"given ({engine})" if as_given else None,
+                    source_energy_per_atom=phase.energy_per_atom,
+                    source_engine=phase.engine,
+                )
+            )
+            (given if as_given else to_relax)[phase.name] = phase.structure
+        relax = self.relax_maker.make(reference_structures(elements, to_relax))
         relax.update_metadata({"stage": "reference-relax"})
-        collect = collect_references(relax.output, elements)
+        collect = collect_references(relax.output, elements, known, given)
         return Flow([relax, collect], output=collect.output, name=self.name)

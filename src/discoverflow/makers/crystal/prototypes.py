@@ -1,0 +1,50 @@
+"""Candidates from the AFLOW prototype library: no template files needed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jobflow import job
+from pymatgen.core import Structure
+
+from discoverflow.core.crystal.prototypes import PrototypeSettings, decorate_prototypes
+from discoverflow.makers.base import StageMaker
+from discoverflow.schemas.generation import CandidateInfo, GenerationDocument
+
+
+@dataclass
+class PrototypesMaker(StageMaker):
+    """The library prototypes that pass ``settings``' filters, each decorated with every
+    distinct assignment of the target elements, cells scaled to the elements' volumes.
+
+    ``inputs`` (the campaign's templates, if any) are not used.
+    """
+
+    name: str = "prototypes"
+    settings: PrototypeSettings = field(default_factory=PrototypeSettings)
+
+    @job(
+        data="structures",
+        output_schema=GenerationDocument,
+        metadata={"stage": "generation", "runs_on": "cpu"},
+    )
+    def make(self, inputs: dict[str, Structure], elements: list[str]) -> GenerationDocument:
+        result, n_prototypes = decorate_prototypes(elements, self.settings)
+        return GenerationDocument(
+            elements=list(elements),
+            n_templates=n_prototypes,
+            assignments_total=result.assignments_total,
+            assignments_distinct=result.assignments_distinct,
+            candidates=[
+                CandidateInfo(
+                    candidate_id=c.candidate_id,
+                    formula=c.structure.composition.reduced_formula,
+                    template=f"aflow:{c.template}",
+                    species_map=c.species_map,
+                    scale=c.scale,
+                    n_sites=len(c.structure),
+                )
+                for c in result.candidates
+            ],
+            structures={c.candidate_id: c.structure for c in result.candidates},
+        )
