@@ -31,7 +31,7 @@ LINEAR, TRIGONAL, SQUARE = "1", ("2", "R"), ("4", "6")
 
 @dataclass
 class Term:
-    """One bonded interaction: its atoms (centre first for impropers), LAMMPS style, coefficients."""
+    """A bonded interaction: atoms (centre first for impropers), LAMMPS style, coefficients."""
 
     atoms: tuple[int, ...]
     style: str
@@ -73,7 +73,9 @@ def bond_order(graph: BondGraph, types: list[str], rings: set, i: int, j: int) -
 def rest_length(p: dict, q: dict, order: float) -> float:
     bo = -0.1332 * (p["r1"] + q["r1"]) * math.log(order)
     en = (
-        p["r1"] * q["r1"] * (math.sqrt(p["Xi"]) - math.sqrt(q["Xi"])) ** 2
+        p["r1"]
+        * q["r1"]
+        * (math.sqrt(p["Xi"]) - math.sqrt(q["Xi"])) ** 2
         / (p["Xi"] * p["r1"] + q["Xi"] * q["r1"])
     )
     return p["r1"] + q["r1"] + bo - en
@@ -134,9 +136,7 @@ def inversion(graph: BondGraph, types: list[str], centre: int) -> float | None:
     name = types[centre]
     if graph.degree(centre) != 3 or name not in ("C_2", "C_R", "N_2", "N_R"):
         return None
-    terminal_o = any(
-        types[j] == "O_2" and graph.degree(j) == 1 for j in graph.partners(centre)
-    )
+    terminal_o = any(types[j] == "O_2" and graph.degree(j) == 1 for j in graph.partners(centre))
     return 50.0 if name.startswith("C") and terminal_o else 6.0
 
 

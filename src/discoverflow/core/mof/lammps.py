@@ -15,6 +15,7 @@ from pymatgen.core import Element, Lattice, Structure
 from discoverflow.core.mof.forcefield import ForceField, Term, uff4mof_forcefield
 from discoverflow.core.mof.md import ATMOSPHERE_PA, MDOutcome, StabilitySettings
 from discoverflow.core.mof.strain import lattice_strain
+
 CHUNK = 100
 """MD steps between temperature samples."""
 

@@ -11,6 +11,7 @@ paddlewheel ``4``, octahedral ``6``), the UFF4MOF ``f`` types first.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -42,7 +43,7 @@ def uff4mof_table() -> dict[str, dict[str, float]]:
 
 def is_metal(symbol: str) -> bool:
     element = Element(symbol)
-    return element.is_metal or element.is_metalloid and symbol not in ("B", "Si", "As", "Te")
+    return element.is_metal or (element.is_metalloid and symbol not in ("B", "Si", "As", "Te"))
 
 
 @dataclass
@@ -103,7 +104,7 @@ def ring_bonds(graph: BondGraph, sizes=(5, 6)) -> set[tuple[int, int]]:
             end = position + vector
             if j == start and len(path) in sizes and np.linalg.norm(end) < 0.1:
                 ring = [*path, start]
-                found.update((min(a, b), max(a, b)) for a, b in zip(ring, ring[1:], strict=False))
+                found.update((min(a, b), max(a, b)) for a, b in itertools.pairwise(ring))
             elif j not in path and len(path) < longest and not is_metal(graph.symbols[j]):
                 walk(start, [*path, j], end)
 
@@ -142,7 +143,7 @@ def metal_type(symbol: str, digit: str, table: dict) -> str:
     candidates = [name for name in table if name.startswith(stem + digit)]
     if not candidates:
         raise TypingFailed(f"UFF4MOF has no {symbol} type of coordination {digit}")
-    return sorted(candidates, key=lambda name: (name[len(stem) + 1 : len(stem) + 2] != "f"))[0]
+    return sorted(candidates, key=lambda name: name[len(stem) + 1 : len(stem) + 2] != "f")[0]
 
 
 def atom_types(graph: BondGraph, table: dict | None = None) -> list[str]:
