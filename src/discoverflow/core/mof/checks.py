@@ -80,7 +80,7 @@ class CheckVerdicts:
         return asdict(self)
 
 
-def largest_empty_cone(vectors: list[np.ndarray], directions: int = 2000) -> float:
+def largest_empty_cone(vectors: list[np.ndarray], directions: int = 20000) -> float:
     """Half-angle (deg) of the widest cone about a centre that holds none of its bonds."""
     if not vectors:
         return 180.0

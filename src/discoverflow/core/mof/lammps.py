@@ -53,13 +53,13 @@ def term_types(terms: list[Term]) -> tuple[list[tuple[str, tuple]], list[int]]:
     kinds: dict[tuple, int] = {}
     ids = []
     for term in terms:
-        key = (term.style, tuple(round(c, 6) for c in term.coeffs))
+        key = (term.style, tuple(round(c, 8) for c in term.coeffs))
         ids.append(kinds.setdefault(key, len(kinds) + 1))
     return list(kinds), ids
 
 
-def write_data(path: Path, structure: Structure, field: ForceField) -> dict[str, list]:
-    """A LAMMPS data file (atom_style molecular); returns the coefficient lines per section."""
+def write_data(path: Path, structure: Structure, field: ForceField) -> None:
+    """A LAMMPS data file (atom_style molecular); coefficients go in the input script."""
     names = sorted(set(field.types))
     cell = lammps_cell(structure.lattice)
     positions = structure.frac_coords @ cell
@@ -103,7 +103,6 @@ def write_data(path: Path, structure: Structure, field: ForceField) -> dict[str,
                 for n, (t, term) in enumerate(zip(ids, terms, strict=True), 1)
             ]
     path.write_text("\n".join(lines) + "\n")
-    return {name: kinds[name][0] for name in sections}
 
 
 def style_lines(keyword: str, kinds: list[tuple[str, tuple]]) -> list[str]:
@@ -113,36 +112,44 @@ def style_lines(keyword: str, kinds: list[tuple[str, tuple]]) -> list[str]:
     hybrid = len(styles) > 1
     lines = [f"{keyword}_style {'hybrid ' if hybrid else ''}{' '.join(styles)}"]
     for k, (style, coeffs) in enumerate(kinds, 1):
-        values = " ".join(f"{c:.6g}" if isinstance(c, float) else str(c) for c in coeffs)
+        values = " ".join(f"{c:.10g}" if isinstance(c, float) else str(c) for c in coeffs)
         lines.append(f"{keyword}_coeff {k} {style + ' ' if hybrid else ''}{values}")
     return lines
 
 
-def input_script(data: Path, structure: Structure, field: ForceField, kinds, settings) -> str:
-    """Force field, minimisation at fixed cell, velocities and the NPT fix (real units)."""
+def forcefield_script(data: Path, field: ForceField, cutoff: float) -> list[str]:
+    """Read the data file and set every UFF4MOF term (real units)."""
     names = sorted(set(field.types))
     lines = [
         "units real",
         "atom_style molecular",
         "boundary p p p",
         f"read_data {data}",
-        f"pair_style lj/cut {settings.lammps_cutoff}",
+        f"pair_style lj/cut {cutoff}",
         "pair_modify mix geometric tail yes",
     ]
     lines += [
         f"pair_coeff {k} {k} {field.pair[n][0]:.6g} {field.pair[n][1]:.6g}"
         for k, n in enumerate(names, 1)
     ]
-    for keyword, section in (
-        ("bond", "Bonds"),
-        ("angle", "Angles"),
-        ("dihedral", "Dihedrals"),
-        ("improper", "Impropers"),
-    ):
-        lines += style_lines(keyword, kinds[section])
-    lines += [
-        "special_bonds lj 0.0 0.0 1.0",
-        "neighbor 2.0 bin",
+    kinds = {
+        name: term_types(terms)[0]
+        for name, terms in (
+            ("bond", field.bonds),
+            ("angle", field.angles),
+            ("dihedral", field.dihedrals),
+            ("improper", field.impropers),
+        )
+    }
+    for keyword, found in kinds.items():
+        lines += style_lines(keyword, found)
+    return [*lines, "special_bonds lj 0.0 0.0 1.0", "neighbor 2.0 bin"]
+
+
+def md_script(settings: StabilitySettings) -> list[str]:
+    """Minimise at fixed cell, draw velocities and set the NPT fix (full cell, no flips)."""
+    bar = settings.pressure_pa / ATMOSPHERE_PA
+    return [
         "neigh_modify every 1 delay 0 check yes",
         "thermo_style custom step temp pe press vol",
         f"minimize 1.0e-6 1.0e-6 {settings.lammps_minimise} {10 * settings.lammps_minimise}",
@@ -151,10 +158,24 @@ def input_script(data: Path, structure: Structure, field: ForceField, kinds, set
         f"velocity all create {settings.temperature} {settings.seed + 4928459} "
         "dist gaussian mom yes rot no",
         f"fix md all npt temp {settings.temperature} {settings.temperature} "
-        f"{settings.thermostat_fs} tri {settings.pressure_pa / ATMOSPHERE_PA} "
-        f"{settings.pressure_pa / ATMOSPHERE_PA} {settings.barostat_fs} flip no",
+        f"{settings.thermostat_fs} tri {bar} {bar} {settings.barostat_fs} flip no",
     ]
-    return "\n".join(lines) + "\n"
+
+
+def uff4mof_energies(structure: Structure, cutoff: float = 12.5) -> dict[str, float]:
+    """LAMMPS's UFF4MOF energy terms of a structure as it is (kcal/mol)."""
+    field = uff4mof_forcefield(structure)
+    lmp = lammps_class()(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "data.framework"
+        write_data(data, structure, field)
+        try:
+            lmp.commands_string("\n".join(forcefield_script(data, field, cutoff)))
+            lmp.command("thermo_style custom ebond eangle edihed eimp evdwl pe")
+            lmp.command("run 0")
+            return {k: lmp.get_thermo(k) for k in ("ebond", "eangle", "edihed", "eimp", "evdwl")}
+        finally:
+            lmp.close()
 
 
 def final_structure(lmp, species: list[str]) -> Structure:
@@ -184,9 +205,11 @@ def lammps_npt_md(
         where = Path(folder or scratch)
         where.mkdir(parents=True, exist_ok=True)
         data = where / "data.framework"
-        kinds = write_data(data, start, field)
-        script = input_script(data, start, field, kinds, settings)
-        (where / "in.framework").write_text(script)
+        write_data(data, start, field)
+        script = "\n".join(
+            forcefield_script(data, field, settings.lammps_cutoff) + md_script(settings)
+        )
+        (where / "in.framework").write_text(script + "\n")
         lmp = lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
         try:
             lmp.commands_string(script)
