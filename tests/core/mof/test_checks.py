@@ -1,6 +1,7 @@
 """mofchecker's checks on the bond graph, and Zeo++ pore descriptors."""
 
 import networkx as nx
+import numpy as np
 import pytest
 from scipy.constants import Avogadro
 
@@ -76,7 +77,7 @@ def test_broken_frameworks_fail_with_the_reason(mof5):
     assert set(failed) == {"undercoordinated", "missing_hydrogens"}
 
     crowded = mof5.copy()
-    crowded.append("C", mof5[0].coords + [0.4, 0, 0], coords_are_cartesian=True)
+    crowded.append("C", mof5[0].coords + np.array([0.4, 0, 0]), coords_are_cartesian=True)
     assert "overlapping_atoms" in check_mof(crowded, SETTINGS).failures()
 
     missing = check_mof(without_one_linker(mof5), SETTINGS)  # Zn4O(BDC)2: Zn at +1.5

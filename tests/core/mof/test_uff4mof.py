@@ -70,7 +70,9 @@ def test_paddlewheel_and_pillared_metals_are_square_planar(hkust_like, pillared)
     assert all(graph.degree(i) == 5 for i in copper)  # 4 O and the other Cu
     field = uff4mof_forcefield(hkust_like)
     cu_cu = [b for b in field.bonds if {field.types[a] for a in b.atoms} == {"Cu4+2"}]
-    assert cu_cu and all(b.coeffs[1] == pytest.approx(2 * 1.28 - 0.1332 * 2.56 * math.log(0.25)) for b in cu_cu)
+    assert cu_cu and all(
+        b.coeffs[1] == pytest.approx(2 * 1.28 - 0.1332 * 2.56 * math.log(0.25)) for b in cu_cu
+    )
     types = Counter(uff4mof_forcefield(pillared).types)
     assert types["Zn4+2"] == 2 and types["N_1"] == 2 and types["C_1"] == 2
 
@@ -90,16 +92,17 @@ def uff_angle_energy(field, structure) -> float:
     """UFF's own forms: K/n^2 [1 - cos n theta] (K [1 + cos theta] when linear) or the
     three-term Fourier series, with K recovered from the terms."""
     total = 0.0
-    cart = structure.cart_coords
     lattice = structure.lattice
     for term in field.angles:
         a, b, c = term.atoms
         u = lattice.get_cartesian_coords(
-            structure[a].frac_coords - structure[b].frac_coords
+            structure[a].frac_coords
+            - structure[b].frac_coords
             - np.round(structure[a].frac_coords - structure[b].frac_coords)
         )
         v = lattice.get_cartesian_coords(
-            structure[c].frac_coords - structure[b].frac_coords
+            structure[c].frac_coords
+            - structure[b].frac_coords
             - np.round(structure[c].frac_coords - structure[b].frac_coords)
         )
         theta = math.acos(np.dot(u, v) / np.linalg.norm(u) / np.linalg.norm(v))
@@ -110,7 +113,6 @@ def uff_angle_energy(field, structure) -> float:
             half_k, _, n = term.coeffs
             k = 2 * half_k
             total += k * (1 + math.cos(theta)) if n == 1 else k / n**2 * (1 - math.cos(n * theta))
-    del cart
     return total
 
 
@@ -121,9 +123,7 @@ def test_lammps_angle_energy_is_uffs(mof5):
     field = uff4mof_forcefield(mof5)
     energies = uff4mof_energies(mof5)
     assert energies["eangle"] == pytest.approx(uff_angle_energy(field, mof5), rel=1e-6)
-    bonds = sum(
-        t.coeffs[0] * (mof5.get_distance(*t.atoms) - t.coeffs[1]) ** 2 for t in field.bonds
-    )
+    bonds = sum(t.coeffs[0] * (mof5.get_distance(*t.atoms) - t.coeffs[1]) ** 2 for t in field.bonds)
     assert energies["ebond"] == pytest.approx(bonds, rel=1e-6)
 
 
