@@ -1,7 +1,8 @@
 """Stability MD: UFF4MOF in LAMMPS against CHGNet (the default engine) on the same MOFs.
 
 Each MOF gets the same NPT MD (same steps, 0.5 fs, 300 K, 1 atm) from both engines; printed
-are the steps per second of each on MOF-5 and, per MOF, both strains and whether their
+are the steps per second of each on MOF-5 (LAMMPS also over 20x the steps, where typing and
+minimisation no longer dominate) and, per MOF, both strains and whether their
 stable/unstable verdicts (strain < 0.1) agree. The MOFs: MOF-5, a grown BDC derivative on
 Zn4O, Cu paddlewheels with BDC (nbo), a dicyanobenzene-pillared Zn paddlewheel, and MOF-5
 with its cell expanded 30% (built to fall apart).
@@ -66,12 +67,21 @@ def main(steps: int = 300) -> None:
             base_strain, t_base = float("inf"), float("nan")
             print(f"  CHGNet on {name}: {error}")
         if name == "MOF-5":
-            rates = {"lammps": steps / t_ours, "chgnet": steps / t_base}
+            longer = StabilitySettings(engine="lammps", steps=20 * steps)
+            _, t_long = timed(lambda s=structure, more=longer: lammps_npt_md(s, more))
+            rates = {"lammps": steps / t_ours, "long": 20 * steps / t_long}
+            rates["chgnet"] = steps / t_base
         rows.append((name, len(structure), ours.strain, base_strain))
     print(f"\nNPT MD, {steps} steps of 0.5 fs at 300 K and 1 atm, one process")
-    print(f"  MOF-5 (53 atoms): LAMMPS UFF4MOF {rates['lammps']:8.1f} steps/s")
+    print(f"  MOF-5 (53 atoms): LAMMPS UFF4MOF {rates['lammps']:8.1f} steps/s (typing and")
+    print(
+        f"                    minimisation included; {rates['long']:.0f} steps/s over {20 * steps})"
+    )
     print(f"                    CHGNet 0.3.0   {rates['chgnet']:8.1f} steps/s (baseline)")
-    print(f"  speed-up: {rates['lammps'] / rates['chgnet']:.0f}x")
+    print(
+        f"  speed-up: {rates['long'] / rates['chgnet']:.0f}x (same steps: "
+        f"{rates['lammps'] / rates['chgnet']:.0f}x)"
+    )
     print(f"\n  {'MOF':26s} {'atoms':>5s} {'LAMMPS':>8s} {'CHGNet':>8s}  verdicts (< {threshold})")
     agree = 0
     for name, atoms, ours, base in rows:
