@@ -14,6 +14,7 @@ from discoverflow.core.crystal.validity import ValiditySettings
 from discoverflow.core.crystal.vasp import VaspSettings
 from discoverflow.core.mof.adsorption import AdsorptionSettings
 from discoverflow.core.mof.assembly import AssemblySettings
+from discoverflow.core.mof.checks import CharacterisationSettings
 from discoverflow.core.mof.generation import LinkerSettings
 from discoverflow.core.mof.md import StabilitySettings
 from discoverflow.core.mof.selection import OptimisationSettings, RetrainingSettings
@@ -32,6 +33,7 @@ from discoverflow.makers.mof import (
     AdsorptionMaker,
     LinkerGenerationMaker,
     MOFAssemblyMaker,
+    MOFCharacterisationMaker,
     MOFDiscoveryMaker,
     MOFStabilityMaker,
 )
@@ -58,6 +60,7 @@ CRYSTAL_STAGES = [
 MOF_STAGES = [
     (MOF.linkers, LinkerSettings, LinkerGenerationMaker),
     (MOF.assembly, AssemblySettings, MOFAssemblyMaker),
+    (MOF.characterisation, CharacterisationSettings, MOFCharacterisationMaker),
     (MOF.stability, StabilitySettings, MOFStabilityMaker),
     (MOF.adsorption, AdsorptionSettings, AdsorptionMaker),
 ]

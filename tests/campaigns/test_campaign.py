@@ -20,20 +20,39 @@ REAL_LOAD_RELAXER = relax_module.load_relaxer
 
 
 def counting_relaxer(calls: list, die_after: int | None = None):
+    """The relax engine, counting relaxations (one by one or batched) and dying at the
+    ``die_after``-th one."""
+
+    def count(structure):
+        if die_after is not None and len(calls) >= die_after:
+            raise Killed
+        calls.append(structure.composition.reduced_formula)
+
     def load(name, **options):
         relaxer = REAL_LOAD_RELAXER(name, **options)
-        original = relaxer.relax
+        original, batch = relaxer.relax, getattr(relaxer, "relax_batch", None)
 
         def relax(structure):
-            if die_after is not None and len(calls) >= die_after:
-                raise Killed
-            calls.append(structure.composition.reduced_formula)
+            count(structure)
             return original(structure)
 
+        def relax_batch(structures):
+            for key, outcome in batch(structures):
+                count(structures[key])
+                yield key, outcome
+
         relaxer.relax = relax
+        if batch is not None:
+            relaxer.relax_batch = relax_batch
         return relaxer
 
     return load
+
+
+def loaded(record: CampaignRecord, stage: str) -> dict:
+    """The latest output of ``stage`` with its data-store fields (kept records, values)."""
+    value = record.output(record.latest(stage), load=True)
+    return value.model_dump() if hasattr(value, "model_dump") else value
 
 
 def stage_counts(store_path, name) -> dict[str, int]:
@@ -66,11 +85,7 @@ def test_resume_after_a_kill_during_relaxations(campaign_dir, tmp_path, monkeypa
         assert after[stage] == before[stage], stage
     assert after["hull"] == 1
     # the two relaxations finished before the kill were not redone
-    selected = len(
-        CampaignRecord(make_store(store), config.name).latest("dedup", ["output.kept"])["output"][
-            "kept"
-        ]
-    )
+    selected = len(loaded(CampaignRecord(make_store(store), config.name), "dedup")["kept"])
     assert len(second_calls) == selected - len(finished)
     assert hull is not None
     assert build_flow(config, make_store(store)) is None  # nothing left to do
@@ -92,9 +107,7 @@ def test_changed_threshold_reuses_screening(campaign_dir, tmp_path, monkeypatch)
     assert after["screen"] == before["screen"] + 1  # new selection
     assert calls == []  # every selected candidate was already relaxed
     record = CampaignRecord(make_store(store), config.name)
-    selected = {
-        r["candidate_id"] for r in record.latest("dedup", ["output.kept"])["output"]["kept"]
-    }
+    selected = {r["candidate_id"] for r in loaded(record, "dedup")["kept"]}
     hull = record.latest("hull", ["output.entries"])["output"]["entries"]
     assert {e["candidate_id"] for e in hull} == selected  # earlier, looser selections stay out
 
@@ -166,10 +179,8 @@ def test_surrogate_property_screen_between_dedup_and_relax(campaign_dir, tmp_pat
     store = str(tmp_path / "db")
     run_campaign(config, store)
     record = CampaignRecord(make_store(store), config.name)
-    screened = record.latest("property-screen", ["output.values", "output.kept", "output.unit"])[
-        "output"
-    ]
-    dedup = record.latest("dedup", ["output.kept"])["output"]["kept"]
+    screened = loaded(record, "property-screen")
+    dedup = loaded(record, "dedup")["kept"]
     assert screened["unit"] == "mu_B/atom" and set(screened["values"]) == {
         r["candidate_id"] for r in dedup
     }

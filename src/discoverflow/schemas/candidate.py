@@ -134,9 +134,45 @@ class MOFDoc(CampaignDocument):
     histories: list[list[str]] = Field(default_factory=list, description="Generator edits")
     overlap_ok: bool | None = Field(None, description="No atoms closer than allowed")
     closest_approach: float | None = Field(None, description="Shortest interatomic distance (A)")
+    checks_passed: bool | None = Field(None, description="Passed the structure checks")
+    overlapping_atoms: list[int] = Field(default_factory=list, description="Sites too close")
+    overcoordinated_atoms: list[int] = Field(
+        default_factory=list, description="H, C, N sites with too many bonds"
+    )
+    undercoordinated_atoms: list[int] = Field(
+        default_factory=list, description="C and N sites with too few bonds"
+    )
+    missing_hydrogens: bool | None = Field(None, description="Carbons lack hydrogens")
+    open_metal_sites: list[int] = Field(
+        default_factory=list, description="Metal sites with an exposed coordination site"
+    )
+    charge_balanced: bool | None = Field(
+        None, description="Metals at a known oxidation state (None: ligands not recognised)"
+    )
+    metal_oxidation_state: float | None = Field(
+        None, description="Mean formal charge of the metals from the ligands' charges (e)"
+    )
+    largest_included_sphere: float | None = Field(None, description="Zeo++ diameter (A)")
+    largest_free_sphere: float | None = Field(None, description="Zeo++ diameter (A)")
+    included_sphere_along_free_path: float | None = Field(
+        None, description="Largest included sphere along the free sphere's path (A)"
+    )
+    accessible_surface_area_m2_g: float | None = Field(
+        None, description="Zeo++ accessible surface area (m2/g)"
+    )
+    accessible_surface_area_a2: float | None = Field(
+        None, description="Zeo++ accessible surface area per cell (A2)"
+    )
+    accessible_volume_fraction: float | None = Field(
+        None, description="Fraction of the cell the probe's centre reaches"
+    )
+    void_fraction: float | None = Field(None, description="Geometric void fraction (point probe)")
+    probe_radius: float | None = Field(None, description="Zeo++ probe radius (A)")
     strain: float | None = Field(None, description="Largest |eigenvalue| of the MD strain")
     stable: bool | None = Field(None, description="Strain below the campaign's threshold")
-    md_engine: str | None = Field(None, description="ML potential of the MD")
+    md_engine: str | None = Field(
+        None, description="Engine of the MD (chgnet-<version> or lammps-uff4mof)"
+    )
     energy_per_atom: float | None = Field(None, description="Optimised cell (eV/atom)")
     lattice_abc: list[float] | None = Field(None, description="Optimised cell lengths (A)")
     charges_method: str | None = Field(None, description="How partial charges were assigned")

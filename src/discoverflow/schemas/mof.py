@@ -50,6 +50,29 @@ class AssemblyDocument(StageDocument):
     cifs: dict[str, str] = Field(default_factory=dict, description="mof_id -> CIF text")
 
 
+class CharacterisationRecord(BaseModel):
+    """Pore descriptors (Zeo++) and structure checks (mofchecker's) of one MOF."""
+
+    mof_id: str
+    status: Literal["passed", "failed"]
+    reason: str | None = Field(None, description="The failed checks that removed it")
+    checks: dict[str, Any] = Field(
+        default_factory=dict, description="Verdicts (CheckVerdicts: sites by index)"
+    )
+    pores: dict[str, float] | None = Field(
+        None, description="PoreDescriptors: diameters (A), areas (m2/g, A2), fractions"
+    )
+
+
+class CharacterisationDocument(StageDocument):
+    round: int = 0
+    probe_radius: float = Field(description="Zeo++ probe radius (A)")
+    records: list[CharacterisationRecord] = Field(default_factory=list)
+    structures: dict[str, Structure] = Field(
+        default_factory=dict, description="mof_id -> cell of the MOFs that passed"
+    )
+
+
 class StabilityRecord(BaseModel):
     mof_id: str
     status: Literal["done", "failed"]
@@ -97,6 +120,13 @@ class MOFResult(BaseModel):
     pillar: str | None = None
     histories: list[list[str]] = Field(default_factory=list)
     formula: str | None = None
+    checks_passed: bool | None = Field(None, description="Passed the structure checks")
+    checks_reason: str | None = Field(None, description="Why the checks removed it")
+    open_metal_sites: int | None = Field(None, description="Geometrically exposed metals")
+    largest_included_sphere: float | None = Field(None, description="Zeo++ diameter (A)")
+    largest_free_sphere: float | None = Field(None, description="Zeo++ diameter (A)")
+    accessible_surface_area_m2_g: float | None = Field(None, description="Zeo++ (m2/g)")
+    void_fraction: float | None = Field(None, description="Geometric void fraction")
     strain: float | None = None
     stable: bool = False
     energy_per_atom: float | None = None
@@ -113,6 +143,7 @@ class RoundSummary(BaseModel):
     linkers_valid: int
     mofs_assembled: int
     mofs_rejected: int
+    mofs_failed_checks: int = Field(0, description="Assembled, removed by a structure check")
     mofs_validated: int
     stable: int
     stable_fraction: float | None = None

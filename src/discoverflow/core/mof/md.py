@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from ase import units
@@ -18,8 +19,12 @@ ATMOSPHERE_PA = 101325.0
 
 
 class StabilitySettings(StageSettings):
-    """MOFA's stability screen: NPT MD with an ML potential, stable below a lattice strain."""
+    """MOFA's stability screen: NPT MD, stable below a lattice strain; with CHGNet (default)
+    or with UFF4MOF in LAMMPS (MOFA's engine)."""
 
+    engine: Literal["chgnet", "lammps"] = Field(
+        "chgnet", description="chgnet (ML potential) or lammps (UFF4MOF force field)"
+    )
     model: str = Field("0.3.0", description="CHGNet version of the ML potential")
     steps: PositiveInt = Field(2000, description="MD steps")
     timestep_fs: float = Field(0.5, gt=0, le=2.0, description="MD time step (fs)")
@@ -30,6 +35,14 @@ class StabilitySettings(StageSettings):
     barostat_fs: float = Field(500.0, gt=0, description="Barostat time constant (fs)")
     seed: int = Field(0, description="Seed of the initial Maxwell-Boltzmann velocities")
     stable_strain: float = Field(0.1, gt=0, description="Stable below this strain (MOFA: 0.1)")
+    lammps_cutoff: float = Field(12.5, gt=0, description="LAMMPS: Lennard-Jones cutoff (A)")
+    lammps_minimise: PositiveInt = Field(
+        1000, description="LAMMPS: minimiser iterations at fixed cell before the MD"
+    )
+
+    @property
+    def engine_name(self) -> str:
+        return "lammps-uff4mof" if self.engine == "lammps" else f"chgnet-{self.model}"
 
 
 @dataclass

@@ -1,7 +1,9 @@
-"""MOF discovery Makers: linkers, assembly, stability, adsorption, and the rounds of MOFA."""
+"""MOF discovery Makers: linkers, assembly, checks and pores, stability, adsorption, and the
+rounds of MOFA."""
 
 from discoverflow.makers.mof.adsorption import AdsorptionMaker
 from discoverflow.makers.mof.assembly import MOFAssemblyMaker
+from discoverflow.makers.mof.characterisation import MOFCharacterisationMaker
 from discoverflow.makers.mof.discovery import MOFDiscoveryMaker
 from discoverflow.makers.mof.linkers import LinkerGenerationMaker
 from discoverflow.makers.mof.stability import MOFStabilityMaker, select_stable
@@ -10,6 +12,7 @@ __all__ = [
     "AdsorptionMaker",
     "LinkerGenerationMaker",
     "MOFAssemblyMaker",
+    "MOFCharacterisationMaker",
     "MOFDiscoveryMaker",
     "MOFStabilityMaker",
     "select_stable",

@@ -1,5 +1,5 @@
-"""MOFA's online-learning loop as rounds: linkers -> assembly -> MD stability -> cell
-optimisation -> charges and CO2 uptake -> generator retraining."""
+"""MOFA's online-learning loop as rounds: linkers -> assembly -> structure checks and pore
+descriptors -> MD stability -> cell optimisation -> charges and CO2 uptake -> retraining."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from discoverflow.core.mof.selection import (
 from discoverflow.core.structures import conventional_cell
 from discoverflow.makers.mof.adsorption import AdsorptionMaker
 from discoverflow.makers.mof.assembly import MOFAssemblyMaker
+from discoverflow.makers.mof.characterisation import MOFCharacterisationMaker
 from discoverflow.makers.mof.linkers import LinkerGenerationMaker
 from discoverflow.makers.mof.stability import MOFStabilityMaker, select_stable
 from discoverflow.makers.relax import MLRelaxMaker
@@ -37,11 +38,13 @@ def default_optimiser() -> MLRelaxMaker:
 
 @dataclass
 class MOFDiscoveryMaker(RoundsMaker):
-    """Rounds of generate -> assemble -> MD stability -> optimise -> adsorb -> retrain.
+    """Rounds of generate -> assemble -> check -> MD stability -> optimise -> adsorb -> retrain.
 
-    The ``per_round`` most stable MOFs of a round are optimised and adsorbed. After each
-    round the generator is retrained when its training set has grown (``retraining``): the
-    most stable MOFs until enough adsorption results exist, then those ranked by CO2 uptake.
+    MOFs failing a structure check (``characterise_maker``, None to skip) leave the round
+    before the MD. The ``per_round`` most stable MOFs of a round are optimised and adsorbed.
+    After each round the generator is retrained when its training set has grown
+    (``retraining``): the most stable MOFs until enough adsorption results exist, then those
+    ranked by CO2 uptake.
     """
 
     name: str = "mof discovery"
@@ -49,6 +52,9 @@ class MOFDiscoveryMaker(RoundsMaker):
     rounds: int = 3
     linker_maker: LinkerGenerationMaker = field(default_factory=LinkerGenerationMaker)
     assembly_maker: MOFAssemblyMaker = field(default_factory=MOFAssemblyMaker)
+    characterise_maker: MOFCharacterisationMaker | None = field(
+        default_factory=MOFCharacterisationMaker
+    )
     stability_maker: MOFStabilityMaker = field(default_factory=MOFStabilityMaker)
     optimise_maker: Maker | None = field(default_factory=default_optimiser)
     adsorption_maker: AdsorptionMaker | None = field(default_factory=AdsorptionMaker)
@@ -71,17 +77,23 @@ class MOFDiscoveryMaker(RoundsMaker):
         tried = sorted({s for r in state.results for s in [*r.linkers, r.pillar] if s})
         linkers = self.linker_maker.make(state.generator_state, state.round, self.seed, tried)
         assembly = self.assembly_maker.make(linkers.output)
-        stability = self.stability_maker.make(assembly.output)
-        jobs = [linkers, assembly, stability]
+        jobs, candidates, checks = [linkers, assembly], assembly.output, None
+        if self.characterise_maker is not None:
+            characterise = self.characterise_maker.make(assembly.output)
+            jobs.append(characterise)
+            candidates = checks = characterise.output
+        stability = self.stability_maker.make(candidates)
+        jobs.append(stability)
         outputs = {
             "linkers": linkers.output,
             "assembly": assembly.output,
+            "characterisation": checks,
             "stability": stability.output,
             "relaxed": None,
             "adsorption": None,
         }
         if self.optimise_maker is not None:
-            chosen = select_stable(assembly.output, stability.output, self.per_round)
+            chosen = select_stable(candidates, stability.output, self.per_round)
             optimise = self.optimise_maker.make(chosen.output)
             jobs += [chosen, optimise]
             outputs["relaxed"] = optimise.output
@@ -95,6 +107,8 @@ class MOFDiscoveryMaker(RoundsMaker):
         assembly, stability = outputs["assembly"], outputs["stability"]
         relaxed, adsorption = outputs["relaxed"], outputs["adsorption"]
         strains = {r.mof_id: r for r in stability.records}
+        checks = outputs.get("characterisation")
+        inspected = {r.mof_id: r for r in checks.records} if checks else {}
         relax_records = {r.candidate_id: r for r in relaxed.records} if relaxed else {}
         uptakes = {
             r.mof_id: r.uptake_mol_per_kg
@@ -105,6 +119,8 @@ class MOFDiscoveryMaker(RoundsMaker):
             if record.status != "assembled":
                 continue
             md = strains.get(record.mof_id)
+            seen = inspected.get(record.mof_id)
+            pores = (seen.pores or {}) if seen else {}
             relax = relax_records.get(record.mof_id)
             cell = relaxed.structures.get(record.mof_id) if relaxed else None
             state.results.append(
@@ -115,6 +131,13 @@ class MOFDiscoveryMaker(RoundsMaker):
                     pillar=record.pillar,
                     histories=record.histories,
                     formula=record.formula,
+                    checks_passed=seen.status == "passed" if seen else None,
+                    checks_reason=seen.reason if seen else None,
+                    open_metal_sites=len(seen.checks.get("open_metal_sites", [])) if seen else None,
+                    largest_included_sphere=pores.get("largest_included_sphere"),
+                    largest_free_sphere=pores.get("largest_free_sphere"),
+                    accessible_surface_area_m2_g=pores.get("accessible_surface_area_m2_g"),
+                    void_fraction=pores.get("void_fraction"),
                     strain=md.strain if md else None,
                     stable=bool(md and md.stable),
                     energy_per_atom=relax.energy_per_atom if relax else None,
@@ -129,6 +152,7 @@ class MOFDiscoveryMaker(RoundsMaker):
             for mof_id, structure in relaxed.structures.items():
                 structure.to(filename=str(folder / f"{mof_id}.cif"))
         summary = self.summarise(state, outputs["linkers"], assembly, stability, uptakes)
+        summary.mofs_failed_checks = sum(r.status == "failed" for r in inspected.values())
         self.retrain(state, summary)
         state.summaries.append(summary)
         state.round += 1

@@ -1,4 +1,5 @@
-"""MOF stability by NPT MD with CHGNet and the lattice strain it leaves; the most stable go on."""
+"""MOF stability by NPT MD (CHGNet, or UFF4MOF in LAMMPS) and the lattice strain it leaves; the
+most stable go on."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from jobflow import job
 from pymatgen.core import Structure
 
 from discoverflow.core.checkpoint import each_checkpointed
+from discoverflow.core.mof.lammps import lammps_npt_md
 from discoverflow.core.mof.md import StabilitySettings, npt_md
 from discoverflow.core.mof.selection import most_stable
 from discoverflow.makers.base import StageMaker
@@ -16,7 +18,18 @@ from discoverflow.makers.documents import DocumentCheckpoint
 from discoverflow.models.chgnet import chgnet_calculator
 from discoverflow.progress import stage_progress
 from discoverflow.schemas.candidate import MOFS
-from discoverflow.schemas.mof import AssemblyDocument, StabilityDocument, StabilityRecord
+from discoverflow.schemas.mof import (
+    AssemblyDocument,
+    CharacterisationDocument,
+    StabilityDocument,
+    StabilityRecord,
+)
+
+IRRELEVANT = {
+    "chgnet": {"stable_strain", "engine", "lammps_cutoff", "lammps_minimise"},
+    "lammps": {"stable_strain", "model"},
+}
+"""Settings left out of an engine's fingerprint (CHGNet's is what it was before LAMMPS)."""
 
 
 def md_verdict(record: StabilityRecord) -> str:
@@ -42,27 +55,38 @@ def each_mof(structures: dict[str, Structure], label: str, compute, record_type,
 
 @dataclass
 class MOFStabilityMaker(StageMaker):
-    """NPT MD with CHGNet; a MOF is stable when its lattice strain is below
+    """NPT MD with CHGNet (``engine: chgnet``, on the GPU worker) or UFF4MOF in LAMMPS
+    (``engine: lammps``, on a CPU worker); a MOF is stable when its lattice strain is below
     ``settings.stable_strain``. In a campaign each finished MD run goes into its MOF's
     document at once, and a rerun of the job takes it from there."""
 
     name: str = "mof stability"
     settings: StabilitySettings = field(default_factory=StabilitySettings)
 
-    @job(metadata={"stage": "mof-stability", "runs_on": "gpu"})
-    def make(self, assembly: AssemblyDocument) -> StabilityDocument:
+    def make(self, assembly: AssemblyDocument | CharacterisationDocument):
+        """The MD job of the MOFs in ``assembly`` (or those that passed the checks)."""
+        md = self.simulate(assembly)
+        runs_on = "cpu" if self.settings.engine == "lammps" else "gpu"
+        md.metadata = {**md.metadata, "runs_on": runs_on}  # not the decorator's shared dict
+        return md
+
+    @job(metadata={"stage": "mof-stability"})
+    def simulate(self, assembly: AssemblyDocument | CharacterisationDocument) -> StabilityDocument:
         settings = self.settings
-        engine = f"chgnet-{settings.model}"
+        engine = settings.engine_name
         checkpoint = DocumentCheckpoint.of_running_job(
             MOFS,
             "stability",
-            settings.model_dump(exclude={"stable_strain"}),
+            settings.model_dump(exclude=IRRELEVANT[settings.engine]),
             lambda _, data: {"strain": data.get("strain"), "md_engine": engine},
         )
         calculator = functools.cache(lambda: chgnet_calculator(settings.model))
 
-        def simulate(mof_id: str, structure: Structure) -> StabilityRecord:
-            outcome = npt_md(structure, calculator(), settings)
+        def run_md(mof_id: str, structure: Structure) -> StabilityRecord:
+            if settings.engine == "lammps":
+                outcome = lammps_npt_md(structure, settings)
+            else:
+                outcome = npt_md(structure, calculator(), settings)
             return StabilityRecord(
                 mof_id=mof_id,
                 status="done",
@@ -72,9 +96,7 @@ class MOFStabilityMaker(StageMaker):
                 steps=outcome.steps,
             )
 
-        records = each_mof(
-            assembly.structures, "stability MD", simulate, StabilityRecord, checkpoint
-        )
+        records = each_mof(assembly.structures, "stability MD", run_md, StabilityRecord, checkpoint)
         records = [
             r.model_copy(
                 update={"stable": r.strain is not None and r.strain < settings.stable_strain}
@@ -95,7 +117,7 @@ class MOFStabilityMaker(StageMaker):
 
 @job(data="output", metadata={"stage": "mof-select", "runs_on": "cpu"})
 def select_stable(
-    assembly: AssemblyDocument, stability: StabilityDocument, limit: int
+    assembly: AssemblyDocument | CharacterisationDocument, stability: StabilityDocument, limit: int
 ) -> dict[str, Structure]:
     """The most stable MOFs (lowest strain first) that passed the threshold."""
     return {r.mof_id: assembly.structures[r.mof_id] for r in most_stable(stability.records, limit)}

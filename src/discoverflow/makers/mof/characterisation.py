@@ -1,0 +1,78 @@
+"""Structure checks and pore descriptors of assembled MOFs; those failing a check leave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jobflow import job
+from pymatgen.core import Structure
+
+from discoverflow.core.mof.checks import CharacterisationSettings, characterise
+from discoverflow.makers.base import StageMaker
+from discoverflow.makers.documents import DocumentCheckpoint
+from discoverflow.makers.mof.stability import each_mof
+from discoverflow.schemas.candidate import MOFS
+from discoverflow.schemas.mof import (
+    AssemblyDocument,
+    CharacterisationDocument,
+    CharacterisationRecord,
+)
+
+CHECK_FIELDS = {
+    "overlapping_atoms": "overlapping_atoms",
+    "overcoordinated": "overcoordinated_atoms",
+    "undercoordinated": "undercoordinated_atoms",
+    "missing_hydrogens": "missing_hydrogens",
+    "open_metal_sites": "open_metal_sites",
+    "charge_balanced": "charge_balanced",
+    "metal_oxidation_state": "metal_oxidation_state",
+}
+
+
+def characterisation_fields(_: str, data: dict) -> dict:
+    """A MOF document's check verdicts and pore descriptors (MOFDoc fields)."""
+    checks = data.get("checks") or {}
+    fields = {doc: checks.get(key) for key, doc in CHECK_FIELDS.items() if key in checks}
+    fields["checks_passed"] = data.get("status") == "passed"
+    pores = dict(data.get("pores") or {})
+    pores.pop("density_g_cm3", None)  # emmet's density is already in the document
+    return fields | pores
+
+
+@dataclass
+class MOFCharacterisationMaker(StageMaker):
+    """mofchecker's checks and Zeo++'s pore descriptors of each assembled MOF, in one job
+    per batch; each result goes into its MOF's document as it finishes. A MOF failing one of
+    ``settings.reject`` is recorded with the reason and left out of the output's structures,
+    which the stability MD takes."""
+
+    name: str = "mof characterisation"
+    settings: CharacterisationSettings = field(default_factory=CharacterisationSettings)
+
+    @job(data="structures", metadata={"stage": "mof-characterisation", "runs_on": "cpu"})
+    def make(self, assembly: AssemblyDocument) -> CharacterisationDocument:
+        settings = self.settings
+        checkpoint = DocumentCheckpoint.of_running_job(
+            MOFS, "characterisation", settings.model_dump(), characterisation_fields
+        )
+
+        def inspect(mof_id: str, structure: Structure) -> CharacterisationRecord:
+            found = characterise(structure, settings)
+            return CharacterisationRecord(
+                mof_id=mof_id,
+                status="failed" if found.reasons else "passed",
+                reason="; ".join(found.reasons) or None,
+                checks=found.checks.to_dict(),
+                pores=found.pores.to_dict() if found.pores else None,
+            )
+
+        records = each_mof(
+            assembly.structures, "checks and pores", inspect, CharacterisationRecord, checkpoint
+        )
+        passed = {r.mof_id for r in records if r.status == "passed"}
+        return CharacterisationDocument(
+            round=assembly.round,
+            probe_radius=settings.probe_radius,
+            records=records,
+            structures={k: s for k, s in assembly.structures.items() if k in passed},
+        )
