@@ -177,6 +177,7 @@ def test_run_then_status_and_results_from_other_processes(config, campaign_dir, 
     assert (outputs / "phase_diagram.png").stat().st_size > 10_000
     assert (outputs / "phase_diagram.html").is_file()
     assert (outputs / "stability_cdf.png").is_file()
+    assert (outputs / "parity.png").is_file()
 
     again = cli("run", str(config), "--store", store)
     assert again.returncode == 0, again.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
@@ -125,50 +124,3 @@ def _above(energies_per_atom: np.ndarray, hull: np.ndarray) -> np.ndarray:
 
 def build_phase_diagram(entries: Sequence[PDEntry]) -> PhaseDiagram:
     return PhaseDiagram(list(entries))
-
-
-def plot_phase_diagram(
-    phase_diagram: PhaseDiagram, folder: Path, stem: str = "phase_diagram"
-) -> list[Path]:
-    """The hull as a PNG (matplotlib) and an interactive HTML (plotly); ternaries and up."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from pymatgen.analysis.phase_diagram import PDPlotter
-
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    html = folder / f"{stem}.html"
-    PDPlotter(phase_diagram, backend="plotly", show_unstable=0.1).get_plot().write_html(html)
-    written.append(html)
-    png = folder / f"{stem}.png"
-    axes = PDPlotter(phase_diagram, backend="matplotlib", show_unstable=0.1).get_plot()
-    figure = axes.figure if hasattr(axes, "figure") else plt.gcf()
-    figure.savefig(png, dpi=150, bbox_inches="tight")
-    plt.close(figure)
-    written.append(png)
-    return written
-
-
-def plot_stability_cdf(
-    e_hull: Sequence[float], threshold: float, path: Path, title: str = "Stability of candidates"
-) -> Path:
-    """Cumulative distribution of energies above the hull, with the promising threshold."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    values = np.sort(np.asarray(e_hull, dtype=float))
-    figure, axis = plt.subplots(figsize=(5, 3.5))
-    axis.step(values, np.arange(1, len(values) + 1) / max(len(values), 1), where="post")
-    axis.axvline(threshold, color="tab:red", linestyle="--", label=f"threshold {threshold} eV/atom")
-    axis.set_xlabel("E above hull (eV/atom)")
-    axis.set_ylabel("fraction of candidates")
-    axis.set_title(title)
-    axis.legend()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(figure)
-    return path

@@ -19,9 +19,8 @@ from discoverflow.core.crystal.hull import (
     build_phase_diagram,
     e_above_hull,
     formation_energy_per_atom,
-    plot_phase_diagram,
-    plot_stability_cdf,
 )
+from discoverflow.core.crystal.plots import plot_parity, plot_phase_diagram, plot_stability_cdf
 from discoverflow.errors import DiscoverflowError
 from discoverflow.settings import StageSettings
 
@@ -228,14 +227,29 @@ def write_hull_files(
             writer.writerow([*asdict(row).values(), label or "", "known" if label else "new"])
     written.append(table)
     if settings.plot and analysis.candidates:
+        system = "-".join(elements)
+        threshold = settings.e_above_hull_threshold
         written.append(
             plot_stability_cdf(
                 [row.e_above_hull for row in analysis.candidates],
-                settings.e_above_hull_threshold,
+                threshold,
                 folder / "stability_cdf.png",
-                title=f"{'-'.join(elements)}: relaxed candidates",
+                title=f"{system}: relaxed candidates",
             )
         )
         if 2 <= len(elements) <= 4:
-            written.extend(plot_phase_diagram(analysis.diagram, folder))
+            title = f"{system} convex hull (entries within {threshold} eV/atom shown)"
+            written.extend(plot_phase_diagram(analysis.diagram, folder, threshold, title))
+        pairs = [
+            (row.predicted_formation_energy_per_atom, row.formation_energy_per_atom)
+            for row in analysis.candidates
+            if row.predicted_formation_energy_per_atom is not None
+        ]
+        if pairs:
+            predicted, relaxed = zip(*pairs, strict=True)
+            written.append(
+                plot_parity(
+                    predicted, relaxed, folder / "parity.png", f"{system}: screening vs relaxed"
+                )
+            )
     return written
