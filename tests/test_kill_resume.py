@@ -97,7 +97,10 @@ def test_sigkill_in_every_stage_resumes_to_the_uninterrupted_results(config, tmp
         after = stored_stages(store)
         for finished, uuids in before.items():  # finished jobs are kept and not run again
             assert uuids <= after.get(finished, set())
-            if finished not in ("screen-batch", "relax-batch", "reference-relax"):
+            # batch stages grow by the batches still to do; a fan-out only plans work, so a
+            # rerun plans again (without redoing the batches that were finished)
+            growing = finished in ("screen-batch", "relax-batch", "reference-relax")
+            if not growing and not finished.endswith("-fanout"):
                 assert len(after[finished]) == len(uuids), finished
     assert kills >= 4, "too few runs were still going when their kill came"
 
