@@ -34,3 +34,18 @@ def test_phase_diagram_html_is_small_and_the_binary_axis_is_the_composition(tmp_
 def test_parity_plot_is_written(tmp_path):
     path = plot_parity([-0.3, -0.5], [-0.35, -0.45], tmp_path / "parity.png", "Al-Ni")
     assert path.stat().st_size > 10_000
+
+
+def test_hull_geometry_colours_only_entries_within_the_threshold():
+    from discoverflow.core.crystal.plots import hull_geometry
+
+    lines, stable, above = hull_geometry(al_ni(), threshold=0.3)
+    assert {p.formula for p in stable} == {"Al", "Ni", "AlNi", "AlNi3"}
+    diagram = al_ni()
+    expected = {
+        e.composition.reduced_formula: diagram.get_e_above_hull(e) for e in diagram.unstable_entries
+    }
+    assert {p.formula: p.e_above_hull for p in above} == pytest.approx(
+        {f: v for f, v in expected.items() if v <= 0.3}
+    )
+    assert lines

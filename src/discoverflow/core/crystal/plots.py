@@ -4,6 +4,7 @@ predicted against relaxed formation energies."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -13,12 +14,44 @@ from pymatgen.analysis.phase_diagram import PDPlotter, PhaseDiagram
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+COLOURS = "viridis"
+
 
 def save(figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(figure)
     return path
+
+
+@dataclass
+class HullPoint:
+    x: float
+    y: float
+    formula: str
+    e_above_hull: float
+
+
+def hull_geometry(
+    phase_diagram: PhaseDiagram, threshold: float
+) -> tuple[list[np.ndarray], list[HullPoint], list[HullPoint]]:
+    """pymatgen's plot coordinates of a binary or ternary hull: its lines, the stable phases
+    and the entries within ``threshold`` (eV/atom) above it, one point per formula (the
+    lowest)."""
+    lines, stable, unstable = PDPlotter(
+        phase_diagram, backend="matplotlib", show_unstable=threshold
+    ).pd_plot_data
+    on_hull = [
+        HullPoint(*xy, entry.composition.reduced_formula, 0.0) for xy, entry in stable.items()
+    ]
+    above: dict[str, HullPoint] = {}
+    for entry, xy in unstable.items():
+        point = HullPoint(
+            *xy, entry.composition.reduced_formula, phase_diagram.get_e_above_hull(entry)
+        )
+        if point.formula not in above or point.e_above_hull < above[point.formula].e_above_hull:
+            above[point.formula] = point
+    return list(lines), on_hull, sorted(above.values(), key=lambda p: -p.e_above_hull)
 
 
 def plot_phase_diagram(
@@ -28,25 +61,80 @@ def plot_phase_diagram(
     title: str,
     stem: str = "phase_diagram",
 ) -> list[Path]:
-    """The hull as a PNG (matplotlib) and an interactive HTML (plotly), both showing the
-    entries within ``threshold`` (eV/atom) of the hull, only stable phases labelled (the
-    HTML gives each entry's distance to the hull on hover). The HTML loads plotly.js from a
-    file beside it (written once per folder), so it stays small and opens offline."""
+    """The hull as a PNG and an interactive HTML drawn from the same coordinates: its lines,
+    the stable phases labelled, the entries within ``threshold`` (eV/atom) coloured by their
+    distance to the hull (a colour bar; the HTML also tells it on hover). The HTML loads
+    plotly.js from a file beside it (written once per folder): small, and it opens offline.
+    Quaternaries use pymatgen's own plots."""
     folder.mkdir(parents=True, exist_ok=True)
-    html = folder / f"{stem}.html"
-    figure = PDPlotter(phase_diagram, backend="plotly", show_unstable=threshold).get_plot(
-        label_unstable=False
-    )
-    figure.update_layout(title=title)
-    figure.write_html(html, include_plotlyjs="directory")
-    plotter = PDPlotter(phase_diagram, backend="matplotlib", show_unstable=threshold)
+    html, png = folder / f"{stem}.html", folder / f"{stem}.png"
     elements = [str(el) for el in phase_diagram.elements]
-    axes = plotter.get_plot(label_unstable=False)
-    axes.set_title(title)
+    if len(elements) > 3:
+        plotter = PDPlotter(phase_diagram, backend="plotly", show_unstable=threshold)
+        plotter.get_plot(label_unstable=False).update_layout(title=title).write_html(
+            html, include_plotlyjs="directory"
+        )
+        axes = PDPlotter(phase_diagram, backend="matplotlib", show_unstable=threshold).get_plot(
+            label_unstable=False
+        )
+        axes.set_title(title)
+        return [html, save(axes.figure, png)]
+    lines, stable, above = hull_geometry(phase_diagram, threshold)
+    write_hull_html(lines, stable, above, threshold, title, html, binary=len(elements) == 2)
+    figure, axis = plt.subplots(figsize=(6, 5))
+    for x, y in lines:
+        axis.plot(x, y, color="black", linewidth=1.5, zorder=1)
+    axis.scatter([p.x for p in stable], [p.y for p in stable], s=60, color="tab:green",
+                 edgecolor="black", zorder=3, label="on the hull")  # fmt: skip
+    for point in stable:
+        axis.annotate(point.formula, (point.x, point.y), textcoords="offset points",
+                      xytext=(4, 6), fontsize=9)  # fmt: skip
+    if above:
+        dots = axis.scatter([p.x for p in above], [p.y for p in above], s=30, zorder=2,
+                            c=[p.e_above_hull for p in above], cmap=COLOURS, vmin=0,
+                            vmax=threshold, edgecolor="grey")  # fmt: skip
+        figure.colorbar(dots, ax=axis, label="E above hull (eV/atom)", shrink=0.8)
     if len(elements) == 2:
-        axes.set_xlabel(f"x in {elements[0]}$_{{1-x}}${elements[1]}$_x$")
-        axes.set_ylabel("formation energy (eV/atom)")
-    return [html, save(axes.figure, folder / f"{stem}.png")]
+        axis.set_xlabel(f"x in {elements[0]}$_{{1-x}}${elements[1]}$_x$")
+        axis.set_ylabel("formation energy (eV/atom)")
+    else:
+        axis.set_axis_off()
+        axis.set_aspect("equal")
+    axis.set_title(title)
+    return [html, save(figure, png)]
+
+
+def write_hull_html(lines, stable, above, threshold, title, path: Path, binary: bool) -> None:
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    for x, y in lines:
+        figure.add_trace(go.Scatter(x=x, y=y, mode="lines", line={"color": "black"},
+                                    hoverinfo="skip", showlegend=False))  # fmt: skip
+    figure.add_trace(go.Scatter(
+        x=[p.x for p in stable], y=[p.y for p in stable], mode="markers+text",
+        text=[p.formula for p in stable], textposition="top right", name="on the hull",
+        marker={"size": 12, "color": "green", "line": {"color": "black", "width": 1}},
+        hovertemplate="%{text}: on the hull<extra></extra>",
+    ))  # fmt: skip
+    if above:
+        figure.add_trace(go.Scatter(
+            x=[p.x for p in above], y=[p.y for p in above], mode="markers",
+            text=[p.formula for p in above], name=f"within {threshold} eV/atom",
+            customdata=[p.e_above_hull for p in above],
+            hovertemplate="%{text}: %{customdata:.3f} eV/atom above the hull<extra></extra>",
+            marker={"size": 8, "color": [p.e_above_hull for p in above], "cmin": 0,
+                    "cmax": threshold, "colorscale": "Viridis",
+                    "colorbar": {"title": "E above hull (eV/atom)"}},
+        ))  # fmt: skip
+    figure.update_layout(title=title, template="simple_white")
+    if binary:
+        figure.update_xaxes(title="composition x")
+        figure.update_yaxes(title="formation energy (eV/atom)")
+    else:
+        figure.update_xaxes(visible=False)
+        figure.update_yaxes(visible=False, scaleanchor="x")
+    figure.write_html(path, include_plotlyjs="directory")
 
 
 def plot_stability_cdf(
