@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from discoverflow.settings import get_settings
 from discoverflow.stores import document_store, make_store
 
@@ -66,3 +68,20 @@ def test_a_second_run_on_a_held_store_is_refused_naming_the_holder(tmp_path):
         pass
     with exclusive_run(store), exclusive_run("memory"):  # free again; memory takes no lock
         pass
+
+
+def test_torch_threads_setting_is_applied_when_a_model_loads(monkeypatch):
+    import torch
+
+    from discoverflow.models.base import configure_torch
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("DISCOVERFLOW_TORCH_THREADS", "1")
+        configure_torch()
+        assert torch.get_num_threads() == 1
+        monkeypatch.setenv("DISCOVERFLOW_TORCH_THREADS", "0")
+        with pytest.raises(ValueError, match="TORCH_THREADS"):
+            configure_torch()
+    finally:
+        torch.set_num_threads(before)

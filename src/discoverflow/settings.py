@@ -36,6 +36,12 @@ class DiscoverflowSettings(BaseSettings):
     )
     DATABASE: str = Field("discoverflow", description="MongoDB database of a mongodb:// STORE")
     DEVICE: Literal["cpu", "cuda", "mps"] = Field("cpu", description="Torch device for ML models")
+    TORCH_THREADS: PositiveInt | None = Field(
+        None,
+        description="CPU threads per process for torch (default: torch's own, one per core); "
+        "1 on nodes shared with other jobs, where more threads than free cores slow CHGNet "
+        "down many times",
+    )
     DEFAULT_MODEL: str = Field("chgnet", description="Energy model used when a config names none")
     MODEL_DIR: str | None = Field(
         None,

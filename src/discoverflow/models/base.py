@@ -8,6 +8,17 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from pymatgen.core import Structure
 
+from discoverflow.settings import get_settings
+
+
+def configure_torch() -> None:
+    """Apply DISCOVERFLOW_TORCH_THREADS (if set) before a model runs."""
+    threads = get_settings().TORCH_THREADS
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+
 
 @runtime_checkable
 class EnergyModel(Protocol):

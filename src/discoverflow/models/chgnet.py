@@ -18,6 +18,7 @@ from discoverflow.core.batched_relax import one_blas_thread, relax_batch
 from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
 from discoverflow.models.ase_relax import check_optimizer
+from discoverflow.models.base import configure_torch
 from discoverflow.settings import get_settings
 
 
@@ -26,6 +27,7 @@ def load_chgnet(model_name: str = "0.3.0", device: str = "cpu"):
     """A cached CHGNet; its weights ship inside the chgnet package."""
     from chgnet.model import CHGNet
 
+    configure_torch()
     try:
         return CHGNet.load(model_name=model_name, use_device=device, verbose=False)
     except (ValueError, FileNotFoundError) as exc:

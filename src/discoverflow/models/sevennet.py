@@ -35,6 +35,7 @@ from discoverflow.core.batched_relax import relax_batch
 from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
 from discoverflow.models.ase_relax import check_optimizer, relax_with_calculator
+from discoverflow.models.base import configure_torch
 from discoverflow.settings import get_settings
 
 SHIPPED_MODELS = ("7net-0", "7net-0_22may2024", "7net-l3i5", "7net-mf-0")
@@ -52,6 +53,7 @@ def load_sevennet(model: str = "7net-0", device: str = "cpu", energy_only: bool 
     and stress output (no gradient pass)."""
     from sevenn.util import load_checkpoint
 
+    configure_torch()
     try:
         network = load_checkpoint(model).build_model()
     except Exception as exc:
