@@ -61,6 +61,8 @@ def test_rounds_retrain_the_generator_and_resume_without_redoing_rounds(tmp_path
     assert first.linkers_valid >= 2 and first.mofs_assembled >= 2
     assert first.retrained and first.training_basis == "stability"
     assert summary.generator_state["version"] == 1
+    retrain = list(store.query({"metadata.stage": "mof-retrain"}, properties=["metadata"]))
+    assert [d["metadata"]["runs_on"] for d in retrain] == ["gpu"]  # its own job, on the GPU
     assert Path(summary.plot).is_file()
     mof5 = next(r for r in summary.results if r.linkers == ["O=C(O)c1ccc(C(=O)O)cc1"])
     assert mof5.formula == "Zn4H12C24O13" and mof5.round == 0

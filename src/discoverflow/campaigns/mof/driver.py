@@ -74,14 +74,18 @@ def stored_summary(store: JobStore, name: str) -> MOFCampaignDocument | None:
 
 
 def round_states(store: JobStore, name: str) -> list[MOFCampaignState]:
-    """The state after each finished round, oldest first."""
-    states = []
-    for doc in CampaignRecord(store, name).docs("mof-update"):
+    """The state after each finished round (after its retraining, where one ran), oldest
+    first."""
+    record = CampaignRecord(store, name)
+    states: dict[int, MOFCampaignState] = {}
+    for doc in [*record.docs("mof-update"), *record.docs("mof-retrain")]:
         # the job's own output (index 1), not that of the round that replaced it
         found = store.query_one({"uuid": doc["uuid"], "index": 1}, load=True)
         if found and isinstance(found.get("output"), dict) and "round" in found["output"]:
-            states.append(MOFCampaignState.model_validate(found["output"]))
-    return sorted(states, key=lambda s: s.round)
+            state = MOFCampaignState.model_validate(found["output"])
+            if state.round not in states or state.trained_on > states[state.round].trained_on:
+                states[state.round] = state
+    return [states[k] for k in sorted(states)]
 
 
 def stored_state(store: JobStore, name: str) -> MOFCampaignState | None:

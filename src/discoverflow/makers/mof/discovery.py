@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from jobflow import Maker, job
+from jobflow import Flow, Maker, OutputReference, job
 
 from discoverflow.core.mof.plots import plot_stability_rounds
 from discoverflow.core.mof.selection import (
@@ -153,7 +153,6 @@ class MOFDiscoveryMaker(RoundsMaker):
                 structure.to(filename=str(folder / f"{mof_id}.cif"))
         summary = self.summarise(state, outputs["linkers"], assembly, stability, uptakes)
         summary.mofs_failed_checks = sum(r.status == "failed" for r in inspected.values())
-        self.retrain(state, summary)
         state.summaries.append(summary)
         state.round += 1
         return state
@@ -178,11 +177,32 @@ class MOFDiscoveryMaker(RoundsMaker):
             best_mof=best[0] if best else None,
         )
 
+    def retraining_due(self, state: MOFCampaignState) -> bool:
+        """Has the training set grown past ``min_examples`` and past what it was trained on?"""
+        chosen, _ = training_set(state.results, self.retraining)
+        return len(chosen) >= self.retraining.min_examples and len(chosen) > state.trained_on
+
+    def next_round(self, state, inputs=None):
+        """The next round, after retraining the generator in its own GPU job when due."""
+        if isinstance(state, OutputReference) or not self.retraining_due(state):
+            return super().next_round(state, inputs)
+        retrain = self.tagged(self.retrain_generator(state), "retrain")
+        retrain.metadata["runs_on"] = "gpu"
+        after = super().next_round(retrain.output, inputs)
+        return Flow([retrain, after], output=after.output, name=f"{self.name} retrain")
+
+    @job
+    def retrain_generator(self, state: MOFCampaignState) -> MOFCampaignState:
+        """The state with the generator retrained on the training set (the last round's
+        summary says so); a campaign resumes from it like from a round's update."""
+        self.retrain(state, state.summaries[-1])
+        return state
+
     def retrain(self, state: MOFCampaignState, summary: RoundSummary) -> None:
-        """Retrain the generator when the training set has grown past ``min_examples``."""
-        chosen, basis = training_set(state.results, self.retraining)
-        if len(chosen) < self.retraining.min_examples or len(chosen) <= state.trained_on:
+        """Retrain the generator on the training set, when due."""
+        if not self.retraining_due(state):
             return
+        chosen, basis = training_set(state.results, self.retraining)
         generator = self.linker_maker.generator(state.generator_state)
         new_state = generator.retrain(training_examples(chosen))
         state.generator_state = (
