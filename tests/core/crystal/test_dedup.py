@@ -40,7 +40,7 @@ def perturbed_set() -> list[Structure]:
             s = base.copy()
             s.scale_lattice(base.volume * (0.9 + 0.05 * copy_index))
             if copy_index % 2:
-                s.perturb(0.05, min_distance=0.0)
+                s.perturb(0.05, min_distance=0.0, seed=copy_index)
             structures.append(s)
     order = rng.permutation(len(structures))
     return [structures[i] for i in order]
