@@ -119,6 +119,7 @@ def test_campaign_runs_on_gpu_and_cpu_workers(project, campaign_dir, tmp_path):
     assert submit_campaign(config, "dftest") == []  # complete: nothing left to submit
 
 
+@pytest.mark.slow  # 77 s; the crystal campaign above covers the same routing in the default run
 def test_mof_campaign_runs_on_gpu_and_cpu_workers(project, tmp_path):
     pytest.importorskip("pormake", reason="the MOF flow needs the [mof] extra")
     from discoverflow.campaigns.mof.campaign import MOFCampaign
