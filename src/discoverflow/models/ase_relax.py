@@ -4,11 +4,12 @@ FrechetCellFilter), reported as a RelaxOutcome."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 from pymatgen.core import Structure
 
-from discoverflow.core.batched_relax import OPTIMIZERS, one_blas_thread
+from discoverflow.core.batched_relax import OPTIMIZERS, one_blas_thread, relax_batch
 from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
 
@@ -45,3 +46,22 @@ def relax_with_calculator(
         raise RuntimeError("relaxation diverged (non-finite energy or positions)")
     residual = float(np.linalg.norm(target.get_forces(), axis=1).max()) if len(atoms) else 0.0
     return RelaxOutcome(final, energy, int(dynamics.nsteps), converged, residual)
+
+
+class BatchRelaxing:
+    """``relax_batch`` for an engine with ``evaluate`` (a batched energy, force and stress
+    call) and the usual ``fmax``, ``steps``, ``relax_cell``, ``optimizer`` and ``_max_batch``."""
+
+    def relax_batch(
+        self, structures: Mapping[str, Structure]
+    ) -> Iterator[tuple[str, RelaxOutcome | Exception]]:
+        """Relax many structures together; yields each outcome, or exception, as it ends."""
+        return relax_batch(
+            structures,
+            self.evaluate,
+            fmax=self.fmax,
+            steps=self.steps,
+            relax_cell=self.relax_cell,
+            optimizer=self.optimizer,
+            max_batch=self._max_batch,
+        )

@@ -6,7 +6,7 @@ import contextlib
 import io
 import os
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache, cached_property
 
@@ -14,10 +14,10 @@ import numpy as np
 import torch
 from pymatgen.core import Structure
 
-from discoverflow.core.batched_relax import one_blas_thread, relax_batch
+from discoverflow.core.batched_relax import one_blas_thread
 from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
-from discoverflow.models.ase_relax import check_optimizer
+from discoverflow.models.ase_relax import BatchRelaxing, check_optimizer
 from discoverflow.models.base import configure_torch
 from discoverflow.settings import get_settings
 
@@ -142,7 +142,7 @@ def chgnet_calculator(model_name: str = "0.3.0", device: str | None = None):
         return CHGNetCalculator(model=load_chgnet(model_name, device), use_device=device)
 
 
-class CHGNetRelaxer:
+class CHGNetRelaxer(BatchRelaxing):
     """Relaxes positions (and the cell, under ASE's FrechetCellFilter) with CHGNet.
 
     ``relax`` relaxes one structure through CHGNet's ASE calculator; ``relax_batch`` relaxes
@@ -211,20 +211,6 @@ class CHGNetRelaxer:
         forces = [p["f"] for p in predictions]
         stresses = [p["s"] * GPa for p in predictions] if self.relax_cell else None
         return energies, forces, stresses
-
-    def relax_batch(
-        self, structures: Mapping[str, Structure]
-    ) -> Iterator[tuple[str, RelaxOutcome | Exception]]:
-        """Relax many structures together; yields each outcome, or exception, as it ends."""
-        return relax_batch(
-            structures,
-            self.evaluate,
-            fmax=self.fmax,
-            steps=self.steps,
-            relax_cell=self.relax_cell,
-            optimizer=self.optimizer,
-            max_batch=self._max_batch,
-        )
 
 
 class CHGNetMagneticMomentModel:

@@ -34,7 +34,31 @@ def save_chgnet(model, path) -> None:
     torch.save({"model": model.as_dict()}, path)
 
 
-class CHGNetEnsemble:
+class MemberEnsemble:
+    """Mean, spread and per-member entries from ``member_energies`` (one row per member)."""
+
+    def member_energies(self, structures: Sequence[Structure]) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict_with_uncertainty(
+        self, structures: Sequence[Structure]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        energies = self.member_energies(structures)
+        return energies.mean(axis=0), energies.std(axis=0)
+
+    def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray:
+        return self.predict_with_uncertainty(structures)[0]
+
+    def entries(self, structures: Mapping[str, Structure]) -> list[EnsembleEntry]:
+        """Every member's energy per atom of each structure, for ``stability_probability``."""
+        energies = self.member_energies(list(structures.values()))
+        return [
+            EnsembleEntry(key, structure.composition, [float(e) for e in energies[:, i]])
+            for i, (key, structure) in enumerate(structures.items())
+        ]
+
+
+class CHGNetEnsemble(MemberEnsemble):
     """Energy per atom averaged over CHGNet members; their standard deviation is the
     uncertainty. Members are shipped weights by version (0.3.0, 0.2.0) and saved files."""
 
@@ -74,23 +98,6 @@ class CHGNetEnsemble:
                 rows.append([float(p["e"]) for p in predictions])
         return np.array(rows)
 
-    def predict_with_uncertainty(
-        self, structures: Sequence[Structure]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        energies = self.member_energies(structures)
-        return energies.mean(axis=0), energies.std(axis=0)
-
-    def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray:
-        return self.predict_with_uncertainty(structures)[0]
-
-    def entries(self, structures: Mapping[str, Structure]) -> list[EnsembleEntry]:
-        """Every member's energy per atom of each structure, for ``stability_probability``."""
-        energies = self.member_energies(list(structures.values()))
-        return [
-            EnsembleEntry(key, structure.composition, [float(e) for e in energies[:, i]])
-            for i, (key, structure) in enumerate(structures.items())
-        ]
-
 
 Member = str | Mapping[str, Any]
 
@@ -108,7 +115,7 @@ def member_model(member: Member):
     return load_model(member["model"], **dict(member.get("model_options") or {}))
 
 
-class EnsembleModel:
+class EnsembleModel(MemberEnsemble):
     """Energy per atom averaged over members of any architecture (plugin names, e.g.
     ``["chgnet", "sevennet"]``); their standard deviation per structure is the uncertainty."""
 
@@ -123,20 +130,3 @@ class EnsembleModel:
         return np.array([m.predict_energy_per_atom(structures) for m in self.members]).reshape(
             len(self.members), len(structures)
         )
-
-    def predict_with_uncertainty(
-        self, structures: Sequence[Structure]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        energies = self.member_energies(structures)
-        return energies.mean(axis=0), energies.std(axis=0)
-
-    def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray:
-        return self.predict_with_uncertainty(structures)[0]
-
-    def entries(self, structures: Mapping[str, Structure]) -> list[EnsembleEntry]:
-        """Every member's energy per atom of each structure, for ``stability_probability``."""
-        energies = self.member_energies(list(structures.values()))
-        return [
-            EnsembleEntry(key, structure.composition, [float(e) for e in energies[:, i]])
-            for i, (key, structure) in enumerate(structures.items())
-        ]

@@ -23,7 +23,7 @@ relaxes its references with the screening/relax model.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from copy import deepcopy
 from functools import cache, cached_property
 
@@ -31,10 +31,9 @@ import numpy as np
 import torch
 from pymatgen.core import Structure
 
-from discoverflow.core.batched_relax import relax_batch
 from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
-from discoverflow.models.ase_relax import check_optimizer, relax_with_calculator
+from discoverflow.models.ase_relax import BatchRelaxing, check_optimizer, relax_with_calculator
 from discoverflow.models.base import configure_torch
 from discoverflow.settings import get_settings
 
@@ -192,7 +191,7 @@ def sevennet_calculator(model: str = "7net-0", modal: str | None = None, device:
     )
 
 
-class SevenNetRelaxer:
+class SevenNetRelaxer(BatchRelaxing):
     """Relaxes positions (and the cell, under ASE's FrechetCellFilter) with SevenNet: one
     structure through sevenn's ASE calculator, or many together (``relax_batch``, the same
     optimiser each, ``max_batch`` in flight, one batched SevenNet pass per step)."""
@@ -236,17 +235,3 @@ class SevenNetRelaxer:
         model = SevenNetEnergyModel(self.model, self.modal, self.device, max(1, len(structures)))
         results = model.predict_energy_forces_stress(structures)
         return [r[0] for r in results], [r[1] for r in results], [r[2] for r in results]
-
-    def relax_batch(
-        self, structures: Mapping[str, Structure]
-    ) -> Iterator[tuple[str, RelaxOutcome | Exception]]:
-        """Relax many structures together; yields each outcome, or exception, as it ends."""
-        return relax_batch(
-            structures,
-            self.evaluate,
-            fmax=self.fmax,
-            steps=self.steps,
-            relax_cell=self.relax_cell,
-            optimizer=self.optimizer,
-            max_batch=self._max_batch,
-        )
