@@ -12,6 +12,7 @@ from pymatgen.core import Structure
 from discoverflow.core.batched_relax import OPTIMIZERS, one_blas_thread, relax_batch
 from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
+from discoverflow.settings import get_settings
 
 
 def check_optimizer(optimizer: str) -> None:
@@ -49,8 +50,26 @@ def relax_with_calculator(
 
 
 class BatchRelaxing:
-    """``relax_batch`` for an engine with ``evaluate`` (a batched energy, force and stress
-    call) and the usual ``fmax``, ``steps``, ``relax_cell``, ``optimizer`` and ``_max_batch``."""
+    """The relax settings every ML relax engine takes, and ``relax_batch`` for an engine with
+    ``evaluate`` (a batched energy, force and stress call). ``max_batch`` does not change the
+    results, so it is kept out of the settings that fingerprint a relaxation."""
+
+    def set_relax_options(
+        self,
+        device: str | None,
+        fmax: float,
+        steps: int,
+        relax_cell: bool,
+        optimizer: str,
+        max_batch: int,
+    ) -> None:
+        check_optimizer(optimizer)
+        self.device = device or get_settings().DEVICE
+        self.fmax = fmax
+        self.steps = steps
+        self.relax_cell = relax_cell
+        self.optimizer = optimizer
+        self._max_batch = max_batch
 
     def relax_batch(
         self, structures: Mapping[str, Structure]

@@ -17,7 +17,7 @@ from pymatgen.core import Structure
 from discoverflow.core.batched_relax import one_blas_thread
 from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
-from discoverflow.models.ase_relax import BatchRelaxing, check_optimizer
+from discoverflow.models.ase_relax import BatchRelaxing
 from discoverflow.models.base import configure_torch
 from discoverflow.settings import get_settings
 
@@ -160,14 +160,8 @@ class CHGNetRelaxer(BatchRelaxing):
         optimizer: str = "FIRE",
         max_batch: int = 32,
     ) -> None:
-        check_optimizer(optimizer)
+        self.set_relax_options(device, fmax, steps, relax_cell, optimizer, max_batch)
         self.model_name = model_name
-        self.device = device or get_settings().DEVICE
-        self.fmax = fmax
-        self.steps = steps
-        self.relax_cell = relax_cell
-        self.optimizer = optimizer
-        self._max_batch = max_batch
         self.name = f"chgnet-{model_name}"
 
     @cached_property

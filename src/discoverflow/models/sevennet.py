@@ -33,7 +33,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
-from discoverflow.models.ase_relax import BatchRelaxing, check_optimizer, relax_with_calculator
+from discoverflow.models.ase_relax import BatchRelaxing, relax_with_calculator
 from discoverflow.models.base import configure_torch
 from discoverflow.settings import get_settings
 
@@ -207,15 +207,9 @@ class SevenNetRelaxer(BatchRelaxing):
         optimizer: str = "FIRE",
         max_batch: int = 32,
     ) -> None:
-        check_optimizer(optimizer)
+        self.set_relax_options(device, fmax, steps, relax_cell, optimizer, max_batch)
         self.model = model
         self.modal = modal
-        self.device = device or get_settings().DEVICE
-        self.fmax = fmax
-        self.steps = steps
-        self.relax_cell = relax_cell
-        self.optimizer = optimizer
-        self._max_batch = max_batch  # results do not depend on it: no relax setting
         self.name = f"sevennet-{model}" + (f"-{modal}" if modal else "")
 
     @cached_property
