@@ -9,10 +9,11 @@ from pymatgen.core import Structure
 
 from discoverflow.core.relax import RelaxSettings, relax_many, relaxer_settings
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.documents import DocumentCheckpoint, relax_fields
+from discoverflow.makers.documents import CampaignDocuments, DocumentCheckpoint, relax_fields
 from discoverflow.plugins import load_relaxer
 from discoverflow.progress import running_stage, stage_progress
 from discoverflow.routing import route_new_jobs
+from discoverflow.schemas.candidate import CANDIDATES
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
@@ -79,6 +80,34 @@ class MLRelaxMaker(StageMaker):
             ],
             structures={r.candidate_id: r.structure for r in records if r.structure is not None},
         )
+
+
+def save_relax_record(
+    candidate_id: str,
+    record: RelaxRecordInfo,
+    final: Structure | None,
+    engine: str,
+    settings: dict,
+) -> None:
+    """Write one finished relaxation (one structure per job: VASP, atomate2 Makers) into its
+    candidate's document, where a rerun of the job finds it; nothing outside a campaign."""
+    documents = CampaignDocuments.of_running_job()
+    if documents is None:
+        return
+    role = "reference" if running_stage("relax") == "references" else "candidate"
+    data = record.model_dump(
+        include={"status", "reason", "energy", "energy_per_atom", "n_steps", "max_force"}
+    )
+    data["structure"] = final.as_dict() if final is not None else None
+    fields = relax_fields(CANDIDATES, engine, role)
+    DocumentCheckpoint(documents, "relax", settings, fields).save(candidate_id, data)
+
+
+def merged_relaxations(jobs: list, outputs: list, name: str) -> Flow:
+    """``jobs`` with one job merging their relaxation ``outputs`` into one document."""
+    merge = collect_relaxations(outputs)
+    merge.update_metadata({"stage": "relax-merge"})
+    return Flow([*jobs, merge], output=merge.output, name=name)
 
 
 def merge_relax_batches(batches: list[RelaxBatchDocument]) -> RelaxBatchDocument:

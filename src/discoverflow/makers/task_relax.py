@@ -14,10 +14,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.checkpoint import fingerprint
 from discoverflow.errors import ConfigError
-from discoverflow.makers.documents import CampaignDocuments, DocumentCheckpoint, relax_fields
-from discoverflow.makers.relax import collect_relaxations
-from discoverflow.progress import running_stage
-from discoverflow.schemas.candidate import CANDIDATES
+from discoverflow.makers.relax import merged_relaxations, save_relax_record
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 
 
@@ -123,9 +120,7 @@ class TaskRelaxMaker(Maker):
             records.append(record)
         if len(records) == 1:
             return Flow(jobs, output=records[0].output, name=self.name)
-        merge = collect_relaxations([r.output for r in records])
-        merge.update_metadata({"stage": "relax-merge"})
-        return Flow([*jobs, merge], output=merge.output, name=self.name)
+        return merged_relaxations(jobs, [r.output for r in records], self.name)
 
     @job(
         data=["structures", "task_documents"],
@@ -135,14 +130,7 @@ class TaskRelaxMaker(Maker):
     def record(self, candidate_id: str, structure: Structure, task: Any) -> RelaxBatchDocument:
         """The relaxation record of one structure from its task document."""
         record, final = task_record(candidate_id, structure, task)
-        if (documents := CampaignDocuments.of_running_job()) is not None:
-            role = "reference" if running_stage("relax") == "references" else "candidate"
-            data = record.model_dump(
-                include={"status", "reason", "energy", "energy_per_atom", "n_steps", "max_force"}
-            )
-            data["structure"] = final.as_dict() if final is not None else None
-            fields = relax_fields(CANDIDATES, self.engine, role)
-            DocumentCheckpoint(documents, "relax", self.settings, fields).save(candidate_id, data)
+        save_relax_record(candidate_id, record, final, self.engine, self.settings)
         task_json = jsanitize(task, strict=True, allow_bson=True, enum_values=True)
         return RelaxBatchDocument(
             engine=self.engine,

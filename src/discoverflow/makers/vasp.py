@@ -21,10 +21,7 @@ from discoverflow.core.crystal.vasp import (
 )
 from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.documents import CampaignDocuments, DocumentCheckpoint, relax_fields
-from discoverflow.makers.relax import collect_relaxations
-from discoverflow.progress import running_stage
-from discoverflow.schemas.candidate import CANDIDATES
+from discoverflow.makers.relax import merged_relaxations, save_relax_record
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 
 ENGINE = "vasp"
@@ -94,9 +91,7 @@ class VaspRelaxMaker(StageMaker):
             relax_job.name = f"{self.name} {cid}"
         if len(jobs) == 1:
             return jobs[0]
-        merge = collect_relaxations([j.output for j in jobs])
-        merge.update_metadata({"stage": "relax-merge"})
-        return Flow([*jobs, merge], output=merge.output, name=self.name)
+        return merged_relaxations(jobs, [j.output for j in jobs], self.name)
 
     @job(
         data=["structures", "task_documents"],
@@ -109,17 +104,8 @@ class VaspRelaxMaker(StageMaker):
         folder.mkdir(parents=True, exist_ok=True)
         with contextlib.chdir(folder):
             record, final, task = self._relax_and_record(candidate_id, structure, folder)
-        if (documents := CampaignDocuments.of_running_job()) is not None:
-            role = "reference" if running_stage("relax") == "references" else "candidate"
-            fields = relax_fields(CANDIDATES, ENGINE, role)
-            settings = {"engine": ENGINE, **self.settings.model_dump()}
-            data = record.model_dump(include={"status", "reason", "energy", "energy_per_atom"})
-            data |= {
-                "n_steps": record.n_steps,
-                "max_force": record.max_force,
-                "structure": final.as_dict() if final is not None else None,
-            }
-            DocumentCheckpoint(documents, "relax", settings, fields).save(candidate_id, data)
+        settings = {"engine": ENGINE, **self.settings.model_dump()}
+        save_relax_record(candidate_id, record, final, ENGINE, settings)
         return RelaxBatchDocument(
             engine=ENGINE,
             records=[record],
