@@ -152,6 +152,24 @@ def test_relaxation_then_static_run(mock_vasp):
 
 
 @needs_fixtures
+def test_a_failed_static_run_leaves_the_relaxation_unconverged(mock_vasp):
+    """No reference run for the static job: atomate2's mock fails it, and the record keeps
+    the relaxation's energy with the reason."""
+    maker = VaspRelaxMaker(settings={"incar": FEO_RUN}, check_environment=False)
+    mock_vasp({"relax FeO": "FeO_relax"}, {"relax FeO": FEO_CHECKS})
+    out, _ = run_maker(
+        maker,
+        {"FeO": fixture_structure("FeO_relax")},
+        ensure_success=False,
+        raise_immediately=False,
+        create_folders=True,
+    )
+    (record,) = out.records
+    assert record.status == "unconverged" and "static job failed" in record.reason
+    assert record.energy == pytest.approx(-28.21851457)
+
+
+@needs_fixtures
 def test_double_relaxation(mock_vasp):
     maker = feo_maker(double_relax=True)
     cid = "FeO-double"
