@@ -1,6 +1,7 @@
 """Any jobflow Maker whose ``make(structure)`` returns an atomate2 task document (atomate2's
 ``ForceFieldRelaxMaker``, its VASP ``RelaxMaker`` / ``DoubleRelaxMaker`` / ``TightRelaxMaker``,
-...) in the relax slot: one job per structure, read back into relaxation records."""
+...) in the relax slot, optionally followed by a static Maker: one job per structure, read
+back into relaxation records."""
 
 from __future__ import annotations
 
@@ -38,10 +39,35 @@ def field_of(document: Any, *path: str) -> Any:
     return document
 
 
+def task_problem(task: Any) -> str | None:
+    """Why the relaxation in an atomate2 task document is not converged, by its own verdict
+    (None when it is)."""
+    converged = field_of(task, "is_force_converged")
+    if converged is None:
+        converged = str(field_of(task, "state") or "").lower().endswith("successful")
+    return None if converged else "forces did not converge"
+
+
+def max_force_of(task: Any) -> float | None:
+    """The largest force on an atom at the end of the task (eV/A)."""
+    forces = field_of(task, "output", "forces")
+    return float(np.linalg.norm(np.asarray(forces), axis=1).max()) if forces else None
+
+
+def n_steps_of(task: Any) -> int:
+    """Ionic steps of the task (of its last calculation for VASP task documents)."""
+    n_steps = field_of(task, "output", "n_steps")
+    if n_steps is None:
+        steps = field_of(task, "calcs_reversed")
+        n_steps = len(field_of(steps[0], "output", "ionic_steps") or []) if steps else 0
+    return int(n_steps)
+
+
 def task_record(
-    candidate_id: str, structure: Structure, task: Any
+    candidate_id: str, structure: Structure, task: Any, problem: str | None = None
 ) -> tuple[RelaxRecordInfo, Structure | None]:
-    """A relaxation record from an atomate2 task document (None: the task job failed)."""
+    """A relaxation record from an atomate2 task document (None: the task job failed);
+    ``problem`` says why the relaxation is not converged (None: it is)."""
     formula = structure.composition.reduced_formula
     if task is None:
         reason = "the relaxation job failed (its error is in the job's record)"
@@ -52,46 +78,54 @@ def task_record(
     if isinstance(final, dict):
         final = Structure.from_dict(final)
     energy = field_of(task, "output", "energy")
-    forces = field_of(task, "output", "forces")
-    max_force = float(np.linalg.norm(np.asarray(forces), axis=1).max()) if forces else None
-    converged = field_of(task, "is_force_converged")
-    if converged is None:
-        converged = str(field_of(task, "state") or "").lower().endswith("successful")
-    n_steps = field_of(task, "output", "n_steps")
-    if n_steps is None:
-        steps = field_of(task, "calcs_reversed")
-        n_steps = len(field_of(steps[0], "output", "ionic_steps") or []) if steps else 0
     usable = energy is not None and final is not None
-    status = "relaxed" if usable and converged else "unconverged" if usable else "failed"
-    reason = {
-        "relaxed": None,
-        "unconverged": "forces did not converge",
-        "failed": "the task document has no final energy or structure",
-    }[status]
+    status = "unconverged" if problem else "relaxed"
+    if not usable:
+        status, problem = "failed", "the task document has no final energy or structure"
     return RelaxRecordInfo(
         candidate_id=candidate_id,
         formula=formula,
         status=status,
-        reason=reason,
+        reason=problem,
         energy=float(energy) if energy is not None else None,
         energy_per_atom=float(energy) / len(final) if usable else None,
-        n_steps=int(n_steps or 0),
-        max_force=max_force,
+        n_steps=n_steps_of(task),
+        max_force=max_force_of(task),
         task_dir=field_of(task, "dir_name"),
         entry=field_of(task, "entry"),
     ), final
 
 
+def with_static_energy(record: RelaxRecordInfo, static: Any) -> RelaxRecordInfo:
+    """A converged relaxation's record with the energy of its static recomputation (an
+    unconverged one when the static job failed)."""
+    if record.status != "relaxed":
+        return record
+    energy = field_of(static, "output", "energy")
+    structure = field_of(static, "structure")
+    if energy is None or structure is None:
+        reason = "the static job failed (its error is in the job's record)"
+        return record.model_copy(update={"status": "unconverged", "reason": reason})
+    return record.model_copy(
+        update={
+            "energy": float(energy),
+            "energy_per_atom": float(energy) / len(structure),
+            "entry": field_of(static, "entry"),
+        }
+    )
+
+
 @dataclass
 class TaskRelaxMaker(Maker):
     """Relax each structure with ``maker`` (any Maker taking one structure and returning an
-    atomate2 task document), one job per structure; each result becomes a relaxation record
-    and, in a campaign, is written into its candidate's document. ``runs_on`` routes the
-    relaxation jobs (``gpu`` for force fields, ``cpu`` for DFT; by default from the Maker's
-    module)."""
+    atomate2 task document), one job per structure, and with ``static_maker`` recompute the
+    energy of the relaxed structure; each result becomes a relaxation record and, in a
+    campaign, is written into its candidate's document. ``runs_on`` routes the relaxation
+    jobs (``gpu`` for force fields, ``cpu`` for DFT; by default from the Maker's module)."""
 
     maker: Maker
     name: str = "task relax"
+    static_maker: Maker | None = None
     runs_on: str | None = None
     batch_size: int = 1
 
@@ -100,8 +134,18 @@ class TaskRelaxMaker(Maker):
         return f"{type(self.maker).__module__}.{type(self.maker).__name__}"
 
     @property
-    def settings(self) -> dict[str, Any]:
-        return {"engine": self.engine, "fingerprint": fingerprint(self.maker.as_dict())}
+    def record_settings(self) -> dict[str, Any]:
+        """What each relaxation record is fingerprinted by."""
+        makers = [self.maker.as_dict(), self.static_maker and self.static_maker.as_dict()]
+        return {"engine": self.engine, "fingerprint": fingerprint(makers)}
+
+    def makers_for(self, structure: Structure) -> tuple[Maker, Maker | None]:
+        """The relaxation and static Makers of ``structure`` (the same for every structure)."""
+        return self.maker, self.static_maker
+
+    def relax_problem(self, task: Any) -> str | None:
+        """Why the relaxation in ``task`` is not converged (None when it is)."""
+        return task_problem(task)
 
     def route(self) -> str:
         if self.runs_on:
@@ -111,12 +155,17 @@ class TaskRelaxMaker(Maker):
     def make(self, structures: dict[str, Structure]) -> Job | Flow:
         jobs, records = [], []
         for cid, structure in structures.items():
-            task = self.maker.make(structure)
-            task.update_metadata({"stage": "relax-task", "runs_on": self.route()})
-            task.name = f"{task.name} {cid}"
-            record = self.record(cid, structure, task.output)
+            relax_maker, static_maker = self.makers_for(structure)
+            tasks = [relax_maker.make(structure)]
+            if static_maker is not None:
+                tasks.append(static_maker.make(tasks[0].output.structure))
+            for task in tasks:
+                task.update_metadata({"stage": "relax-task", "runs_on": self.route()})
+                task.append_name(f" {cid}")
+            static = tasks[1].output if static_maker is not None else None
+            record = self.record(cid, structure, tasks[0].output, static)
             record.config.on_missing_references = OnMissing.NONE
-            jobs += [task, record]
+            jobs += [*tasks, record]
             records.append(record)
         if len(records) == 1:
             return Flow(jobs, output=records[0].output, name=self.name)
@@ -127,11 +176,18 @@ class TaskRelaxMaker(Maker):
         output_schema=RelaxBatchDocument,
         metadata={"stage": "relax-batch", "runs_on": "cpu"},
     )
-    def record(self, candidate_id: str, structure: Structure, task: Any) -> RelaxBatchDocument:
-        """The relaxation record of one structure from its task document."""
-        record, final = task_record(candidate_id, structure, task)
-        save_relax_record(candidate_id, record, final, self.engine, self.settings)
-        task_json = jsanitize(task, strict=True, allow_bson=True, enum_values=True)
+    def record(
+        self, candidate_id: str, structure: Structure, task: Any, static: Any = None
+    ) -> RelaxBatchDocument:
+        """The relaxation record of one structure from its task documents."""
+        problem = self.relax_problem(task) if task is not None else None
+        record, final = task_record(candidate_id, structure, task, problem)
+        if self.static_maker is not None:
+            record = with_static_energy(record, static)
+        save_relax_record(candidate_id, record, final, self.engine, self.record_settings)
+        task_json = jsanitize(
+            static if static is not None else task, strict=True, allow_bson=True, enum_values=True
+        )
         return RelaxBatchDocument(
             engine=self.engine,
             records=[record],

@@ -1,168 +1,143 @@
-"""VASP relaxations through atomate2's input sets and custodian, one structure per job."""
+"""The ``vasp`` relax engine: atomate2's VASP RelaxMaker (and StaticMaker) with exa-AMD's
+INCAR defaults, one structure per job, read back by ``TaskRelaxMaker``."""
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
-from jobflow import Flow, Job, job
+from atomate2 import SETTINGS
+from atomate2.vasp.flows.core import DoubleRelaxMaker
+from atomate2.vasp.jobs.base import BaseVaspMaker
+from atomate2.vasp.jobs.core import RelaxMaker, StaticMaker
+from atomate2.vasp.run import DEFAULT_HANDLERS
+from atomate2.vasp.sets.core import RelaxSetGenerator, StaticSetGenerator
+from jobflow import Flow, Job, Maker
 from pymatgen.core import Structure
 
 from discoverflow.core.crystal.vasp import (
     EXA_AMD_RELAX_INCAR,
     EXA_AMD_STATIC_INCAR,
     MaxForceErrorHandler,
-    VaspResult,
     VaspSettings,
     needs_spin_polarisation,
-    relax_convergence,
+    relax_problem,
     vasp_environment_problems,
 )
 from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.relax import merged_relaxations, save_relax_record
-from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
+from discoverflow.makers.task_relax import TaskRelaxMaker, field_of, max_force_of, n_steps_of
 
 ENGINE = "vasp"
+RELAX_ONLY_INCAR = ("NSW", "IBRION", "ISIF", "EDIFFG")
+
+
+def vasp_run_kwargs(settings: VaspSettings) -> dict[str, Any]:
+    """Custodian's options for atomate2's ``run_vasp``: atomate2's handlers, the max-force
+    check and (with ``wall_time``) its walltime handler."""
+    handlers = [
+        *DEFAULT_HANDLERS,
+        MaxForceErrorHandler(max_force_threshold=settings.max_force_threshold),
+    ]
+    kwargs = {"handlers": handlers, "max_errors": settings.max_errors}
+    if settings.wall_time:
+        kwargs["wall_time"] = settings.wall_time
+    if settings.vasp_cmd:
+        kwargs["vasp_cmd"] = settings.vasp_cmd
+    return kwargs
+
+
+def vasp_relax_makers(settings: VaspSettings) -> tuple[Maker, Maker | None]:
+    """atomate2's RelaxMaker (or DoubleRelaxMaker) and StaticMaker over exa-AMD's INCAR,
+    the settings' overrides and k-point density; an unconverged run is returned, not raised."""
+    kpoints = {"reciprocal_density": settings.kpoint_density}
+    common = {
+        "run_vasp_kwargs": vasp_run_kwargs(settings),
+        "stop_children_kwargs": {"handle_unsuccessful": False},
+    }
+    relax: Maker = RelaxMaker(
+        input_set_generator=RelaxSetGenerator(
+            user_incar_settings={**EXA_AMD_RELAX_INCAR, **settings.incar},
+            user_kpoints_settings=kpoints,
+        ),
+        **common,
+    )
+    if settings.double_relax:
+        relax = DoubleRelaxMaker.from_relax_maker(relax)
+    if not settings.static:
+        return relax, None
+    overrides = {k: v for k, v in settings.incar.items() if k not in RELAX_ONLY_INCAR}
+    static = StaticMaker(
+        input_set_generator=StaticSetGenerator(
+            user_incar_settings={**EXA_AMD_STATIC_INCAR, **overrides, **settings.static_incar},
+            user_kpoints_settings=kpoints,
+        ),
+        **common,
+    )
+    return relax, static
+
+
+def spin_polarised(maker: Maker, structure: Structure) -> Maker:
+    """``maker`` (and the VASP Makers inside it) with ISPIN 2 for a d- or f-block element in
+    ``structure``, else 1."""
+    ispin = 2 if needs_spin_polarisation(structure) else 1
+    update = {"_set": {"input_set_generator->user_incar_settings->ISPIN": ispin}}
+    return maker.update_kwargs(update, class_filter=BaseVaspMaker, dict_mod=True)
 
 
 @dataclass
-class VaspRelaxMaker(StageMaker):
-    """Relax structures with VASP (ISIF 3) and optionally recompute the energy statically.
+class VaspRelaxMaker(TaskRelaxMaker, StageMaker):
+    """Relax structures with VASP through atomate2's RelaxMaker (ISIF 3) and optionally
+    recompute the energy with its StaticMaker, one structure per job.
 
     INCAR defaults follow exa-AMD (ENCUT 520, EDIFF 1e-4, EDIFFG -0.01, IBRION 1, ISIF 3,
     ISMEAR 0, SIGMA 0.05, LREAL Auto, NSW 100) on top of atomate2's base set (MAGMOMs,
     GGA+U where MP applies it); ISPIN is 2 only when a d- or f-block element is present.
     Every key can be overridden through ``incar``. Custodian runs VASP with atomate2's
     handlers plus a max-force check and, with ``wall_time``, a walltime handler; a
-    relaxation that still fails is recorded with the reason and the campaign goes on.
+    relaxation that is unconverged or fails is recorded with the reason and the campaign
+    goes on. ``maker`` and ``static_maker`` are the atomate2 Makers built from ``settings``.
     """
 
+    maker: Maker = field(init=False)
     name: str = "vasp relax"
+    static_maker: Maker | None = field(init=False)
     settings: VaspSettings = field(default_factory=VaspSettings)
     check_environment: bool = True
-    batch_size: int = 1
 
-    def relax_input_set(self, structure: Structure):
-        from atomate2.vasp.sets.core import RelaxSetGenerator
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.maker, self.static_maker = vasp_relax_makers(self.settings)
 
-        incar = {**EXA_AMD_RELAX_INCAR, "ISPIN": 2 if needs_spin_polarisation(structure) else 1}
-        return RelaxSetGenerator(
-            user_incar_settings={**incar, **self.settings.incar},
-            user_kpoints_settings={"reciprocal_density": self.settings.kpoint_density},
-        )
+    @property
+    def engine(self) -> str:
+        return ENGINE
 
-    def static_input_set(self, structure: Structure):
-        from atomate2.vasp.sets.core import StaticSetGenerator
-
-        incar = {**EXA_AMD_STATIC_INCAR, "ISPIN": 2 if needs_spin_polarisation(structure) else 1}
-        overrides = {
-            k: v
-            for k, v in self.settings.incar.items()
-            if k not in ("NSW", "IBRION", "ISIF", "EDIFFG")
-        }
-        return StaticSetGenerator(
-            user_incar_settings={**incar, **overrides, **self.settings.static_incar},
-            user_kpoints_settings={"reciprocal_density": self.settings.kpoint_density},
-        )
-
-    def custodian_handlers(self) -> list:
-        from atomate2.vasp.run import DEFAULT_HANDLERS, WalltimeHandler
-
-        handlers = [
-            *DEFAULT_HANDLERS,
-            MaxForceErrorHandler(max_force_threshold=self.settings.max_force_threshold),
-        ]
-        if self.settings.wall_time:
-            handlers.append(WalltimeHandler(wall_time=self.settings.wall_time))
-        return handlers
+    @property
+    def record_settings(self) -> dict[str, Any]:
+        return {"engine": ENGINE, **self.settings.model_dump()}
 
     def command(self) -> str:
-        from atomate2 import SETTINGS
-
         return self.settings.vasp_cmd or SETTINGS.VASP_CMD
+
+    def makers_for(self, structure: Structure) -> tuple[Maker, Maker | None]:
+        static = self.static_maker and spin_polarised(self.static_maker, structure)
+        return spin_polarised(self.maker, structure), static
+
+    def relax_problem(self, task: Any) -> str | None:
+        steps = field_of(task, "calcs_reversed")
+        completed = field_of(steps[0], "has_vasp_completed") if steps else None
+        ediffg = field_of(task, "input", "incar", "EDIFFG")
+        return relax_problem(
+            n_steps_of(task),
+            max_force_of(task) or 0.0,
+            str(completed) == "successful",
+            int(field_of(task, "input", "parameters", "NSW") or 0),
+            float(ediffg) if ediffg is not None else None,
+            self.settings,
+        )
 
     def make(self, structures: dict[str, Structure]) -> Job | Flow:
         if self.check_environment and (problems := vasp_environment_problems(self.command())):
             raise DiscoverflowError("; ".join(problems))
-        jobs = [self.relax_structure(cid, structure) for cid, structure in structures.items()]
-        for relax_job, cid in zip(jobs, structures, strict=True):
-            relax_job.name = f"{self.name} {cid}"
-        if len(jobs) == 1:
-            return jobs[0]
-        return merged_relaxations(jobs, [j.output for j in jobs], self.name)
-
-    @job(
-        data=["structures", "task_documents"],
-        output_schema=RelaxBatchDocument,
-        metadata={"stage": "relax-batch", "runs_on": "cpu"},
-    )
-    def relax_structure(self, candidate_id: str, structure: Structure) -> RelaxBatchDocument:
-        """Relax (and optionally statically recompute) one structure in its own folder."""
-        folder = Path.cwd() / candidate_id
-        folder.mkdir(parents=True, exist_ok=True)
-        with contextlib.chdir(folder):
-            record, final, task = self._relax_and_record(candidate_id, structure, folder)
-        settings = {"engine": ENGINE, **self.settings.model_dump()}
-        save_relax_record(candidate_id, record, final, ENGINE, settings)
-        return RelaxBatchDocument(
-            engine=ENGINE,
-            records=[record],
-            structures={candidate_id: final} if final is not None else {},
-            task_documents={candidate_id: task.task_doc.model_dump(mode="json")}
-            if task is not None and task.task_doc is not None
-            else {},
-        )
-
-    def _run(self, structure: Structure, input_set, directory: Path) -> VaspResult:
-        from atomate2.vasp import run as vasp_run
-        from atomate2.vasp.files import write_vasp_input_set
-
-        directory.mkdir(parents=True, exist_ok=True)
-        with contextlib.chdir(directory):
-            write_vasp_input_set(structure, input_set, directory=".")
-            vasp_run.run_vasp(
-                vasp_cmd=self.command(),
-                handlers=self.custodian_handlers(),
-                max_errors=self.settings.max_errors,
-                wall_time=self.settings.wall_time,
-            )
-        return VaspResult.from_directory(directory)
-
-    def _relax_and_record(self, candidate_id: str, structure: Structure, folder: Path):
-        formula = structure.composition.reduced_formula
-        try:
-            relax_doc = self._run(structure, self.relax_input_set(structure), folder / "relax")
-        except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}".strip()[:500]
-            failed = RelaxRecordInfo(
-                candidate_id=candidate_id,
-                formula=formula,
-                status="failed",
-                reason=reason,
-                task_dir=str(folder),
-            )
-            return failed, None, None
-        converged, n_steps, max_force, why = relax_convergence(folder / "relax", self.settings)
-        final = relax_doc.structure
-        task = relax_doc
-        if converged and self.settings.static:
-            try:
-                task = self._run(final, self.static_input_set(final), folder / "static")
-            except Exception as exc:
-                why = f"static step failed: {type(exc).__name__}: {exc}"[:500]
-                converged = False
-        record = RelaxRecordInfo(
-            candidate_id=candidate_id,
-            formula=formula,
-            status="relaxed" if converged else "unconverged",
-            reason=None if converged else why,
-            energy=task.energy,
-            energy_per_atom=task.energy / len(task.structure),
-            n_steps=n_steps,
-            max_force=max_force,
-            task_dir=str(folder),
-            entry=task.entry,
-        )
-        return record, final, task
+        return super().make(structures)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import numpy as np
 from custodian.custodian import ErrorHandler
 from custodian.utils import backup
 from pydantic import Field
-from pymatgen.core import Element, Structure
+from pymatgen.core import SETTINGS, Element, Structure
 from pymatgen.io.vasp import Incar, Vasprun
 
 from discoverflow.settings import PositiveInt, StageSettings
@@ -44,6 +43,9 @@ class VaspSettings(StageSettings):
     )
     kpoint_density: PositiveInt = Field(64, description="k-points per reciprocal atom volume")
     static: bool = Field(True, description="Recompute the energy statically after relaxing")
+    double_relax: bool = Field(
+        False, description="Relax twice (atomate2's DoubleRelaxMaker), the second from the first"
+    )
     vasp_cmd: str | None = Field(None, description="Default: atomate2's VASP_CMD")
     max_errors: PositiveInt = Field(5, description="Custodian corrections before giving up")
     wall_time: PositiveInt | None = Field(None, description="Seconds; adds a walltime handler")
@@ -64,8 +66,6 @@ def needs_spin_polarisation(structure: Structure) -> bool:
 
 def vasp_environment_problems(vasp_cmd: str) -> list[str]:
     """What stops VASP from running here: the command and pymatgen's POTCAR settings."""
-    from pymatgen.core import SETTINGS
-
     problems = []
     executable = shlex.split(os.path.expandvars(vasp_cmd))
     if not executable or (
@@ -134,49 +134,25 @@ class MaxForceErrorHandler(ErrorHandler):
         return {"errors": ["MaxForce"], "actions": actions}
 
 
-@dataclass
-class VaspResult:
-    """A finished VASP run: the atomate2 TaskDoc when it parses, else what vasprun.xml says."""
-
-    directory: Path
-    energy: float
-    structure: Structure
-    entry: Any
-    task_doc: Any = None
-
-    @classmethod
-    def from_directory(cls, directory: Path) -> VaspResult:
-        from emmet.core.tasks import TaskDoc
-
-        try:
-            task = TaskDoc.from_directory(directory)
-        except Exception:
-            path = next(iter(sorted(directory.glob("vasprun.xml*"))))
-            vasprun = Vasprun(
-                str(path), parse_dos=False, parse_eigen=False, parse_potcar_file=False
-            )
-            entry = vasprun.get_computed_entry(inc_structure=False)
-            return cls(directory, float(vasprun.final_energy), vasprun.final_structure, entry)
-        return cls(directory, float(task.output.energy), task.output.structure, task.entry, task)
-
-
-def relax_convergence(
-    directory: Path, settings: VaspSettings
-) -> tuple[bool, int, float, str | None]:
-    """Whether a finished relaxation converged: ionically before NSW, forces within EDIFFG."""
-    path = next(iter(sorted(directory.glob("vasprun.xml*"))), None)
-    vasprun = Vasprun(str(path), parse_dos=False, parse_eigen=False, parse_potcar_file=False)
-    n_steps = len(vasprun.ionic_steps)
-    max_force = final_max_force(vasprun)
-    nsw = int(vasprun.parameters.get("NSW", 0))
-    ediffg = float(
-        vasprun.incar.get("EDIFFG", settings.incar.get("EDIFFG", EXA_AMD_RELAX_INCAR["EDIFFG"]))
-    )
-    if not vasprun.converged_electronic:
-        return False, n_steps, max_force, "electronic SCF did not converge"
+def relax_problem(
+    n_steps: int,
+    max_force: float,
+    completed: bool,
+    nsw: int,
+    ediffg: float | None,
+    settings: VaspSettings,
+) -> str | None:
+    """Why a finished relaxation is not converged (None when it is): ionic steps up to NSW,
+    VASP's own verdict (``completed``: SCF and ionic convergence), then the largest force
+    against EDIFFG (the INCAR's, else the settings'; ``max_force_threshold`` for an energy
+    criterion) with a 50 % margin."""
     if n_steps >= nsw > 0:
-        return False, n_steps, max_force, f"NSW={nsw} ionic steps reached"
+        return f"NSW={nsw} ionic steps reached"
+    if not completed:
+        return "electronic SCF did not converge"
+    if ediffg is None:
+        ediffg = float(settings.incar.get("EDIFFG", EXA_AMD_RELAX_INCAR["EDIFFG"]))
     limit = abs(ediffg) if ediffg < 0 else settings.max_force_threshold
     if max_force > limit * 1.5:
-        return False, n_steps, max_force, f"max force {max_force:.3f} eV/A above {limit} eV/A"
-    return True, n_steps, max_force, None
+        return f"max force {max_force:.3f} eV/A above {limit} eV/A"
+    return None
