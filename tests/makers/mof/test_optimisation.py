@@ -16,6 +16,7 @@ from discoverflow.campaigns.mof.config import MOFCampaignConfig
 from discoverflow.campaigns.mof.driver import mof_discovery_maker, optimisation_problems
 from discoverflow.core.checkpoint import fingerprint
 from discoverflow.core.mof.cp2k import CP2KSettings, cp2k_problems, single_point
+from discoverflow.core.relax import relaxer_settings
 from discoverflow.makers.mof import CP2KCellMaker
 from discoverflow.makers.relax import MLRelaxMaker
 from discoverflow.stores import document_store
@@ -70,6 +71,9 @@ def test_the_campaign_picks_cp2k_and_fingerprints_only_its_settings():
     chgnet = MOFCampaignConfig(name="m", workflow="mof", optimisation={"cp2k": {"cutoff": 1.0}})
     ml = mof_discovery_maker(chgnet).optimise_maker
     assert isinstance(ml, MLRelaxMaker) and "cp2k" not in ml.settings.model_dump()
+    default = mof_discovery_maker(MOFCampaignConfig(name="m", workflow="mof")).optimise_maker
+    assert fingerprint(relaxer_settings(default.relaxer())) == "1f6b524d589e"  # as before CP2K
+    assert fingerprint(relaxer_settings(ml.relaxer())) == "1f6b524d589e"
 
 
 def test_a_missing_cp2k_is_one_problem_at_validate_time():
