@@ -15,9 +15,10 @@ from pymatgen.core import Lattice, Structure
 from discoverflow.campaigns.mof.config import MOFCampaignConfig
 from discoverflow.campaigns.mof.driver import mof_discovery_maker, optimisation_problems
 from discoverflow.core.checkpoint import fingerprint
-from discoverflow.core.mof.cp2k import CP2KSettings, cp2k_problems, single_point
+from discoverflow.core.mof.cp2k import CP2KOutcome, CP2KSettings, cp2k_problems, single_point
 from discoverflow.core.relax import relaxer_settings
 from discoverflow.makers.mof import CP2KCellMaker
+from discoverflow.makers.mof.optimisation import cp2k_record
 from discoverflow.makers.relax import MLRelaxMaker
 from discoverflow.stores import document_store
 
@@ -88,6 +89,16 @@ def test_a_missing_cp2k_is_one_problem_at_validate_time():
         adsorption={"enabled": False},
     )
     assert optimisation_problems(off) == []
+
+
+def test_a_geometry_reached_through_an_unconverged_scf_is_not_relaxed():
+    start = water()
+    outcome = CP2KOutcome(start, -468.5, -468.3, 3, True, 0.004, 90, False, 0.3, 30.0)
+    record = cp2k_record("water", start, outcome)
+    assert record["status"] == "unconverged" and record["reason"] == "an SCF did not converge"
+    assert record["energy_per_atom"] == pytest.approx(-468.5 / 3) and record["scf_steps"] == 90
+    fine = CP2KOutcome(start, -468.5, -468.3, 3, True, 0.004, 90, True, 0.3, 30.0)
+    assert cp2k_record("water", start, fine)["status"] == "relaxed"
 
 
 @pytest.mark.skipif(
