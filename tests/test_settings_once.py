@@ -15,6 +15,7 @@ from discoverflow.core.crystal.vasp import VaspSettings
 from discoverflow.core.mof.adsorption import AdsorptionSettings
 from discoverflow.core.mof.assembly import AssemblySettings
 from discoverflow.core.mof.checks import CharacterisationSettings
+from discoverflow.core.mof.cp2k import CP2KSettings
 from discoverflow.core.mof.generation import LinkerSettings
 from discoverflow.core.mof.md import StabilitySettings
 from discoverflow.core.mof.selection import OptimisationSettings, RetrainingSettings
@@ -31,6 +32,7 @@ from discoverflow.makers import (
 )
 from discoverflow.makers.mof import (
     AdsorptionMaker,
+    CP2KCellMaker,
     LinkerGenerationMaker,
     MOFAssemblyMaker,
     MOFCharacterisationMaker,
@@ -62,6 +64,7 @@ MOF_STAGES = [
     (MOF.assembly, AssemblySettings, MOFAssemblyMaker),
     (MOF.characterisation, CharacterisationSettings, MOFCharacterisationMaker),
     (MOF.stability, StabilitySettings, MOFStabilityMaker),
+    (MOF.optimisation.cp2k, CP2KSettings, CP2KCellMaker),
     (MOF.adsorption, AdsorptionSettings, AdsorptionMaker),
 ]
 

@@ -153,18 +153,19 @@ def relax_fields(collection: str, engine: str, role: str = "candidate"):
     """Document fields of a finished relaxation (``RelaxRecord.to_json``), for a checkpoint."""
 
     def fields(key: str, data: dict) -> dict[str, Any]:
-        found: dict[str, Any] = {"energy_per_atom": data.get("energy_per_atom")}
+        found = {k: data.get(k) for k in ("energy", "energy_per_atom", "n_steps", "max_force")}
         structure = Structure.from_dict(data["structure"]) if data.get("structure") else None
         if collection == CANDIDATES:
+            found |= {"role": role, "relax_engine": engine}
+        else:
             found |= {
-                "role": role,
-                "relax_engine": engine,
-                "energy": data.get("energy"),
-                "n_steps": data.get("n_steps"),
-                "max_force": data.get("max_force"),
+                "optimisation_engine": engine,
+                "optimisation_converged": data.get("status") == "relaxed",
+                "scf_steps": data.get("scf_steps"),
+                "seconds_per_scf_step": data.get("seconds_per_scf_step"),
             }
-        elif structure is not None:
-            found["lattice_abc"] = list(structure.lattice.abc)
+            if structure is not None:
+                found["lattice_abc"] = list(structure.lattice.abc)
         if structure is not None:
             found |= structure_fields(structure)
         return found

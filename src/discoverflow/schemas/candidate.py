@@ -173,8 +173,17 @@ class MOFDoc(CampaignDocument):
     md_engine: str | None = Field(
         None, description="Engine of the MD (chgnet-<version> or lammps-uff4mof)"
     )
+    optimisation_engine: str | None = Field(
+        None, description="Engine of the cell optimisation (an ML potential, or cp2k-PBE-DFTD3)"
+    )
+    energy: float | None = Field(None, description="Optimised cell total energy (eV)")
     energy_per_atom: float | None = Field(None, description="Optimised cell (eV/atom)")
     lattice_abc: list[float] | None = Field(None, description="Optimised cell lengths (A)")
+    n_steps: int | None = Field(None, description="Optimiser steps of the cell optimisation")
+    max_force: float | None = Field(None, description="Largest residual force (eV/A)")
+    optimisation_converged: bool | None = Field(None, description="Reached the force criterion")
+    scf_steps: int | None = Field(None, description="CP2K: SCF iterations of the optimisation")
+    seconds_per_scf_step: float | None = Field(None, description="CP2K: wall time per SCF step")
     charges_method: str | None = Field(None, description="How partial charges were assigned")
     charges: dict[str, float] = Field(default_factory=dict, description="Per element (e)")
     uptake_mol_per_kg: float | None = Field(None, description="Absolute CO2 uptake (mol/kg)")

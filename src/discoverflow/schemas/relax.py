@@ -20,6 +20,9 @@ class RelaxRecordInfo(BaseModel):
     energy_per_atom: float | None = None
     n_steps: int = 0
     max_force: float | None = None
+    scf_steps: int | None = Field(None, description="DFT: SCF iterations over the optimisation")
+    scf_converged: bool | None = Field(None, description="DFT: every SCF converged")
+    seconds_per_scf_step: float | None = Field(None, description="DFT: wall time per SCF step")
     task_dir: str | None = None
     entry: ComputedEntry | None = Field(
         None, description="DFT entry with its run parameters (for energy corrections)"

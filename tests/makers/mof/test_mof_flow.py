@@ -86,6 +86,8 @@ def test_rounds_retrain_the_generator_and_resume_without_redoing_rounds(tmp_path
         assert adsorbed_doc["uptake_mol_per_kg"] == result.uptake_mol_per_kg
         assert adsorbed_doc["charges_method"].startswith("RASPA charge equilibration")
         assert adsorbed_doc["adsorption_pressure"] == 1.0e5 and adsorbed_doc["lattice_abc"]
+        assert adsorbed_doc["optimisation_engine"] == "chgnet-0.3.0"
+        assert adsorbed_doc["n_steps"] <= 8 and adsorbed_doc["energy"] < 0
     good = mofs.query({"campaign": "mof-test", "stable": True, "uptake_mol_per_kg": {"$gt": 0}})
     assert {d["mof_id"] for d in good} == {r.mof_id for r in adsorbed if r.uptake_mol_per_kg > 0}
 

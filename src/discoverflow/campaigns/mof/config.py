@@ -10,6 +10,7 @@ from discoverflow.campaigns.base import CampaignConfigBase
 from discoverflow.core.mof.adsorption import AdsorptionSettings
 from discoverflow.core.mof.assembly import AssemblySettings
 from discoverflow.core.mof.checks import CharacterisationSettings
+from discoverflow.core.mof.cp2k import CP2KSettings
 from discoverflow.core.mof.generation import LinkerSettings
 from discoverflow.core.mof.md import StabilitySettings
 from discoverflow.core.mof.selection import OptimisationSettings, RetrainingSettings
@@ -23,7 +24,16 @@ class CharacterisationConfig(CharacterisationSettings):
 
 
 class OptimisationConfig(OptimisationSettings):
+    """``engine``: an ML relax engine (chgnet, the default; ``fmax``, ``steps`` and
+    ``engine_options`` apply) or ``cp2k`` (DFT with the ``cp2k`` settings)."""
+
     enabled: bool = Field(True, description="Optimise the cells of the most stable MOFs")
+    cp2k: CP2KSettings = Field(
+        default_factory=CP2KSettings, description="Settings of the 'cp2k' engine (MOFA's PBE-D3)"
+    )
+
+    def ml(self) -> OptimisationSettings:
+        return OptimisationSettings(**self.model_dump(exclude={"enabled", "cp2k"}))
 
 
 class AdsorptionConfig(AdsorptionSettings):

@@ -11,9 +11,9 @@ from discoverflow.campaigns.mof.config import MOFCampaignConfig
 from discoverflow.core.mof.adsorption import AdsorptionSettings
 from discoverflow.core.mof.assembly import AssemblyFailed, check_topology
 from discoverflow.core.mof.checks import CharacterisationSettings
+from discoverflow.core.mof.cp2k import cp2k_problems
 from discoverflow.core.mof.linkers import LinkerRejected, process_linker
 from discoverflow.core.mof.nodes import NODES
-from discoverflow.core.mof.selection import OptimisationSettings
 from discoverflow.makers.mof import (
     AdsorptionMaker,
     LinkerGenerationMaker,
@@ -22,19 +22,27 @@ from discoverflow.makers.mof import (
     MOFDiscoveryMaker,
     MOFStabilityMaker,
 )
+from discoverflow.makers.mof.optimisation import CP2KCellMaker
 from discoverflow.makers.relax import MLRelaxMaker
-from discoverflow.plugins import LINKER_GENERATORS, available_plugins
+from discoverflow.plugins import LINKER_GENERATORS, RELAXERS, available_plugins
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import MOFCampaignDocument, MOFCampaignState
 
 
-def mof_discovery_maker(config: MOFCampaignConfig) -> MOFDiscoveryMaker:
-    """The composed Maker with every stage's settings taken from the config."""
-    optimisation = OptimisationSettings(**config.optimisation.model_dump(exclude={"enabled"}))
+def optimise_maker(config: MOFCampaignConfig) -> MLRelaxMaker | CP2KCellMaker:
+    """CP2K (one MOF per CPU job) or an ML potential (a batch per GPU job), from the config."""
+    if config.optimisation.engine == "cp2k":
+        return CP2KCellMaker(settings=config.optimisation.cp2k)
+    optimisation = config.optimisation.ml()
     optimisation.engine_options = {
         "model_name": config.stability.model,
         **optimisation.engine_options,
     }
+    return MLRelaxMaker(name="mof cell optimisation", settings=optimisation, documents=MOFS)
+
+
+def mof_discovery_maker(config: MOFCampaignConfig) -> MOFDiscoveryMaker:
+    """The composed Maker with every stage's settings taken from the config."""
     return MOFDiscoveryMaker(
         rounds=config.rounds,
         linker_maker=LinkerGenerationMaker(
@@ -49,17 +57,13 @@ def mof_discovery_maker(config: MOFCampaignConfig) -> MOFDiscoveryMaker:
         if config.characterisation.enabled
         else None,
         stability_maker=MOFStabilityMaker(settings=config.stability),
-        optimise_maker=MLRelaxMaker(
-            name="mof cell optimisation", settings=optimisation, documents=MOFS
-        )
-        if config.optimisation.enabled
-        else None,
+        optimise_maker=optimise_maker(config) if config.optimisation.enabled else None,
         adsorption_maker=AdsorptionMaker(
             settings=AdsorptionSettings(**config.adsorption.model_dump(exclude={"enabled"}))
         )
         if config.adsorption.enabled
         else None,
-        per_round=optimisation.per_round,
+        per_round=config.optimisation.per_round,
         retraining=config.retraining,
         output_dir=str(config.output_dir),
         seed=config.seed,
@@ -124,6 +128,7 @@ def check_mof_inputs(config: MOFCampaignConfig) -> list[str]:
             f"linkers.generator: no linker generator {config.linkers.generator!r} "
             f"(available: {', '.join(generators)})"
         )
+    problems += optimisation_problems(config)
     try:
         check_topology(config.assembly.topology, NODES[config.assembly.node])
     except AssemblyFailed as error:
@@ -134,3 +139,20 @@ def check_mof_inputs(config: MOFCampaignConfig) -> list[str]:
         except LinkerRejected as error:
             problems.append(f"linkers.seed_linkers.{index}: {error} ({smiles})")
     return problems
+
+
+def optimisation_problems(config: MOFCampaignConfig) -> list[str]:
+    """An unknown optimisation engine, or a CP2K that cannot run, as one line."""
+    optimisation = config.optimisation
+    if not optimisation.enabled:
+        return []
+    if optimisation.engine == "cp2k":
+        found = cp2k_problems(optimisation.cp2k)
+        return [f"optimisation.cp2k: {'; '.join(found)}"] if found else []
+    known = ["cp2k", *available_plugins(RELAXERS)]
+    if optimisation.engine not in known:
+        return [
+            f"optimisation.engine: no engine named {optimisation.engine!r} "
+            f"(available: {', '.join(known)})"
+        ]
+    return []

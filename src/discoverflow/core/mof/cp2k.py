@@ -35,6 +35,8 @@ D3_PARAMETERS = "dftd3.dat"
 OPTIMIZERS = {"LBFGS": LBFGS, "BFGS": BFGS, "FIRE": FIRE}
 SCF_ITERATION = re.compile(r"^\s+\d+\s+\S.*?\s+\d\.\d+E[+-]\d+\s+(\d+\.\d+)\s+\d+\.\d+\s+-?\d")
 SCF_DONE = re.compile(r"\*\*\* SCF run (converged in\s+\d+ steps|NOT converged) \*\*\*")
+RUNTIME_SETTINGS = frozenset({"command", "omp_threads", "mpi_ranks", "mpi_launcher", "data_dir"})
+"""How CP2K is started, not what it computes: left out of the results' fingerprint."""
 
 
 class CP2KUnavailable(DiscoverflowError):
@@ -71,6 +73,14 @@ class CP2KSettings(StageSettings):
         None, description="CP2K data dir (default: $CP2K_DATA_DIR, then /usr/share/cp2k)"
     )
 
+    @property
+    def engine_name(self) -> str:
+        return f"cp2k-{self.functional}" + (f"-{self.dispersion}" if self.dispersion else "")
+
+    def fingerprint_settings(self) -> dict:
+        """What makes two optimisations interchangeable: all but how CP2K is started."""
+        return {"engine": "cp2k", **self.model_dump(exclude=RUNTIME_SETTINGS)}
+
 
 @dataclass
 class CP2KOutcome:
@@ -86,6 +96,10 @@ class CP2KOutcome:
     scf_converged: bool  # every SCF converged
     seconds_per_scf_step: float  # CP2K's own wall time per SCF iteration
     wall_seconds: float
+
+    @property
+    def energy_per_atom(self) -> float:
+        return self.energy / len(self.structure)
 
 
 def data_dir(settings: CP2KSettings) -> Path | None:

@@ -1,15 +1,17 @@
-"""MOF discovery Makers: linkers, assembly, checks and pores, stability, adsorption, and the
-rounds of MOFA."""
+"""MOF discovery Makers: linkers, assembly, checks and pores, stability, CP2K cell
+optimisation, adsorption, and the rounds of MOFA."""
 
 from discoverflow.makers.mof.adsorption import AdsorptionMaker
 from discoverflow.makers.mof.assembly import MOFAssemblyMaker
 from discoverflow.makers.mof.characterisation import MOFCharacterisationMaker
 from discoverflow.makers.mof.discovery import MOFDiscoveryMaker
 from discoverflow.makers.mof.linkers import LinkerGenerationMaker
+from discoverflow.makers.mof.optimisation import CP2KCellMaker
 from discoverflow.makers.mof.stability import MOFStabilityMaker, select_stable
 
 __all__ = [
     "AdsorptionMaker",
+    "CP2KCellMaker",
     "LinkerGenerationMaker",
     "MOFAssemblyMaker",
     "MOFCharacterisationMaker",
