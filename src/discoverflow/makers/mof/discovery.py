@@ -20,8 +20,9 @@ from discoverflow.core.structures import conventional_cell
 from discoverflow.makers.mof.adsorption import AdsorptionMaker
 from discoverflow.makers.mof.assembly import MOFAssemblyMaker
 from discoverflow.makers.mof.characterisation import MOFCharacterisationMaker
+from discoverflow.makers.mof.evaluation import evaluation_jobs, save_cells
 from discoverflow.makers.mof.linkers import LinkerGenerationMaker
-from discoverflow.makers.mof.stability import MOFStabilityMaker, select_stable
+from discoverflow.makers.mof.stability import MOFStabilityMaker
 from discoverflow.makers.relax import MLRelaxMaker
 from discoverflow.makers.rounds import RoundsMaker
 from discoverflow.schemas.mof import (
@@ -77,31 +78,16 @@ class MOFDiscoveryMaker(RoundsMaker):
         tried = sorted({s for r in state.results for s in [*r.linkers, r.pillar] if s})
         linkers = self.linker_maker.make(state.generator_state, state.round, self.seed, tried)
         assembly = self.assembly_maker.make(linkers.output)
-        jobs, candidates, checks = [linkers, assembly], assembly.output, None
-        if self.characterise_maker is not None:
-            characterise = self.characterise_maker.make(assembly.output)
-            jobs.append(characterise)
-            candidates = checks = characterise.output
-        stability = self.stability_maker.make(candidates)
-        jobs.append(stability)
-        outputs = {
-            "linkers": linkers.output,
-            "assembly": assembly.output,
-            "characterisation": checks,
-            "stability": stability.output,
-            "relaxed": None,
-            "adsorption": None,
-        }
-        if self.optimise_maker is not None:
-            chosen = select_stable(candidates, stability.output, self.per_round)
-            optimise = self.optimise_maker.make(chosen.output)
-            jobs += [chosen, optimise]
-            outputs["relaxed"] = optimise.output
-            if self.adsorption_maker is not None:
-                adsorb = self.adsorption_maker.make(optimise.output)
-                jobs.append(adsorb)
-                outputs["adsorption"] = adsorb.output
-        return jobs, outputs
+        jobs, outputs = evaluation_jobs(
+            assembly.output,
+            self.characterise_maker,
+            self.stability_maker,
+            self.optimise_maker,
+            self.adsorption_maker,
+            self.per_round,
+        )
+        outputs |= {"linkers": linkers.output, "assembly": assembly.output}
+        return [linkers, assembly, *jobs], outputs
 
     def advance(self, state: MOFCampaignState, outputs: dict, inputs=None) -> MOFCampaignState:
         assembly, stability = outputs["assembly"], outputs["stability"]
@@ -146,11 +132,7 @@ class MOFDiscoveryMaker(RoundsMaker):
                     uptake_mol_per_kg=uptakes.get(record.mof_id),
                 )
             )
-        if relaxed and self.output_dir:
-            folder = Path(self.output_dir) / "mofs"
-            folder.mkdir(parents=True, exist_ok=True)
-            for mof_id, structure in relaxed.structures.items():
-                structure.to(filename=str(folder / f"{mof_id}.cif"))
+        save_cells(relaxed, self.output_dir)
         summary = self.summarise(state, outputs["linkers"], assembly, stability, uptakes)
         summary.mofs_failed_checks = sum(r.status == "failed" for r in inspected.values())
         state.summaries.append(summary)
