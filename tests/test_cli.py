@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import in_process
 
 
 def cli(
@@ -257,17 +258,6 @@ def test_remote_init_writes_a_valid_project(tmp_path):
     assert project.workers["gpu"].resources["gres"] == "gpu:1"
     assert "outputs_data" in str(project.jobstore)
     assert "exists" in one_error_line(cli(*args))
-
-
-def in_process(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
-    """The command through its entry point, in this process: exit code, stdout, stderr."""
-    from discoverflow.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["discoverflow", *args])
-    with pytest.raises(SystemExit) as ended:
-        main()
-    captured = capsys.readouterr()
-    return ended.value.code, captured.out, captured.err
 
 
 COMMANDS = [[], ["validate"], ["run"], ["submit"], ["status"], ["results"], ["config"],
