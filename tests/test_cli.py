@@ -294,6 +294,11 @@ def without_comments(annotated: str) -> dict:
     [
         ("crystal", {"elements": ["Al"]}, '"fmax": 0.05,  // Force convergence criterion (eV/A)'),
         ("mof", {"workflow": "mof"}, '"rounds": 3,  // Rounds of generation and retraining'),
+        (
+            "existing-mofs",
+            {"workflow": "existing-mofs", "inputs": {"mofs": "cifs"}},
+            '"inputs": <required>  // required; The MOFs: {"mofs": "<folder of CIF files>"}',
+        ),
     ],
 )
 def test_config_show_every_key_with_its_default(workflow, required, line, capsys, monkeypatch):

@@ -22,7 +22,7 @@ class ExistingMOFsConfig(MOFStagesConfig):
     CO2 GCMC, without linker generation or retraining."""
 
     workflow: Literal["existing-mofs"]
-    inputs: MOFInputs
+    inputs: MOFInputs = Field(description='The MOFs: {"mofs": "<folder of CIF files>"}')
 
     def resolve_paths(self, base: Path) -> ExistingMOFsConfig:
         super().resolve_paths(base)

@@ -7,23 +7,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from jobflow import Flow, Maker, OutputReference, job
+from jobflow import Flow, OutputReference, job
 
 from discoverflow.core.mof.plots import plot_stability_rounds
 from discoverflow.core.mof.selection import (
-    OptimisationSettings,
     RetrainingSettings,
     training_examples,
     training_set,
 )
 from discoverflow.core.structures import conventional_cell
-from discoverflow.makers.mof.adsorption import AdsorptionMaker
 from discoverflow.makers.mof.assembly import MOFAssemblyMaker
-from discoverflow.makers.mof.characterisation import MOFCharacterisationMaker
-from discoverflow.makers.mof.evaluation import evaluation_jobs, save_cells
+from discoverflow.makers.mof.evaluation import MOFStagesMaker, save_cells
 from discoverflow.makers.mof.linkers import LinkerGenerationMaker
-from discoverflow.makers.mof.stability import MOFStabilityMaker
-from discoverflow.makers.relax import MLRelaxMaker
 from discoverflow.makers.rounds import RoundsMaker
 from discoverflow.schemas.mof import (
     MOFCampaignDocument,
@@ -33,12 +28,8 @@ from discoverflow.schemas.mof import (
 )
 
 
-def default_optimiser() -> MLRelaxMaker:
-    return MLRelaxMaker(name="mof cell optimisation", settings=OptimisationSettings())
-
-
 @dataclass
-class MOFDiscoveryMaker(RoundsMaker):
+class MOFDiscoveryMaker(RoundsMaker, MOFStagesMaker):
     """Rounds of generate -> assemble -> check -> MD stability -> optimise -> adsorb -> retrain.
 
     MOFs failing a structure check (``characterise_maker``, None to skip) leave the round
@@ -53,15 +44,7 @@ class MOFDiscoveryMaker(RoundsMaker):
     rounds: int = 3
     linker_maker: LinkerGenerationMaker = field(default_factory=LinkerGenerationMaker)
     assembly_maker: MOFAssemblyMaker = field(default_factory=MOFAssemblyMaker)
-    characterise_maker: MOFCharacterisationMaker | None = field(
-        default_factory=MOFCharacterisationMaker
-    )
-    stability_maker: MOFStabilityMaker = field(default_factory=MOFStabilityMaker)
-    optimise_maker: Maker | None = field(default_factory=default_optimiser)
-    adsorption_maker: AdsorptionMaker | None = field(default_factory=AdsorptionMaker)
-    per_round: int = OptimisationSettings().per_round
     retraining: RetrainingSettings = field(default_factory=RetrainingSettings)
-    output_dir: str | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -78,14 +61,7 @@ class MOFDiscoveryMaker(RoundsMaker):
         tried = sorted({s for r in state.results for s in [*r.linkers, r.pillar] if s})
         linkers = self.linker_maker.make(state.generator_state, state.round, self.seed, tried)
         assembly = self.assembly_maker.make(linkers.output)
-        jobs, outputs = evaluation_jobs(
-            assembly.output,
-            self.characterise_maker,
-            self.stability_maker,
-            self.optimise_maker,
-            self.adsorption_maker,
-            self.per_round,
-        )
+        jobs, outputs = self.evaluation_jobs(assembly.output)
         outputs |= {"linkers": linkers.output, "assembly": assembly.output}
         return [linkers, assembly, *jobs], outputs
 

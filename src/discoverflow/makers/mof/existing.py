@@ -4,20 +4,16 @@ MD stability, cell optimisation and CO2 uptake, without generation or retraining
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from jobflow import Flow, Maker, job
+from jobflow import Flow, job
 from pymatgen.core import Structure
 
 from discoverflow.core.mof.inputs import read_mof_folder
-from discoverflow.core.mof.selection import OptimisationSettings
 from discoverflow.makers.documents import CampaignDocuments, structure_fields
-from discoverflow.makers.mof.adsorption import AdsorptionMaker
-from discoverflow.makers.mof.characterisation import MOFCharacterisationMaker
-from discoverflow.makers.mof.discovery import default_optimiser
-from discoverflow.makers.mof.evaluation import evaluation_jobs, save_cells
-from discoverflow.makers.mof.stability import MOFStabilityMaker, md_verdict
+from discoverflow.makers.mof.evaluation import MOFStagesMaker, save_cells
+from discoverflow.makers.mof.stability import md_verdict
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import MOFEvaluationDocument, MOFFileRecord, MOFFolderDocument
 
@@ -73,34 +69,19 @@ def final_statuses(folder: MOFFolderDocument, outputs: dict) -> dict[str, str]:
 
 
 @dataclass
-class ExistingMOFsMaker(Maker):
+class ExistingMOFsMaker(MOFStagesMaker):
     """Checks and pores, MD stability, cell optimisation and CO2 GCMC of each MOF in a folder
     of CIFs, with the MOF flow's Makers (None skips a stage). A file that cannot be read, and
     a MOF failing a check, MD, optimisation or GCMC, is recorded with its reason; the others
     go on. The ``per_round`` most stable MOFs are optimised and adsorbed."""
 
     name: str = "existing mofs"
-    characterise_maker: MOFCharacterisationMaker | None = field(
-        default_factory=MOFCharacterisationMaker
-    )
-    stability_maker: MOFStabilityMaker = field(default_factory=MOFStabilityMaker)
-    optimise_maker: Maker | None = field(default_factory=default_optimiser)
-    adsorption_maker: AdsorptionMaker | None = field(default_factory=AdsorptionMaker)
-    per_round: int = OptimisationSettings().per_round
-    output_dir: str | None = None
 
     def make(self, folder: str | Path, fingerprint: str | None = None) -> Flow:
         """The flow of the folder's MOFs; ``fingerprint`` (of the inputs and settings) is kept
         in its final document, from which a campaign sees that it is complete."""
         read = read_mofs(str(folder))
-        jobs, outputs = evaluation_jobs(
-            read.output,
-            self.characterise_maker,
-            self.stability_maker,
-            self.optimise_maker,
-            self.adsorption_maker,
-            self.per_round,
-        )
+        jobs, outputs = self.evaluation_jobs(read.output)
         summary = self.summary(read.output, outputs, fingerprint)
         return Flow([read, *jobs, summary], output=summary.output, name=self.name)
 
