@@ -1,7 +1,9 @@
 import json
+import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pymatgen.core import Lattice, Structure
 from pymatgen.entries.computed_entries import ComputedStructureEntry
@@ -109,3 +111,54 @@ def recorded_mp(monkeypatch) -> list:
     monkeypatch.setattr(mp_api.client, "MPRester", RecordedMPRester)
     RecordedMPRester.calls = []
     return RecordedMPRester.calls
+
+
+MOF5_CIF = Path(__file__).parents[1] / "examples" / "existing_mofs" / "mofs" / "MOF-5.cif"
+
+
+def extra_atom(structure: Structure, element: str, distance: float) -> Structure:
+    """``structure`` with an ``element`` atom ``distance`` A from its first carbon."""
+    carbon = next(site for site in structure if site.specie.symbol == "C")
+    changed = structure.copy()
+    changed.append(
+        element, carbon.coords + np.array([distance, 0.0, 0.0]), coords_are_cartesian=True
+    )
+    return changed
+
+
+def write_bad_cifs(folder: Path) -> dict[str, Path]:
+    """One CIF of each kind of bad input, made from MOF-5: malformed, partially occupied,
+    atoms on top of each other, atoms too close for a bond, no hydrogens."""
+    from pymatgen.io.cif import CifWriter
+
+    folder.mkdir(parents=True, exist_ok=True)
+    mof5 = Structure.from_file(MOF5_CIF)
+    hydrogen = next(i for i, site in enumerate(mof5) if site.specie.symbol == "H")
+    disordered = mof5.copy()
+    disordered.replace(hydrogen, {"H": 0.5})
+    bare = mof5.copy()
+    bare.remove_species(["H"])
+    paths = {
+        kind: folder / f"{kind}.cif"
+        for kind in ("malformed", "partial", "coincident", "overlapping", "no_hydrogens")
+    }
+    lines = MOF5_CIF.read_text().splitlines()
+    paths["malformed"].write_text(
+        "\n".join(line for line in lines[:40] if "_cell_length" not in line)
+    )
+    CifWriter(disordered).write_file(paths["partial"])
+    CifWriter(extra_atom(mof5, "C", 0.3)).write_file(paths["coincident"])
+    CifWriter(extra_atom(mof5, "O", 0.8)).write_file(paths["overlapping"])
+    CifWriter(bare).write_file(paths["no_hydrogens"])
+    return paths
+
+
+def in_process(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
+    """The command through its entry point, in this process: exit code, stdout, stderr."""
+    from discoverflow.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["discoverflow", *args])
+    with pytest.raises(SystemExit) as ended:
+        main()
+    captured = capsys.readouterr()
+    return ended.value.code, captured.out, captured.err

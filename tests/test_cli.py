@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import in_process
 
 
 def cli(
@@ -259,17 +260,6 @@ def test_remote_init_writes_a_valid_project(tmp_path):
     assert "exists" in one_error_line(cli(*args))
 
 
-def in_process(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
-    """The command through its entry point, in this process: exit code, stdout, stderr."""
-    from discoverflow.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["discoverflow", *args])
-    with pytest.raises(SystemExit) as ended:
-        main()
-    captured = capsys.readouterr()
-    return ended.value.code, captured.out, captured.err
-
-
 COMMANDS = [[], ["validate"], ["run"], ["submit"], ["status"], ["results"], ["config"],
             ["config", "show"], ["remote"], ["remote", "init"]]  # fmt: skip
 
@@ -304,6 +294,11 @@ def without_comments(annotated: str) -> dict:
     [
         ("crystal", {"elements": ["Al"]}, '"fmax": 0.05,  // Force convergence criterion (eV/A)'),
         ("mof", {"workflow": "mof"}, '"rounds": 3,  // Rounds of generation and retraining'),
+        (
+            "existing-mofs",
+            {"workflow": "existing-mofs", "inputs": {"mofs": "cifs"}},
+            '"inputs": <required>  // required; The MOFs: {"mofs": "<folder of CIF files>"}',
+        ),
     ],
 )
 def test_config_show_every_key_with_its_default(workflow, required, line, capsys, monkeypatch):

@@ -4,6 +4,8 @@ and the core function's argument are one model with one set of defaults."""
 import pytest
 
 from discoverflow.campaigns.crystal.config import CampaignConfig
+from discoverflow.campaigns.existing_mofs.config import ExistingMOFsConfig
+from discoverflow.campaigns.existing_mofs.driver import existing_mofs_maker
 from discoverflow.campaigns.mof.config import MOFCampaignConfig
 from discoverflow.campaigns.mof.driver import mof_discovery_maker
 from discoverflow.core.crystal.dedup import DedupSettings
@@ -33,6 +35,7 @@ from discoverflow.makers import (
 from discoverflow.makers.mof import (
     AdsorptionMaker,
     CP2KCellMaker,
+    ExistingMOFsMaker,
     LinkerGenerationMaker,
     MOFAssemblyMaker,
     MOFCharacterisationMaker,
@@ -100,3 +103,21 @@ def test_a_maker_validates_a_dict_of_settings():
     assert MLRelaxMaker(settings={"fmax": 0.2}).settings == RelaxSettings(fmax=0.2)
     with pytest.raises(ValueError, match="fmx"):
         MLRelaxMaker(settings={"fmx": 0.2})
+
+
+def test_the_existing_mofs_campaign_hands_its_sections_to_the_makers():
+    config = ExistingMOFsConfig(
+        name="e",
+        workflow="existing-mofs",
+        inputs={"mofs": "mofs"},
+        stability={"steps": 7},
+        optimisation={"per_round": 9},
+        adsorption={"cycles": 30},
+    )
+    maker = existing_mofs_maker(config)
+    assert maker.stability_maker.settings.steps == 7 and maker.per_round == 9
+    assert maker.adsorption_maker.settings.cycles == 30
+    assert maker.optimise_maker.settings.engine_options == {"model_name": "0.3.0"}
+    default = ExistingMOFsMaker()
+    assert default.per_round == MOF.optimisation.per_round
+    assert default.stability_maker.settings == MOF.stability

@@ -284,7 +284,8 @@ app.add_typer(config_app, name="config")
 @config_app.command("show", cls=Command)
 def config_show(
     kind: Annotated[
-        str, typer.Argument(metavar="KIND", help="Kind of campaign file: crystal or mof")
+        str,
+        typer.Argument(metavar="KIND", help="Kind of campaign file: crystal, mof, existing-mofs"),
     ] = "crystal",
     as_json: Annotated[
         bool, typer.Option("--json", help="The JSON schema instead of the annotated defaults")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from jobflow import Flow, JobStore, run_locally
+from jobflow import Flow, Job, JobStore, run_locally
 from monty.json import jsanitize
 from pydantic import Field
 from rich.console import RenderableType
@@ -149,6 +149,15 @@ def documents_csv(docs: list[dict]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
+
+
+def campaign_flow(maker_output: Job | Flow, name: str) -> Flow:
+    """A campaign's flow: its jobs tagged with the campaign and given the store (to write
+    their documents)."""
+    flow = Flow([maker_output])
+    flow.update_metadata({"campaign": name}, dynamic=True)
+    flow.update_config({"expose_store": True}, attributes="expose_store", dynamic=True)
+    return flow
 
 
 def run_flow_locally(flow: Flow, store: JobStore, output_dir: Path) -> None:

@@ -11,12 +11,13 @@ from pydantic import Discriminator, Tag, TypeAdapter, ValidationError
 
 from discoverflow.campaigns.base import Campaign, CampaignConfigBase
 from discoverflow.campaigns.crystal.campaign import CrystalCampaign
+from discoverflow.campaigns.existing_mofs.campaign import ExistingMOFsCampaign
 from discoverflow.campaigns.mof.campaign import MOFCampaign
 from discoverflow.campaigns.schema import annotated_defaults, close_key
 from discoverflow.errors import ConfigError
 
 CAMPAIGN_KINDS: dict[str, type[Campaign]] = {
-    kind.kind: kind for kind in (CrystalCampaign, MOFCampaign)
+    kind.kind: kind for kind in (CrystalCampaign, MOFCampaign, ExistingMOFsCampaign)
 }
 DEFAULT_KIND = CrystalCampaign.kind
 
@@ -31,7 +32,8 @@ def campaign_kind(data: Any) -> str:
 CAMPAIGN_FILE = TypeAdapter(
     Annotated[
         Annotated[CrystalCampaign.config_type, Tag(CrystalCampaign.kind)]
-        | Annotated[MOFCampaign.config_type, Tag(MOFCampaign.kind)],
+        | Annotated[MOFCampaign.config_type, Tag(MOFCampaign.kind)]
+        | Annotated[ExistingMOFsCampaign.config_type, Tag(ExistingMOFsCampaign.kind)],
         Discriminator(campaign_kind),
     ]
 )
@@ -68,7 +70,7 @@ def unknown_workflow(name: Any) -> str:
 
 
 def config_type(workflow: str) -> type[CampaignConfigBase]:
-    """The campaign file model of a workflow (crystal, mof)."""
+    """The campaign file model of a workflow (crystal, mof, existing-mofs)."""
     if workflow not in CAMPAIGN_KINDS:
         raise ConfigError(f"{workflow!r}: {unknown_workflow(workflow)}")
     return CAMPAIGN_KINDS[workflow].config_type
@@ -112,8 +114,8 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
 def load_config(path: str | Path, overrides: list[str] | None = None):
     """Read, override and validate a campaign file; raise ConfigError naming each problem.
 
-    ``"workflow"`` selects the kind (``crystal`` by default, ``mof``); relative paths in the
-    file are made absolute against its folder.
+    ``"workflow"`` selects the kind (``crystal`` by default, ``mof``, ``existing-mofs``);
+    relative paths in the file are made absolute against its folder.
     """
     path = Path(path)
     if not path.is_file():

@@ -125,11 +125,17 @@ class CandidateDoc(CampaignDocument):
 class MOFDoc(CampaignDocument):
     """A MOF of a MOF campaign."""
 
-    mof_id: str = Field(description="Node, net and a hash of the linkers' SMILES")
-    round: int = Field(description="Round that proposed it")
-    node: str = Field(description="Metal node")
-    topology: str = Field(description="RCSR net")
-    linkers: list[str] = Field(description="SMILES of the carboxylate linkers")
+    mof_id: str = Field(
+        description="Generated MOFs: node, net and a hash of the linkers' SMILES; existing "
+        "MOFs: the CIF's stem and a hash of its content"
+    )
+    source_file: str | None = Field(None, description="Existing MOFs: the CIF it was read from")
+    round: int | None = Field(None, description="Generated MOFs: round that proposed it")
+    node: str | None = Field(None, description="Generated MOFs: metal node")
+    topology: str | None = Field(None, description="Generated MOFs: RCSR net")
+    linkers: list[str] = Field(
+        default_factory=list, description="Generated MOFs: SMILES of the carboxylate linkers"
+    )
     pillar: str | None = Field(None, description="SMILES of the pillar linker")
     histories: list[list[str]] = Field(default_factory=list, description="Generator edits")
     overlap_ok: bool | None = Field(None, description="No atoms closer than allowed")
@@ -191,5 +197,5 @@ class MOFDoc(CampaignDocument):
     excess_mol_per_kg: float | None = Field(None, description="Excess CO2 uptake (mol/kg)")
     adsorption_temperature: float | None = Field(None, description="GCMC temperature (K)")
     adsorption_pressure: float | None = Field(None, description="CO2 pressure (Pa)")
-    structure_initial: Structure | None = Field(None, description="As assembled")
-    structure: Structure | None = Field(None, description="Optimised, else as assembled")
+    structure_initial: Structure | None = Field(None, description="As assembled or read")
+    structure: Structure | None = Field(None, description="Optimised, else as assembled or read")

@@ -50,6 +50,28 @@ class AssemblyDocument(StageDocument):
     cifs: dict[str, str] = Field(default_factory=dict, description="mof_id -> CIF text")
 
 
+class MOFFileRecord(BaseModel):
+    """One CIF of a folder of existing MOFs, read or not."""
+
+    mof_id: str = Field(description="File stem and a hash of the file's content")
+    file: str = Field(description="The CIF file's name")
+    status: Literal["read", "invalid"]
+    reason: str | None = Field(None, description="Why it could not be used")
+    formula: str | None = None
+    n_atoms: int | None = None
+
+
+class MOFFolderDocument(StageDocument):
+    """The MOFs of a folder of CIFs, as the structure checks and the MD take them."""
+
+    round: int = 0
+    folder: str
+    records: list[MOFFileRecord] = Field(default_factory=list)
+    structures: dict[str, Structure] = Field(
+        default_factory=dict, description="mof_id -> cell of the files that were read"
+    )
+
+
 class CharacterisationRecord(BaseModel):
     """Pore descriptors (Zeo++) and structure checks (mofchecker's) of one MOF."""
 
@@ -71,6 +93,10 @@ class CharacterisationDocument(StageDocument):
     structures: dict[str, Structure] = Field(
         default_factory=dict, description="mof_id -> cell of the MOFs that passed"
     )
+
+
+MOFCells = AssemblyDocument | MOFFolderDocument | CharacterisationDocument
+"""Documents whose ``structures`` the MD (and the structure checks) take."""
 
 
 class StabilityRecord(BaseModel):
@@ -162,6 +188,17 @@ class MOFCampaignState(BaseModel):
     results: list[MOFResult] = Field(default_factory=list)
     summaries: list[RoundSummary] = Field(default_factory=list)
     trained_on: int = 0
+
+
+class MOFEvaluationDocument(StageDocument):
+    """The end of an evaluation of existing MOFs: where each MOF stands."""
+
+    folder: str
+    fingerprint: str | None = Field(
+        None, description="Of the folder's MOF ids and every stage's settings"
+    )
+    statuses: dict[str, str] = Field(default_factory=dict, description="mof_id -> last verdict")
+    counts: dict[str, int] = Field(default_factory=dict, description="Verdict -> MOFs")
 
 
 class MOFCampaignDocument(StageDocument):

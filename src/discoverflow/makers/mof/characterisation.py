@@ -1,4 +1,5 @@
-"""Structure checks and pore descriptors of assembled MOFs; those failing a check leave."""
+"""Structure checks and pore descriptors of assembled (or read) MOFs; those failing a check
+leave."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from discoverflow.makers.documents import DocumentCheckpoint
 from discoverflow.makers.mof.stability import each_mof
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import (
-    AssemblyDocument,
     CharacterisationDocument,
     CharacterisationRecord,
+    MOFCells,
 )
 
 CHECK_FIELDS = {
@@ -50,7 +51,7 @@ class MOFCharacterisationMaker(StageMaker):
     settings: CharacterisationSettings = field(default_factory=CharacterisationSettings)
 
     @job(data="structures", metadata={"stage": "mof-characterisation", "runs_on": "cpu"})
-    def make(self, assembly: AssemblyDocument) -> CharacterisationDocument:
+    def make(self, assembly: MOFCells) -> CharacterisationDocument:
         settings = self.settings
         checkpoint = DocumentCheckpoint.of_running_job(
             MOFS, "characterisation", settings.model_dump(), characterisation_fields

@@ -7,22 +7,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from jobflow import Flow, Maker, OutputReference, job
+from jobflow import Flow, OutputReference, job
 
 from discoverflow.core.mof.plots import plot_stability_rounds
 from discoverflow.core.mof.selection import (
-    OptimisationSettings,
     RetrainingSettings,
     training_examples,
     training_set,
 )
 from discoverflow.core.structures import conventional_cell
-from discoverflow.makers.mof.adsorption import AdsorptionMaker
 from discoverflow.makers.mof.assembly import MOFAssemblyMaker
-from discoverflow.makers.mof.characterisation import MOFCharacterisationMaker
+from discoverflow.makers.mof.evaluation import MOFStagesMaker, save_cells
 from discoverflow.makers.mof.linkers import LinkerGenerationMaker
-from discoverflow.makers.mof.stability import MOFStabilityMaker, select_stable
-from discoverflow.makers.relax import MLRelaxMaker
 from discoverflow.makers.rounds import RoundsMaker
 from discoverflow.schemas.mof import (
     MOFCampaignDocument,
@@ -32,12 +28,8 @@ from discoverflow.schemas.mof import (
 )
 
 
-def default_optimiser() -> MLRelaxMaker:
-    return MLRelaxMaker(name="mof cell optimisation", settings=OptimisationSettings())
-
-
 @dataclass
-class MOFDiscoveryMaker(RoundsMaker):
+class MOFDiscoveryMaker(RoundsMaker, MOFStagesMaker):
     """Rounds of generate -> assemble -> check -> MD stability -> optimise -> adsorb -> retrain.
 
     MOFs failing a structure check (``characterise_maker``, None to skip) leave the round
@@ -52,15 +44,7 @@ class MOFDiscoveryMaker(RoundsMaker):
     rounds: int = 3
     linker_maker: LinkerGenerationMaker = field(default_factory=LinkerGenerationMaker)
     assembly_maker: MOFAssemblyMaker = field(default_factory=MOFAssemblyMaker)
-    characterise_maker: MOFCharacterisationMaker | None = field(
-        default_factory=MOFCharacterisationMaker
-    )
-    stability_maker: MOFStabilityMaker = field(default_factory=MOFStabilityMaker)
-    optimise_maker: Maker | None = field(default_factory=default_optimiser)
-    adsorption_maker: AdsorptionMaker | None = field(default_factory=AdsorptionMaker)
-    per_round: int = OptimisationSettings().per_round
     retraining: RetrainingSettings = field(default_factory=RetrainingSettings)
-    output_dir: str | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -77,31 +61,9 @@ class MOFDiscoveryMaker(RoundsMaker):
         tried = sorted({s for r in state.results for s in [*r.linkers, r.pillar] if s})
         linkers = self.linker_maker.make(state.generator_state, state.round, self.seed, tried)
         assembly = self.assembly_maker.make(linkers.output)
-        jobs, candidates, checks = [linkers, assembly], assembly.output, None
-        if self.characterise_maker is not None:
-            characterise = self.characterise_maker.make(assembly.output)
-            jobs.append(characterise)
-            candidates = checks = characterise.output
-        stability = self.stability_maker.make(candidates)
-        jobs.append(stability)
-        outputs = {
-            "linkers": linkers.output,
-            "assembly": assembly.output,
-            "characterisation": checks,
-            "stability": stability.output,
-            "relaxed": None,
-            "adsorption": None,
-        }
-        if self.optimise_maker is not None:
-            chosen = select_stable(candidates, stability.output, self.per_round)
-            optimise = self.optimise_maker.make(chosen.output)
-            jobs += [chosen, optimise]
-            outputs["relaxed"] = optimise.output
-            if self.adsorption_maker is not None:
-                adsorb = self.adsorption_maker.make(optimise.output)
-                jobs.append(adsorb)
-                outputs["adsorption"] = adsorb.output
-        return jobs, outputs
+        jobs, outputs = self.evaluation_jobs(assembly.output)
+        outputs |= {"linkers": linkers.output, "assembly": assembly.output}
+        return [linkers, assembly, *jobs], outputs
 
     def advance(self, state: MOFCampaignState, outputs: dict, inputs=None) -> MOFCampaignState:
         assembly, stability = outputs["assembly"], outputs["stability"]
@@ -146,11 +108,7 @@ class MOFDiscoveryMaker(RoundsMaker):
                     uptake_mol_per_kg=uptakes.get(record.mof_id),
                 )
             )
-        if relaxed and self.output_dir:
-            folder = Path(self.output_dir) / "mofs"
-            folder.mkdir(parents=True, exist_ok=True)
-            for mof_id, structure in relaxed.structures.items():
-                structure.to(filename=str(folder / f"{mof_id}.cif"))
+        save_cells(relaxed, self.output_dir)
         summary = self.summarise(state, outputs["linkers"], assembly, stability, uptakes)
         summary.mofs_failed_checks = sum(r.status == "failed" for r in inspected.values())
         state.summaries.append(summary)

@@ -19,8 +19,7 @@ from discoverflow.models.chgnet import chgnet_calculator
 from discoverflow.progress import stage_progress
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import (
-    AssemblyDocument,
-    CharacterisationDocument,
+    MOFCells,
     StabilityDocument,
     StabilityRecord,
 )
@@ -63,7 +62,7 @@ class MOFStabilityMaker(StageMaker):
     name: str = "mof stability"
     settings: StabilitySettings = field(default_factory=StabilitySettings)
 
-    def make(self, assembly: AssemblyDocument | CharacterisationDocument):
+    def make(self, assembly: MOFCells):
         """The MD job of the MOFs in ``assembly`` (or those that passed the checks)."""
         md = self.simulate(assembly)
         runs_on = "cpu" if self.settings.engine == "lammps" else "gpu"
@@ -71,7 +70,7 @@ class MOFStabilityMaker(StageMaker):
         return md
 
     @job(metadata={"stage": "mof-stability"})
-    def simulate(self, assembly: AssemblyDocument | CharacterisationDocument) -> StabilityDocument:
+    def simulate(self, assembly: MOFCells) -> StabilityDocument:
         settings = self.settings
         engine = settings.engine_name
         checkpoint = DocumentCheckpoint.of_running_job(
@@ -117,7 +116,7 @@ class MOFStabilityMaker(StageMaker):
 
 @job(data="output", metadata={"stage": "mof-select", "runs_on": "cpu"})
 def select_stable(
-    assembly: AssemblyDocument | CharacterisationDocument, stability: StabilityDocument, limit: int
+    assembly: MOFCells, stability: StabilityDocument, limit: int
 ) -> dict[str, Structure]:
     """The most stable MOFs (lowest strain first) that passed the threshold."""
     return {r.mof_id: assembly.structures[r.mof_id] for r in most_stable(stability.records, limit)}

@@ -1,0 +1,1 @@
+"""Evaluations of existing MOFs (a folder of CIFs): config, driver, report."""

@@ -1,0 +1,30 @@
+"""A campaign file that evaluates existing MOFs: the folder of CIFs and the MOF stages'
+sections (those of a MOF discovery campaign)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from discoverflow.campaigns.base import resolve_path
+from discoverflow.campaigns.mof.config import MOFStagesConfig
+from discoverflow.settings import StageSettings
+
+
+class MOFInputs(StageSettings):
+    mofs: Path = Field(description="Folder of CIF files, one MOF each (CoRE MOF, hMOF)")
+
+
+class ExistingMOFsConfig(MOFStagesConfig):
+    """Existing MOFs through structure checks and pores, MD stability, cell optimisation and
+    CO2 GCMC, without linker generation or retraining."""
+
+    workflow: Literal["existing-mofs"]
+    inputs: MOFInputs = Field(description='The MOFs: {"mofs": "<folder of CIF files>"}')
+
+    def resolve_paths(self, base: Path) -> ExistingMOFsConfig:
+        super().resolve_paths(base)
+        self.inputs.mofs = resolve_path(self.inputs.mofs, base)
+        return self
