@@ -10,17 +10,30 @@ from pymatgen.entries.computed_entries import ComputedEntry
 
 from discoverflow.schemas.base import StageDocument
 
+HAS_ENERGY = ("relaxed", "predicted", "looked up")
+"""Statuses of a record whose energy goes on the hull (predicted, looked up: the coordinate
+pattern's accepted predictions and reused results)."""
+
 
 class RelaxRecordInfo(BaseModel):
     candidate_id: str
     formula: str
-    status: Literal["relaxed", "unconverged", "failed"]
+    status: Literal["relaxed", "unconverged", "failed", "predicted", "looked up"]
     reason: str | None = None
     energy: float | None = Field(None, description="Total energy (eV)")
     energy_per_atom: float | None = None
     n_steps: int = 0
     max_force: float | None = None
     task_dir: str | None = None
+    energy_source: Literal["lookup", "prediction", "relaxation"] = Field(
+        "relaxation", description="Where energy_per_atom comes from (coordinate pattern)"
+    )
+    energy_per_atom_std: float | None = Field(
+        None, description="Coordinate pattern: the ensemble's spread on it (eV/atom)"
+    )
+    models: list[str] = Field(
+        default_factory=list, description="Coordinate pattern: the ensemble's members then"
+    )
     entry: ComputedEntry | None = Field(
         None, description="DFT entry with its run parameters (for energy corrections)"
     )
