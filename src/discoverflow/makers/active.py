@@ -64,7 +64,14 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
     model_dir: str | None = None  # default: beside the embedded store (see default_model_dir)
     relax_maker: Maker = field(default_factory=MLRelaxMaker)
 
-    def make(self, structures: dict[str, Structure], known: RelaxBatchDocument | None = None):
+    def make(
+        self,
+        structures: dict[str, Structure],
+        known: RelaxBatchDocument | None = None,
+        known_inputs: dict[str, Structure] | None = None,
+    ):
+        """Rounds over ``structures``; ``known`` results (and the structures they were
+        computed from, ``known_inputs``) are looked up."""
         state = ActiveState(model=self.settings.model, model_options=self.settings.model_options)
         if known is not None:
             state.known = {
@@ -72,6 +79,7 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
                 for r in known.records
                 if r.status == "relaxed" and r.candidate_id in known.structures
             }
+        state.inputs = {k: s for k, s in (known_inputs or {}).items() if k in state.known}
         return self.next_round(state, structures)
 
     def ensemble(self, state: ActiveState) -> UncertaintyModel:
@@ -98,6 +106,8 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
 
     def plan(self, state: ActiveState, structures: dict[str, Structure]):
         lookup = ResultLookup([KnownResult(cid, s, e) for cid, (s, e) in state.known.items()])
+        for cid, structure in state.inputs.items():
+            lookup.add(KnownResult(cid, structure, state.known[cid][1]))
         model = self.ensemble(state)
         decisions = decide(
             {c: structures[c] for c in self.batch(state, structures)},
@@ -130,6 +140,7 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
                 else:
                     energy, source = record.energy_per_atom, relaxed.engine
                     state.known[cid] = (relaxed.structures[cid], energy)
+                    state.inputs[cid] = structures[cid]
                     state.buffer.append(cid)
             state.results.append(
                 ActiveResult(

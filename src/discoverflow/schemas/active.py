@@ -49,6 +49,11 @@ class ActiveState(BaseModel):
     known: dict[str, tuple[Structure, float]] = Field(
         default_factory=dict, description="candidate_id -> (structure, energy per atom)"
     )
+    inputs: dict[str, Structure] = Field(
+        default_factory=dict,
+        description="candidate_id -> the structure a known result was computed from (a "
+        "candidate matching it is looked up too)",
+    )
     buffer: list[str] = Field(default_factory=list, description="DFT results not yet trained on")
     results: list[ActiveResult] = Field(default_factory=list)
     rounds: list[RoundReport] = Field(default_factory=list)

@@ -33,11 +33,13 @@ def computed_results(
     references: ReferenceDocument,
     documents: CampaignDocuments | None,
     formulas: set[str],
-) -> RelaxBatchDocument:
+) -> tuple[RelaxBatchDocument, dict[str, Structure]]:
     """The results a candidate of these reduced formulas can be looked up in: the known
     phases on the campaign's hull, and every converged relaxation with the campaign's engine
-    in the store's candidate documents (any campaign)."""
+    in the store's candidate documents (any campaign), with the structures those
+    relaxations started from."""
     known = RelaxBatchDocument(engine=references.engine)
+    inputs: dict[str, Structure] = {}
     for phase in references.phases:
         structure = references.structures.get(f"{PHASE_PREFIX}{phase.name}")
         if phase.energy_per_atom is not None and structure is not None:
@@ -45,13 +47,14 @@ def computed_results(
             known.records.append(known_record(key, structure, phase.energy_per_atom))
             known.structures[key] = structure
     if documents is None or not formulas:
-        return known
+        return known, inputs
     criteria = {
         "formula_pretty": {"$in": sorted(formulas)},
         "relax_engine": references.engine,
         "stages.relax.status": "relaxed",
     }
-    for doc in documents.store.query(criteria, properties=["candidate_id", "stages.relax"]):
+    properties = ["candidate_id", "stages.relax", "structure_initial"]
+    for doc in documents.store.query(criteria, properties=properties):
         record = doc["stages"]["relax"].get("record") or {}
         key = doc["candidate_id"]
         if key in known.structures or not record.get("structure"):
@@ -59,7 +62,9 @@ def computed_results(
         structure = Structure.from_dict(record["structure"])
         known.records.append(known_record(key, structure, record["energy_per_atom"]))
         known.structures[key] = structure
-    return known
+        if doc.get("structure_initial"):
+            inputs[key] = Structure.from_dict(doc["structure_initial"])
+    return known, inputs
 
 
 def energy_record(
@@ -134,8 +139,8 @@ def coordinate_selected(
     and the store's relaxations; its output is the relax stage's ``RelaxBatchDocument``."""
     structures = {r.candidate_id: generation.structures[r.candidate_id] for r in selection.kept}
     formulas = {s.composition.reduced_formula for s in structures.values()}
-    known = computed_results(references, CampaignDocuments.of_running_job(), formulas)
-    rounds = maker.make(structures, known)
+    known, inputs = computed_results(references, CampaignDocuments.of_running_job(), formulas)
+    rounds = maker.make(structures, known, inputs)
     collect = coordinate_relaxations(rounds.output, structures, references.engine)
     flow = Flow([rounds, collect], output=collect.output, name="coordinate candidates")
     return Response(replace=route_new_jobs(flow))
