@@ -4,13 +4,12 @@ are, the CHGNet and SevenNet members are fine-tuned on the relaxations, and ever
 document says where its energy came from."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from pymatgen.core import Lattice, Structure
+from test_cli import cli
 
 from discoverflow.campaigns import CampaignRecord, load_config
 from discoverflow.campaigns.crystal.driver import check_inputs, run_campaign
@@ -22,15 +21,6 @@ from discoverflow.models.ensemble import EnsembleModel
 from discoverflow.stores import document_store, make_store
 
 COORDINATE = "relax.pattern=coordinate"
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "discoverflow.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
 
 
 def l12_alni3() -> Structure:

@@ -130,8 +130,10 @@ def finetune_sevennet(
     trainer and per-atom energy loss, and save it as a sevenn checkpoint at ``path``.
 
     Only energies are fitted (the buffered results carry no forces), so the copy is trained
-    without its force output; the checkpoint loads back with every output.
+    without its force output; the checkpoint loads back with every output (sevenn's
+    ``load_checkpoint``, so ``SevenNetEnergyModel(model=path)`` and the relax engine take it).
     """
+    import sevenn
     from sevenn.train.loss import PerAtomEnergyLoss
     from sevenn.train.trainer import Trainer
     from sevenn.util import load_checkpoint
@@ -154,7 +156,10 @@ def finetune_sevennet(
     trainer = Trainer(network, loss, torch.optim.Adam, {"lr": learning_rate}, device=device)
     for _ in range(epochs):
         trainer.run_one_epoch(loader, is_train=True)
-    trainer.write_checkpoint(str(path), config=checkpoint.config, epoch=epochs)
+    # the weights are in this sevenn's layout now: an older checkpoint's version would make
+    # sevenn convert them again on loading
+    config = {**checkpoint.config, "version": sevenn.__version__}
+    trainer.write_checkpoint(str(path), config=config, epoch=epochs)
     return str(path)
 
 
