@@ -4,10 +4,12 @@ and the core function's argument are one model with one set of defaults."""
 import pytest
 
 from discoverflow.campaigns.crystal.config import CampaignConfig
+from discoverflow.campaigns.crystal.driver import discovery_maker
 from discoverflow.campaigns.existing_mofs.config import ExistingMOFsConfig
 from discoverflow.campaigns.existing_mofs.driver import existing_mofs_maker
 from discoverflow.campaigns.mof.config import MOFCampaignConfig
 from discoverflow.campaigns.mof.driver import mof_discovery_maker
+from discoverflow.core.crystal.coordinate import CoordinateSettings
 from discoverflow.core.crystal.dedup import DedupSettings
 from discoverflow.core.crystal.screening import PropertyScreenSettings, ScreeningSettings
 from discoverflow.core.crystal.stability import HullSettings
@@ -23,6 +25,7 @@ from discoverflow.core.mof.md import StabilitySettings
 from discoverflow.core.mof.selection import OptimisationSettings, RetrainingSettings
 from discoverflow.core.relax import RelaxSettings
 from discoverflow.makers import (
+    ActiveLearningMaker,
     DedupMaker,
     HullMaker,
     MLRelaxMaker,
@@ -59,6 +62,7 @@ CRYSTAL_STAGES = [
     (CRYSTAL.dedup, DedupSettings, DedupMaker),
     (CRYSTAL.relax, RelaxSettings, MLRelaxMaker),
     (CRYSTAL.relax.vasp, VaspSettings, VaspRelaxMaker),
+    (CRYSTAL.relax.coordinate, CoordinateSettings, ActiveLearningMaker),
     (CRYSTAL.hull, HullSettings, HullMaker),
     (PropertyScreenSettings(), PropertyScreenSettings, PropertyScreenMaker),
 ]
@@ -97,6 +101,18 @@ def test_the_campaign_hands_its_sections_to_the_makers():
     assert maker.stability_maker.settings.steps == 7
     assert maker.retraining.min_examples == 3
     assert maker.optimise_maker.settings.engine_options == {"model_name": "0.3.0"}
+
+
+def test_the_coordinate_pattern_takes_the_relax_section():
+    config = CampaignConfig(
+        name="x",
+        elements=["Al", "Ni"],
+        relax={"pattern": "coordinate", "fmax": 0.2, "coordinate": {"batch_size": 4}},
+    )
+    maker = discovery_maker(config)
+    assert maker.coordinate_maker.settings == CoordinateSettings(batch_size=4)
+    assert maker.coordinate_maker.relax_maker.settings.fmax == 0.2
+    assert discovery_maker(CRYSTAL).coordinate_maker is None
 
 
 def test_a_maker_validates_a_dict_of_settings():

@@ -66,10 +66,14 @@ def test_fine_tuned_models_go_beside_the_embedded_store(tmp_path, monkeypatch):
 def test_active_learning_rounds(tmp_path):
     structures = al_ni_candidates()
     maker = ActiveLearningMaker(
-        uncertainty_threshold=0.005,
-        batch_size=3,
-        buffer_size=2,
-        finetune_epochs=20,
+        settings={
+            "uncertainty_threshold": 0.005,
+            "batch_size": 3,
+            "buffer_size": 2,
+            "finetune_epochs": 20,
+            "model": "chgnet-ensemble",
+            "model_options": {"versions": ["0.3.0", "0.2.0"]},
+        },
         model_dir=str(tmp_path / "models"),
         relax_maker=MLRelaxMaker(settings={"fmax": 0.1, "steps": 150, "batch_size": 4}),
     )
@@ -97,9 +101,15 @@ def test_active_learning_rounds(tmp_path):
     tuned = [r for r in doc.rounds if r.finetuned]
     assert tuned, "two relaxations fill the buffer and trigger a fine-tune"
     assert all(r.mae_after < r.mae_before for r in tuned)
-    for path in tuned[0].model_files:
+    files = tuned[0].model_options["model_files"]
+    assert len(files) == 2 and tuned[0].model_options["versions"] == []
+    for path in files:
         assert Path(path).is_file() and Path(path).parent == tmp_path / "models"
-    assert doc.model_files == tuned[-1].model_files
+    assert doc.model_options == tuned[-1].model_options
+    after = [r for r in doc.results if r.round == tuned[0].round + 1 and r.action != "lookup"]
+    assert after
+    for result in after:  # predicted by the fine-tuned members, named by their files
+        assert result.models == [f"chgnet-{Path(f).stem}" for f in files]
 
 
 def test_stored_relaxations_feed_the_lookup(rocksalt):

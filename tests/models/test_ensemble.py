@@ -146,3 +146,23 @@ def test_chgnet_ensemble_still_gives_the_spread_of_its_versions(structures):
     np.testing.assert_allclose(mean, versions.mean(axis=0), atol=1e-5)
     np.testing.assert_allclose(spread, versions.std(axis=0), atol=1e-5)
     assert np.all(spread > 0)
+
+
+def test_fine_tuning_trains_every_member_towards_the_reference(structures, members, tmp_path):
+    """CHGNet and SevenNet members, each fine-tuned by its own package's trainer on energies
+    shifted from their mean (stand-ins for DFT values the ensemble has not seen), move
+    towards them; the ensemble of the tuned copies loads from the saved files."""
+    names = ["Fe", "FeAl", "Fe3Al", "NiAl"]
+    batch = [structures[n] for n in names]
+    rows = [list(structures).index(n) for n in names]
+    targets = members[:, rows].mean(axis=0) + np.array([0.05, -0.05, 0.05, -0.05])
+    model = EnsembleModel(members=["chgnet", "sevennet"])
+    options = model.finetuned(batch, targets, 20, 1e-3, tmp_path / "round0")
+    tuned = EnsembleModel(**options)
+    assert tuned.member_names() == ["chgnet-round0-member0", "sevennet-round0-member1"]
+    assert (tmp_path / "round0-member0.pt").is_file()
+    assert (tmp_path / "round0-member1.pth").is_file()
+    after = tuned.member_energies(batch)
+    for before_row, after_row in zip(members[:, rows], after, strict=True):
+        assert np.abs(after_row - targets).mean() < 0.7 * np.abs(before_row - targets).mean()
+    np.testing.assert_allclose(model.member_energies(batch), members[:, rows], atol=1e-6)

@@ -10,11 +10,20 @@ import numpy as np
 from jobflow import Maker
 from pymatgen.core import Structure
 
-from discoverflow.core.crystal.coordinate import KnownResult, ResultLookup, decide
+from discoverflow.core.checkpoint import fingerprint
+from discoverflow.core.crystal.coordinate import (
+    CoordinateSettings,
+    KnownResult,
+    ResultLookup,
+    decide,
+)
+from discoverflow.errors import ConfigError
+from discoverflow.makers.base import StageMaker
 from discoverflow.makers.relax import MLRelaxMaker
 from discoverflow.makers.rounds import RoundsMaker
-from discoverflow.models.ensemble import CHGNetEnsemble, save_chgnet
-from discoverflow.models.finetune import finetune_chgnet
+from discoverflow.models.base import FineTunable, UncertaintyModel
+from discoverflow.models.ensemble import MemberEnsemble
+from discoverflow.plugins import load_model
 from discoverflow.schemas.active import (
     ActiveLearningDocument,
     ActiveResult,
@@ -25,69 +34,94 @@ from discoverflow.schemas.relax import RelaxBatchDocument
 from discoverflow.stores import default_model_dir
 
 
+def uncertainty_model(name: str, options: dict) -> UncertaintyModel:
+    """The uncertainty model plugin ``name`` with ``options``; an error if it has no spread."""
+    model = load_model(name, **options)
+    if not isinstance(model, UncertaintyModel):
+        raise ConfigError(f"model {name!r} gives no uncertainty (predict_with_uncertainty)")
+    return model
+
+
+def member_names(model: UncertaintyModel) -> list[str]:
+    return model.member_names() if isinstance(model, MemberEnsemble) else [model.name]
+
+
 @dataclass
-class ActiveLearningMaker(RoundsMaker):
-    """Rounds of ``batch_size`` candidates. Each candidate is (1) looked up among computed
-    results (same reduced formula and a StructureMatcher match), else (2) predicted by a CHGNet
-    ensemble, (3) accepted when the ensemble's spread is below ``uncertainty_threshold`` or
-    relaxed with ``relax_maker`` (the stand-in for DFT; VASP on clusters), and (4) relaxation
-    results are buffered; every ``buffer_size`` of them fine-tune each member, and the saved
-    versions serve the later rounds.
+class ActiveLearningMaker(RoundsMaker, StageMaker):
+    """Rounds of ``settings.batch_size`` candidates. Each candidate is (1) looked up among
+    computed results (same reduced formula and a StructureMatcher match), else (2) predicted by
+    the uncertainty model (``settings.model``: by default an ensemble of CHGNet and SevenNet),
+    (3) accepted when its spread is below ``settings.uncertainty_threshold`` or relaxed with
+    ``relax_maker`` (the stand-in for DFT; VASP on clusters), and (4) relaxation results are
+    buffered; every ``settings.buffer_size`` of them fine-tune the members that can be, and
+    the saved versions serve the later rounds.
     """
 
     name: str = "active learning"
     stage: ClassVar[str] = "active"
     runs_on: ClassVar[str] = "gpu"
-    uncertainty_threshold: float = 0.05
-    batch_size: int = 16
-    buffer_size: int = 8
-    versions: tuple[str, ...] = ("0.3.0", "0.2.0")
-    finetune_epochs: int = 30
-    learning_rate: float = 1e-3
+    settings: CoordinateSettings = field(default_factory=CoordinateSettings)
     model_dir: str | None = None  # default: beside the embedded store (see default_model_dir)
     relax_maker: Maker = field(default_factory=MLRelaxMaker)
 
-    def make(self, structures: dict[str, Structure], known: RelaxBatchDocument | None = None):
-        state = ActiveState(versions=list(self.versions))
+    def make(
+        self,
+        structures: dict[str, Structure],
+        known: RelaxBatchDocument | None = None,
+        known_inputs: dict[str, Structure] | None = None,
+    ):
+        """Rounds over ``structures``; ``known`` results (and the structures they were
+        computed from, ``known_inputs``) are looked up."""
+        state = ActiveState(model=self.settings.model, model_options=self.settings.model_options)
         if known is not None:
             state.known = {
                 r.candidate_id: (known.structures[r.candidate_id], r.energy_per_atom)
                 for r in known.records
                 if r.status == "relaxed" and r.candidate_id in known.structures
             }
+        state.inputs = {k: s for k, s in (known_inputs or {}).items() if k in state.known}
         return self.next_round(state, structures)
 
-    def ensemble(self, state: ActiveState):
-        return CHGNetEnsemble(versions=state.versions, model_files=state.model_files)
+    def ensemble(self, state: ActiveState) -> UncertaintyModel:
+        return uncertainty_model(state.model, state.model_options)
 
     def batch(self, state: ActiveState, structures: dict[str, Structure]) -> list[str]:
         done = {r.candidate_id for r in state.results}
-        return [cid for cid in structures if cid not in done][: self.batch_size]
+        return [cid for cid in structures if cid not in done][: self.settings.batch_size]
 
     def finished(self, state: ActiveState, structures: dict[str, Structure]) -> bool:
         return not self.batch(state, structures)
 
     def finish(self, state: ActiveState) -> ActiveLearningDocument:
+        keys = {r.candidate_id: r.source for r in state.results if r.action == "lookup"}
+        keys |= {r.candidate_id: r.candidate_id for r in state.results if r.action == "dft"}
+        found = {cid: state.known[key][0] for cid, key in keys.items() if key in state.known}
         return ActiveLearningDocument(
             rounds=state.rounds,
             results=state.results,
-            model_files=state.model_files or state.versions,
+            model=state.model,
+            model_options=state.model_options,
+            structures=found,
         )
 
     def plan(self, state: ActiveState, structures: dict[str, Structure]):
         lookup = ResultLookup([KnownResult(cid, s, e) for cid, (s, e) in state.known.items()])
+        for cid, structure in state.inputs.items():
+            lookup.add(KnownResult(cid, structure, state.known[cid][1]))
+        model = self.ensemble(state)
         decisions = decide(
             {c: structures[c] for c in self.batch(state, structures)},
             lookup,
-            self.ensemble(state),
-            self.uncertainty_threshold,
+            model,
+            self.settings.uncertainty_threshold,
         )
         to_compute = {
             d.candidate_id: structures[d.candidate_id] for d in decisions if d.action == "dft"
         }
         jobs = [self.relax_maker.make(to_compute)] if to_compute else []
         relaxed = jobs[0].output if jobs else None
-        return jobs, {"decisions": [vars(d) for d in decisions], "relaxed": relaxed}
+        outputs = {"decisions": [vars(d) for d in decisions], "relaxed": relaxed}
+        return jobs, outputs | {"models": member_names(model)}
 
     def advance(
         self, state: ActiveState, outputs: dict, structures: dict[str, Structure]
@@ -98,14 +132,15 @@ class ActiveLearningMaker(RoundsMaker):
         for decision in decisions:
             cid = decision["candidate_id"]
             energy, source = decision["energy_per_atom"], decision["source"]
+            record = records.get(cid)
             if decision["action"] == "dft":
-                record = records.get(cid)
                 if record is None or record.status != "relaxed":
                     failed += 1
                     energy, source = None, (record.reason if record else "relaxation missing")
                 else:
                     energy, source = record.energy_per_atom, relaxed.engine
                     state.known[cid] = (relaxed.structures[cid], energy)
+                    state.inputs[cid] = structures[cid]
                     state.buffer.append(cid)
             state.results.append(
                 ActiveResult(
@@ -115,6 +150,10 @@ class ActiveLearningMaker(RoundsMaker):
                     energy_per_atom=energy,
                     uncertainty=decision["uncertainty"],
                     source=source,
+                    relax_status=(record.status if record else "failed")
+                    if decision["action"] == "dft"
+                    else None,
+                    models=outputs["models"] if decision["action"] != "lookup" else [],
                     round=state.round,
                 )
             )
@@ -125,33 +164,34 @@ class ActiveLearningMaker(RoundsMaker):
             dft_runs=sum(d["action"] == "dft" for d in decisions),
             dft_failed=failed,
         )
-        if len(state.buffer) >= self.buffer_size:
+        if len(state.buffer) >= self.settings.buffer_size and self.settings.finetune_epochs:
             self.finetune(state, report)
         state.rounds.append(report)
         state.round += 1
         return state
 
     def finetune(self, state: ActiveState, report: RoundReport) -> None:
-        """Fine-tune every member on the buffer, save the versions, and measure the gain."""
+        """Fine-tune the members on the buffer, save the versions, and measure the gain."""
+        model = self.ensemble(state)
+        if not isinstance(model, FineTunable):
+            return
         buffered = [state.known[cid] for cid in state.buffer]
         structures = [s for s, _ in buffered]
         targets = np.array([e for _, e in buffered])
-        ensemble = self.ensemble(state)
-        report.mae_before = float(
-            np.abs(ensemble.predict_energy_per_atom(structures) - targets).mean()
-        )
+        before = model.predict_energy_per_atom(structures)
+        report.mae_before = float(np.abs(before - targets).mean())
         folder = Path(self.model_dir or default_model_dir()).expanduser().resolve()
         folder.mkdir(parents=True, exist_ok=True)
-        files = []
-        for index, member in enumerate(ensemble.members()):
-            tuned = finetune_chgnet(
-                member, structures, targets, self.finetune_epochs, self.learning_rate, seed=index
-            )
-            path = folder / f"chgnet-round{state.round}-member{index}.pt"
-            save_chgnet(tuned, path)
-            files.append(str(path))
-        state.versions, state.model_files, state.buffer = [], files, []
+        options = model.finetuned(
+            structures,
+            targets,
+            self.settings.finetune_epochs,
+            self.settings.learning_rate,
+            folder / f"round{state.round}-{fingerprint(state.buffer)[:8]}",
+        )
+        state.model_options = {**state.model_options, **options}
+        state.buffer = []
         after = self.ensemble(state).predict_energy_per_atom(structures)
         report.mae_after = float(np.abs(after - targets).mean())
         report.finetuned = True
-        report.model_files = files
+        report.model_options = state.model_options

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from pymatgen.core import Structure
@@ -47,3 +48,21 @@ class PropertyModel(Protocol):
     unit: str
 
     def predict(self, structures: Sequence[Structure]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class FineTunable(Protocol):
+    """A model that trains a copy of itself on new energies and says how to load the copy."""
+
+    def finetuned(
+        self,
+        structures: Sequence[Structure],
+        energies_per_atom: Sequence[float],
+        epochs: int,
+        learning_rate: float,
+        stem: Path,
+        seed: int = 0,
+    ) -> dict[str, Any]:
+        """Train a copy, save it in files named ``<stem>.*`` and return the model options
+        (merged into this model's own) that load the copy."""
+        ...

@@ -9,6 +9,8 @@ import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,6 +21,7 @@ from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
 from discoverflow.models.ase_relax import BatchRelaxing
 from discoverflow.models.base import configure_torch
+from discoverflow.models.finetune import finetune_chgnet
 from discoverflow.settings import get_settings
 
 
@@ -32,6 +35,20 @@ def load_chgnet(model_name: str = "0.3.0", device: str = "cpu"):
         return CHGNet.load(model_name=model_name, use_device=device, verbose=False)
     except (ValueError, FileNotFoundError) as exc:
         raise DiscoverflowError(f"cannot load CHGNet weights {model_name!r}: {exc}") from None
+
+
+@cache
+def load_chgnet_file(path: str, device: str = "cpu"):
+    """A fine-tuned CHGNet saved by ``save_chgnet``."""
+    from chgnet.model import CHGNet
+
+    if not Path(path).is_file():
+        raise DiscoverflowError(f"fine-tuned CHGNet weights not found: {path}")
+    return CHGNet.from_file(path).to(device)
+
+
+def save_chgnet(model, path) -> None:
+    torch.save({"model": model.as_dict()}, path)
 
 
 _worker_converter = None
@@ -91,19 +108,41 @@ class CHGNetEnergyModel:
         batch_size: int = 128,
         batch_atoms: int = 1024,
         graph_workers: int | None = None,
+        model_file: str | None = None,
     ) -> None:
         self.model_name = model_name
+        self.model_file = model_file
         self.device = device or get_settings().DEVICE
         self.batch_size = batch_size
         self.batch_atoms = batch_atoms
         if graph_workers is None:
             graph_workers = 0 if self.device == "cpu" else max(1, (os.cpu_count() or 2) - 1)
         self.graph_workers = graph_workers
-        self.name = f"chgnet-{model_name}"
+        self.name = f"chgnet-{Path(model_file).stem if model_file else model_name}"
 
     @property
     def model(self):
+        if self.model_file:
+            return load_chgnet_file(self.model_file, self.device)
         return load_chgnet(self.model_name, self.device)
+
+    def finetuned(
+        self,
+        structures: Sequence[Structure],
+        energies_per_atom: Sequence[float],
+        epochs: int,
+        learning_rate: float,
+        stem: Path,
+        seed: int = 0,
+    ) -> dict[str, Any]:
+        """Fine-tune a copy on the energies, save it as ``<stem>.pt`` and return the options
+        that load it."""
+        tuned = finetune_chgnet(
+            self.model, structures, energies_per_atom, epochs, learning_rate, seed, self.device
+        )
+        path = Path(f"{stem}.pt")
+        save_chgnet(tuned, path)
+        return {"model_file": str(path)}
 
     def _graphs(self, structures: Sequence[Structure]) -> Iterator[list]:
         converter = self.model.graph_converter

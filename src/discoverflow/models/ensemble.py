@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,31 +13,20 @@ from pymatgen.core import Structure
 
 from discoverflow.core.crystal.stability_probability import EnsembleEntry
 from discoverflow.errors import DiscoverflowError
-from discoverflow.models.chgnet import load_chgnet
+from discoverflow.models.base import FineTunable
+from discoverflow.models.chgnet import load_chgnet, load_chgnet_file, save_chgnet
+from discoverflow.models.finetune import finetune_chgnet
 from discoverflow.plugins import load_model
 from discoverflow.settings import get_settings
-
-
-@cache
-def load_chgnet_file(path: str, device: str = "cpu"):
-    """A fine-tuned CHGNet saved by ``save_chgnet``."""
-    from pathlib import Path
-
-    from chgnet.model import CHGNet
-
-    if not Path(path).is_file():
-        raise DiscoverflowError(f"fine-tuned CHGNet weights not found: {path}")
-    return CHGNet.from_file(path).to(device)
-
-
-def save_chgnet(model, path) -> None:
-    torch.save({"model": model.as_dict()}, path)
 
 
 class MemberEnsemble:
     """Mean, spread and per-member entries from ``member_energies`` (one row per member)."""
 
     def member_energies(self, structures: Sequence[Structure]) -> np.ndarray:
+        raise NotImplementedError
+
+    def member_names(self) -> list[str]:
         raise NotImplementedError
 
     def predict_with_uncertainty(
@@ -82,10 +71,42 @@ class CHGNetEnsemble(MemberEnsemble):
             load_chgnet_file(str(f), self.device) for f in self.model_files
         ]
 
+    def member_names(self) -> list[str]:
+        return [f"chgnet-{v}" for v in self.versions] + [
+            f"chgnet-{Path(f).stem}" for f in self.model_files
+        ]
+
+    def finetuned(
+        self,
+        structures: Sequence[Structure],
+        energies_per_atom: Sequence[float],
+        epochs: int,
+        learning_rate: float,
+        stem: Path,
+        seed: int = 0,
+    ) -> dict[str, Any]:
+        """Fine-tune every member (seed + its index), save them as ``<stem>-member<i>.pt``
+        and return the options of the ensemble of the tuned members."""
+        files = []
+        for index, member in enumerate(self.members()):
+            tuned = finetune_chgnet(
+                member,
+                structures,
+                energies_per_atom,
+                epochs,
+                learning_rate,
+                seed + index,
+                self.device,
+            )
+            path = f"{stem}-member{index}.pt"
+            save_chgnet(tuned, path)
+            files.append(path)
+        return {"versions": [], "model_files": files}
+
     def member_energies(self, structures: Sequence[Structure]) -> np.ndarray:
         """Energy per atom, one row per member."""
         rows = []
-        with torch.inference_mode():
+        with torch.no_grad():
             for model in self.members():
                 graphs = [model.graph_converter(s) for s in structures]
                 predictions = (
@@ -102,17 +123,23 @@ class CHGNetEnsemble(MemberEnsemble):
 Member = str | Mapping[str, Any]
 
 
-def member_model(member: Member):
-    """A member model from its plugin name, or ``{"model": name, "model_options": {...}}``."""
+def member_spec(member: Member) -> dict[str, Any]:
+    """A member as ``{"model": name, "model_options": {...}}`` (from a plugin name or that)."""
     if isinstance(member, str):
-        return load_model(member)
+        return {"model": member, "model_options": {}}
     unknown = set(member) - {"model", "model_options"}
     if "model" not in member or unknown:
         raise DiscoverflowError(
             f"an ensemble member is a model name or {{'model': name, 'model_options': {{...}}}}; "
             f"got {dict(member)!r}"
         )
-    return load_model(member["model"], **dict(member.get("model_options") or {}))
+    return {"model": member["model"], "model_options": dict(member.get("model_options") or {})}
+
+
+def member_model(member: Member):
+    """A member model from its plugin name, or ``{"model": name, "model_options": {...}}``."""
+    spec = member_spec(member)
+    return load_model(spec["model"], **spec["model_options"])
 
 
 class EnsembleModel(MemberEnsemble):
@@ -122,8 +149,38 @@ class EnsembleModel(MemberEnsemble):
     def __init__(self, members: Sequence[Member] = ("chgnet", "sevennet")) -> None:
         if len(members) < 2:
             raise DiscoverflowError("an ensemble needs at least two members")
-        self.members = [member_model(m) for m in members]
-        self.name = "ensemble(" + "+".join(m.name for m in self.members) + ")"
+        self.specs = [member_spec(m) for m in members]
+        self.members = [member_model(m) for m in self.specs]
+        self.name = "ensemble(" + "+".join(self.member_names()) + ")"
+
+    def member_names(self) -> list[str]:
+        return [m.name for m in self.members]
+
+    def finetuned(
+        self,
+        structures: Sequence[Structure],
+        energies_per_atom: Sequence[float],
+        epochs: int,
+        learning_rate: float,
+        stem: Path,
+        seed: int = 0,
+    ) -> dict[str, Any]:
+        """Fine-tune every member that can be (seed + its index; the others stay as they
+        are), save them as ``<stem>-member<i>.*`` and return the options of the new ensemble."""
+        members = []
+        for index, (spec, model) in enumerate(zip(self.specs, self.members, strict=True)):
+            if isinstance(model, FineTunable):
+                options = model.finetuned(
+                    structures,
+                    energies_per_atom,
+                    epochs,
+                    learning_rate,
+                    Path(f"{stem}-member{index}"),
+                    seed + index,
+                )
+                spec = {**spec, "model_options": {**spec["model_options"], **options}}
+            members.append(spec)
+        return {"members": members}
 
     def member_energies(self, structures: Sequence[Structure]) -> np.ndarray:
         """Energy per atom, one row per member."""

@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from copy import deepcopy
 from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -44,6 +46,7 @@ MP_COMPATIBLE_MODALS = ("PBE", "mpa")
 # keys of a sevenn AtomGraphSequential's input and output (sevenn 0.13)
 TOTAL_ENERGY, FORCE, STRESS = "inferred_total_energy", "inferred_force", "inferred_stress"
 NUM_ATOMS, MODALITY = "num_atoms", "data_modality"
+REFERENCE_ENERGY = "total_energy"
 
 
 @cache
@@ -112,6 +115,54 @@ def check_elements(network, model: str, structures: Sequence[Structure]) -> None
             )
 
 
+def finetune_sevennet(
+    model: str,
+    modal: str | None,
+    structures: Sequence[Structure],
+    energies_per_atom: Sequence[float],
+    epochs: int = 30,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    path: str | Path = "sevennet-finetuned.pth",
+    device: str = "cpu",
+) -> str:
+    """Fine-tune a copy of a SevenNet model on the given energies (eV/atom) with sevenn's own
+    trainer and per-atom energy loss, and save it as a sevenn checkpoint at ``path``.
+
+    Only energies are fitted (the buffered results carry no forces), so the copy is trained
+    without its force output; the checkpoint loads back with every output (sevenn's
+    ``load_checkpoint``, so ``SevenNetEnergyModel(model=path)`` and the relax engine take it).
+    """
+    import sevenn
+    from sevenn.train.loss import PerAtomEnergyLoss
+    from sevenn.train.trainer import Trainer
+    from sevenn.util import load_checkpoint
+    from torch_geometric.loader import DataLoader
+
+    checkpoint = load_checkpoint(model)
+    network = checkpoint.build_model()
+    check_elements(network, model, structures)
+    modal = resolve_modal(network, model, modal)
+    network.delete_module_by_key("force_output")
+    network.key_grad = None
+    graphs = []
+    for structure, energy in zip(structures, energies_per_atom, strict=True):
+        graph = structure_graph(structure, network.cutoff, modal)
+        graph[REFERENCE_ENERGY] = torch.tensor(float(energy) * len(structure))
+        graphs.append(graph)
+    loader = DataLoader(graphs, batch_size=min(8, len(graphs)), shuffle=False)
+    torch.manual_seed(seed)
+    loss = [(PerAtomEnergyLoss(criterion=torch.nn.MSELoss()), 1.0)]
+    trainer = Trainer(network, loss, torch.optim.Adam, {"lr": learning_rate}, device=device)
+    for _ in range(epochs):
+        trainer.run_one_epoch(loader, is_train=True)
+    # the weights are in this sevenn's layout now: an older checkpoint's version would make
+    # sevenn convert them again on loading
+    config = {**checkpoint.config, "version": sevenn.__version__}
+    trainer.write_checkpoint(str(path), config=config, epoch=epochs)
+    return str(path)
+
+
 def _chunks(items: Sequence, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
@@ -135,7 +186,31 @@ class SevenNetEnergyModel:
         self.modal = modal
         self.device = device or get_settings().DEVICE
         self.batch_size = batch_size
-        self.name = f"sevennet-{model}" + (f"-{modal}" if modal else "")
+        self.name = f"sevennet-{Path(model).stem}" + (f"-{modal}" if modal else "")
+
+    def finetuned(
+        self,
+        structures: Sequence[Structure],
+        energies_per_atom: Sequence[float],
+        epochs: int,
+        learning_rate: float,
+        stem: Path,
+        seed: int = 0,
+    ) -> dict[str, Any]:
+        """Fine-tune a copy on the energies, save it as ``<stem>.pth`` and return the options
+        that load it."""
+        path = finetune_sevennet(
+            self.model,
+            self.modal,
+            structures,
+            energies_per_atom,
+            epochs,
+            learning_rate,
+            seed,
+            f"{stem}.pth",
+            self.device,
+        )
+        return {"model": path}
 
     def network(self, energy_only: bool = True):
         return load_sevennet(self.model, self.device, energy_only)

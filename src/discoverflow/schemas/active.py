@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 
@@ -15,6 +17,10 @@ class ActiveResult(BaseModel):
     energy_per_atom: float | None = None
     uncertainty: float | None = Field(None, description="Ensemble standard deviation (eV/atom)")
     source: str | None = Field(None, description="Matched result, model or relax engine")
+    relax_status: str | None = Field(None, description="The relaxation's status (dft only)")
+    models: list[str] = Field(
+        default_factory=list, description="The ensemble's members then (fine-tuned: file stem)"
+    )
     round: int
 
 
@@ -27,17 +33,26 @@ class RoundReport(BaseModel):
     finetuned: bool = False
     mae_before: float | None = Field(None, description="Ensemble MAE on the buffered DFT cases")
     mae_after: float | None = Field(None, description="The same after fine-tuning")
-    model_files: list[str] = Field(default_factory=list)
+    model_options: dict[str, Any] | None = Field(
+        None, description="The fine-tuned ensemble's options (its members' files)"
+    )
 
 
 class ActiveState(BaseModel):
     """What carries from one round to the next."""
 
     round: int = 0
-    versions: list[str] = Field(default_factory=lambda: ["0.3.0", "0.2.0"])
-    model_files: list[str] = Field(default_factory=list)
+    model: str = Field(description="Uncertainty model plugin")
+    model_options: dict[str, Any] = Field(
+        default_factory=dict, description="Its options now (after the fine-tunes so far)"
+    )
     known: dict[str, tuple[Structure, float]] = Field(
         default_factory=dict, description="candidate_id -> (structure, energy per atom)"
+    )
+    inputs: dict[str, Structure] = Field(
+        default_factory=dict,
+        description="candidate_id -> the structure a known result was computed from (a "
+        "candidate matching it is looked up too)",
     )
     buffer: list[str] = Field(default_factory=list, description="DFT results not yet trained on")
     results: list[ActiveResult] = Field(default_factory=list)
@@ -47,4 +62,10 @@ class ActiveState(BaseModel):
 class ActiveLearningDocument(StageDocument):
     rounds: list[RoundReport]
     results: list[ActiveResult]
-    model_files: list[str] = Field(description="The ensemble's members at the end")
+    model: str = Field(description="Uncertainty model plugin")
+    model_options: dict[str, Any] = Field(description="Its options at the end")
+    structures: dict[str, Structure] = Field(
+        default_factory=dict,
+        description="candidate_id -> the structure of its energy: relaxed, looked up (the "
+        "match's) or predicted (as given) (data store)",
+    )

@@ -85,7 +85,20 @@ class CandidateDoc(CampaignDocument):
     is_new: bool | None = Field(None, description="Candidates: matches no known phase")
     source: str | None = Field(None, description="Known phases: file or Materials Project")
     energy_source: str | None = Field(
-        None, description="Known phases: 'relaxed with <engine>' or 'given (<engine>)'"
+        None,
+        description="Candidates of the coordinate pattern: 'lookup', 'prediction' or "
+        "'relaxation'; known phases: 'relaxed with <engine>' or 'given (<engine>)'",
+    )
+    energy_per_atom_std: float | None = Field(
+        None, description="Coordinate pattern: the ensemble's spread on the candidate (eV/atom)"
+    )
+    energy_models: list[str] = Field(
+        default_factory=list,
+        description="Coordinate pattern: the ensemble's members that predicted it (fine-tuned "
+        "ones by file name)",
+    )
+    looked_up_from: str | None = Field(
+        None, description="Coordinate pattern: the computed result it matched"
     )
     source_energy_per_atom: float | None = Field(
         None, description="Known phases: the energy their source gave (eV/atom)"
@@ -97,7 +110,9 @@ class CandidateDoc(CampaignDocument):
     property_unit: str | None = None
     relax_engine: str | None = Field(None, description="Engine of the relaxation")
     energy: float | None = Field(None, description="Relaxed total energy (eV)")
-    energy_per_atom: float | None = Field(None, description="Relaxed energy (eV/atom)")
+    energy_per_atom: float | None = Field(
+        None, description="Relaxed energy, or the coordinate pattern's (see energy_source)"
+    )
     formation_energy_per_atom: float | None = Field(
         None, description="Relaxed formation energy against the references (eV/atom)"
     )

@@ -10,11 +10,15 @@ from pymatgen.entries.computed_entries import ComputedEntry
 
 from discoverflow.schemas.base import StageDocument
 
+HAS_ENERGY = ("relaxed", "predicted", "looked up")
+"""Statuses of a record whose energy goes on the hull (predicted, looked up: the coordinate
+pattern's accepted predictions and reused results)."""
+
 
 class RelaxRecordInfo(BaseModel):
     candidate_id: str
     formula: str
-    status: Literal["relaxed", "unconverged", "failed"]
+    status: Literal["relaxed", "unconverged", "failed", "predicted", "looked up"]
     reason: str | None = None
     energy: float | None = Field(None, description="Total energy (eV)")
     energy_per_atom: float | None = None
@@ -24,6 +28,15 @@ class RelaxRecordInfo(BaseModel):
     scf_converged: bool | None = Field(None, description="DFT: every SCF converged")
     seconds_per_scf_step: float | None = Field(None, description="DFT: wall time per SCF step")
     task_dir: str | None = None
+    energy_source: Literal["lookup", "prediction", "relaxation"] = Field(
+        "relaxation", description="Where energy_per_atom comes from (coordinate pattern)"
+    )
+    energy_per_atom_std: float | None = Field(
+        None, description="Coordinate pattern: the ensemble's spread on it (eV/atom)"
+    )
+    models: list[str] = Field(
+        default_factory=list, description="Coordinate pattern: the ensemble's members then"
+    )
     entry: ComputedEntry | None = Field(
         None, description="DFT entry with its run parameters (for energy corrections)"
     )

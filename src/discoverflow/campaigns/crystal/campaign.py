@@ -35,6 +35,8 @@ TABLE_FIELDS = [
     "predicted_formation_energy_per_atom",
     "formation_energy_per_atom",
     "energy_above_hull",
+    "energy_source",
+    "energy_per_atom_std",
     "status",
     "reason",
     "known_phase",
@@ -56,6 +58,10 @@ def candidates_table(title: str, docs: list[dict]) -> Table:
     if ensemble:
         table.add_column("E hull std (eV/atom)", justify="right", no_wrap=True)
         table.add_column("P(stable)", justify="right", no_wrap=True)
+    coordinate = any(doc.get("energy_source") for doc in docs)
+    if coordinate:
+        table.add_column("energy source", no_wrap=True)
+        table.add_column("E std (eV/atom)", justify="right", no_wrap=True)
     table.add_column("status")
     table.add_column("known / new")
     for doc in docs:
@@ -73,6 +79,11 @@ def candidates_table(title: str, docs: list[dict]) -> Table:
             *(
                 [energy(spread[0]), "" if spread[1] is None else f"{spread[1]:.2f}"]
                 if ensemble
+                else []
+            ),
+            *(
+                [doc.get("energy_source") or "", energy(doc.get("energy_per_atom_std"))]
+                if coordinate
                 else []
             ),
             doc["status"] + shown,

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from discoverflow.campaigns.base import CampaignConfigBase, resolve_path
+from discoverflow.core.crystal.coordinate import CoordinateSettings
 from discoverflow.core.crystal.dedup import DedupSettings
 from discoverflow.core.crystal.elements import check_element_symbols
 from discoverflow.core.crystal.screening import PropertyScreenSettings, ScreeningSettings
@@ -63,6 +64,16 @@ class DedupConfig(DedupSettings):
 
 
 class RelaxConfig(RelaxSettings):
+    pattern: Literal["relax", "coordinate"] = Field(
+        "relax",
+        description="'relax': relax every selected candidate; 'coordinate': look it up among "
+        "computed results, else predict it with relax.coordinate.model and relax it (with "
+        "this engine) only when the model's spread is above the threshold, fine-tuning the "
+        "model on those relaxations",
+    )
+    coordinate: CoordinateSettings = Field(
+        default_factory=CoordinateSettings, description="Settings of the coordinate pattern"
+    )
     vasp: VaspSettings = Field(
         default_factory=VaspSettings, description="Settings of the 'vasp' engine"
     )
@@ -74,7 +85,7 @@ class RelaxConfig(RelaxSettings):
     )
 
     def ml(self) -> RelaxSettings:
-        return RelaxSettings(**self.model_dump(exclude={"vasp", "maker"}))
+        return RelaxSettings(**self.model_dump(include=set(RelaxSettings.model_fields)))
 
 
 class CampaignConfig(CampaignConfigBase):

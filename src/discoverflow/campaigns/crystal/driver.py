@@ -23,6 +23,7 @@ from discoverflow.core.crystal.vasp import vasp_environment_problems
 from discoverflow.core.structures import read_structure_folder
 from discoverflow.errors import ConfigError
 from discoverflow.makers import (
+    ActiveLearningMaker,
     CampaignProgress,
     CrystalDiscoveryMaker,
     DedupMaker,
@@ -94,6 +95,11 @@ def check_inputs(config: CampaignConfig, store: JobStore | None = None) -> list[
             else []
         ),
         *([] if config.relax.maker else [("relax.engine", config.relax.engine, RELAXERS)]),
+        *(
+            [("relax.coordinate.model", config.relax.coordinate.model, MODELS)]
+            if config.relax.pattern == "coordinate"
+            else []
+        ),
     ):
         known = available_plugins(group) + (["vasp"] if group == RELAXERS else [])
         if name not in known:
@@ -149,6 +155,14 @@ def generation_maker(config: CampaignConfig) -> Maker:
         raise ConfigError(f"generation.options: {exc}") from None
 
 
+def coordinate_maker(config: CampaignConfig) -> ActiveLearningMaker | None:
+    """The coordinate pattern's Maker when ``relax.pattern`` is coordinate (else None); its
+    fine-tuned models go to the worker's model folder (``default_model_dir``)."""
+    if config.relax.pattern != "coordinate":
+        return None
+    return ActiveLearningMaker(settings=config.relax.coordinate, relax_maker=relax_maker(config))
+
+
 def discovery_maker(config: CampaignConfig) -> CrystalDiscoveryMaker:
     """The composed Maker with every stage's settings taken from the config."""
     return CrystalDiscoveryMaker(
@@ -164,6 +178,7 @@ def discovery_maker(config: CampaignConfig) -> CrystalDiscoveryMaker:
         if config.property_screen
         else None,
         relax_maker=relax_maker(config),
+        coordinate_maker=coordinate_maker(config),
         hull_maker=HullMaker(settings=config.hull, output_dir=str(config.output_dir)),
     )
 

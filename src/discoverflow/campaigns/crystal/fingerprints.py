@@ -93,9 +93,10 @@ def stage_fingerprints(
         if config.property_screen
         else found["dedup"]
     )
-    found["relax"] = fingerprint(
-        {"after": found["property_screen"], "relax": found["relax_engine"]}
-    )
+    relax = {"after": found["property_screen"], "relax": found["relax_engine"]}
+    if config.relax.pattern == "coordinate":
+        relax["coordinate"] = config.relax.coordinate.model_dump()
+    found["relax"] = fingerprint(relax)
     found["hull"] = fingerprint(
         {
             "after": found["relax"],

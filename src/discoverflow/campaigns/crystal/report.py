@@ -89,13 +89,19 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
         r["candidate_id"]: r["status"] for b in relax_batches for r in b["output"]["records"]
     }
     n_selected = (dedup or screen or {"output": {"n_kept": 0}})["output"]["n_kept"]
-    relax = record.latest("relax")
+    relax = record.latest("relax", ["output.records.energy_source"])
     failed = sum(s != "relaxed" for s in records.values())
+    sources = [r.get("energy_source") for r in (relax or {}).get("output", {}).get("records", [])]
+    coordinate = "".join(
+        f", {sources.count(source)} by {source}"
+        for source in ("prediction", "lookup")
+        if source in sources
+    )
     status.append(
         StageStatus(
             "relax",
             relax is not None,
-            f"{len(records)}/{n_selected} relaxed ({failed} failed or unconverged)",
+            f"{len(records)}/{n_selected} relaxed ({failed} failed or unconverged){coordinate}",
         )
     )
     hull = record.latest(
@@ -142,14 +148,19 @@ def novelty(doc: dict) -> str:
     return "new" if doc.get("is_new") else ""
 
 
+REACHED_ENERGY = ("relax", "coordinate")
+"""Stages that give a candidate its energy for the hull."""
+
+
 def candidate_documents(
     documents: Store, campaign: str, wanted: ResultFilter, properties: list[str] | None = None
 ) -> list[dict]:
     """The campaign's current candidate documents (superseded ones left out), those that
-    reached relaxation unless ``wanted.everything``, lowest energy above hull first."""
+    reached relaxation (or the coordinate pattern) unless ``wanted.everything``, lowest
+    energy above hull first."""
     criteria: dict = {"campaign": campaign, "role": "candidate", "status": {"$ne": "superseded"}}
     if not wanted.everything:
-        criteria["stages.relax"] = {"$exists": True}
+        criteria["$or"] = [{f"stages.{stage}": {"$exists": True}} for stage in REACHED_ENERGY]
     if wanted.stable:
         criteria["is_stable"] = True
     if wanted.max_ehull is not None:

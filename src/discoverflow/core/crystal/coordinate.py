@@ -5,11 +5,40 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from pydantic import Field
 from pymatgen.core import Structure
 
 from discoverflow.core.crystal.dedup import DedupSettings
+from discoverflow.settings import PositiveInt, StageSettings
+
+
+class CoordinateSettings(StageSettings):
+    """The coordinate pattern: look up, else predict with an uncertainty, relax only when the
+    model is unsure, and fine-tune the model on what was relaxed."""
+
+    uncertainty_threshold: float = Field(
+        0.05,
+        gt=0,
+        description="Largest spread (standard deviation of the members, eV/atom) at which the "
+        "ensemble's mean energy is accepted instead of a relaxation",
+    )
+    batch_size: PositiveInt = Field(16, description="Candidates per round")
+    buffer_size: PositiveInt = Field(
+        8, description="New relaxations that trigger a fine-tune of the members"
+    )
+    finetune_epochs: int = Field(30, ge=0, description="Epochs per fine-tune (0: never)")
+    learning_rate: float = Field(1e-3, gt=0, description="Learning rate of the fine-tunes")
+    model: str = Field(
+        "ensemble",
+        description="Uncertainty model plugin (mean and spread per structure): 'ensemble' "
+        "(members of any architecture) or 'chgnet-ensemble' (CHGNet versions)",
+    )
+    model_options: dict[str, Any] = Field(
+        default_factory=lambda: {"members": ["chgnet", "sevennet"]},
+        description="Keyword arguments of the model, e.g. {'members': ['chgnet', 'sevennet']}",
+    )
 
 
 @dataclass
@@ -53,8 +82,8 @@ class Decision:
 def decide(
     structures: Mapping[str, Structure], lookup: ResultLookup, model, threshold: float
 ) -> list[Decision]:
-    """Lookup first; else the model's prediction if its uncertainty is below ``threshold``;
-    else the candidate needs the expensive calculation."""
+    """Lookup first; else the model's prediction if its uncertainty is below ``threshold``
+    (``CoordinateSettings.uncertainty_threshold``); else the expensive calculation."""
     decisions: dict[str, Decision] = {}
     unknown = []
     for cid, structure in structures.items():

@@ -8,6 +8,8 @@ from jobflow import Flow, Maker, OutputReference
 from pymatgen.core import Structure
 
 from discoverflow.core.crystal.known_phases import KnownPhase
+from discoverflow.makers.active import ActiveLearningMaker
+from discoverflow.makers.crystal.coordinate import coordinate_selected
 from discoverflow.makers.crystal.dedup import DedupMaker
 from discoverflow.makers.crystal.hull import HullMaker
 from discoverflow.makers.crystal.references import ReferenceMaker
@@ -45,7 +47,9 @@ class CrystalDiscoveryMaker(Maker):
 
     ``relax_maker`` relaxes both the candidates and the elemental references, so that
     formation energies compare like with like; it may be any Maker whose ``make`` takes
-    ``{candidate_id: structure}`` and outputs a ``RelaxBatchDocument``.
+    ``{candidate_id: structure}`` and outputs a ``RelaxBatchDocument``. With a
+    ``coordinate_maker`` the candidates' relax stage is the coordinate pattern instead
+    (lookup, ensemble prediction, relaxation with its ``relax_maker`` only when unsure).
     """
 
     name: str = "crystal discovery"
@@ -55,6 +59,7 @@ class CrystalDiscoveryMaker(Maker):
     dedup_maker: DedupMaker | None = field(default_factory=DedupMaker)
     property_maker: Maker | None = None
     relax_maker: Maker = field(default_factory=MLRelaxMaker)
+    coordinate_maker: ActiveLearningMaker | None = None
     hull_maker: HullMaker = field(default_factory=HullMaker)
 
     def make(
@@ -85,8 +90,10 @@ class CrystalDiscoveryMaker(Maker):
             selection = done.dedup or add(self.dedup_maker.make(generation, screen))
         if self.property_maker is not None:
             selection = done.property_screen or add(self.property_maker.make(generation, selection))
-        relaxed = done.relax or add(
-            relax_selected(self.relax_maker, generation, selection, done.relax_batches)
-        )
+        if self.coordinate_maker is not None:
+            relax = coordinate_selected(self.coordinate_maker, generation, selection, references)
+        else:
+            relax = relax_selected(self.relax_maker, generation, selection, done.relax_batches)
+        relaxed = done.relax or add(relax)
         hull = done.hull or add(self.hull_maker.make(relaxed, references, selection))
         return Flow(jobs, output=hull, name=self.name)

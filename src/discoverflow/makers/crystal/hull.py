@@ -21,7 +21,7 @@ from discoverflow.makers.crystal.references import PHASE_PREFIX
 from discoverflow.makers.documents import CampaignDocuments, hull_fields
 from discoverflow.plugins import load_model
 from discoverflow.schemas.hull import ExcludedCandidate, HullDocument, HullEntryInfo
-from discoverflow.schemas.relax import ReferenceDocument, RelaxBatchDocument
+from discoverflow.schemas.relax import HAS_ENERGY, ReferenceDocument, RelaxBatchDocument
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
 
@@ -69,7 +69,7 @@ class HullMaker(StageMaker):
         good = [
             r
             for r in relaxed.records
-            if r.status == "relaxed" and r.candidate_id in relaxed.structures
+            if r.status in HAS_ENERGY and r.candidate_id in relaxed.structures
         ]
         candidates = [
             HullInput(

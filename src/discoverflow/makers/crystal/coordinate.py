@@ -1,0 +1,146 @@
+"""The coordinate pattern as a crystal campaign's relax stage: the selected candidates are
+looked up among the results the store already holds, predicted by the ensemble, or relaxed."""
+
+from __future__ import annotations
+
+from jobflow import Flow, Response, job
+from pymatgen.core import Structure
+
+from discoverflow.makers.active import ActiveLearningMaker
+from discoverflow.makers.crystal.references import PHASE_PREFIX
+from discoverflow.makers.documents import CampaignDocuments, structure_fields
+from discoverflow.routing import route_new_jobs
+from discoverflow.schemas.active import ActiveLearningDocument, ActiveResult
+from discoverflow.schemas.generation import GenerationDocument
+from discoverflow.schemas.relax import ReferenceDocument, RelaxBatchDocument, RelaxRecordInfo
+from discoverflow.schemas.screen import DedupDocument, ScreenDocument
+
+ENERGY_SOURCES = {"lookup": "lookup", "ml": "prediction", "dft": "relaxation"}
+STATUS = {"lookup": "looked up", "ml": "predicted", "dft": "relaxed"}
+
+
+def known_record(key: str, structure: Structure, energy_per_atom: float) -> RelaxRecordInfo:
+    return RelaxRecordInfo(
+        candidate_id=key,
+        formula=structure.composition.reduced_formula,
+        status="relaxed",
+        energy=energy_per_atom * len(structure),
+        energy_per_atom=energy_per_atom,
+    )
+
+
+def computed_results(
+    references: ReferenceDocument,
+    documents: CampaignDocuments | None,
+    formulas: set[str],
+) -> tuple[RelaxBatchDocument, dict[str, Structure]]:
+    """The results a candidate of these reduced formulas can be looked up in: the known
+    phases on the campaign's hull, and every converged relaxation with the campaign's engine
+    in the store's candidate documents (any campaign), with the structures those
+    relaxations started from."""
+    known = RelaxBatchDocument(engine=references.engine)
+    inputs: dict[str, Structure] = {}
+    for phase in references.phases:
+        structure = references.structures.get(f"{PHASE_PREFIX}{phase.name}")
+        if phase.energy_per_atom is not None and structure is not None:
+            key = f"{PHASE_PREFIX}{phase.name}"
+            known.records.append(known_record(key, structure, phase.energy_per_atom))
+            known.structures[key] = structure
+    if documents is None or not formulas:
+        return known, inputs
+    criteria = {
+        "formula_pretty": {"$in": sorted(formulas)},
+        "relax_engine": references.engine,
+        "stages.relax.status": "relaxed",
+    }
+    properties = ["candidate_id", "stages.relax", "structure_initial"]
+    for doc in documents.store.query(criteria, properties=properties):
+        record = doc["stages"]["relax"].get("record") or {}
+        key = doc["candidate_id"]
+        if key in known.structures or not record.get("structure"):
+            continue
+        structure = Structure.from_dict(record["structure"])
+        known.records.append(known_record(key, structure, record["energy_per_atom"]))
+        known.structures[key] = structure
+        if doc.get("structure_initial"):
+            inputs[key] = Structure.from_dict(doc["structure_initial"])
+    return known, inputs
+
+
+def energy_record(
+    result: ActiveResult, structure: Structure | None
+) -> tuple[RelaxRecordInfo, dict]:
+    """A coordinate result as the hull reads it, and its candidate document's fields."""
+    usable = result.energy_per_atom is not None and structure is not None
+    status = STATUS[result.action] if usable else (result.relax_status or "failed")
+    source = ENERGY_SOURCES[result.action]
+    spread = None if result.action == "lookup" else result.uncertainty
+    energy = result.energy_per_atom * len(structure) if usable else None
+    record = RelaxRecordInfo(
+        candidate_id=result.candidate_id,
+        formula=result.formula,
+        status=status,
+        reason=None if usable else result.source,
+        energy=energy,
+        energy_per_atom=result.energy_per_atom,
+        energy_source=source,
+        energy_per_atom_std=spread,
+        models=result.models,
+    )
+    fields = {
+        "energy_source": source,
+        "energy_per_atom_std": spread,
+        "energy_models": result.models,
+        "looked_up_from": result.source if result.action == "lookup" else None,
+    }
+    if usable:
+        fields |= {"energy_per_atom": result.energy_per_atom, "energy": energy}
+    if usable and result.action == "lookup":
+        fields |= structure_fields(structure)
+    return record, fields
+
+
+@job(
+    data="structures",
+    output_schema=RelaxBatchDocument,
+    metadata={"stage": "relax", "runs_on": "cpu"},
+)
+def coordinate_relaxations(
+    active: ActiveLearningDocument, structures: dict[str, Structure], engine: str
+) -> RelaxBatchDocument:
+    """The coordinate pattern's energies as one relaxation document for the hull: relaxed,
+    looked up (the match's structure) or predicted (the candidate as generated); each
+    candidate's document records which (``energy_source``), the spread and the models."""
+    batch = RelaxBatchDocument(engine=f"coordinate({engine})")
+    items, status, reasons = {}, {}, {}
+    for result in active.results:
+        structure = active.structures.get(result.candidate_id)
+        if result.action == "ml":
+            structure = structures[result.candidate_id]
+        record, fields = energy_record(result, structure)
+        batch.records.append(record)
+        if structure is not None and record.energy_per_atom is not None:
+            batch.structures[result.candidate_id] = structure
+        items[result.candidate_id] = fields
+        status[result.candidate_id], reasons[result.candidate_id] = record.status, record.reason
+    if (documents := CampaignDocuments.of_running_job()) is not None:
+        documents.write("coordinate", items, status, reasons)
+    return batch
+
+
+@job(metadata={"stage": "relax-fanout", "runs_on": "cpu"})
+def coordinate_selected(
+    maker: ActiveLearningMaker,
+    generation: GenerationDocument,
+    selection: ScreenDocument | DedupDocument,
+    references: ReferenceDocument,
+) -> Response:
+    """The coordinate pattern on the selected candidates, with lookups among the known phases
+    and the store's relaxations; its output is the relax stage's ``RelaxBatchDocument``."""
+    structures = {r.candidate_id: generation.structures[r.candidate_id] for r in selection.kept}
+    formulas = {s.composition.reduced_formula for s in structures.values()}
+    known, inputs = computed_results(references, CampaignDocuments.of_running_job(), formulas)
+    rounds = maker.make(structures, known, inputs)
+    collect = coordinate_relaxations(rounds.output, structures, references.engine)
+    flow = Flow([rounds, collect], output=collect.output, name="coordinate candidates")
+    return Response(replace=route_new_jobs(flow))
