@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache, cached_property
@@ -14,10 +13,9 @@ import numpy as np
 import torch
 from pymatgen.core import Structure
 
-from discoverflow.core.batched_relax import one_blas_thread
 from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
-from discoverflow.models.ase_relax import BatchRelaxing
+from discoverflow.models.ase_relax import BatchRelaxing, relax_with_calculator
 from discoverflow.models.base import configure_torch
 from discoverflow.settings import get_settings
 
@@ -170,23 +168,9 @@ class CHGNetRelaxer(BatchRelaxing):
         return chgnet_calculator(self.model_name, self.device)
 
     def relax(self, structure: Structure) -> RelaxOutcome:
-        import ase.optimize
-        from ase.filters import FrechetCellFilter
-        from pymatgen.io.ase import AseAtomsAdaptor
-
-        atoms = AseAtomsAdaptor.get_atoms(structure)
-        atoms.calc = self._calculator
-        target = FrechetCellFilter(atoms) if self.relax_cell else atoms
-        optimizer = getattr(ase.optimize, self.optimizer)(target, logfile=None)
-        with warnings.catch_warnings(), one_blas_thread():
-            warnings.simplefilter("ignore")
-            converged = bool(optimizer.run(fmax=self.fmax, steps=self.steps))
-        energy = float(atoms.get_potential_energy())
-        final = AseAtomsAdaptor.get_structure(atoms)
-        if not np.isfinite(energy) or not np.all(np.isfinite(final.cart_coords)):
-            raise RuntimeError("relaxation diverged (non-finite energy or positions)")
-        residual = float(np.linalg.norm(target.get_forces(), axis=1).max()) if len(atoms) else 0.0
-        return RelaxOutcome(final, energy, int(optimizer.nsteps), converged, residual)
+        return relax_with_calculator(
+            structure, self._calculator, self.fmax, self.steps, self.relax_cell, self.optimizer
+        )
 
     def evaluate(
         self, structures: Sequence[Structure]
