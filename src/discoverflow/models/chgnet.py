@@ -183,7 +183,8 @@ class CHGNetRelaxer(BatchRelaxing):
         With fractional coordinates ``s`` held, ``r = s L``: forces ``-dE/ds L^-T``; the
         stress of the strain ``L (1 + e)`` is ``L^T dE/dL / V`` (V signed, as in CHGNet)."""
         model = load_chgnet(self.model_name, self.device)
-        graphs = [model.graph_converter(structure) for structure in structures]
+        device = next(model.parameters()).device
+        graphs = [model.graph_converter(structure).to(device) for structure in structures]
         inputs = [graph.atom_frac_coord.requires_grad_() for graph in graphs]
         if self.relax_cell:
             inputs += [graph.lattice.requires_grad_() for graph in graphs]
@@ -196,7 +197,7 @@ class CHGNetRelaxer(BatchRelaxing):
         lattices = [structure.lattice.matrix for structure in structures]
         forces = [
             -np.linalg.solve(lattice, gradient.T).T
-            for lattice, gradient in zip(lattices, gradients, strict=False)
+            for lattice, gradient in zip(lattices, gradients[: len(graphs)], strict=True)
         ]
         stresses = None
         if self.relax_cell:
