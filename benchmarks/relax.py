@@ -1,7 +1,8 @@
 """Batched ML relaxation against relaxing the same structures one by one (same CHGNet, same
 optimiser and settings): structures/s, the ratio, max |dE| per atom, and peak RSS of each.
 Throughput is given by wall time and by the process's CPU time: on a shared machine the
-load of other processes slows the wall clock of each side differently, not its CPU time.
+load of other processes slows each side's wall clock differently, its CPU time less so (shared
+caches and cores still slow it).
 
     python benchmarks/relax.py [N] [--steps S] [--threads T]
 
