@@ -1,5 +1,8 @@
 """Batched ML relaxation against relaxing the same structures one by one (same CHGNet, same
 optimiser and settings): structures/s, the ratio, max |dE| per atom, and peak RSS of each.
+Throughput is given by wall time and by the process's CPU time: on a shared machine the
+load of other processes slows each side's wall clock differently, its CPU time less so (shared
+caches and cores still slow it).
 
     python benchmarks/relax.py [N] [--steps S] [--threads T]
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
 import sys
 import time
@@ -50,11 +54,12 @@ def run(batched: bool, n: int, steps: int, threads: int, queue) -> None:
         fmax=settings.fmax, steps=settings.steps, relax_cell=settings.relax_cell
     )
     relaxer.evaluate([next(iter(structures.values()))])  # load the model outside the timing
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     records = relax_many(structures, relaxer, batched=batched)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put((elapsed, peak, [(r.status, r.energy_per_atom, r.n_steps) for r in records]))
+    summary = [(r.status, r.energy_per_atom, r.n_steps) for r in records]
+    queue.put((elapsed, cpu, peak, summary))
 
 
 def measure(batched: bool, n: int, steps: int, threads: int):
@@ -74,8 +79,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     sizes = [len(s) for s in perturbed(args.n).values()]
-    alone_s, alone_rss, alone = measure(False, args.n, args.steps, args.threads)
-    together_s, together_rss, together = measure(True, args.n, args.steps, args.threads)
+    alone_s, alone_cpu, alone_rss, alone = measure(False, args.n, args.steps, args.threads)
+    together_s, together_cpu, together_rss, together = measure(
+        True, args.n, args.steps, args.threads
+    )
     both = [(a, b) for a, b in zip(alone, together, strict=True) if a[0] != "failed" != b[0]]
     d_e = max(abs(a[1] - b[1]) for a, b in both) if both else float("nan")
     same = sum(a[0] == b[0] for a, b in zip(alone, together, strict=True))
@@ -85,19 +92,20 @@ def main() -> None:
         f"mean {np.mean(sizes):.1f}; FIRE + FrechetCellFilter, fmax 0.05, <= {args.steps} steps, "
         f"{args.threads} torch thread(s))"
     )
-    for label, seconds, rss, records in (
-        ("one by one", alone_s, alone_rss, alone),
-        ("batched", together_s, together_rss, together),
+    for label, seconds, cpu, rss, records in (
+        ("one by one", alone_s, alone_cpu, alone_rss, alone),
+        ("batched", together_s, together_cpu, together_rss, together),
     ):
         relaxed = sum(r[0] == "relaxed" for r in records)
         print(
-            f"  {label:10s}: {args.n / seconds:6.3f} structures/s ({seconds:7.1f} s), "
-            f"{relaxed}/{args.n} converged, {sum(r[2] for r in records)} steps, "
-            f"peak RSS {rss:.0f} MB"
+            f"  {label:10s}: {args.n / seconds:6.3f} structures/s ({seconds:6.1f} s wall), "
+            f"{args.n / cpu:6.3f} per CPU s ({cpu:6.1f} s CPU), {relaxed}/{args.n} converged, "
+            f"{sum(r[2] for r in records)} steps, peak RSS {rss:.0f} MB"
         )
-    print(f"  speed-up: {alone_s / together_s:.2f}x")
+    print(f"  speed-up: {alone_s / together_s:.2f}x wall, {alone_cpu / together_cpu:.2f}x CPU")
     print(f"  max |dE| per atom: {d_e * 1000:.3f} meV/atom over {len(both)} structures")
     print(f"  same status: {same}/{args.n}; one-by-one steps {n_steps}")
+    print(f"  load average at the end: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":

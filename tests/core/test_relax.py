@@ -1,6 +1,11 @@
+import ase.optimize
 import numpy as np
 import pytest
+from ase.build import bulk
+from ase.calculators.emt import EMT
+from ase.filters import FrechetCellFilter
 from pymatgen.core import Lattice, Structure
+from pymatgen.io.ase import AseAtomsAdaptor
 
 from discoverflow.core.batched_relax import relax_batch
 from discoverflow.core.relax import RelaxOutcome, relax_checkpoint, relax_many
@@ -175,3 +180,62 @@ def test_a_broken_batch_engine_fails_what_is_left(rocksalt):
     records = relax_many({"a": rocksalt, "b": other}, ScriptedBatchRelaxer(break_after=1))
     assert [r.status for r in records] == ["relaxed", "failed"]
     assert "CUDA out of memory" in records[1].reason
+
+
+def emt_metals() -> dict[str, Structure]:
+    """Strained, rattled fcc Cu, Al and Ni cells of 4-8 atoms (seeded)."""
+    rng = np.random.default_rng(0)
+    cells = {}
+    for name, element, repeat in [
+        ("cu", "Cu", (1, 1, 2)),
+        ("al", "Al", (2, 1, 1)),
+        ("ni", "Ni", (1, 1, 1)),
+    ]:
+        atoms = bulk(element, cubic=True) * repeat
+        atoms.set_cell(atoms.cell @ (np.eye(3) + rng.normal(0, 0.03, (3, 3))), scale_atoms=True)
+        atoms.positions += rng.normal(0, 0.1, atoms.positions.shape)
+        cells[name] = AseAtomsAdaptor.get_structure(atoms)
+    return cells
+
+
+def emt_evaluate(relax_cell: bool):
+    def evaluate(structures):
+        results = []
+        for structure in structures:
+            atoms = AseAtomsAdaptor.get_atoms(structure)
+            atoms.calc = EMT()
+            stress = atoms.get_stress(voigt=False) if relax_cell else None
+            results.append((atoms.get_potential_energy(), atoms.get_forces(), stress))
+        energies, forces, stresses = zip(*results, strict=True)
+        return energies, forces, stresses if relax_cell else None
+
+    return evaluate
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "relax_cell"), [("FIRE", True), ("FIRE", False), ("BFGS", True)]
+)
+def test_batched_trajectories_are_ases_one_by_one(optimizer, relax_cell):
+    structures = emt_metals()
+    evaluate = emt_evaluate(relax_cell)
+    together = dict(
+        relax_batch(structures, evaluate, 0.02, 300, relax_cell, optimizer, max_batch=2)
+    )
+    for key, structure in structures.items():
+        atoms = AseAtomsAdaptor.get_atoms(structure)
+        atoms.calc = EMT()
+        target = FrechetCellFilter(atoms) if relax_cell else atoms
+        dynamics = getattr(ase.optimize, optimizer)(target, logfile=None)
+        assert dynamics.run(fmax=0.02, steps=300)
+        batched = together[key]
+        assert batched.converged and batched.n_steps == dynamics.nsteps
+        assert batched.energy == pytest.approx(atoms.get_potential_energy(), abs=1e-9)
+        np.testing.assert_allclose(batched.structure.lattice.matrix, atoms.cell[:], atol=1e-9)
+        np.testing.assert_allclose(batched.structure.cart_coords, atoms.positions, atol=1e-9)
+
+
+def test_a_disordered_structure_fails_alone():
+    alloy = Structure(Lattice.cubic(3.6), [{"Cu": 0.5, "Ni": 0.5}], [[0, 0, 0]])
+    outcomes = dict(relax_batch({"alloy": alloy, "cu": emt_metals()["cu"]}, emt_evaluate(True)))
+    assert "disordered" in str(outcomes["alloy"])
+    assert outcomes["cu"].converged

@@ -1,8 +1,10 @@
-"""Forward-pass batches bounded by structures and atoms."""
+"""Forward-pass batches bounded by structures and atoms; relaxation batches refilled."""
 
+import pytest
 from pymatgen.core import Lattice, Structure
 
-from discoverflow.models.chgnet import atom_batches
+from discoverflow.core.relax import relax_many
+from discoverflow.models.chgnet import CHGNetRelaxer, atom_batches
 
 
 def cell(n_atoms: int) -> Structure:
@@ -21,3 +23,17 @@ def test_batches_keep_order_and_respect_both_limits():
     for batch in batches:
         assert len(batch) <= 2
         assert sum(len(s) for s in batch) <= 12 or len(batch) == 1
+
+
+def test_a_refilled_chgnet_batch_ends_where_one_by_one_relaxations_do(prototypes):
+    structures = {name: prototypes[name].copy() for name in ("CuZn", "Cu3Au", "MgAgAs")}
+    for i, structure in enumerate(structures.values()):
+        structure.apply_strain([0.02, -0.01, 0.01 * i])
+        structure.translate_sites([0], [0.04, -0.03, 0.02], frac_coords=False)
+    relaxer = CHGNetRelaxer(fmax=0.05, steps=200, max_batch=2)
+    alone = relax_many(structures, relaxer, batched=False)
+    together = relax_many(structures, relaxer)
+    for one, batched in zip(alone, together, strict=True):
+        assert one.status == batched.status == "relaxed"
+        assert batched.n_steps == one.n_steps
+        assert batched.energy_per_atom == pytest.approx(one.energy_per_atom, abs=1e-3)

@@ -56,6 +56,8 @@ def test_batched_evaluation_equals_the_ase_calculator(prototypes):
 
     structures = [prototypes[n] for n in ("Cu3Au", "CuZn", "MgAgAs")]
     structures[1].apply_strain([0.03, -0.02, 0.01])
+    displacement = np.array([0.05, 0.02, -0.03])
+    structures[2].translate_sites([0], displacement, frac_coords=False)
     energies, forces, stresses = CHGNetRelaxer().evaluate(structures)
     calculator = chgnet_calculator()
     for structure, energy, force, stress in zip(
@@ -67,3 +69,7 @@ def test_batched_evaluation_equals_the_ase_calculator(prototypes):
         np.testing.assert_allclose(force, atoms.get_forces(), atol=1e-4)
         np.testing.assert_allclose(stress, atoms.get_stress(voigt=False), atol=1e-5)
     assert np.abs(stresses[1]).max() > 1e-3  # the strained cell is under stress
+    assert forces[2][0] @ displacement < -0.003  # the displaced atom is pushed back
+    fixed_cell = CHGNetRelaxer(relax_cell=False).evaluate(structures)
+    assert fixed_cell[2] is None
+    np.testing.assert_allclose(fixed_cell[1][2], forces[2], atol=1e-5)

@@ -1,9 +1,11 @@
-"""Relaxing many structures at once: each keeps its own ASE optimiser (FIRE by default, the cell
-under ``FrechetCellFilter``), and every step evaluates all structures in flight in one batched
-model call. Trajectories are those of relaxing each structure alone with the same optimiser.
+"""Relaxing many structures at once, every step evaluating all structures in flight in one
+batched model call. Trajectories are those of relaxing each structure alone with the same ASE
+optimiser (the cell under ``FrechetCellFilter``).
 
-The optimisers' 3x3 matrix work (the filter's matrix exponentials) runs with one BLAS thread:
-multi-threaded OpenBLAS on 3x3 matrices measured 20x slower on a loaded two-core machine.
+FIRE, the default, runs as array operations over the whole batch (``batched_fire``). BFGS
+and LBFGS keep one ASE optimiser per structure (``AseBatch``); their 3x3 matrix work runs with
+one BLAS thread: multi-threaded OpenBLAS on 3x3 matrices measured 20x slower on a loaded
+two-core machine.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 from threadpoolctl import ThreadpoolController
 
+from discoverflow.core.batched_fire import FireBatch, Result, checked
 from discoverflow.core.relax import RelaxOutcome
 
 Evaluation = tuple[Sequence[float], Sequence[np.ndarray], Sequence[np.ndarray] | None]
@@ -60,35 +63,32 @@ class FrechetCellFilterOnce(FrechetCellFilter):
 
 @dataclass
 class Relaxation:
-    """One structure in flight: its atoms, what the optimiser moves, and steps taken."""
+    """One structure in flight under its own ASE optimiser: its atoms, what the optimiser
+    moves, and steps taken."""
 
-    key: str
     atoms: Atoms
     target: Atoms | FrechetCellFilter
     optimizer: ase.optimize.optimize.Optimizer
     n_steps: int = 0
 
     @classmethod
-    def start(cls, key: str, structure: Structure, relax_cell: bool, optimizer: str) -> Relaxation:
+    def start(cls, structure: Structure, relax_cell: bool, optimizer: str) -> Relaxation:
         atoms = AseAtomsAdaptor.get_atoms(structure)
         target = FrechetCellFilterOnce(atoms) if relax_cell else atoms
-        return cls(key, atoms, target, getattr(ase.optimize, optimizer)(target, logfile=None))
+        return cls(atoms, target, getattr(ase.optimize, optimizer)(target, logfile=None))
 
-    def receive(self, energy: float, forces: np.ndarray, stress: np.ndarray | None) -> float:
+    def receive(self, result: Result) -> float | Exception:
         """Attach the model's results for the current geometry; the residual max force."""
-        values = [energy, forces] if stress is None else [energy, forces, stress]
-        if not all(np.all(np.isfinite(value)) for value in values):
-            raise RuntimeError(
-                f"relaxation diverged (non-finite energy or forces at step {self.n_steps})"
-            )
-        results = {"energy": float(energy), "free_energy": float(energy)}
-        results["forces"] = np.asarray(forces, dtype=float).reshape(len(self.atoms), 3)
+        result = checked(result, len(self.atoms), self.n_steps, self.target is not self.atoms)
+        if isinstance(result, Exception):
+            return result
+        energy, forces, stress = result
+        results = {"energy": energy, "free_energy": energy, "forces": forces}
         if stress is not None:
-            stress = np.asarray(stress, dtype=float)
-            results["stress"] = full_3x3_to_voigt_6_stress(stress) if stress.ndim == 2 else stress
+            results["stress"] = full_3x3_to_voigt_6_stress(stress)
         self.atoms.calc = SinglePointCalculator(self.atoms, **results)
         residual = self.target.get_forces()
-        return float(np.linalg.norm(residual, axis=1).max()) if len(residual) else 0.0
+        return float(np.linalg.norm(residual, axis=1).max())
 
     def step(self) -> None:
         with warnings.catch_warnings():
@@ -96,15 +96,52 @@ class Relaxation:
             self.optimizer.step()
         self.n_steps += 1
 
-    def outcome(self, converged: bool, max_force: float) -> RelaxOutcome:
-        final = AseAtomsAdaptor.get_structure(self.atoms)
+
+class AseBatch:
+    """Structures in flight, each under its own ASE optimiser (BFGS, LBFGS)."""
+
+    def __init__(self, relax_cell: bool, optimizer: str) -> None:
+        self.relax_cell, self.optimizer = relax_cell, optimizer
+        self.keys: list[str] = []
+        self.relaxations: list[Relaxation] = []
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @property
+    def n_steps(self) -> list[int]:
+        return [relaxation.n_steps for relaxation in self.relaxations]
+
+    def add(self, key: str, structure: Structure) -> None:
+        self.relaxations.append(Relaxation.start(structure, self.relax_cell, self.optimizer))
+        self.keys.append(key)
+
+    def keep(self, kept: np.ndarray) -> None:
+        self.keys = [key for key, k in zip(self.keys, kept, strict=True) if k]
+        self.relaxations = [r for r, k in zip(self.relaxations, kept, strict=True) if k]
+
+    def structures(self) -> list[Structure]:
+        return [AseAtomsAdaptor.get_structure(r.atoms) for r in self.relaxations]
+
+    def receive(self, results: Sequence[Result]) -> list[float | Exception]:
+        with one_blas_thread():
+            return [r.receive(result) for r, result in zip(self.relaxations, results, strict=True)]
+
+    def step(self) -> None:
+        with one_blas_thread():
+            for relaxation in self.relaxations:
+                relaxation.step()
+
+    def outcome(self, index: int, converged: bool, max_force: float) -> RelaxOutcome:
+        relaxation = self.relaxations[index]
+        final = AseAtomsAdaptor.get_structure(relaxation.atoms)
         if not np.all(np.isfinite(final.cart_coords)):
             raise RuntimeError("relaxation diverged (non-finite energy or positions)")
-        energy = float(self.atoms.get_potential_energy())
-        return RelaxOutcome(final, energy, self.n_steps, converged, max_force)
+        energy = float(relaxation.atoms.get_potential_energy())
+        return RelaxOutcome(final, energy, relaxation.n_steps, converged, max_force)
 
 
-def evaluate_each(evaluate: BatchEvaluator, structures: list[Structure]) -> list:
+def evaluate_each(evaluate: BatchEvaluator, structures: list[Structure]) -> list[Result]:
     """(energy, forces, stress) per structure, or the exception of each structure that fails:
     when the batched call raises, the structures are evaluated one at a time to find it."""
     try:
@@ -140,31 +177,31 @@ def relax_batch(
     if max_batch < 1:
         raise ValueError(f"max_batch must be at least 1, not {max_batch}")
     waiting = iter(structures.items())
-    active: list[Relaxation] = []
+    batch = FireBatch(relax_cell) if optimizer == "FIRE" else AseBatch(relax_cell, optimizer)
     while True:
-        while len(active) < max_batch and (item := next(waiting, None)) is not None:
+        while len(batch) < max_batch and (item := next(waiting, None)) is not None:
             try:
-                active.append(Relaxation.start(*item, relax_cell, optimizer))
+                batch.add(*item)
             except Exception as error:
                 yield item[0], error
-        if not active:
+        if not len(batch):
             return
-        results = evaluate_each(evaluate, [AseAtomsAdaptor.get_structure(r.atoms) for r in active])
-        going, ended = [], []
-        with one_blas_thread():
-            for relaxation, result in zip(active, results, strict=True):
+        residuals = batch.receive(evaluate_each(evaluate, batch.structures()))
+        kept = np.ones(len(batch), dtype=bool)
+        ended: list[tuple[str, RelaxOutcome | Exception]] = []
+        for index, (key, residual, n_steps) in enumerate(
+            zip(batch.keys, residuals, batch.n_steps, strict=True)
+        ):
+            if isinstance(residual, Exception):
+                ended.append((key, residual))
+            elif residual < fmax or n_steps >= steps:
                 try:
-                    if isinstance(result, Exception):
-                        raise result
-                    max_force = relaxation.receive(*result)
-                    if max_force < fmax or relaxation.n_steps >= steps:
-                        outcome = relaxation.outcome(max_force < fmax, max_force)
-                        ended.append((relaxation.key, outcome))
-                        continue
-                    relaxation.step()
+                    ended.append((key, batch.outcome(index, residual < fmax, residual)))
                 except Exception as error:
-                    ended.append((relaxation.key, error))
-                    continue
-                going.append(relaxation)
+                    ended.append((key, error))
+            else:
+                continue
+            kept[index] = False
+        batch.keep(kept)
+        batch.step()
         yield from ended
-        active = going

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache, cached_property
@@ -16,10 +15,9 @@ import numpy as np
 import torch
 from pymatgen.core import Structure
 
-from discoverflow.core.batched_relax import one_blas_thread
 from discoverflow.core.relax import RelaxOutcome
 from discoverflow.errors import DiscoverflowError
-from discoverflow.models.ase_relax import BatchRelaxing
+from discoverflow.models.ase_relax import BatchRelaxing, relax_with_calculator
 from discoverflow.models.base import configure_torch
 from discoverflow.models.finetune import finetune_chgnet
 from discoverflow.settings import get_settings
@@ -32,9 +30,10 @@ def load_chgnet(model_name: str = "0.3.0", device: str = "cpu"):
 
     configure_torch()
     try:
-        return CHGNet.load(model_name=model_name, use_device=device, verbose=False)
+        model = CHGNet.load(model_name=model_name, use_device=device, verbose=False)
     except (ValueError, FileNotFoundError) as exc:
         raise DiscoverflowError(f"cannot load CHGNet weights {model_name!r}: {exc}") from None
+    return model.eval()
 
 
 @cache
@@ -208,42 +207,44 @@ class CHGNetRelaxer(BatchRelaxing):
         return chgnet_calculator(self.model_name, self.device)
 
     def relax(self, structure: Structure) -> RelaxOutcome:
-        import ase.optimize
-        from ase.filters import FrechetCellFilter
-        from pymatgen.io.ase import AseAtomsAdaptor
-
-        atoms = AseAtomsAdaptor.get_atoms(structure)
-        atoms.calc = self._calculator
-        target = FrechetCellFilter(atoms) if self.relax_cell else atoms
-        optimizer = getattr(ase.optimize, self.optimizer)(target, logfile=None)
-        with warnings.catch_warnings(), one_blas_thread():
-            warnings.simplefilter("ignore")
-            converged = bool(optimizer.run(fmax=self.fmax, steps=self.steps))
-        energy = float(atoms.get_potential_energy())
-        final = AseAtomsAdaptor.get_structure(atoms)
-        if not np.isfinite(energy) or not np.all(np.isfinite(final.cart_coords)):
-            raise RuntimeError("relaxation diverged (non-finite energy or positions)")
-        residual = float(np.linalg.norm(target.get_forces(), axis=1).max()) if len(atoms) else 0.0
-        return RelaxOutcome(final, energy, int(optimizer.nsteps), converged, residual)
+        return relax_with_calculator(
+            structure, self._calculator, self.fmax, self.steps, self.relax_cell, self.optimizer
+        )
 
     def evaluate(
         self, structures: Sequence[Structure]
     ) -> tuple[list[float], list[np.ndarray], list[np.ndarray] | None]:
         """Total energies (eV), forces (eV/A) and, when the cell relaxes, stresses (eV/A^3, 3x3)
-        of a batch in one CHGNet forward pass, converted as CHGNet's ASE calculator does."""
-        from ase.units import GPa
+        of a batch: one CHGNet energy pass and one backward pass to the fractional coordinates
+        and lattices of all graphs (CHGNet's own ``efs`` task runs two backward passes that
+        keep their graphs for training, 2-3x the cost).
 
+        With fractional coordinates ``s`` held, ``r = s L``: forces ``-dE/ds L^-T``; the
+        stress of the strain ``L (1 + e)`` is ``L^T dE/dL / V`` (V signed, as in CHGNet)."""
         model = load_chgnet(self.model_name, self.device)
-        graphs = [model.graph_converter(structure) for structure in structures]
-        task = "efs" if self.relax_cell else "ef"
-        predictions = model.predict_graph(graphs, task=task, batch_size=max(1, len(graphs)))
-        if isinstance(predictions, dict):
-            predictions = [predictions]
-        scale = [len(s) if model.is_intensive else 1 for s in structures]
-        energies = [float(p["e"]) * n for p, n in zip(predictions, scale, strict=True)]
-        forces = [p["f"] for p in predictions]
-        stresses = [p["s"] * GPa for p in predictions] if self.relax_cell else None
-        return energies, forces, stresses
+        device = next(model.parameters()).device
+        graphs = [model.graph_converter(structure).to(device) for structure in structures]
+        inputs = [graph.atom_frac_coord.requires_grad_() for graph in graphs]
+        if self.relax_cell:
+            inputs += [graph.lattice.requires_grad_() for graph in graphs]
+        with torch.enable_grad():
+            energies = model(graphs, task="e")["e"]
+            if model.is_intensive:
+                energies = energies * torch.tensor([len(s) for s in structures]).to(energies)
+            gradients = torch.autograd.grad(energies.sum(), inputs)
+        gradients = [gradient.detach().cpu().numpy().astype(float) for gradient in gradients]
+        lattices = [structure.lattice.matrix for structure in structures]
+        forces = [
+            -np.linalg.solve(lattice, gradient.T).T
+            for lattice, gradient in zip(lattices, gradients[: len(graphs)], strict=True)
+        ]
+        stresses = None
+        if self.relax_cell:
+            stresses = [
+                lattice.T @ gradient / np.linalg.det(lattice)
+                for lattice, gradient in zip(lattices, gradients[len(graphs) :], strict=True)
+            ]
+        return energies.detach().cpu().numpy().astype(float).tolist(), forces, stresses
 
 
 class CHGNetMagneticMomentModel:
