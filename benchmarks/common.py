@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 
+import bson
 import numpy as np
 from pymatgen.core import Composition, Lattice, Structure
 
 from discoverflow.core.crystal.generators import random_crystals
 from discoverflow.core.crystal.prototypes import PROTOTYPES
 from discoverflow.core.crystal.substitution import SubstitutionSettings, substitute
+
+ELEMENTS = ["Co", "Fe", "Mn", "Si", "Ni", "Al"]
 
 
 def candidates(elements: list[str], scales=(0.96, 0.98, 1.00, 1.02, 1.04)):
@@ -91,3 +95,28 @@ def best_of(repeats: int, function: Callable[[], object]) -> float:
         function()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def plan(n: int) -> tuple[list[str], list[float], int]:
+    """Elements and lattice scales whose substitutions give at least ``n`` candidates."""
+    templates = {name: p.structure() for name, p in PROTOTYPES.items()}
+    for count in range(4, len(ELEMENTS) + 1):
+        elements = ELEMENTS[:count]
+        single = SubstitutionSettings(lattice_scales=[1.0])
+        one = len(substitute(templates, elements, single).candidates)
+        if one * 21 >= n or count == len(ELEMENTS):
+            break
+    n_scales = max(1, math.ceil(n / one))
+    scales = [round(float(s), 4) for s in np.linspace(0.9, 1.1, n_scales)]
+    return elements, scales, one * n_scales
+
+
+def largest_documents(store) -> dict[str, tuple[int, int]]:
+    """Per collection: number of documents and the largest one in BSON bytes."""
+    stores = {"outputs": store.docs_store, **store.additional_stores}
+    found = {}
+    for name, sub in stores.items():
+        sub.connect()
+        sizes = [len(bson.encode(doc)) for doc in sub.query({})]
+        found[name] = (len(sizes), max(sizes, default=0))
+    return found

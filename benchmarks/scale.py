@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import resource
 import shutil
 import tempfile
@@ -23,20 +22,18 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
-import bson
 import numpy as np
 import psutil
+from common import largest_documents, plan
 from jobflow import CURRENT_JOB
 from rich.console import Console
 from rich.table import Table
 
 from discoverflow.campaigns.loading import load_campaign
 from discoverflow.core.crystal.prototypes import PROTOTYPES
-from discoverflow.core.crystal.substitution import SubstitutionSettings, substitute
 from discoverflow.stores import DOCUMENT_COLLECTIONS, make_store
 
 warnings.filterwarnings("ignore")
-ELEMENTS = ["Co", "Fe", "Mn", "Si", "Ni", "Al"]
 
 
 class StageSampler:
@@ -62,20 +59,6 @@ class StageSampler:
     def __exit__(self, *exc) -> None:
         self.stop.set()
         self.thread.join()
-
-
-def plan(n: int) -> tuple[list[str], list[float], int]:
-    """Elements and lattice scales whose substitutions give at least ``n`` candidates."""
-    templates = {name: p.structure() for name, p in PROTOTYPES.items()}
-    for count in range(4, len(ELEMENTS) + 1):
-        elements = ELEMENTS[:count]
-        single = SubstitutionSettings(lattice_scales=[1.0])
-        one = len(substitute(templates, elements, single).candidates)
-        if one * 21 >= n or count == len(ELEMENTS):
-            break
-    n_scales = max(1, math.ceil(n / one))
-    scales = [round(float(s), 4) for s in np.linspace(0.9, 1.1, n_scales)]
-    return elements, scales, one * n_scales
 
 
 def write_campaign(folder: Path, n: int, relax: int) -> tuple[Path, int]:
@@ -114,17 +97,6 @@ def stage_times(store, started: np.datetime64) -> dict[str, tuple[float, int]]:
         stage[1] += 1
         previous = done
     return {stage: (t, k) for stage, (t, k) in totals.items()}
-
-
-def largest_documents(store) -> dict[str, tuple[int, int]]:
-    """Per collection: number of documents and the largest one in BSON bytes."""
-    stores = {"outputs": store.docs_store, **store.additional_stores}
-    found = {}
-    for name, sub in stores.items():
-        sub.connect()
-        sizes = [len(bson.encode(doc)) for doc in sub.query({})]
-        found[name] = (len(sizes), max(sizes, default=0))
-    return found
 
 
 def folder_size(path: Path) -> int:

@@ -194,36 +194,46 @@ HULL_FIELDS = (
 )
 
 
-def record_generation(generation, removed: dict[str, str] | None = None) -> None:
-    """Documents for a generation's candidates (once per generation fingerprint), and for
-    ``removed`` ones with the reason; candidates of earlier generations of the campaign
-    that this one no longer has are marked superseded, their hull values cleared."""
+def record_generation(chunks: Iterable, removed: dict[str, str] | None = None) -> None:
+    """Documents for a generation's candidates (``chunks``: the documents holding them; once
+    per generation fingerprint), or for the ``removed`` ones with the reason; candidates of
+    earlier generations of the campaign that this one no longer has are marked superseded,
+    their hull values cleared."""
     documents = CampaignDocuments.of_running_job()
     if documents is None:
         return
     stamp = running_fingerprint("validity") or running_fingerprint("generation")
-    infos = {c.candidate_id: c for c in generation.candidates}
     if removed:
-        documents.write(
-            "validity",
-            {cid: candidate_fields(infos[cid], generation.structures[cid]) for cid in removed},
-            "invalid",
-            removed,
-        )
+        for chunk in chunks:
+            infos = {c.candidate_id: c for c in chunk.candidates}
+            documents.write(
+                "validity",
+                {
+                    cid: candidate_fields(infos[cid], chunk.structures[cid])
+                    for cid in removed
+                    if cid in infos
+                },
+                "invalid",
+                removed,
+            )
         return
-    existing = documents.find(infos, ["stages.generation.fingerprint"])
-    todo = {
-        cid: candidate_fields(info, generation.structures[cid])
-        for cid, info in infos.items()
-        if (existing.get(cid, {}).get("stages", {}).get("generation") or {}).get("fingerprint")
-        != stamp
-    }
-    documents.write("generation", todo, "generated", fingerprint_=stamp)
+    current = []
+    for chunk in chunks:
+        infos = {c.candidate_id: c for c in chunk.candidates}
+        current.extend(infos)
+        existing = documents.find(infos, ["stages.generation.fingerprint"])
+        todo = {
+            cid: candidate_fields(info, chunk.structures[cid])
+            for cid, info in infos.items()
+            if (existing.get(cid, {}).get("stages", {}).get("generation") or {}).get("fingerprint")
+            != stamp
+        }
+        documents.write("generation", todo, "generated", fingerprint_=stamp)
     stale = documents.store.query(
         {
             "campaign": documents.campaign,
             "role": "candidate",
-            "candidate_id": {"$nin": list(infos)},
+            "candidate_id": {"$nin": current},
             "status": {"$nin": ["superseded", "invalid"]},
         },
         properties=["candidate_id"],

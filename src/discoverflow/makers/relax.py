@@ -9,6 +9,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.relax import RelaxSettings, relax_many, relaxer_settings
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structures
 from discoverflow.makers.documents import CampaignDocuments, DocumentCheckpoint, relax_fields
 from discoverflow.plugins import load_relaxer
 from discoverflow.progress import running_stage, stage_progress
@@ -147,7 +148,7 @@ def collect_relaxations(
     )
 
 
-@job(metadata={"stage": "relax-fanout", "runs_on": "cpu"})
+@job(config=READS_CHUNKS, metadata={"stage": "relax-fanout", "runs_on": "cpu"})
 def relax_selected(
     relax_maker: Maker,
     generation: GenerationDocument,
@@ -159,8 +160,9 @@ def relax_selected(
     done = {record.candidate_id for batch in previous for record in batch.records}
     todo = [r.candidate_id for r in selection.kept if r.candidate_id not in done]
     batch_size = getattr(relax_maker, "batch_size", 1)
+    structures = candidate_structures(generation, todo)
     jobs = [
-        relax_maker.make({cid: generation.structures[cid] for cid in todo[i : i + batch_size]})
+        relax_maker.make({cid: structures[cid] for cid in todo[i : i + batch_size]})
         for i in range(0, len(todo), batch_size)
     ]
     selected = [r.candidate_id for r in selection.kept]

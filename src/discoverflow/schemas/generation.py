@@ -35,10 +35,11 @@ class GenerationDocument(StageDocument):
     filter_counts: dict[str, int] = Field(
         default_factory=dict, description="Validity filter -> candidates it removed"
     )
-    filtered_out: dict[str, str] = Field(
-        default_factory=dict,
-        description="candidate_id -> the validity filter that removed it (data store)",
-    )
     structures: dict[str, Structure] = Field(
         default_factory=dict, description="candidate_id -> structure (data store)"
+    )
+    chunks: list[str] = Field(
+        default_factory=list,
+        description="uuids of the jobs whose outputs hold the candidates, a bounded chunk "
+        "each; empty when this document holds its candidates itself",
     )

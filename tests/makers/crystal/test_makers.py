@@ -12,6 +12,8 @@ from discoverflow.makers import (
     ReferenceMaker,
     SubstitutionMaker,
 )
+from discoverflow.makers.crystal.chunks import merged_generation
+from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.stores import make_store
 
 FAST_RELAX = MLRelaxMaker(settings=RelaxSettings(fmax=0.1, steps=150, batch_size=2))
@@ -49,6 +51,9 @@ def pipeline(store):
 
     def output(step):
         value = store.get_output(step.output.uuid, load=True)
+        if step is generation:
+            index = GenerationDocument.model_validate(value)
+            return merged_generation(index, store).model_dump()
         return value.model_dump() if hasattr(value, "model_dump") else value
 
     return {name: output(step) for name, step in locals().items() if name in {
@@ -81,7 +86,11 @@ def test_per_candidate_lists_live_in_the_data_store(pipeline, store):
         assert len(bson.encode(doc)) < 3000, stage
     (generation,) = store.docs_store.query({"metadata.stage": "generation"})
     assert generation["output"]["n_candidates"] == 15
-    assert "blob_uuid" in generation["output"]["candidates"]
+    assert generation["output"]["candidates"] == []
+    (chunk,) = store.docs_store.query({"metadata.stage": "generation-chunk"})
+    assert generation["output"]["chunks"] == [chunk["uuid"]]
+    assert len(chunk["output"]["candidates"]) == 15
+    assert "blob_uuid" in chunk["output"]["structures"]
 
 
 def test_screen_fans_out_and_applies_the_threshold(pipeline, store):

@@ -7,6 +7,7 @@ from pymatgen.core import Lattice, Structure
 
 from discoverflow.makers import MLScreenMaker
 from discoverflow.plugins import load_model
+from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.stores import make_store
 
 
@@ -20,7 +21,14 @@ def test_ensemble_screening_records_the_members_spread():
     maker = MLScreenMaker(
         settings={"model": "ensemble", "model_options": {"members": ["chgnet", "sevennet"]}}
     )
-    job = maker.screen_batch(structures)
+    chunk = GenerationDocument(
+        elements=["Al", "Fe"],
+        n_templates=0,
+        assignments_total=2,
+        assignments_distinct=2,
+        structures=structures,
+    )
+    job = maker.screen_batch(chunk)
     store = make_store("memory")
     run_locally(job, store=store, log=False, ensure_success=True)
     batch = store.get_output(job.uuid, load=True)

@@ -199,17 +199,37 @@ def campaign_progress(
             f"{generation['output']['elements']}, not {config.elements}; choose another name"
         )
 
-    def matching(stage: str, key: str) -> list[dict]:
-        return record.docs(stage, criteria={f"metadata.fingerprints.{key}": fingerprints[key]})
+    def matching(stage: str, key: str, properties: list[str] | None = None) -> list[dict]:
+        criteria = {f"metadata.fingerprints.{key}": fingerprints[key]}
+        return record.docs(stage, properties, criteria)
 
     def latest(stage: str, key: str | None = None) -> OutputReference | None:
         found = matching(stage, key or stage)
         return reference(found[-1]) if found else None
 
+    def latest_chunked(stage: str) -> tuple[OutputReference | None, list[str]]:
+        """The latest output of ``stage`` and those of its chunk jobs that never finished
+        (a run killed while they ran)."""
+        found = matching(stage, stage, ["output.chunks"])
+        if not found:
+            return None, []
+        chunks = found[-1]["output"].get("chunks") or []
+        done = {
+            d["uuid"] for d in record.store.query({"uuid": {"$in": chunks}, "index": 1}, ["uuid"])
+        }
+        return reference(found[-1]), [uuid for uuid in chunks if uuid not in done]
+
+    generation, generation_missing = latest_chunked("generation")
+    validity, validity_missing = (
+        latest_chunked("validity") if config.validity_enabled else (None, [])
+    )
+
     return CampaignProgress(
         references=latest("references"),
-        generation=latest("generation"),
-        validity=latest("validity") if config.validity_enabled else None,
+        generation=generation,
+        generation_missing_chunks=generation_missing,
+        validity=validity,
+        validity_missing_chunks=validity_missing,
         screen_batches=[reference(d) for d in matching("screen-batch", "screen_model")],
         screen=latest("screen"),
         dedup=latest("dedup") if config.dedup.enabled else None,

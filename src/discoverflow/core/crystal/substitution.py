@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import permutations
@@ -149,6 +149,56 @@ def elemental_volume(structure: Structure) -> float:
     return sum(_atomic_volume(site.specie.symbol) for site in structure)
 
 
+def usable_templates(
+    templates: dict[str, Structure], n_targets: int, settings: SubstitutionSettings
+) -> tuple[dict[str, Structure], list[SkippedTemplate]]:
+    """The templates substitution can use (primitive cells with ``primitive``), and why the
+    others were skipped."""
+    excluded = set(settings.excluded_template_elements)
+    usable, skipped = {}, []
+    for name, template in templates.items():
+        problem = template_problem(template, n_targets, excluded)
+        if problem:
+            skipped.append(SkippedTemplate(name, problem))
+        else:
+            usable[name] = template.get_primitive_structure() if settings.primitive else template
+    return usable, skipped
+
+
+def substituted_structure(
+    template: Structure, species_map: dict[str, str], scale: float, settings: SubstitutionSettings
+) -> Structure:
+    """``template`` with its species replaced, its volume set as ``settings.volume`` says and
+    its lattice parameters scaled by ``scale``."""
+    structure = relabel(template, species_map)
+    if settings.volume == "elemental":
+        structure.scale_lattice(elemental_volume(structure))
+    structure.scale_lattice(structure.volume * scale**3)
+    return structure
+
+
+def iter_substitutions(
+    templates: dict[str, Structure],
+    targets: Sequence[str],
+    settings: SubstitutionSettings,
+    counts: SubstitutionResult,
+) -> Iterator[SubstitutionCandidate]:
+    """Each distinct candidate of the (usable) ``templates`` in turn; ``counts`` receives the
+    assignment counts."""
+    seen_ids: set[str] = set()
+    for name, template in templates.items():
+        maps, total = species_assignments(template, targets, settings.symmetry_reduce)
+        counts.assignments_total += total
+        counts.assignments_distinct += len(maps)
+        for mapping in maps:
+            for scale in settings.lattice_scales:
+                structure = substituted_structure(template, mapping, scale, settings)
+                cid = candidate_id(structure)
+                if cid not in seen_ids:
+                    seen_ids.add(cid)
+                    yield SubstitutionCandidate(cid, structure, name, dict(mapping), float(scale))
+
+
 def substitute(
     templates: dict[str, Structure],
     targets: Sequence[str],
@@ -161,32 +211,7 @@ def substitute(
     ``primitive`` each template is first reduced to its primitive cell.
     """
     settings = settings or SubstitutionSettings()
-    result = SubstitutionResult()
-    excluded = set(settings.excluded_template_elements)
-    seen_ids: set[str] = set()
-    for name, template in templates.items():
-        problem = template_problem(template, len(targets), excluded)
-        if problem:
-            result.skipped.append(SkippedTemplate(name, problem))
-            continue
-        if settings.primitive:
-            template = template.get_primitive_structure()
-        maps, total = species_assignments(template, targets, settings.symmetry_reduce)
-        result.assignments_total += total
-        result.assignments_distinct += len(maps)
-        for mapping in maps:
-            substituted = relabel(template, mapping)
-            if settings.volume == "elemental":
-                substituted.scale_lattice(elemental_volume(substituted))
-            base_volume = substituted.volume
-            for scale in settings.lattice_scales:
-                structure = substituted.copy()
-                structure.scale_lattice(base_volume * scale**3)
-                cid = candidate_id(structure)
-                if cid in seen_ids:
-                    continue
-                seen_ids.add(cid)
-                result.candidates.append(
-                    SubstitutionCandidate(cid, structure, name, dict(mapping), float(scale))
-                )
+    usable, skipped = usable_templates(templates, len(targets), settings)
+    result = SubstitutionResult(skipped=skipped)
+    result.candidates = list(iter_substitutions(usable, targets, settings, result))
     return result

@@ -74,23 +74,35 @@ class FilterOutcome:
     counts: dict[str, int]
 
 
+def near_duplicates(structures: Mapping[str, Structure], matcher: DedupSettings) -> list[str]:
+    """Keys of the structures that match an earlier one (StructureMatcher groups)."""
+    keys = list(structures)
+    if len(keys) < 2:
+        return []
+    groups = group_like_structure_matcher([structures[k] for k in keys], matcher)
+    return [keys[i] for group in groups for i in group[1:]]
+
+
+def filter_counts(removed: Mapping[str, str]) -> dict[str, int]:
+    """Filter name -> how many structures it removed."""
+    return {name: sum(reason == name for reason in removed.values()) for name in FILTERS}
+
+
 def filter_structures(
     structures: Mapping[str, Structure], criteria: ValiditySettings | None = None
 ) -> FilterOutcome:
     """Apply the filters in order; each removed structure is charged to the first that fails."""
     criteria = criteria or ValiditySettings()
     removed = {}
-    survivors = []
+    survivors = {}
     for key, structure in structures.items():
         problem = first_problem(structure, criteria)
         if problem:
             removed[key] = problem
         else:
-            survivors.append(key)
-    if criteria.deduplicate and len(survivors) > 1:
-        groups = group_like_structure_matcher([structures[k] for k in survivors], criteria.matcher)
-        duplicates = {survivors[i] for group in groups for i in group[1:]}
-        removed.update({key: "duplicate" for key in duplicates})
-        survivors = [key for key in survivors if key not in duplicates]
-    counts = {name: sum(reason == name for reason in removed.values()) for name in FILTERS}
-    return FilterOutcome(survivors, removed, counts)
+            survivors[key] = structure
+    if criteria.deduplicate:
+        duplicates = near_duplicates(survivors, criteria.matcher)
+        removed.update(dict.fromkeys(duplicates, "duplicate"))
+    kept = [key for key in survivors if key not in removed]
+    return FilterOutcome(kept, removed, filter_counts(removed))

@@ -7,6 +7,7 @@ from jobflow import Flow, Response, job
 from pymatgen.core import Structure
 
 from discoverflow.makers.active import ActiveLearningMaker
+from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structures
 from discoverflow.makers.crystal.references import PHASE_PREFIX
 from discoverflow.makers.documents import CampaignDocuments, structure_fields
 from discoverflow.routing import route_new_jobs
@@ -128,7 +129,7 @@ def coordinate_relaxations(
     return batch
 
 
-@job(metadata={"stage": "relax-fanout", "runs_on": "cpu"})
+@job(config=READS_CHUNKS, metadata={"stage": "relax-fanout", "runs_on": "cpu"})
 def coordinate_selected(
     maker: ActiveLearningMaker,
     generation: GenerationDocument,
@@ -137,7 +138,7 @@ def coordinate_selected(
 ) -> Response:
     """The coordinate pattern on the selected candidates, with lookups among the known phases
     and the store's relaxations; its output is the relax stage's ``RelaxBatchDocument``."""
-    structures = {r.candidate_id: generation.structures[r.candidate_id] for r in selection.kept}
+    structures = candidate_structures(generation, [r.candidate_id for r in selection.kept])
     formulas = {s.composition.reduced_formula for s in structures.values()}
     known, inputs = computed_results(references, CampaignDocuments.of_running_job(), formulas)
     rounds = maker.make(structures, known, inputs)

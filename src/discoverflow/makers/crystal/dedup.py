@@ -8,6 +8,7 @@ from jobflow import job
 
 from discoverflow.core.crystal.dedup import DedupSettings, deduplicate
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structures
 from discoverflow.makers.documents import CampaignDocuments
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
@@ -24,12 +25,14 @@ class DedupMaker(StageMaker):
     @job(
         data=["kept", "duplicate_of"],
         output_schema=DedupDocument,
+        config=READS_CHUNKS,
         metadata={"stage": "dedup", "runs_on": "cpu"},
     )
     def make(self, generation: GenerationDocument, screen: ScreenDocument) -> DedupDocument:
         records = screen.kept
+        structures = candidate_structures(generation, [r.candidate_id for r in records])
         outcome = deduplicate(
-            [generation.structures[r.candidate_id] for r in records],
+            list(structures.values()),
             [r.formation_energy_per_atom for r in records],
             self.settings,
             self.workers,

@@ -9,6 +9,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.crystal.known_phases import KnownPhase
 from discoverflow.makers.active import ActiveLearningMaker
+from discoverflow.makers.crystal.chunks import finish_chunks
 from discoverflow.makers.crystal.coordinate import coordinate_selected
 from discoverflow.makers.crystal.dedup import DedupMaker
 from discoverflow.makers.crystal.hull import HullMaker
@@ -28,7 +29,9 @@ class CampaignProgress:
 
     references: OutputReference | None = None
     generation: OutputReference | None = None
+    generation_missing_chunks: list[str] = field(default_factory=list)
     validity: OutputReference | None = None
+    validity_missing_chunks: list[str] = field(default_factory=list)
     screen_batches: list[OutputReference] = field(default_factory=list)
     screen: OutputReference | None = None
     dedup: OutputReference | None = None
@@ -80,8 +83,24 @@ class CrystalDiscoveryMaker(Maker):
             ReferenceMaker(relax_maker=self.relax_maker).make(elements, known_phases)
         )
         generation = done.generation or add(self.generation_maker.make(templates, elements))
+        if done.generation_missing_chunks:
+            generation = add(
+                finish_chunks(
+                    self.generation_maker,
+                    [templates, elements],
+                    generation,
+                    done.generation_missing_chunks,
+                )
+            )
         if self.validity_maker is not None:
-            generation = done.validity or add(self.validity_maker.make(generation))
+            validity = done.validity or add(self.validity_maker.make(generation))
+            if done.validity and done.validity_missing_chunks:
+                validity = add(
+                    finish_chunks(
+                        self.validity_maker, [generation], validity, done.validity_missing_chunks
+                    )
+                )
+            generation = validity
         screen = done.screen or add(
             self.screen_maker.make(generation, references, done.screen_batches)
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jobflow import Maker, job
+from jobflow import Maker, Response, job
 from pymatgen.core import Structure
 
 from discoverflow.core.crystal.generators import (
@@ -16,37 +16,55 @@ from discoverflow.core.crystal.generators import (
     random_crystals,
     stoichiometries,
 )
-from discoverflow.core.crystal.validity import ValiditySettings, filter_structures
+from discoverflow.core.crystal.validity import (
+    ValiditySettings,
+    filter_counts,
+    first_problem,
+    near_duplicates,
+)
 from discoverflow.core.structures import candidate_id
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.crystal.chunks import (
+    READS_CHUNKS,
+    chunk_document,
+    chunk_jobs,
+    chunked_output,
+    chunked_response,
+    generation_chunks,
+)
 from discoverflow.makers.documents import record_generation
 from discoverflow.schemas.generation import CandidateInfo, GenerationDocument
 
 
-def generation_document(
-    elements: list[str], origins: dict[str, str], structures: dict[str, Structure], **extra
-) -> GenerationDocument:
-    """A GenerationDocument for structures keyed by candidate id, each with its origin."""
-    return GenerationDocument(
+def chunked_generation(
+    elements: list[str],
+    origins: dict[str, str],
+    structures: dict[str, Structure],
+    name: str,
+    **extra,
+) -> Response:
+    """A generator's output for structures keyed by candidate id, each with its origin: the
+    index document, with the structures in chunk jobs."""
+    candidates = [
+        CandidateInfo(
+            candidate_id=cid,
+            formula=s.composition.reduced_formula,
+            template=origins[cid],
+            species_map={},
+            scale=1.0,
+            n_sites=len(s),
+        )
+        for cid, s in structures.items()
+    ]
+    index = GenerationDocument(
         elements=list(elements),
         n_templates=extra.pop("n_templates", 0),
         n_candidates=len(structures),
-        assignments_total=extra.pop("assignments_total", len(structures)),
-        assignments_distinct=extra.pop("assignments_distinct", len(structures)),
-        candidates=[
-            CandidateInfo(
-                candidate_id=cid,
-                formula=s.composition.reduced_formula,
-                template=origins[cid],
-                species_map={},
-                scale=1.0,
-                n_sites=len(s),
-            )
-            for cid, s in structures.items()
-        ],
-        structures=structures,
+        assignments_total=len(structures),
+        assignments_distinct=len(structures),
         **extra,
     )
+    return chunked_output(index, candidates, structures, name)
 
 
 @dataclass
@@ -64,12 +82,8 @@ class RandomStructureMaker(Maker):
     charge_neutral_only: bool = True
     seed: int = 0
 
-    @job(
-        data=["structures", "candidates"],
-        output_schema=GenerationDocument,
-        metadata={"stage": "generation", "runs_on": "cpu"},
-    )
-    def make(self, inputs: dict[str, Structure], elements: list[str]) -> GenerationDocument:
+    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    def make(self, inputs: dict[str, Structure], elements: list[str]) -> Response:
         enumerate_ = charge_neutral_compositions if self.charge_neutral_only else stoichiometries
         structures, origins = {}, {}
         for index, composition in enumerate(enumerate_(elements, self.max_atoms)):
@@ -79,7 +93,7 @@ class RandomStructureMaker(Maker):
                 cid = candidate_id(structure)
                 structures[cid] = structure
                 origins[cid] = f"pyxtal:{group}"
-        return generation_document(elements, origins, structures)
+        return chunked_generation(elements, origins, structures, self.name)
 
 
 @dataclass
@@ -88,12 +102,8 @@ class UserStructuresMaker(Maker):
 
     name: str = "user structures"
 
-    @job(
-        data=["structures", "candidates"],
-        output_schema=GenerationDocument,
-        metadata={"stage": "generation", "runs_on": "cpu"},
-    )
-    def make(self, inputs: dict[str, Structure], elements: list[str]) -> GenerationDocument:
+    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    def make(self, inputs: dict[str, Structure], elements: list[str]) -> Response:
         allowed = set(elements)
         structures, origins = {}, {}
         for name, structure in inputs.items():
@@ -101,7 +111,7 @@ class UserStructuresMaker(Maker):
                 cid = candidate_id(structure)
                 structures[cid] = structure
                 origins[cid] = name
-        return generation_document(elements, origins, structures, n_templates=len(inputs))
+        return chunked_generation(elements, origins, structures, self.name, n_templates=len(inputs))
 
 
 @dataclass
@@ -113,21 +123,38 @@ class ValidityFilterMaker(StageMaker):
     settings: ValiditySettings = field(default_factory=ValiditySettings)
 
     @job(
-        data=["structures", "candidates", "filtered_out"],
         output_schema=GenerationDocument,
+        config=READS_CHUNKS,
         metadata={"stage": "validity", "runs_on": "cpu"},
     )
-    def make(self, generation: GenerationDocument) -> GenerationDocument:
-        ids = [c.candidate_id for c in generation.candidates]
-        outcome = filter_structures({cid: generation.structures[cid] for cid in ids}, self.settings)
-        kept = set(outcome.kept)
-        record_generation(generation, removed=outcome.removed)
-        return generation.model_copy(
-            update={
-                "n_candidates": len(kept),
-                "candidates": [c for c in generation.candidates if c.candidate_id in kept],
-                "structures": {cid: s for cid, s in generation.structures.items() if cid in kept},
-                "filter_counts": outcome.counts,
-                "filtered_out": outcome.removed,
-            }
+    def make(self, generation: GenerationDocument) -> Response:
+        """The generation's valid candidates, in chunks; each removed candidate's document
+        says which filter removed it (in a campaign)."""
+        infos: dict[str, CandidateInfo] = {}
+        survivors: dict[str, Structure] = {}
+        removed: dict[str, str] = {}
+        for chunk in generation_chunks(generation):
+            problems = {}
+            for info in chunk.candidates:
+                structure = chunk.structures[info.candidate_id]
+                infos[info.candidate_id] = info
+                if problem := first_problem(structure, self.settings):
+                    problems[info.candidate_id] = problem
+                else:
+                    survivors[info.candidate_id] = structure
+            record_generation([chunk], removed=problems)
+            removed |= problems
+        if self.settings.deduplicate:
+            duplicates = near_duplicates(survivors, self.settings.matcher)
+            structures = {cid: survivors.pop(cid) for cid in duplicates}
+            found = chunk_document(
+                generation.elements, [infos[cid] for cid in structures], structures
+            )
+            record_generation([found], removed=dict.fromkeys(structures, "duplicate"))
+            removed |= dict.fromkeys(structures, "duplicate")
+        kept = [info for cid, info in infos.items() if cid in survivors]
+        index = generation.model_copy(
+            update={"n_candidates": len(kept), "filter_counts": filter_counts(removed)}
         )
+        jobs = chunk_jobs("validity-chunk", generation.elements, kept, survivors)
+        return chunked_response(index, jobs, f"{self.name} chunks")

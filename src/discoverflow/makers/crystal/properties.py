@@ -8,6 +8,7 @@ from jobflow import job
 
 from discoverflow.core.crystal.screening import PropertyScreenSettings
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structures
 from discoverflow.makers.documents import CampaignDocuments
 from discoverflow.plugins import PROPERTIES, load_plugin
 from discoverflow.schemas.generation import GenerationDocument
@@ -24,6 +25,7 @@ class PropertyScreenMaker(StageMaker):
     @job(
         data=["values", "kept"],
         output_schema=PropertyScreenDocument,
+        config=READS_CHUNKS,
         metadata={"stage": "property-screen", "runs_on": "gpu"},
     )
     def make(
@@ -32,7 +34,8 @@ class PropertyScreenMaker(StageMaker):
         settings = self.settings
         model = load_plugin(PROPERTIES, settings.model)(**settings.model_options)
         ids = [r.candidate_id for r in selection.kept]
-        predicted = model.predict([generation.structures[cid] for cid in ids]) if ids else []
+        structures = candidate_structures(generation, ids)
+        predicted = model.predict(list(structures.values())) if ids else []
         values = {cid: float(v) for cid, v in zip(ids, predicted, strict=True)}
 
         kept = [r for r in selection.kept if settings.admits(values[r.candidate_id])]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jobflow import job
+from jobflow import Response, job
 from pymatgen.core import Structure
 
 from discoverflow.core.crystal.prototypes import PrototypeSettings, decorate_prototypes
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.crystal.chunks import chunked_output
 from discoverflow.schemas.generation import CandidateInfo, GenerationDocument
 
 
@@ -23,19 +24,19 @@ class PrototypesMaker(StageMaker):
     name: str = "prototypes"
     settings: PrototypeSettings = field(default_factory=PrototypeSettings)
 
-    @job(
-        data="structures",
-        output_schema=GenerationDocument,
-        metadata={"stage": "generation", "runs_on": "cpu"},
-    )
-    def make(self, inputs: dict[str, Structure], elements: list[str]) -> GenerationDocument:
+    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    def make(self, inputs: dict[str, Structure], elements: list[str]) -> Response:
         result, n_prototypes = decorate_prototypes(elements, self.settings)
-        return GenerationDocument(
+        index = GenerationDocument(
             elements=list(elements),
             n_templates=n_prototypes,
             assignments_total=result.assignments_total,
             assignments_distinct=result.assignments_distinct,
-            candidates=[
+            n_candidates=len(result.candidates),
+        )
+        return chunked_output(
+            index,
+            [
                 CandidateInfo(
                     candidate_id=c.candidate_id,
                     formula=c.structure.composition.reduced_formula,
@@ -46,5 +47,6 @@ class PrototypesMaker(StageMaker):
                 )
                 for c in result.candidates
             ],
-            structures={c.candidate_id: c.structure for c in result.candidates},
+            {c.candidate_id: c.structure for c in result.candidates},
+            self.name,
         )

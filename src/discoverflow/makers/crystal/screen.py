@@ -10,6 +10,12 @@ from pymatgen.core import Composition, Structure
 from discoverflow.core.crystal.hull import formation_energy_per_atom
 from discoverflow.core.crystal.screening import ScreeningSettings, below_threshold, keep_best
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.crystal.chunks import (
+    READS_CHUNKS,
+    candidate_batches,
+    candidate_infos,
+    generation_chunks,
+)
 from discoverflow.makers.documents import (
     CampaignDocuments,
     record_generation,
@@ -61,33 +67,35 @@ class MLScreenMaker(StageMaker):
     def energy_model(self):
         return load_model(self.settings.model, **self.settings.model_options)
 
-    @job(metadata={"stage": "screen-fanout", "runs_on": "cpu"})
+    @job(config=READS_CHUNKS, metadata={"stage": "screen-fanout", "runs_on": "cpu"})
     def make(
         self,
         generation: GenerationDocument,
         references: ReferenceDocument,
         previous: list[ScreenBatchDocument] | None = None,
     ) -> Response:
-        record_generation(generation)
+        record_generation(generation_chunks(generation))
         previous = previous or []
         done = {r.candidate_id for b in previous for r in b.records} | {
             cid for b in previous for cid in b.failures
         }
-        todo = [c.candidate_id for c in generation.candidates if c.candidate_id not in done]
-        size = self.settings.batch_size
         batches = [
-            self.screen_batch({cid: generation.structures[cid] for cid in todo[i : i + size]})
-            for i in range(0, len(todo), size)
+            self.screen_batch(chunk, ids)
+            for chunk, ids in candidate_batches(generation, self.settings.batch_size, skip=done)
         ]
         collect = self.select([*previous, *(b.output for b in batches)], references, generation)
         flow = Flow([*batches, collect], output=collect.output, name=self.name)
         return Response(replace=route_new_jobs(flow))
 
     @job(output_schema=ScreenBatchDocument, metadata={"stage": "screen-batch", "runs_on": "gpu"})
-    def screen_batch(self, structures: dict[str, Structure]) -> ScreenBatchDocument:
-        """Predicted energies per atom (no references: they do not change the energies)."""
+    def screen_batch(
+        self, chunk: GenerationDocument, ids: list[str] | None = None
+    ) -> ScreenBatchDocument:
+        """Predicted energies per atom of the ``ids`` candidates of ``chunk`` (all by default;
+        no references: they do not change the energies)."""
         model = self.energy_model()
-        ids = list(structures)
+        ids = list(chunk.structures) if ids is None else list(ids)
+        structures = {cid: chunk.structures[cid] for cid in ids}
         records, failures = [], {}
         with stage_progress("screen", len(ids)) as advance:
             for start in range(0, len(ids), CHUNK):
@@ -122,6 +130,7 @@ class MLScreenMaker(StageMaker):
     @job(
         data=["kept", "failures"],
         output_schema=ScreenDocument,
+        config=READS_CHUNKS,
         metadata={"stage": "screen", "runs_on": "cpu"},
     )
     def select(
@@ -132,7 +141,7 @@ class MLScreenMaker(StageMaker):
     ) -> ScreenDocument:
         """The generation's screened candidates with formation energies against the model's
         elemental energies, those below the threshold kept (lowest first)."""
-        current = {c.candidate_id for c in generation.candidates}
+        current = {c.candidate_id for c in candidate_infos(generation)}
         records = {
             r.candidate_id: r for b in batches for r in b.records if r.candidate_id in current
         }

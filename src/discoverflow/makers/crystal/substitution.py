@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jobflow import job
+from jobflow import Response, job
 from pymatgen.core import Structure
 
-from discoverflow.core.crystal.substitution import SubstitutionSettings, substitute
+from discoverflow.core.crystal.substitution import (
+    SubstitutionResult,
+    SubstitutionSettings,
+    iter_substitutions,
+    substituted_structure,
+    usable_templates,
+)
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.crystal.chunks import chunk_bounds, chunk_document, chunked_response
 from discoverflow.schemas.generation import (
     CandidateInfo,
     GenerationDocument,
@@ -18,37 +25,64 @@ from discoverflow.schemas.generation import (
 
 @dataclass
 class SubstitutionMaker(StageMaker):
-    """Every template x every distinct assignment of the target elements x every scale."""
+    """Every template x every distinct assignment of the target elements x every scale.
+
+    ``make`` enumerates the candidates (keeping their provenance only) and hands them to
+    chunk jobs that build and store a bounded number of structures each.
+    """
 
     name: str = "substitution"
     settings: SubstitutionSettings = field(default_factory=SubstitutionSettings)
 
-    @job(
-        data=["structures", "candidates"],
-        output_schema=GenerationDocument,
-        metadata={"stage": "generation", "runs_on": "cpu"},
-    )
-    def make(self, templates: dict[str, Structure], elements: list[str]) -> GenerationDocument:
-        result = substitute(templates, elements, self.settings)
-        return GenerationDocument(
+    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    def make(self, templates: dict[str, Structure], elements: list[str]) -> Response:
+        usable, skipped = usable_templates(templates, len(elements), self.settings)
+        counts = SubstitutionResult()
+        candidates = [
+            CandidateInfo(
+                candidate_id=c.candidate_id,
+                formula=c.structure.composition.reduced_formula,
+                template=c.template,
+                species_map=c.species_map,
+                scale=c.scale,
+                n_sites=len(c.structure),
+            )
+            for c in iter_substitutions(usable, elements, self.settings, counts)
+        ]
+        chunks = []
+        for start, stop in chunk_bounds([c.n_sites for c in candidates]):
+            part = candidates[start:stop]
+            step = self.chunk(list(elements), {c.template: usable[c.template] for c in part}, part)
+            step.name = f"{self.name} chunk {len(chunks) + 1}"
+            chunks.append(step)
+        index = GenerationDocument(
             elements=list(elements),
             n_templates=len(templates),
-            assignments_total=result.assignments_total,
-            assignments_distinct=result.assignments_distinct,
-            n_candidates=len(result.candidates),
+            assignments_total=counts.assignments_total,
+            assignments_distinct=counts.assignments_distinct,
+            n_candidates=len(candidates),
             skipped_templates=[
-                SkippedTemplateInfo(template=s.template, reason=s.reason) for s in result.skipped
+                SkippedTemplateInfo(template=s.template, reason=s.reason) for s in skipped
             ],
-            candidates=[
-                CandidateInfo(
-                    candidate_id=c.candidate_id,
-                    formula=c.structure.composition.reduced_formula,
-                    template=c.template,
-                    species_map=c.species_map,
-                    scale=c.scale,
-                    n_sites=len(c.structure),
-                )
-                for c in result.candidates
-            ],
-            structures={c.candidate_id: c.structure for c in result.candidates},
         )
+        return chunked_response(index, chunks, f"{self.name} chunks")
+
+    @job(
+        data="structures",
+        output_schema=GenerationDocument,
+        metadata={"stage": "generation-chunk", "runs_on": "cpu"},
+    )
+    def chunk(
+        self,
+        elements: list[str],
+        templates: dict[str, Structure],
+        candidates: list[CandidateInfo],
+    ) -> GenerationDocument:
+        """The ``candidates``' structures, built from their (usable) templates."""
+        structures = {
+            c.candidate_id: substituted_structure(
+                templates[c.template], c.species_map, c.scale, self.settings
+            )
+            for c in candidates
+        }
+        return chunk_document(elements, candidates, structures)

@@ -1,0 +1,87 @@
+"""A generation in bounded chunks: every consumer sees all candidates, no output holds them."""
+
+import bson
+import pytest
+from jobflow import Flow, run_locally
+
+from discoverflow.core.crystal.prototypes import PROTOTYPES
+from discoverflow.core.crystal.substitution import SubstitutionSettings, substitute
+from discoverflow.makers import MLScreenMaker, ReferenceMaker, SubstitutionMaker
+from discoverflow.makers.crystal import chunks
+from discoverflow.makers.crystal.chunks import chunk_bounds, merged_generation
+from discoverflow.makers.crystal.dedup import DedupMaker
+from discoverflow.makers.crystal.generators import ValidityFilterMaker
+from discoverflow.makers.relax import MLRelaxMaker
+from discoverflow.schemas.generation import GenerationDocument
+from discoverflow.stores import make_store
+
+TEMPLATES = {n: PROTOTYPES[n].structure() for n in ("Cu3Au", "CuZn", "MgCu2")}
+SCALES = [0.98, 1.0, 1.02]
+
+
+def test_chunk_bounds_cap_candidates_and_sites(monkeypatch):
+    monkeypatch.setattr(chunks, "MAX_CANDIDATES_PER_CHUNK", 3)
+    monkeypatch.setattr(chunks, "MAX_SITES_PER_CHUNK", 10)
+    assert chunk_bounds([1] * 7) == [(0, 3), (3, 6), (6, 7)]
+    assert chunk_bounds([4, 4, 4, 12, 1]) == [(0, 2), (2, 3), (3, 4), (4, 5)]
+    assert chunk_bounds([]) == []
+
+
+@pytest.fixture(scope="module")
+def chunked_run():
+    """Al-Ni substitution in chunks of at most 4 candidates, filtered, screened, deduplicated."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(chunks, "MAX_CANDIDATES_PER_CHUNK", 4)
+    relax = MLRelaxMaker(settings={"fmax": 0.1, "steps": 150, "batch_size": 2})
+    references = ReferenceMaker(relax_maker=relax).make(["Al", "Ni"])
+    generation = SubstitutionMaker(settings={"lattice_scales": SCALES}).make(
+        TEMPLATES, ["Al", "Ni"]
+    )
+    validity = ValidityFilterMaker(settings={"charge_neutral": False}).make(generation.output)
+    screen = MLScreenMaker(settings={"batch_size": 3}).make(validity.output, references.output)
+    dedup = DedupMaker().make(validity.output, screen.output)
+    store = make_store("memory")
+    flow = Flow([references, generation, validity, screen, dedup])
+    run_locally(flow, store=store, log=False, ensure_success=True, raise_immediately=True)
+    patch.undo()
+    jobs = {"generation": generation, "validity": validity, "screen": screen, "dedup": dedup}
+    outputs = {name: store.get_output(j.uuid, load=True) for name, j in jobs.items()}
+    return store, {k: v.model_dump() if hasattr(v, "model_dump") else v for k, v in outputs.items()}
+
+
+def test_chunks_hold_what_one_substitution_makes(chunked_run):
+    store, outputs = chunked_run
+    index = GenerationDocument.model_validate(outputs["generation"])
+    expected = substitute(TEMPLATES, ["Al", "Ni"], SubstitutionSettings(lattice_scales=SCALES))
+    assert index.n_candidates == len(expected.candidates) == 15
+    assert len(index.chunks) == 4 and not index.structures
+    merged = merged_generation(index, store)
+    assert [c.candidate_id for c in merged.candidates] == [
+        c.candidate_id for c in expected.candidates
+    ]
+    for candidate in expected.candidates:
+        built = merged.structures[candidate.candidate_id]
+        assert built.lattice.abc == pytest.approx(candidate.structure.lattice.abc, abs=1e-9)
+        assert [str(s.specie) for s in built] == [str(s.specie) for s in candidate.structure]
+
+
+def test_every_stage_sees_candidates_of_all_chunks(chunked_run):
+    store, outputs = chunked_run
+    valid = merged_generation(GenerationDocument.model_validate(outputs["validity"]), store)
+    removed = sum(outputs["validity"]["filter_counts"].values())
+    assert valid.n_candidates == len(valid.candidates) == 15 - removed
+    assert outputs["screen"]["n_screened"] == valid.n_candidates
+    batches = list(store.query({"metadata.stage": "screen-batch"}))
+    assert all(len(b["output"]["records"]) <= 3 for b in batches)
+    kept = {r["candidate_id"] for r in outputs["dedup"]["kept"]}
+    assert kept <= {c.candidate_id for c in valid.candidates}
+    assert len(kept) + len(outputs["dedup"]["duplicate_of"]) == outputs["dedup"]["n_input"]
+
+
+def test_no_output_holds_the_whole_generation(chunked_run):
+    store, _ = chunked_run
+    for doc in store.docs_store.query({"metadata.stage": {"$in": ["generation", "validity"]}}):
+        assert doc["output"]["candidates"] == [] and doc["output"]["structures"] == {}
+        assert len(bson.encode(doc)) < 3000
+    for doc in store.docs_store.query({"metadata.stage": "generation-chunk"}):
+        assert len(doc["output"]["candidates"]) <= 4
