@@ -85,3 +85,30 @@ def test_no_output_holds_the_whole_generation(chunked_run):
         assert len(bson.encode(doc)) < 3000
     for doc in store.docs_store.query({"metadata.stage": "generation-chunk"}):
         assert len(doc["output"]["candidates"]) <= 4
+
+
+def test_finish_chunks_rebuilds_only_the_missing_ones_under_their_uuids(monkeypatch):
+    """A run killed while chunk jobs ran: the missing chunk comes back with its own uuid and
+    the same candidates; the finished ones are not run again."""
+    monkeypatch.setattr(chunks, "MAX_CANDIDATES_PER_CHUNK", 4)
+    maker = SubstitutionMaker(settings={"lattice_scales": SCALES})
+    store = make_store("memory")
+    step = maker.make(TEMPLATES, ["Al", "Ni"])
+    run_locally(step, store=store, log=False, ensure_success=True, raise_immediately=True)
+    index = GenerationDocument.model_validate(store.get_output(step.uuid, load=True))
+    lost = index.chunks[2]
+    before = GenerationDocument.model_validate(store.get_output(lost, load=True))
+    kept = {d["uuid"]: d["completed_at"] for d in store.query({"uuid": {"$ne": lost}})}
+    store.docs_store.remove_docs({"uuid": lost})
+
+    finish = chunks.finish_chunks(maker, [TEMPLATES, ["Al", "Ni"]], index, [lost])
+    run_locally(finish, store=store, log=False, ensure_success=True, raise_immediately=True)
+    after = GenerationDocument.model_validate(store.get_output(lost, load=True))
+    assert [c.candidate_id for c in after.candidates] == [
+        c.candidate_id for c in before.candidates
+    ]
+    assert set(after.structures) == set(before.structures)
+    for uuid, completed in kept.items():
+        assert store.query_one({"uuid": uuid})["completed_at"] == completed
+    again = GenerationDocument.model_validate(store.get_output(finish.uuid, load=True))
+    assert again.chunks == index.chunks
