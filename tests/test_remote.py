@@ -1,5 +1,6 @@
-"""Distributed runs on jobflow-remote, in one process: a shared mongomock queue and job
-store, two local shell workers named gpu and cpu, and the Runner's run_all_jobs()."""
+"""Distributed runs on jobflow-remote, in one process: a shared mongomock queue, the job
+store and documents in one embedded database the workers reach, two local shell workers
+named gpu and cpu, and the Runner's run_all_jobs()."""
 
 import sys
 from pathlib import Path
@@ -37,17 +38,24 @@ def project(tmp_path, monkeypatch):
             "timeout_execute": 600,
         }
 
+    def embedded(collection):
+        folder = str(tmp_path / "documents")
+        return {
+            "type": "MontyStore",
+            "collection_name": collection,
+            "database_path": folder,
+            "storage": "sqlite",
+        }
+
     spec = {
         "name": "dftest",
         "base_dir": str(tmp_path / "jfr"),
         "runner": {"delay_checkout": 1, "delay_check_run_status": 1, "delay_advance_status": 1},
         "workers": {"gpu": worker("gpu"), "cpu": worker("cpu")},
         "queue": {"store": {"type": "SharedMemoryStore", "collection_name": "jobs"}},
-        "jobstore": {
-            "docs_store": {"type": "SharedMemoryStore", "collection_name": "outputs"},
-            "additional_stores": {
-                "data": {"type": "SharedMemoryStore", "collection_name": "outputs_data"}
-            },
+        "jobstore": {  # the database the workers reach, as in the starter project
+            "docs_store": embedded("outputs"),
+            "additional_stores": {"data": embedded("outputs_data")},
         },
     }
     (folder / "dftest.yaml").write_text(yaml.safe_dump(spec))

@@ -241,6 +241,22 @@ def document_store(job_store: JobStore, collection: str) -> Store:
     return _detached[key]
 
 
+_shared: dict[str, JobStore] = {}
+
+
+def shared_job_store(job_store: JobStore) -> JobStore:
+    """A JobStore holding every job's outputs: ``job_store`` itself, or on a jobflow-remote
+    worker (which runs a job on a local copy holding that job's output only) the store
+    DISCOVERFLOW_STORE names, as for the per-item documents."""
+    if not isinstance(job_store.docs_store, LOCAL_COPIES):
+        return job_store
+    spec = store_spec()
+    if spec not in _shared:
+        _shared[spec] = make_store(spec)
+        _shared[spec].connect()
+    return _shared[spec]
+
+
 def ensure_document_indexes(store: Store) -> bool:
     """Indexes for the queries users run on per-item documents; False where the backend has
     none (MontyDB, the embedded store, scans its collections)."""

@@ -104,9 +104,7 @@ def test_finish_chunks_rebuilds_only_the_missing_ones_under_their_uuids(monkeypa
     finish = chunks.finish_chunks(maker, [TEMPLATES, ["Al", "Ni"]], index, [lost])
     run_locally(finish, store=store, log=False, ensure_success=True, raise_immediately=True)
     after = GenerationDocument.model_validate(store.get_output(lost, load=True))
-    assert [c.candidate_id for c in after.candidates] == [
-        c.candidate_id for c in before.candidates
-    ]
+    assert [c.candidate_id for c in after.candidates] == [c.candidate_id for c in before.candidates]
     assert set(after.structures) == set(before.structures)
     for uuid, completed in kept.items():
         assert store.query_one({"uuid": uuid})["completed_at"] == completed

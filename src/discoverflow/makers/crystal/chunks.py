@@ -17,7 +17,6 @@ from jobflow import (
     JobConfig,
     JobStore,
     Maker,
-    OutputReference,
     Response,
     job,
 )
@@ -25,9 +24,12 @@ from pymatgen.core import Structure
 
 from discoverflow.routing import route_new_jobs
 from discoverflow.schemas.generation import CandidateInfo, GenerationDocument
+from discoverflow.stores import shared_job_store
 
-MAX_CANDIDATES_PER_CHUNK = 500
-MAX_SITES_PER_CHUNK = 4000
+MAX_CANDIDATES_PER_CHUNK = 250
+MAX_SITES_PER_CHUNK = 2500
+"""A stored structure takes about 0.4 kB plus 0.18 kB per site (BSON), so a chunk's
+structures stay near or below 0.55 MB."""
 READS_CHUNKS = JobConfig(expose_store=True)
 
 
@@ -144,12 +146,12 @@ def finish_chunks(
 def running_store(store: JobStore | None = None) -> JobStore:
     """``store``, else the running job's store, which a reader of chunks needs."""
     store = store or CURRENT_JOB.store
-    if store is None:
-        raise RuntimeError(
-            "reading a chunked generation needs the job store: give the job "
-            "config=JobConfig(expose_store=True)"
-        )
-    return store
+    if store is not None:
+        return shared_job_store(store)
+    raise RuntimeError(
+        "reading a chunked generation needs the job store: give the job "
+        "config=JobConfig(expose_store=True)"
+    )
 
 
 def generation_chunks(
@@ -163,6 +165,13 @@ def generation_chunks(
     store = running_store(store)
     for uuid in generation.chunks:
         yield GenerationDocument.model_validate(store.get_output(uuid, load=True))
+
+
+def load_chunk(chunk: GenerationDocument | str) -> GenerationDocument:
+    """``chunk`` itself, or the output of the chunk job with that uuid."""
+    if isinstance(chunk, GenerationDocument):
+        return chunk
+    return GenerationDocument.model_validate(running_store().get_output(chunk, load=True))
 
 
 def candidate_infos(generation: GenerationDocument) -> list[CandidateInfo]:
@@ -199,10 +208,11 @@ def candidate_structures(
 
 def candidate_batches(
     generation: GenerationDocument, size: int, skip: Container[str] = frozenset()
-) -> Iterator[tuple[GenerationDocument | OutputReference, list[str]]]:
+) -> Iterator[tuple[GenerationDocument | str, list[str]]]:
     """Batches of at most ``size`` candidates (those not in ``skip``), each with the chunk that
-    holds them: a reference to the chunk job's output (or a document of just those
-    candidates when the generation holds them itself), for the jobs that process a batch."""
+    holds them: the chunk job's uuid (or a document of just those candidates when the
+    generation holds them itself), for the jobs that process a batch (``load_chunk``).
+    jobflow-remote accepts no references to jobs outside a flow a job creates, hence uuids."""
     if not generation.chunks:
         infos = [c for c in generation.candidates if c.candidate_id not in skip]
         for start in range(0, len(infos), size):
@@ -216,7 +226,7 @@ def candidate_batches(
         output = store.get_output(uuid, load=False)
         ids = [c["candidate_id"] for c in output["candidates"] if c["candidate_id"] not in skip]
         for start in range(0, len(ids), size):
-            yield OutputReference(uuid), ids[start : start + size]
+            yield uuid, ids[start : start + size]
 
 
 def merged_generation(

@@ -15,6 +15,7 @@ from discoverflow.makers.crystal.chunks import (
     candidate_batches,
     candidate_infos,
     generation_chunks,
+    load_chunk,
 )
 from discoverflow.makers.documents import (
     CampaignDocuments,
@@ -87,13 +88,19 @@ class MLScreenMaker(StageMaker):
         flow = Flow([*batches, collect], output=collect.output, name=self.name)
         return Response(replace=route_new_jobs(flow))
 
-    @job(output_schema=ScreenBatchDocument, metadata={"stage": "screen-batch", "runs_on": "gpu"})
+    @job(
+        output_schema=ScreenBatchDocument,
+        config=READS_CHUNKS,
+        metadata={"stage": "screen-batch", "runs_on": "gpu"},
+    )
     def screen_batch(
-        self, chunk: GenerationDocument, ids: list[str] | None = None
+        self, chunk: GenerationDocument | str, ids: list[str] | None = None
     ) -> ScreenBatchDocument:
-        """Predicted energies per atom of the ``ids`` candidates of ``chunk`` (all by default;
-        no references: they do not change the energies)."""
+        """Predicted energies per atom of the ``ids`` candidates of ``chunk`` (a generation
+        chunk or its job's uuid; all its candidates by default). No references: they do not
+        change the energies."""
         model = self.energy_model()
+        chunk = load_chunk(chunk)
         ids = list(chunk.structures) if ids is None else list(ids)
         structures = {cid: chunk.structures[cid] for cid in ids}
         records, failures = [], {}
