@@ -110,3 +110,12 @@ def test_finish_chunks_rebuilds_only_the_missing_ones_under_their_uuids(monkeypa
         assert store.query_one({"uuid": uuid})["completed_at"] == completed
     again = GenerationDocument.model_validate(store.get_output(finish.uuid, load=True))
     assert again.chunks == index.chunks
+
+
+def test_a_generation_without_candidates_has_no_chunks():
+    store = make_store("memory")
+    step = SubstitutionMaker().make({"CuZn": PROTOTYPES["CuZn"].structure()}, ["Al"])
+    run_locally(step, store=store, log=False, ensure_success=True, raise_immediately=True)
+    index = GenerationDocument.model_validate(store.get_output(step.uuid, load=True))
+    assert index.n_candidates == 0 and index.chunks == []
+    assert index.skipped_templates[0].template == "CuZn"

@@ -53,6 +53,8 @@ def chunked_response(index: GenerationDocument, chunk_jobs: list[Job], name: str
     output = index.model_copy(
         update={"chunks": [j.uuid for j in chunk_jobs], "candidates": [], "structures": {}}
     )
+    if not chunk_jobs:
+        return Response(output=output)
     return Response(output=output, detour=route_new_jobs(Flow(chunk_jobs, name=name)))
 
 
