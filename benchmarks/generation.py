@@ -31,8 +31,8 @@ from rich.table import Table
 from discoverflow.core.crystal.prototypes import PROTOTYPES
 from discoverflow.core.crystal.substitution import SubstitutionSettings, substitute
 from discoverflow.makers import SubstitutionMaker
-from discoverflow.makers.crystal.chunks import generation_chunks
-from discoverflow.schemas.generation import CandidateInfo, GenerationDocument
+from discoverflow.makers.crystal.chunks import candidate_info, generation_chunks
+from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.stores import make_store
 
 warnings.filterwarnings("ignore")
@@ -58,17 +58,7 @@ def baseline(n: int, queue) -> None:
         assignments_total=result.assignments_total,
         assignments_distinct=result.assignments_distinct,
         n_candidates=len(result.candidates),
-        candidates=[
-            CandidateInfo(
-                candidate_id=c.candidate_id,
-                formula=c.structure.composition.reduced_formula,
-                template=c.template,
-                species_map=c.species_map,
-                scale=c.scale,
-                n_sites=len(c.structure),
-            )
-            for c in result.candidates
-        ],
+        candidates=[candidate_info(c) for c in result.candidates],
         structures={c.candidate_id: c.structure for c in result.candidates},
     )
     wall = time.perf_counter() - start

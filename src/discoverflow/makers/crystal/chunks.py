@@ -58,6 +58,19 @@ def chunked_response(index: GenerationDocument, chunk_jobs: list[Job], name: str
     return Response(output=output, detour=route_new_jobs(Flow(chunk_jobs, name=name)))
 
 
+def candidate_info(candidate, template: str | None = None) -> CandidateInfo:
+    """The provenance of a substitution-like candidate (``candidate_id``, ``structure``,
+    ``template``, ``species_map``, ``scale``), under ``template`` if given."""
+    return CandidateInfo(
+        candidate_id=candidate.candidate_id,
+        formula=candidate.structure.composition.reduced_formula,
+        template=template or candidate.template,
+        species_map=candidate.species_map,
+        scale=candidate.scale,
+        n_sites=len(candidate.structure),
+    )
+
+
 def chunk_document(
     elements: list[str],
     candidates: list[CandidateInfo],
@@ -166,14 +179,16 @@ def generation_chunks(
         return
     store = running_store(store)
     for uuid in generation.chunks:
-        yield GenerationDocument.model_validate(store.get_output(uuid, load=True))
+        yield load_chunk(uuid, store)
 
 
-def load_chunk(chunk: GenerationDocument | str) -> GenerationDocument:
+def load_chunk(
+    chunk: GenerationDocument | str, store: JobStore | None = None
+) -> GenerationDocument:
     """``chunk`` itself, or the output of the chunk job with that uuid."""
     if isinstance(chunk, GenerationDocument):
         return chunk
-    return GenerationDocument.model_validate(running_store().get_output(chunk, load=True))
+    return GenerationDocument.model_validate(running_store(store).get_output(chunk, load=True))
 
 
 def candidate_infos(generation: GenerationDocument) -> list[CandidateInfo]:

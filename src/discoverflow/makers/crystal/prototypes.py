@@ -9,8 +9,8 @@ from pymatgen.core import Structure
 
 from discoverflow.core.crystal.prototypes import PrototypeSettings, decorate_prototypes
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.crystal.chunks import chunked_output
-from discoverflow.schemas.generation import CandidateInfo, GenerationDocument
+from discoverflow.makers.crystal.chunks import candidate_info, chunked_output
+from discoverflow.schemas.generation import GenerationDocument
 
 
 @dataclass
@@ -36,17 +36,7 @@ class PrototypesMaker(StageMaker):
         )
         return chunked_output(
             index,
-            [
-                CandidateInfo(
-                    candidate_id=c.candidate_id,
-                    formula=c.structure.composition.reduced_formula,
-                    template=f"aflow:{c.template}",
-                    species_map=c.species_map,
-                    scale=c.scale,
-                    n_sites=len(c.structure),
-                )
-                for c in result.candidates
-            ],
+            [candidate_info(c, f"aflow:{c.template}") for c in result.candidates],
             {c.candidate_id: c.structure for c in result.candidates},
             self.name,
         )

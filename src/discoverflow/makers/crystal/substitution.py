@@ -15,7 +15,12 @@ from discoverflow.core.crystal.substitution import (
     usable_templates,
 )
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.crystal.chunks import chunk_bounds, chunk_document, chunked_response
+from discoverflow.makers.crystal.chunks import (
+    candidate_info,
+    chunk_bounds,
+    chunk_document,
+    chunked_response,
+)
 from discoverflow.schemas.generation import (
     CandidateInfo,
     GenerationDocument,
@@ -39,15 +44,7 @@ class SubstitutionMaker(StageMaker):
         usable, skipped = usable_templates(templates, len(elements), self.settings)
         counts = SubstitutionResult()
         candidates = [
-            CandidateInfo(
-                candidate_id=c.candidate_id,
-                formula=c.structure.composition.reduced_formula,
-                template=c.template,
-                species_map=c.species_map,
-                scale=c.scale,
-                n_sites=len(c.structure),
-            )
-            for c in iter_substitutions(usable, elements, self.settings, counts)
+            candidate_info(c) for c in iter_substitutions(usable, elements, self.settings, counts)
         ]
         chunks = []
         for start, stop in chunk_bounds([c.n_sites for c in candidates]):
