@@ -81,11 +81,12 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
 
 
 def layer(module: str) -> int:
-    """0 ground floor, 1 core/models/schemas, 2 makers, 3 campaigns, 4 remote, 5 cli."""
+    """0 ground floor, 1 core/models/schemas/builders, 2 makers, 3 campaigns, 4 remote, 5 cli."""
     parts = module.split(".")
     if len(parts) == 1 or parts[1] in GROUND_FLOOR:
         return 0
-    return {"core": 1, "models": 1, "schemas": 1, "makers": 2, "campaigns": 3, "remote": 4}.get(
+    layers = {"core": 1, "models": 1, "schemas": 1, "builders": 1, "makers": 2, "campaigns": 3}
+    return {**layers, "remote": 4}.get(
         parts[1], 5
     )
 

@@ -15,6 +15,7 @@ from monty.json import jsanitize
 from pydantic import Field
 from rich.console import RenderableType
 
+from discoverflow.builders.documents import RecordSelection, build_documents
 from discoverflow.settings import StageSettings
 from discoverflow.stores import DOCUMENT_COLLECTIONS, document_store, ensure_document_indexes
 
@@ -178,6 +179,8 @@ class Campaign(ABC):
 
     kind: ClassVar[str]
     config_type: ClassVar[type[CampaignConfigBase]]
+    collection: ClassVar[str]
+    """The per-item documents it fills (``candidates`` or ``mofs``)."""
 
     def __init__(self, config: CampaignConfigBase) -> None:
         self.config = config
@@ -210,12 +213,22 @@ class Campaign(ABC):
         """
 
     def run(self, store: JobStore) -> None:
-        """Run (or finish) the campaign in this process."""
+        """Run (or finish) the campaign in this process, then bring its documents up to date
+        (also when every stage was reused)."""
         for name in DOCUMENT_COLLECTIONS:
             ensure_document_indexes(document_store(store, name))
         flow = self.build_flow(store)
         if flow is not None:
             run_flow_locally(flow, store, self.output_dir)
+        self.build_view(store)
+
+    def view_selection(self, store: JobStore) -> RecordSelection:
+        """Which stage records make the campaign's documents (every record by default)."""
+        return RecordSelection()
+
+    def build_view(self, store: JobStore) -> None:
+        """The campaign's per-item documents, built from its records for its settings."""
+        build_documents(store, self.name, self.collection, self.view_selection(store))
 
     @abstractmethod
     def status_report(self, store: JobStore) -> list[RenderableType]:

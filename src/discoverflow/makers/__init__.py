@@ -16,12 +16,14 @@ from discoverflow.makers.crystal.substitution import SubstitutionMaker
 from discoverflow.makers.relax import MLRelaxMaker
 from discoverflow.makers.task_relax import TaskRelaxMaker
 from discoverflow.makers.vasp import VaspRelaxMaker
+from discoverflow.makers.views import DocumentsMaker
 
 __all__ = [
     "ActiveLearningMaker",
     "CampaignProgress",
     "CrystalDiscoveryMaker",
     "DedupMaker",
+    "DocumentsMaker",
     "HullMaker",
     "MLRelaxMaker",
     "MLScreenMaker",

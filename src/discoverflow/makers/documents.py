@@ -1,27 +1,46 @@
-"""Jobs write what they finish into the campaign's per-item documents (``candidates``,
-``mofs``), read them back to resume, and say which settings produced each result."""
+"""Jobs record what they finish as stage results (insert-only, in bulk) in the ``records``
+collection, and read their own checkpoints back; the per-item documents are built from the
+records by ``discoverflow.builders`` and never written here."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from jobflow import CURRENT_JOB
+from jobflow import CURRENT_JOB, JobConfig
 from maggma.core import Store
 from monty.json import jsanitize
 from pymatgen.core import Structure
 
 from discoverflow.core.checkpoint import fingerprint
-from discoverflow.schemas.candidate import CANDIDATES, StageRecord, utcnow
+from discoverflow.schemas.candidate import CANDIDATES
+from discoverflow.schemas.records import RECORDS, Stage, StageResult, Status
 from discoverflow.stores import document_store
 
-KEYS = {CANDIDATES: "candidate_id", "mofs": "mof_id"}
+WRITES_RECORDS = JobConfig(expose_store=True)
+"""The config of a job that records its per-item results (it needs the store)."""
+DEFAULT_CAMPAIGN = "default"
+"""The campaign of records written by flows composed in Python without one."""
+FINGERPRINT_KEYS = {
+    Stage.REFERENCES: "references",
+    Stage.GENERATION: "generation",
+    Stage.VALIDITY: "validity",
+    Stage.SCREENING: "screen_model",
+    Stage.SELECTION: "screen",
+    Stage.DEDUP: "dedup",
+    Stage.PROPERTY_SCREEN: "property_screen",
+    Stage.RELAX: "relax_engine",
+    Stage.COORDINATE: "relax",
+    Stage.HULL: "hull",
+}
+"""Which of a crystal campaign's fingerprints (``metadata.fingerprints``) keys each stage's
+records: the builder projects the records of the current fingerprints."""
 
 
-def running_fingerprint(stage: str) -> str | None:
-    """The fingerprint the campaign gave ``stage`` for the running job, if any."""
+def running_fingerprint(key: str) -> str | None:
+    """The fingerprint the campaign gave ``key`` for the running job, if any."""
     job = CURRENT_JOB.job
-    return (job.metadata.get("fingerprints") or {}).get(stage) if job is not None else None
+    return (job.metadata.get("fingerprints") or {}).get(key) if job is not None else None
 
 
 def structure_fields(structure: Structure, prefix: str = "") -> dict[str, Any]:
@@ -32,120 +51,129 @@ def structure_fields(structure: Structure, prefix: str = "") -> dict[str, Any]:
     return {**metadata, f"{prefix}structure": structure}
 
 
-class CampaignDocuments:
-    """A campaign's documents in one collection, keyed by campaign and item id."""
+class StageRecords:
+    """Stage results of one campaign's items (one per-item collection), insert-only."""
 
     def __init__(self, store: Store, campaign: str, collection: str = CANDIDATES) -> None:
         self.store = store
         self.campaign = campaign
-        self.key = KEYS[collection]
+        self.collection = collection
         store.connect()
 
     @classmethod
-    def of_running_job(cls, collection: str = CANDIDATES) -> CampaignDocuments | None:
-        """The running job's campaign documents; None outside a campaign (plain flows)."""
+    def of_running_job(cls, collection: str = CANDIDATES) -> StageRecords | None:
+        """The running job's records (campaign from its metadata, else the default one);
+        None where the job was not given the store."""
         job, store = CURRENT_JOB.job, CURRENT_JOB.store
-        campaign = job.metadata.get("campaign") if job is not None else None
-        if campaign is None or store is None:
+        if job is None or store is None:
             return None
-        return cls(document_store(store, collection), campaign, collection)
-
-    def find(self, ids: Iterable[str], properties: list[str] | None = None) -> dict[str, dict]:
-        wanted = list(ids)
-        if not wanted:
-            return {}
-        criteria = {"campaign": self.campaign, self.key: {"$in": wanted}}
-        fields = [self.key, *properties] if properties else None
-        return {doc[self.key]: doc for doc in self.store.query(criteria, properties=fields)}
+        campaign = job.metadata.get("campaign") or DEFAULT_CAMPAIGN
+        return cls(document_store(store, RECORDS), campaign, collection)
 
     def write(
         self,
-        stage: str,
+        stage: Stage,
         items: Mapping[str, dict[str, Any]],
-        status: Mapping[str, str] | str,
+        status: Mapping[str, Status | str] | Status | str,
         reasons: Mapping[str, str | None] | None = None,
         records: Mapping[str, dict] | None = None,
         fingerprint_: str | None = None,
         settings: dict[str, Any] | None = None,
     ) -> None:
-        """Merge ``items`` (id -> fields) into their documents and record the stage.
+        """Record ``items`` (id -> document fields) as ``stage``'s results, in one bulk write.
 
-        Each document's ``status`` becomes the stage's verdict for it; the stage record keeps
-        the verdict, reason, fingerprint (the running job's by default), job and, with
-        ``records``, the full per-item result that a resumed job reuses.
+        The fingerprint is the campaign's for the stage (``FINGERPRINT_KEYS``) unless given;
+        ``settings`` (with ``records``, the full per-item results) make a checkpoint that a
+        rerun with the same settings reuses.
         """
         if not items:
             return
+        stage = Stage(stage)
         job = CURRENT_JOB.job
-        uuid = job.uuid if job is not None else None
-        stamp = fingerprint_ or running_fingerprint(stage)
-        existing = self.find(items)
-        docs = []
-        for item_id, fields in items.items():
-            doc = existing.get(item_id) or {"campaign": self.campaign, self.key: item_id}
-            verdict = status if isinstance(status, str) else status[item_id]
-            reason = (reasons or {}).get(item_id)
-            doc.update(fields)
-            doc.update(status=verdict, reason=reason, last_updated=utcnow())
-            doc.setdefault("stages", {})[stage] = StageRecord(
-                status=verdict,
-                reason=reason,
+        stamp = fingerprint_ or running_fingerprint(FINGERPRINT_KEYS.get(stage, stage.value))
+        results = [
+            StageResult(
+                campaign=self.campaign,
+                collection=self.collection,
+                item_id=item_id,
+                stage=stage,
                 fingerprint=stamp,
+                settings_fingerprint=fingerprint(settings) if settings is not None else None,
                 settings=settings,
-                job_uuid=uuid,
+                status=status if isinstance(status, str) else status[item_id],
+                reason=(reasons or {}).get(item_id),
+                fields=fields,
                 record=(records or {}).get(item_id),
-            ).model_dump()
-            if uuid and uuid not in doc.setdefault("job_uuids", []):
-                doc["job_uuids"].append(uuid)
-            docs.append(jsanitize(doc, strict=True, allow_bson=True))
-        self.store.update(docs, key=["campaign", self.key])
+                job_uuid=job.uuid if job is not None else None,
+            )
+            for item_id, fields in items.items()
+        ]
+        self.store.update(
+            [
+                jsanitize(r.model_dump(), strict=True, allow_bson=True, enum_values=True)
+                for r in results
+            ],
+            key=["campaign", "item_id", "stage", "fingerprint", "job_uuid"],
+        )
 
-    def stage_record(self, item_id: str, stage: str) -> dict | None:
-        found = self.find([item_id], [f"stages.{stage}"]).get(item_id)
-        return (found or {}).get("stages", {}).get(stage)
+    def written(self, stage: Stage, stamp: str | None) -> set[str]:
+        """The items with a result of ``stage`` under fingerprint ``stamp``."""
+        criteria = {"campaign": self.campaign, "stage": Stage(stage).value, "fingerprint": stamp}
+        return set(self.store.distinct("item_id", criteria))
+
+    def checkpoint(self, item_id: str, stage: Stage, settings_fingerprint: str) -> dict | None:
+        """The latest full result of ``stage`` for ``item_id`` under these settings."""
+        found = self.store.query_one(
+            {
+                "campaign": self.campaign,
+                "item_id": item_id,
+                "stage": Stage(stage).value,
+                "settings_fingerprint": settings_fingerprint,
+                "record": {"$ne": None},
+            },
+            properties=["record"],
+            sort={"written_at": -1},
+        )
+        return found["record"] if found else None
 
 
-class DocumentCheckpoint:
-    """Per-item results of a stage kept in the campaign's documents (``load`` / ``save`` as
+class RecordCheckpoint:
+    """Per-item results of a stage kept as records (``load`` / ``save`` as
     ``each_checkpointed`` expects): a killed job, on any worker, resumes from the store."""
 
     def __init__(
         self,
-        documents: CampaignDocuments,
-        stage: str,
+        records: StageRecords,
+        stage: Stage,
         settings: dict[str, Any],
         fields: Any = None,
     ) -> None:
-        self.documents = documents
-        self.stage = stage
+        self.records = records
+        self.stage = Stage(stage)
         self.settings = settings
         self.fingerprint = fingerprint(settings)
-        self.fields = fields  # record -> document fields to set, or None
+        self.fields = fields  # (key, record) -> document fields to set, or None
 
     @classmethod
     def of_running_job(
-        cls, collection: str, stage: str, settings: dict[str, Any], fields: Any = None
-    ) -> DocumentCheckpoint | None:
-        """The running job's checkpoint in its campaign's documents; None outside campaigns."""
-        documents = CampaignDocuments.of_running_job(collection)
-        return cls(documents, stage, settings, fields) if documents is not None else None
+        cls, collection: str, stage: Stage, settings: dict[str, Any], fields: Any = None
+    ) -> RecordCheckpoint | None:
+        """The running job's checkpoint in its campaign's records; None without the store."""
+        records = StageRecords.of_running_job(collection)
+        return cls(records, stage, settings, fields) if records is not None else None
 
     def load(self, key: str) -> dict | None:
-        found = self.documents.stage_record(key, self.stage)
-        if not found or found.get("fingerprint") != self.fingerprint:
-            return None
-        return found.get("record")
+        return self.records.checkpoint(key, self.stage, self.fingerprint)
 
     def save(self, key: str, data: dict) -> None:
         fields = self.fields(key, data) if self.fields else {}
-        self.documents.write(
+        self.records.write(
             self.stage,
             {key: fields},
-            data.get("status", "done"),
+            data.get("status", Status.DONE),
             {key: data.get("reason")},
             {key: data},
-            self.fingerprint,
-            self.settings,
+            settings=self.settings,
         )
 
 
@@ -185,69 +213,35 @@ def candidate_fields(info, structure: Structure) -> dict[str, Any]:
     }
 
 
-HULL_FIELDS = (
-    "energy_above_hull",
-    "is_stable",
-    "promising",
-    "formation_energy_per_atom",
-    "decomposes_to",
-)
-
-
 def record_generation(chunks: Iterable, removed: dict[str, str] | None = None) -> None:
-    """Documents for a generation's candidates (``chunks``: the documents holding them; once
-    per generation fingerprint), or for the ``removed`` ones with the reason; candidates of
-    earlier generations of the campaign that this one no longer has are marked superseded,
-    their hull values cleared."""
-    documents = CampaignDocuments.of_running_job()
-    if documents is None:
+    """Generation results of the candidates of ``chunks`` (the documents holding them; once
+    per generation fingerprint), and validity results for the ``removed`` ones (id ->
+    reason)."""
+    records = StageRecords.of_running_job()
+    if records is None:
         return
-    stamp = running_fingerprint("validity") or running_fingerprint("generation")
-    if removed:
-        for chunk in chunks:
-            infos = {c.candidate_id: c for c in chunk.candidates}
-            documents.write(
-                "validity",
-                {
-                    cid: candidate_fields(infos[cid], chunk.structures[cid])
-                    for cid in removed
-                    if cid in infos
-                },
-                "invalid",
-                removed,
-            )
-        return
-    current = []
+    stamp = running_fingerprint(FINGERPRINT_KEYS[Stage.GENERATION])
+    done = records.written(Stage.GENERATION, stamp)
     for chunk in chunks:
         infos = {c.candidate_id: c for c in chunk.candidates}
-        current.extend(infos)
-        existing = documents.find(infos, ["stages.generation.fingerprint"])
-        todo = {
-            cid: candidate_fields(info, chunk.structures[cid])
-            for cid, info in infos.items()
-            if (existing.get(cid, {}).get("stages", {}).get("generation") or {}).get("fingerprint")
-            != stamp
-        }
-        documents.write("generation", todo, "generated", fingerprint_=stamp)
-    stale = documents.store.query(
-        {
-            "campaign": documents.campaign,
-            "role": "candidate",
-            "candidate_id": {"$nin": current},
-            "status": {"$nin": ["superseded", "invalid"]},
-        },
-        properties=["candidate_id"],
-    )
-    cleared = dict.fromkeys(HULL_FIELDS) | {"decomposes_to": []}
-    documents.write(
-        "generation",
-        {doc["candidate_id"]: cleared for doc in stale},
-        "superseded",
-        fingerprint_=stamp,
-    )
+        todo = [cid for cid in infos if cid not in done]
+        records.write(
+            Stage.GENERATION,
+            {cid: candidate_fields(infos[cid], chunk.structures[cid]) for cid in todo},
+            Status.GENERATED,
+            fingerprint_=stamp,
+        )
+        done.update(todo)
+        if removed:
+            records.write(
+                Stage.VALIDITY,
+                {cid: {} for cid in removed if cid in infos},
+                Status.INVALID,
+                removed,
+            )
 
 
-def hull_fields(analysis) -> tuple[dict[str, dict], dict[str, str], dict[str, str | None]]:
+def hull_fields(analysis) -> tuple[dict[str, dict], dict[str, Status], dict[str, str | None]]:
     """Per-candidate hull fields, verdicts and reasons of a ``HullAnalysis`` (for ``write``)."""
     items, status, reasons = {}, {}, {}
     for row in analysis.candidates:
@@ -267,10 +261,10 @@ def hull_fields(analysis) -> tuple[dict[str, dict], dict[str, str], dict[str, st
             "energy_corrections": analysis.corrections,
         }
         status[row.candidate_id] = (
-            "on hull" if on_hull else "promising" if row.promising else "above hull"
+            Status.ON_HULL if on_hull else Status.PROMISING if row.promising else Status.ABOVE_HULL
         )
     for excluded in analysis.excluded:
-        items[excluded.candidate_id] = dict.fromkeys(HULL_FIELDS)
+        items[excluded.candidate_id] = {}
         status[excluded.candidate_id] = excluded.status
         reasons[excluded.candidate_id] = excluded.reason
     return items, status, reasons

@@ -10,7 +10,12 @@ from pymatgen.core import Structure
 from discoverflow.core.relax import RelaxSettings, relax_many, relaxer_settings
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structures
-from discoverflow.makers.documents import CampaignDocuments, DocumentCheckpoint, relax_fields
+from discoverflow.makers.documents import (
+    WRITES_RECORDS,
+    RecordCheckpoint,
+    StageRecords,
+    relax_fields,
+)
 from discoverflow.plugins import load_relaxer
 from discoverflow.progress import running_stage, stage_progress
 from discoverflow.routing import route_new_jobs
@@ -49,6 +54,7 @@ class MLRelaxMaker(StageMaker):
         )
 
     @job(
+        config=WRITES_RECORDS,
         data="structures",
         output_schema=RelaxBatchDocument,
         metadata={"stage": "relax-batch", "runs_on": "gpu"},
@@ -59,7 +65,7 @@ class MLRelaxMaker(StageMaker):
         if self.documents:
             role = "reference" if running_stage("relax") == "references" else "candidate"
             fields = relax_fields(self.documents, relaxer.name, role)
-            checkpoint = DocumentCheckpoint.of_running_job(
+            checkpoint = RecordCheckpoint.of_running_job(
                 self.documents, "relax", relaxer_settings(relaxer), fields
             )
         with stage_progress(running_stage("relax"), len(structures)) as advance:
@@ -92,7 +98,7 @@ def save_relax_record(
 ) -> None:
     """Write one finished relaxation (one structure per job: VASP, atomate2 Makers) into its
     candidate's document, where a rerun of the job finds it; nothing outside a campaign."""
-    documents = CampaignDocuments.of_running_job()
+    documents = StageRecords.of_running_job()
     if documents is None:
         return
     role = "reference" if running_stage("relax") == "references" else "candidate"
@@ -101,7 +107,7 @@ def save_relax_record(
     )
     data["structure"] = final.as_dict() if final is not None else None
     fields = relax_fields(CANDIDATES, engine, role)
-    DocumentCheckpoint(documents, "relax", settings, fields).save(candidate_id, data)
+    RecordCheckpoint(documents, "relax", settings, fields).save(candidate_id, data)
 
 
 def merged_relaxations(jobs: list, outputs: list, name: str) -> Flow:

@@ -15,6 +15,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.checkpoint import fingerprint
 from discoverflow.errors import ConfigError
+from discoverflow.makers.documents import WRITES_RECORDS
 from discoverflow.makers.relax import merged_relaxations, save_relax_record
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 
@@ -172,6 +173,7 @@ class TaskRelaxMaker(Maker):
         return merged_relaxations(jobs, [r.output for r in records], self.name)
 
     @job(
+        config=WRITES_RECORDS,
         data=["structures", "task_documents"],
         output_schema=RelaxBatchDocument,
         metadata={"stage": "relax-batch", "runs_on": "cpu"},

@@ -6,6 +6,7 @@ from jobflow import Flow, JobStore
 from rich.console import RenderableType
 from rich.table import Table
 
+from discoverflow.builders.documents import RecordSelection
 from discoverflow.campaigns.base import (
     Campaign,
     CampaignRecord,
@@ -23,6 +24,7 @@ from discoverflow.campaigns.crystal.report import (
     stage_reuse,
 )
 from discoverflow.errors import NotStarted
+from discoverflow.makers.views import campaign_selection
 from discoverflow.schemas.candidate import CANDIDATES
 from discoverflow.stores import document_store
 
@@ -97,6 +99,7 @@ class CrystalCampaign(Campaign):
 
     kind = "crystal"
     config_type = CampaignConfig
+    collection = CANDIDATES
     config: CampaignConfig
 
     def describe(self) -> str:
@@ -117,6 +120,9 @@ class CrystalCampaign(Campaign):
     def fingerprints(self, store: JobStore | None = None) -> dict[str, str]:
         inputs = load_inputs(self.config, store)
         return stage_fingerprints(self.config, inputs.templates, inputs.known_phases)
+
+    def view_selection(self, store: JobStore) -> RecordSelection:
+        return campaign_selection(self.fingerprints(store))
 
     def status_report(self, store: JobStore) -> list[RenderableType]:
         record = self.record(store)

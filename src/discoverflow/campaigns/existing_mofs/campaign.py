@@ -14,6 +14,7 @@ from discoverflow.campaigns.existing_mofs.driver import (
 )
 from discoverflow.campaigns.existing_mofs.report import evaluated_mofs, mofs_table, progress_table
 from discoverflow.core.mof.inputs import cif_files
+from discoverflow.schemas.candidate import MOFS
 
 
 class ExistingMOFsCampaign(Campaign):
@@ -22,6 +23,7 @@ class ExistingMOFsCampaign(Campaign):
 
     kind = "existing-mofs"
     config_type = ExistingMOFsConfig
+    collection = MOFS
     config: ExistingMOFsConfig
 
     def describe(self) -> str:

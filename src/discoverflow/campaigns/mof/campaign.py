@@ -23,6 +23,7 @@ class MOFCampaign(Campaign):
 
     kind = "mof"
     config_type = MOFCampaignConfig
+    collection = MOFS
     config: MOFCampaignConfig
 
     def describe(self) -> str:

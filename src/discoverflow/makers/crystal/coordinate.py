@@ -9,7 +9,7 @@ from pymatgen.core import Structure
 from discoverflow.makers.active import ActiveLearningMaker
 from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structures
 from discoverflow.makers.crystal.references import PHASE_PREFIX
-from discoverflow.makers.documents import CampaignDocuments, structure_fields
+from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
 from discoverflow.routing import route_new_jobs
 from discoverflow.schemas.active import ActiveLearningDocument, ActiveResult
 from discoverflow.schemas.generation import GenerationDocument
@@ -32,7 +32,7 @@ def known_record(key: str, structure: Structure, energy_per_atom: float) -> Rela
 
 def computed_results(
     references: ReferenceDocument,
-    documents: CampaignDocuments | None,
+    documents: StageRecords | None,
     formulas: set[str],
 ) -> tuple[RelaxBatchDocument, dict[str, Structure]]:
     """The results a candidate of these reduced formulas can be looked up in: the known
@@ -102,6 +102,7 @@ def energy_record(
 
 
 @job(
+    config=WRITES_RECORDS,
     data="structures",
     output_schema=RelaxBatchDocument,
     metadata={"stage": "relax", "runs_on": "cpu"},
@@ -124,7 +125,7 @@ def coordinate_relaxations(
             batch.structures[result.candidate_id] = structure
         items[result.candidate_id] = fields
         status[result.candidate_id], reasons[result.candidate_id] = record.status, record.reason
-    if (documents := CampaignDocuments.of_running_job()) is not None:
+    if (documents := StageRecords.of_running_job()) is not None:
         documents.write("coordinate", items, status, reasons)
     return batch
 
@@ -140,7 +141,7 @@ def coordinate_selected(
     and the store's relaxations; its output is the relax stage's ``RelaxBatchDocument``."""
     structures = candidate_structures(generation, [r.candidate_id for r in selection.kept])
     formulas = {s.composition.reduced_formula for s in structures.values()}
-    known, inputs = computed_results(references, CampaignDocuments.of_running_job(), formulas)
+    known, inputs = computed_results(references, StageRecords.of_running_job(), formulas)
     rounds = maker.make(structures, known, inputs)
     collect = coordinate_relaxations(rounds.output, structures, references.engine)
     flow = Flow([rounds, collect], output=collect.output, name="coordinate candidates")

@@ -9,7 +9,7 @@ from jobflow import job
 from discoverflow.core.crystal.dedup import DedupSettings, deduplicate
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structures
-from discoverflow.makers.documents import CampaignDocuments
+from discoverflow.makers.documents import StageRecords
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
@@ -41,7 +41,7 @@ class DedupMaker(StageMaker):
             records[i].candidate_id: records[j].candidate_id
             for i, j in outcome.duplicate_of.items()
         }
-        if (documents := CampaignDocuments.of_running_job()) is not None:
+        if (documents := StageRecords.of_running_job()) is not None:
             documents.write(
                 "dedup",
                 {cid: {"duplicate_of": original} for cid, original in duplicate_of.items()},

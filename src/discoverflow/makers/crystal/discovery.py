@@ -17,6 +17,7 @@ from discoverflow.makers.crystal.references import ReferenceMaker
 from discoverflow.makers.crystal.screen import MLScreenMaker
 from discoverflow.makers.crystal.substitution import SubstitutionMaker
 from discoverflow.makers.relax import MLRelaxMaker, relax_selected
+from discoverflow.makers.views import DocumentsMaker
 
 
 @dataclass
@@ -53,6 +54,7 @@ class CrystalDiscoveryMaker(Maker):
     ``{candidate_id: structure}`` and outputs a ``RelaxBatchDocument``. With a
     ``coordinate_maker`` the candidates' relax stage is the coordinate pattern instead
     (lookup, ensemble prediction, relaxation with its ``relax_maker`` only when unsure).
+    The ``documents_maker`` job builds the ``candidates`` documents at the end.
     """
 
     name: str = "crystal discovery"
@@ -64,6 +66,7 @@ class CrystalDiscoveryMaker(Maker):
     relax_maker: Maker = field(default_factory=MLRelaxMaker)
     coordinate_maker: ActiveLearningMaker | None = None
     hull_maker: HullMaker = field(default_factory=HullMaker)
+    documents_maker: DocumentsMaker | None = field(default_factory=DocumentsMaker)
 
     def make(
         self,
@@ -115,4 +118,6 @@ class CrystalDiscoveryMaker(Maker):
             relax = relax_selected(self.relax_maker, generation, selection, done.relax_batches)
         relaxed = done.relax or add(relax)
         hull = done.hull or add(self.hull_maker.make(relaxed, references, selection))
+        if self.documents_maker is not None:
+            add(self.documents_maker.make(hull))
         return Flow(jobs, output=hull, name=self.name)

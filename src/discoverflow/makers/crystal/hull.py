@@ -18,7 +18,7 @@ from discoverflow.core.crystal.stability import (
 from discoverflow.core.crystal.stability_probability import stability_probability
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.references import PHASE_PREFIX
-from discoverflow.makers.documents import CampaignDocuments, hull_fields
+from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, hull_fields
 from discoverflow.plugins import load_model
 from discoverflow.schemas.hull import ExcludedCandidate, HullDocument, HullEntryInfo
 from discoverflow.schemas.relax import HAS_ENERGY, ReferenceDocument, RelaxBatchDocument
@@ -56,6 +56,7 @@ class HullMaker(StageMaker):
     output_dir: str | None = None
 
     @job(
+        config=WRITES_RECORDS,
         data="promising_structures",
         output_schema=HullDocument,
         metadata={"stage": "hull", "runs_on": "cpu"},
@@ -136,7 +137,7 @@ class HullMaker(StageMaker):
             n_promising=len(promising),
             promising_structures=promising,
         )
-        if (documents := CampaignDocuments.of_running_job()) is not None:
+        if (documents := StageRecords.of_running_job()) is not None:
             items, status, reasons = hull_fields(analysis)
             for cid, extra in spread.items():
                 items[cid] |= {

@@ -9,7 +9,7 @@ from jobflow import job
 from discoverflow.core.crystal.screening import PropertyScreenSettings
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structures
-from discoverflow.makers.documents import CampaignDocuments
+from discoverflow.makers.documents import StageRecords
 from discoverflow.plugins import PROPERTIES, load_plugin
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.screen import DedupDocument, PropertyScreenDocument, ScreenDocument
@@ -39,7 +39,7 @@ class PropertyScreenMaker(StageMaker):
         values = {cid: float(v) for cid, v in zip(ids, predicted, strict=True)}
 
         kept = [r for r in selection.kept if settings.admits(values[r.candidate_id])]
-        if (documents := CampaignDocuments.of_running_job()) is not None:
+        if (documents := StageRecords.of_running_job()) is not None:
             chosen = {r.candidate_id for r in kept}
             documents.write(
                 "property_screen",

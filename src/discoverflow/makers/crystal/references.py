@@ -12,7 +12,7 @@ from pymatgen.core import Structure
 from discoverflow.core.crystal.elements import elemental_reference_candidates
 from discoverflow.core.crystal.known_phases import KnownPhase
 from discoverflow.errors import DiscoverflowError
-from discoverflow.makers.documents import CampaignDocuments, structure_fields
+from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
 from discoverflow.makers.relax import MLRelaxMaker
 from discoverflow.makers.vasp import ENGINE as VASP_ENGINE
 from discoverflow.makers.vasp import VaspRelaxMaker
@@ -72,6 +72,7 @@ def known_phase_fields(phase: ReferencePhase, structure: Structure | None) -> di
 
 
 @job(
+    config=WRITES_RECORDS,
     data="structures",
     output_schema=ReferenceDocument,
     metadata={"stage": "references", "runs_on": "cpu"},
@@ -133,7 +134,7 @@ def collect_references(
             f"no converged reference relaxation for {', '.join(missing)}; "
             "supply a known phase for it in inputs.known_phases"
         )
-    if (documents := CampaignDocuments.of_running_job()) is not None:
+    if (documents := StageRecords.of_running_job()) is not None:
         documents.write(
             "references",
             {

@@ -18,7 +18,7 @@ from discoverflow.makers.crystal.chunks import (
     load_chunk,
 )
 from discoverflow.makers.documents import (
-    CampaignDocuments,
+    StageRecords,
     record_generation,
     running_fingerprint,
 )
@@ -122,7 +122,7 @@ class MLScreenMaker(StageMaker):
                     else:
                         failures[cid] = "model returned a non-finite energy"
                 advance(len(chunk))
-        if (documents := CampaignDocuments.of_running_job()) is not None:
+        if (documents := StageRecords.of_running_job()) is not None:
             fields = {cid: {"screening_model": model.name} for cid in [*failures, *structures]}
             status = dict.fromkeys(failures, "screen failed")
             for r in records:
@@ -164,7 +164,7 @@ class MLScreenMaker(StageMaker):
         ]
         below = below_threshold(screened, self.settings)
         kept = keep_best(below, self.settings)
-        if (documents := CampaignDocuments.of_running_job()) is not None:
+        if (documents := StageRecords.of_running_job()) is not None:
             chosen = {r.candidate_id for r in kept}
             documents.write(
                 "selection",

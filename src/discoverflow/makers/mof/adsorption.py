@@ -9,7 +9,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.mof.adsorption import AdsorptionSettings, co2_uptake
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.documents import DocumentCheckpoint
+from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint
 from discoverflow.makers.mof.stability import each_mof
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import AdsorptionDocument, AdsorptionRecord
@@ -45,10 +45,10 @@ class AdsorptionMaker(StageMaker):
     name: str = "co2 adsorption"
     settings: AdsorptionSettings = field(default_factory=AdsorptionSettings)
 
-    @job(metadata={"stage": "mof-adsorption", "runs_on": "cpu"})
+    @job(config=WRITES_RECORDS, metadata={"stage": "mof-adsorption", "runs_on": "cpu"})
     def make(self, relaxed: RelaxBatchDocument) -> AdsorptionDocument:
         settings = self.settings
-        checkpoint = DocumentCheckpoint.of_running_job(
+        checkpoint = RecordCheckpoint.of_running_job(
             MOFS, "adsorption", settings.model_dump(), adsorption_fields(settings)
         )
 

@@ -17,7 +17,7 @@ from discoverflow.core.mof.assembly import (
 from discoverflow.core.mof.linkers import ProcessedLinker
 from discoverflow.core.structures import smiles_id
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.documents import CampaignDocuments, structure_fields
+from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
 from discoverflow.progress import stage_progress
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import AssemblyDocument, LinkerBatchDocument, MOFRecord
@@ -49,7 +49,11 @@ class MOFAssemblyMaker(StageMaker):
     settings: AssemblySettings = field(default_factory=AssemblySettings)
     seed: int = 0
 
-    @job(data="structures", metadata={"stage": "mof-assembly", "runs_on": "cpu"})
+    @job(
+        config=WRITES_RECORDS,
+        data="structures",
+        metadata={"stage": "mof-assembly", "runs_on": "cpu"},
+    )
     def make(self, linkers: LinkerBatchDocument) -> AssemblyDocument:
         settings = self.settings
         processed = [ProcessedLinker(**data) for data in linkers.linkers]
@@ -86,7 +90,7 @@ class MOFAssemblyMaker(StageMaker):
                     cifs[mof_id] = structure.to(fmt="cif")
                 records.append(record)
                 advance()
-        if (documents := CampaignDocuments.of_running_job(MOFS)) is not None:
+        if (documents := StageRecords.of_running_job(MOFS)) is not None:
             documents.write(
                 "assembly",
                 {

@@ -10,7 +10,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.mof.checks import CharacterisationSettings, characterise
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.documents import DocumentCheckpoint
+from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint
 from discoverflow.makers.mof.stability import each_mof
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import (
@@ -50,10 +50,14 @@ class MOFCharacterisationMaker(StageMaker):
     name: str = "mof characterisation"
     settings: CharacterisationSettings = field(default_factory=CharacterisationSettings)
 
-    @job(data="structures", metadata={"stage": "mof-characterisation", "runs_on": "cpu"})
+    @job(
+        config=WRITES_RECORDS,
+        data="structures",
+        metadata={"stage": "mof-characterisation", "runs_on": "cpu"},
+    )
     def make(self, assembly: MOFCells) -> CharacterisationDocument:
         settings = self.settings
-        checkpoint = DocumentCheckpoint.of_running_job(
+        checkpoint = RecordCheckpoint.of_running_job(
             MOFS, "characterisation", settings.model_dump(), characterisation_fields
         )
 

@@ -11,17 +11,18 @@ from jobflow import Flow, job
 from pymatgen.core import Structure
 
 from discoverflow.core.mof.inputs import read_mof_folder
-from discoverflow.makers.documents import CampaignDocuments, structure_fields
+from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
 from discoverflow.makers.mof.evaluation import MOFStagesMaker, save_cells
 from discoverflow.makers.mof.stability import md_verdict
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import MOFEvaluationDocument, MOFFileRecord, MOFFolderDocument
+from discoverflow.schemas.records import Stage
 
 
-@job(data="structures", metadata={"stage": "mof-read", "runs_on": "cpu"})
+@job(config=WRITES_RECORDS, data="structures", metadata={"stage": "mof-read", "runs_on": "cpu"})
 def read_mofs(folder: str) -> MOFFolderDocument:
-    """Every CIF of ``folder``: its cell, or why it cannot be used (status ``invalid``). In a
-    campaign each new MOF gets its document (a MOF read before keeps its own)."""
+    """Every CIF of ``folder``: its cell, or why it cannot be used (status ``invalid``). Each MOF's
+    result is recorded."""
     files = read_mof_folder(Path(folder))
     records = [
         MOFFileRecord(
@@ -35,14 +36,12 @@ def read_mofs(folder: str) -> MOFFolderDocument:
         for f in files
     ]
     structures = {f.mof_id: f.structure for f in files if f.structure is not None}
-    if (documents := CampaignDocuments.of_running_job(MOFS)) is not None:
-        known = documents.find([r.mof_id for r in records], ["mof_id"])
-        new = [r for r in records if r.mof_id not in known]
-        documents.write(
-            "read",
-            {r.mof_id: read_fields(r, structures.get(r.mof_id)) for r in new},
-            {r.mof_id: r.status for r in new},
-            {r.mof_id: r.reason for r in new},
+    if (results := StageRecords.of_running_job(MOFS)) is not None:
+        results.write(
+            Stage.READ,
+            {r.mof_id: read_fields(r, structures.get(r.mof_id)) for r in records},
+            {r.mof_id: r.status for r in records},
+            {r.mof_id: r.reason for r in records},
         )
     return MOFFolderDocument(folder=folder, records=records, structures=structures)
 

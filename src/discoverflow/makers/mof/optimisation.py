@@ -11,10 +11,11 @@ from discoverflow.core.checkpoint import each_checkpointed
 from discoverflow.core.mof.cp2k import CP2KOutcome, CP2KSettings, optimise_cell
 from discoverflow.core.relax import record_of
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.documents import DocumentCheckpoint, relax_fields
+from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint, relax_fields
 from discoverflow.makers.relax import merged_relaxations
 from discoverflow.routing import route_new_jobs
 from discoverflow.schemas.candidate import MOFS
+from discoverflow.schemas.records import Stage
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 
 
@@ -60,6 +61,7 @@ class CP2KCellMaker(StageMaker):
         return Response(replace=route_new_jobs(flow))
 
     @job(
+        config=WRITES_RECORDS,
         data="structures",
         output_schema=RelaxBatchDocument,
         metadata={"stage": "relax-batch", "runs_on": "cpu"},
@@ -67,8 +69,11 @@ class CP2KCellMaker(StageMaker):
     def optimise(self, mof_id: str, structure: Structure) -> RelaxBatchDocument:
         """Optimise one MOF (or take its finished result from its document)."""
         settings = self.settings
-        checkpoint = DocumentCheckpoint.of_running_job(
-            MOFS, "relax", settings.fingerprint_settings(), relax_fields(MOFS, settings.engine_name)
+        checkpoint = RecordCheckpoint.of_running_job(
+            MOFS,
+            Stage.OPTIMISATION,
+            settings.fingerprint_settings(),
+            relax_fields(MOFS, settings.engine_name),
         )
         (data,) = each_checkpointed(
             {mof_id: structure},

@@ -14,7 +14,7 @@ from discoverflow.core.mof.lammps import lammps_npt_md
 from discoverflow.core.mof.md import StabilitySettings, npt_md
 from discoverflow.core.mof.selection import most_stable
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.documents import DocumentCheckpoint
+from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint
 from discoverflow.models.chgnet import chgnet_calculator
 from discoverflow.progress import stage_progress
 from discoverflow.schemas.candidate import MOFS
@@ -23,6 +23,7 @@ from discoverflow.schemas.mof import (
     StabilityDocument,
     StabilityRecord,
 )
+from discoverflow.schemas.records import Stage
 
 IRRELEVANT = {
     "chgnet": {"stable_strain", "engine", "lammps_cutoff", "lammps_minimise"},
@@ -69,11 +70,11 @@ class MOFStabilityMaker(StageMaker):
         md.metadata = {**md.metadata, "runs_on": runs_on}  # not the decorator's shared dict
         return md
 
-    @job(metadata={"stage": "mof-stability"})
+    @job(config=WRITES_RECORDS, metadata={"stage": "mof-stability"})
     def simulate(self, assembly: MOFCells) -> StabilityDocument:
         settings = self.settings
         engine = settings.engine_name
-        checkpoint = DocumentCheckpoint.of_running_job(
+        checkpoint = RecordCheckpoint.of_running_job(
             MOFS,
             "stability",
             settings.model_dump(exclude=IRRELEVANT[settings.engine]),
@@ -103,8 +104,8 @@ class MOFStabilityMaker(StageMaker):
             for r in records
         ]
         if checkpoint is not None:
-            checkpoint.documents.write(
-                "stable",
+            checkpoint.records.write(
+                Stage.STABILITY,
                 {r.mof_id: {"stable": r.stable} for r in records},
                 {r.mof_id: md_verdict(r) for r in records},
                 {r.mof_id: r.reason for r in records},

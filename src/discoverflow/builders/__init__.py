@@ -1,0 +1,1 @@
+"""Builders: the per-item documents as views of the stage records."""

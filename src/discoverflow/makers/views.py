@@ -1,0 +1,49 @@
+"""The last job of a flow composed in Python: the per-item documents of its results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jobflow import CURRENT_JOB, Job, JobStore, Maker, job
+
+from discoverflow.builders.documents import RecordSelection, build_documents
+from discoverflow.makers.documents import DEFAULT_CAMPAIGN, FINGERPRINT_KEYS, WRITES_RECORDS
+from discoverflow.schemas.candidate import CANDIDATES, MOFS
+
+
+@dataclass
+class DocumentsMaker(Maker):
+    """Build the ``candidates`` and ``mofs`` documents from the records of the running
+    flow: those of a crystal campaign's current fingerprints, else those its own jobs wrote.
+    Give it the outputs it must wait for (e.g. the hull's)."""
+
+    name: str = "documents"
+
+    @job(config=WRITES_RECORDS, metadata={"stage": "documents", "runs_on": "cpu"})
+    def make(self, *after: Any) -> dict[str, int]:
+        running, store = CURRENT_JOB.job, CURRENT_JOB.store
+        selection = flow_selection(running, store)
+        campaign = running.metadata.get("campaign") or DEFAULT_CAMPAIGN
+        return {
+            collection: len(build_documents(store, campaign, collection, selection).current)
+            for collection in (CANDIDATES, MOFS)
+        }
+
+
+def campaign_selection(fingerprints: dict[str, str]) -> RecordSelection:
+    """The records of a crystal campaign's current fingerprints (``stage_fingerprints``)."""
+    return RecordSelection(
+        fingerprints={stage: fingerprints[key] for stage, key in FINGERPRINT_KEYS.items()}
+    )
+
+
+def flow_selection(running: Job, store: JobStore) -> RecordSelection:
+    """The campaign's current fingerprints where the job has them, else the records of the
+    jobs of the flow it runs in."""
+    if fingerprints := running.metadata.get("fingerprints"):
+        return campaign_selection(fingerprints)
+    flow = running.hosts[-1] if running.hosts else None
+    criteria = {"hosts": flow} if flow else {"uuid": running.uuid}
+    jobs = [doc["uuid"] for doc in store.query(criteria, properties=["uuid"])]
+    return RecordSelection(job_uuids=[*jobs, running.uuid])
