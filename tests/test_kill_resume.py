@@ -45,9 +45,7 @@ def stored_stages(store: Path) -> dict[str, set[str]]:
 def results(config: Path, store: Path) -> dict[str, tuple]:
     rows = json.loads(cli("results", str(config), "--store", str(store), "--json", "--all").stdout)
     return {
-        r["candidate_id"]: (r["status"], round(r.get("energy_above_hull") or 0.0, 4))
-        for r in rows
-        if r["status"] != "superseded"
+        r["candidate_id"]: (r["status"], round(r.get("energy_above_hull") or 0.0, 4)) for r in rows
     }
 
 

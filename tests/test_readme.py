@@ -34,9 +34,32 @@ def block(marker: str) -> str:
 
 
 def test_readme_python_example_runs(capsys):
-    exec(compile(block("relax_selected"), "README.md", "exec"), {})
+    """The composed flow runs, and its last job fills one complete, valid document per
+    candidate (provenance, screen, relaxation and hull) with no campaign metadata."""
+    from discoverflow.schemas.candidate import CandidateDoc
+
+    namespace = {}
+    exec(compile(block("relax_selected"), "README.md", "exec"), namespace)
     stable = capsys.readouterr().out
     assert "AlNi" in stable and "Al" in stable and "Ni" in stable
+    store = namespace["store"]
+    candidates = document_store(store, "candidates")
+    docs = [CandidateDoc.model_validate(d) for d in candidates.query({"role": "candidate"})]
+    generation = namespace["generation"]
+    assert len(docs) == store.get_output(generation.uuid)["n_candidates"]
+    for doc in docs:
+        assert doc.template in ("Cu3Au", "CuZn") and doc.species_map and doc.scale
+        assert doc.structure_initial is not None and doc.predicted_energy_per_atom is not None
+    hull = store.get_output(namespace["hull"].uuid)
+    placed = {d.candidate_id: d for d in docs if d.energy_above_hull is not None}
+    assert set(placed) == {e["candidate_id"] for e in hull["entries"]}
+    for entry in hull["entries"]:
+        assert placed[entry["candidate_id"]].energy_above_hull == pytest.approx(
+            entry["e_above_hull"]
+        )
+        assert placed[entry["candidate_id"]].relax_engine
+    duplicates = [d for d in docs if d.status == "duplicate"]
+    assert all(d.duplicate_of in {x.candidate_id for x in docs} for d in duplicates)
 
 
 def test_readme_batched_relaxation_example_runs():

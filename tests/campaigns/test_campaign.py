@@ -146,6 +146,7 @@ def test_vasp_engine_from_the_config(campaign_dir):
 
 def test_directive_campaign_random_structures_through_the_hull(campaign_dir, tmp_path):
     from discoverflow.campaigns.base import ResultFilter
+    from discoverflow.campaigns.crystal.campaign import CrystalCampaign
     from discoverflow.campaigns.crystal.report import campaign_status, candidate_documents
     from discoverflow.stores import document_store
 
@@ -159,7 +160,8 @@ def test_directive_campaign_random_structures_through_the_hull(campaign_dir, tmp
     hull = run_campaign(config, store)
     assert hull is not None
     record = CampaignRecord(make_store(store), config.name)
-    stages = {s.stage: s for s in campaign_status(record)}
+    fingerprints = CrystalCampaign(config).fingerprints()
+    stages = {s.stage: s for s in campaign_status(record, fingerprints)}
     assert stages["validity"].done and "valid; removed" in stages["validity"].detail
     documents = document_store(make_store(store), "candidates")
     rows = candidate_documents(documents, config.name, ResultFilter(everything=True))

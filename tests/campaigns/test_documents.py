@@ -7,6 +7,7 @@ from discoverflow.campaigns.base import ResultFilter
 from discoverflow.campaigns.crystal.campaign import CrystalCampaign
 from discoverflow.campaigns.crystal.driver import run_campaign
 from discoverflow.campaigns.crystal.report import candidate_documents, stage_reuse
+from discoverflow.schemas.records import Stage
 from discoverflow.stores import document_store, make_store
 
 STAGES = ("references", "generation", "screen-batch", "screen", "dedup", "relax-batch", "hull")
@@ -56,7 +57,9 @@ def test_a_new_fmax_redoes_relaxations_and_hull_but_not_screening(finished):
     reuse = stage_reuse(
         CampaignRecord(make_store(store), "alniti"), CrystalCampaign(changed).fingerprints()
     )
-    assert reuse["generation"] and not reuse["relax"] and not reuse["hull"]
+    assert reuse["generation"] == "reuses it" and reuse["hull"] == "redoes it"
+    assert reuse["screen"] == "reuses the energies, selects again"
+    assert reuse["relax"] == "redoes it"
     run_campaign(changed, store)
     after = counts(store, "alniti")
     assert after["screen-batch"] == before["screen-batch"] and after["generation"] == 1
@@ -74,17 +77,74 @@ def test_a_new_hull_threshold_redoes_only_the_promising_set(finished):
     assert {d["status"] for d in documents(store, "alniti")} <= {"on hull", "above hull"}
 
 
-def test_new_lattice_scales_supersede_the_old_candidates(finished):
+def test_new_lattice_scales_replace_the_old_candidates_in_the_view(finished):
     config_file, store = finished
     before = {d["candidate_id"] for d in documents(store, "alniti", everything=True)}
     run_campaign(load_config(config_file, ["generation.lattice_scales=[1.0]"]), store)
     after = documents(store, "alniti", everything=True)
     assert {d["candidate_id"] for d in after} < before
     assert counts(store, "alniti")["generation"] == 2
-    everything = document_store(make_store(store), "candidates")
-    everything.connect()
-    superseded = list(everything.query({"campaign": "alniti", "status": "superseded"}))
-    assert superseded and all(d["energy_above_hull"] is None for d in superseded)
+    candidates = document_store(make_store(store), "candidates")
+    candidates.connect()
+    assert {
+        d["candidate_id"] for d in candidates.query({"campaign": "alniti", "role": "candidate"})
+    } == {d["candidate_id"] for d in after}
+    records = document_store(make_store(store), "records")
+    records.connect()
+    recorded = set(records.distinct("item_id", {"campaign": "alniti", "stage": "generation"}))
+    assert recorded == before  # the old generation's records stay in the store
+
+
+def test_a_threshold_round_trip_shows_the_current_settings(finished, monkeypatch):
+    """-0.2 (the file), then 0.0, then -0.2 again: everything is reused, and the documents,
+    status and results show the -0.2 selection, not the last one written."""
+    config_file, store = finished
+    first = {d["candidate_id"]: d["status"] for d in documents(store, "alniti", everything=True)}
+    loose = load_config(config_file, ["screening.formation_energy_threshold=0.0"])
+    run_campaign(loose, store)
+    loose_view = {
+        d["candidate_id"]: d["status"] for d in documents(store, "alniti", everything=True)
+    }
+    assert loose_view != first
+    before = counts(store, "alniti")
+    campaign = CrystalCampaign(load_config(config_file))
+    campaign.run(make_store(store))
+    assert counts(store, "alniti") == before  # every stage reused
+    again = {d["candidate_id"]: d["status"] for d in documents(store, "alniti", everything=True)}
+    assert again == first
+    rows = campaign.results_json(make_store(store))
+    assert {d["candidate_id"] for d in rows} == {
+        cid for cid, status in first.items() if status in ("on hull", "promising", "above hull")
+    }
+    predicted = [d["predicted_formation_energy_per_atom"] for d in rows]
+    assert all(value < -0.2 for value in predicted)
+
+
+def test_every_document_validates_against_its_schema(finished):
+    from discoverflow.schemas.candidate import CandidateDoc
+
+    _, store = finished
+    for doc in documents(store, "alniti", everything=True):
+        CandidateDoc.model_validate({k: v for k, v in doc.items() if k != "_id"})
+
+
+def test_status_counts_every_stored_relaxation(finished):
+    """The relax row counts the relaxation records of the current engine settings, finished
+    batch or not (a batch killed half way leaves records without a job output)."""
+    from discoverflow.campaigns.crystal.report import campaign_status
+
+    config_file, store = finished
+    job_store = make_store(store)
+    record = CampaignRecord(job_store, "alniti")
+    campaign = CrystalCampaign(load_config(config_file))
+    fingerprints = campaign.fingerprints()
+    relaxed = record.results(
+        Stage.RELAX, fingerprints["relax_engine"], {"fields.role": "candidate"}
+    )
+    batches = job_store.query({"metadata.campaign": "alniti", "metadata.stage": "relax-batch"})
+    job_store.remove_docs({"uuid": next(batches)["uuid"]})  # as if that batch never finished
+    relax = {s.stage: s for s in campaign_status(record, fingerprints)}["relax"]
+    assert relax.detail.startswith(f"{len(relaxed)}/")
 
 
 def test_results_sort_by_a_field_descending_with_missing_values_last():

@@ -29,8 +29,8 @@ DOCUMENT_TYPES = {CANDIDATES: CandidateDoc, MOFS: MOFDoc}
 SELECTING = (Stage.SELECTION, Stage.DEDUP, Stage.PROPERTY_SCREEN)
 """Stages whose verdict decides whether a candidate goes on to relaxation."""
 CANDIDATE_ONLY = frozenset({Stage.GENERATION, Stage.VALIDITY, Stage.SCREENING, *SELECTING})
-LEAN = ["record", "settings"]
-"""Record fields the view leaves out (checkpoints, settings)."""
+LEAN = ["record"]
+"""Record fields the view leaves out (the full checkpoints)."""
 
 
 @dataclass
@@ -80,6 +80,7 @@ def merged_document(
             "status": status,
             "reason": record.get("reason"),
             "fingerprint": record.get("fingerprint"),
+            "settings": record.get("settings"),
             "job_uuid": record.get("job_uuid"),
             "updated_at": record["written_at"],
         }

@@ -16,6 +16,7 @@ from pydantic import Field
 from rich.console import RenderableType
 
 from discoverflow.builders.documents import RecordSelection, build_documents
+from discoverflow.schemas.records import RECORDS, Stage
 from discoverflow.settings import StageSettings
 from discoverflow.stores import DOCUMENT_COLLECTIONS, document_store, ensure_document_indexes
 
@@ -125,6 +126,21 @@ class CampaignRecord:
 
     def output(self, doc: dict | None, load: bool = False) -> dict | None:
         return self.store.get_output(doc["uuid"], load=load) if doc else None
+
+    def results(self, stage: Stage, stamp: str, criteria: dict | None = None) -> dict[str, str]:
+        """Item id -> status of the stage records under fingerprint ``stamp`` (the latest
+        where several runs recorded one)."""
+        found = document_store(self.store, RECORDS).query(
+            {
+                "campaign": self.campaign,
+                "stage": stage.value,
+                "fingerprint": stamp,
+                **(criteria or {}),
+            },
+            properties=["item_id", "status", "written_at"],
+            sort={"written_at": 1},
+        )
+        return {doc["item_id"]: doc["status"] for doc in found}
 
     def exists(self) -> bool:
         return self.store.count({"metadata.campaign": self.campaign}) > 0

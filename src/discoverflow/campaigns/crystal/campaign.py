@@ -16,8 +16,10 @@ from discoverflow.campaigns.base import (
 )
 from discoverflow.campaigns.crystal.config import CampaignConfig
 from discoverflow.campaigns.crystal.driver import build_flow, check_inputs, load_inputs
+from discoverflow.campaigns.crystal.exports import refresh_results
 from discoverflow.campaigns.crystal.fingerprints import stage_fingerprints
 from discoverflow.campaigns.crystal.report import (
+    REDOES,
     campaign_status,
     candidate_documents,
     novelty,
@@ -124,15 +126,21 @@ class CrystalCampaign(Campaign):
     def view_selection(self, store: JobStore) -> RecordSelection:
         return campaign_selection(self.fingerprints(store))
 
+    def build_view(self, store: JobStore) -> None:
+        """The candidates' documents and ``output_dir``, for the current settings."""
+        refresh_results(self.config, store, self.fingerprints(store))
+
     def status_report(self, store: JobStore) -> list[RenderableType]:
         record = self.record(store)
-        reuse = stage_reuse(record, self.fingerprints(store))
+        fingerprints = self.fingerprints(store)
+        reuse = stage_reuse(record, fingerprints)
         table = Table(title=f"{self.name}: stages")
         for column in ("stage", "state", "a rerun", "detail"):
             table.add_column(column)
-        for stage in campaign_status(record):
+        for stage in campaign_status(record, fingerprints):
             state = "[green]done[/green]" if stage.done else "[yellow]to do[/yellow]"
-            rerun = "reuses it" if reuse.get(stage.stage) else "[yellow]redoes it[/yellow]"
+            rerun = reuse[stage.stage]
+            rerun = rerun if rerun != REDOES else f"[yellow]{rerun}[/yellow]"
             table.add_row(stage.stage, state, rerun, stage.detail)
         return [table]
 

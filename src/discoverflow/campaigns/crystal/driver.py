@@ -11,6 +11,7 @@ from pymatgen.core import Structure
 
 from discoverflow.campaigns.base import CampaignRecord, run_flow_locally
 from discoverflow.campaigns.crystal.config import CampaignConfig
+from discoverflow.campaigns.crystal.exports import refresh_results
 from discoverflow.campaigns.crystal.fingerprints import stage_fingerprints
 from discoverflow.campaigns.crystal.phases import (
     known_phase_problems,
@@ -179,7 +180,7 @@ def discovery_maker(config: CampaignConfig) -> CrystalDiscoveryMaker:
         else None,
         relax_maker=relax_maker(config),
         coordinate_maker=coordinate_maker(config),
-        hull_maker=HullMaker(settings=config.hull, output_dir=str(config.output_dir)),
+        hull_maker=HullMaker(settings=config.hull),
     )
 
 
@@ -263,6 +264,9 @@ def run_campaign(config: CampaignConfig, store_spec: str | None = None) -> dict 
     flow = build_flow(config, store)
     if flow is not None:
         run_flow_locally(flow, store, Path(config.output_dir))
+    inputs = load_inputs(config, store)
+    fingerprints = stage_fingerprints(config, inputs.templates, inputs.known_phases)
+    refresh_results(config, store, fingerprints)
     record = CampaignRecord(store, config.name)
     return record.output(record.latest("hull"))
 

@@ -103,7 +103,6 @@ def stage_fingerprints(
             "references": found["references"],
             "known_phases": known_phase_ids(known_phases),
             "hull": config.hull.model_dump(),
-            "output_dir": str(config.output_dir),
         }
     )
     return found

@@ -8,6 +8,7 @@ from maggma.core import Store
 from pymatgen.core import Composition
 
 from discoverflow.campaigns.base import CampaignRecord, ResultFilter
+from discoverflow.schemas.records import Stage
 
 
 @dataclass
@@ -17,9 +18,16 @@ class StageStatus:
     detail: str
 
 
-def campaign_status(record: CampaignRecord) -> list[StageStatus]:
+def campaign_status(record: CampaignRecord, fingerprints: dict[str, str]) -> list[StageStatus]:
+    """Each stage's state for the current settings (its jobs of the current fingerprints)
+    and, for the relaxations, every stored relaxation result, finished batch or not."""
+
+    def current(stage: str, key: str, properties: list[str]) -> dict | None:
+        found = record.docs(stage, properties, {f"metadata.fingerprints.{key}": fingerprints[key]})
+        return found[-1] if found else None
+
     status = []
-    refs = record.latest("references", ["output.elemental_energies", "output.phases"])
+    refs = current("references", "references", ["output.elemental_energies", "output.phases"])
     status.append(
         StageStatus(
             "references",
@@ -30,7 +38,8 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
             else "pending",
         )
     )
-    gen = record.latest(
+    gen = current(
+        "generation",
         "generation",
         ["output.n_candidates", "output.skipped_templates", "output.n_templates"],
     )
@@ -45,7 +54,7 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
             else "pending",
         )
     )
-    validity = record.latest("validity", ["output.filter_counts", "output.n_candidates"])
+    validity = current("validity", "validity", ["output.filter_counts", "output.n_candidates"])
     if validity:
         counts = validity["output"]["filter_counts"]
         removed = ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "none"
@@ -56,9 +65,8 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
                 f"{validity['output']['n_candidates']} valid; removed: {removed}",
             )
         )
-    batches = record.docs("screen-batch", ["output.records.candidate_id"])
-    n_screened = len({r["candidate_id"] for b in batches for r in b["output"]["records"]})
-    screen = record.latest("screen", ["output.n_kept", "output.n_below_threshold"])
+    n_screened = len(record.results(Stage.SCREENING, fingerprints["screen_model"]))
+    screen = current("screen", "screen", ["output.n_kept", "output.n_below_threshold"])
     status.append(
         StageStatus(
             "screen",
@@ -72,7 +80,7 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
             ),
         )
     )
-    dedup = record.latest("dedup", ["output.n_kept", "output.n_input"])
+    dedup = current("dedup", "dedup", ["output.n_kept", "output.n_input"])
     status.append(
         StageStatus(
             "dedup",
@@ -82,14 +90,11 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
             else "pending",
         )
     )
-    relax_batches = record.docs(
-        "relax-batch", ["output.records.candidate_id", "output.records.status"]
-    )
-    records = {
-        r["candidate_id"]: r["status"] for b in relax_batches for r in b["output"]["records"]
-    }
     n_selected = (dedup or screen or {"output": {"n_kept": 0}})["output"]["n_kept"]
-    relax = record.latest("relax", ["output.records.energy_source"])
+    records = record.results(
+        Stage.RELAX, fingerprints["relax_engine"], {"fields.role": "candidate"}
+    )
+    relax = current("relax", "relax", ["output.records.energy_source"])
     failed = sum(s != "relaxed" for s in records.values())
     sources = [r.get("energy_source") for r in (relax or {}).get("output", {}).get("records", [])]
     coordinate = "".join(
@@ -104,8 +109,10 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
             f"{len(records)}/{n_selected} relaxed ({failed} failed or unconverged){coordinate}",
         )
     )
-    hull = record.latest(
-        "hull", ["output.n_promising", "output.stable_formulas", "output.entries.candidate_id"]
+    hull = current(
+        "hull",
+        "hull",
+        ["output.n_promising", "output.stable_formulas", "output.entries.candidate_id"],
     )
     status.append(
         StageStatus(
@@ -121,23 +128,27 @@ def campaign_status(record: CampaignRecord) -> list[StageStatus]:
     return status
 
 
-def stage_reuse(record: CampaignRecord, fingerprints: dict[str, str]) -> dict[str, bool]:
-    """Per stage row of ``campaign_status``: would a rerun reuse it (same fingerprint)?"""
-    keys = {
-        "references": "references",
-        "generation": "generation",
-        "validity": "validity",
-        "screen": "screen",
-        "dedup": "dedup",
-        "relax": "relax",
-        "hull": "hull",
-    }
-    return {
-        stage: bool(
+REUSES, REDOES = "reuses it", "redoes it"
+
+
+def stage_reuse(record: CampaignRecord, fingerprints: dict[str, str]) -> dict[str, str]:
+    """Per stage row of ``campaign_status``: what a rerun with these settings does with it
+    (``REUSES``, ``REDOES``, or reuses the expensive per-candidate part and redoes the rest)."""
+
+    def done(stage: str, key: str) -> bool:
+        return bool(
             record.docs(stage, criteria={f"metadata.fingerprints.{key}": fingerprints[key]})
         )
-        for stage, key in keys.items()
+
+    found = {
+        stage: REUSES if done(stage, stage) else REDOES
+        for stage in ("references", "generation", "validity", "screen", "dedup", "relax", "hull")
     }
+    if found["screen"] == REDOES and done("screen-batch", "screen_model"):
+        found["screen"] = "reuses the energies, selects again"
+    if found["relax"] == REDOES and record.results(Stage.RELAX, fingerprints["relax_engine"]):
+        found["relax"] = "reuses finished relaxations, relaxes the rest"
+    return found
 
 
 def novelty(doc: dict) -> str:
@@ -155,10 +166,10 @@ REACHED_ENERGY = ("relax", "coordinate")
 def candidate_documents(
     documents: Store, campaign: str, wanted: ResultFilter, properties: list[str] | None = None
 ) -> list[dict]:
-    """The campaign's current candidate documents (superseded ones left out), those that
+    """The campaign's candidate documents (the view of its current settings), those that
     reached relaxation (or the coordinate pattern) unless ``wanted.everything``, lowest
     energy above hull first."""
-    criteria: dict = {"campaign": campaign, "role": "candidate", "status": {"$ne": "superseded"}}
+    criteria: dict = {"campaign": campaign, "role": "candidate"}
     if not wanted.everything:
         criteria["$or"] = [{f"stages.{stage}": {"$exists": True}} for stage in REACHED_ENERGY]
     if wanted.stable:

@@ -3,16 +3,13 @@ and known phases, with MP2020 corrections where GGA and GGA+U meet, and the file
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
-from pymatgen.core import Composition, Structure
-from pymatgen.io.cif import CifWriter
+from pymatgen.core import Composition
 
 from discoverflow.core.crystal.compatibility import mp2020_energies_per_atom, needs_mp2020
 from discoverflow.core.crystal.hull import (
@@ -20,7 +17,6 @@ from discoverflow.core.crystal.hull import (
     e_above_hull,
     formation_energy_per_atom,
 )
-from discoverflow.core.crystal.plots import plot_parity, plot_phase_diagram, plot_stability_cdf
 from discoverflow.errors import DiscoverflowError
 from discoverflow.settings import StageSettings
 
@@ -198,58 +194,3 @@ def analyse_hull(
         phases=rows(phases, False),
         excluded=excluded,
     )
-
-
-def write_hull_files(
-    analysis: HullAnalysis,
-    promising: Mapping[str, Structure],
-    folder: Path,
-    elements: Sequence[str],
-    settings: HullSettings,
-    known_phases: Mapping[str, str | None] | None = None,
-) -> list[Path]:
-    """Promising CIFs, ``hull.csv`` (with the known phase each candidate matches, if any),
-    and with ``settings.plot`` the stability CDF and (for 2-4 elements) the phase diagram;
-    returns the files written."""
-    cif_dir = folder / "promising"
-    cif_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for cid, structure in promising.items():
-        path = cif_dir / f"{cid}.cif"
-        CifWriter(structure, symprec=CIF_SYMPREC).write_file(path)
-        written.append(path)
-    table = folder / "hull.csv"
-    with table.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([*(f.name for f in fields(HullRow)), "known_phase", "novelty"])
-        for row in analysis.candidates:
-            label = (known_phases or {}).get(row.candidate_id)
-            writer.writerow([*asdict(row).values(), label or "", "known" if label else "new"])
-    written.append(table)
-    if settings.plot and analysis.candidates:
-        system = "-".join(elements)
-        threshold = settings.e_above_hull_threshold
-        written.append(
-            plot_stability_cdf(
-                [row.e_above_hull for row in analysis.candidates],
-                threshold,
-                folder / "stability_cdf.png",
-                title=f"{system}: relaxed candidates",
-            )
-        )
-        if 2 <= len(elements) <= 4:
-            title = f"{system} convex hull (entries within {threshold} eV/atom shown)"
-            written.extend(plot_phase_diagram(analysis.diagram, folder, threshold, title))
-        pairs = [
-            (row.predicted_formation_energy_per_atom, row.formation_energy_per_atom)
-            for row in analysis.candidates
-            if row.predicted_formation_energy_per_atom is not None
-        ]
-        if pairs:
-            predicted, relaxed = zip(*pairs, strict=True)
-            written.append(
-                plot_parity(
-                    predicted, relaxed, folder / "parity.png", f"{system}: screening vs relaxed"
-                )
-            )
-    return written

@@ -9,11 +9,11 @@ from jobflow import job
 from pymatgen.core import Composition
 
 from discoverflow.core.crystal.known_phases import match_known_phases
+from discoverflow.core.crystal.outputs import write_hull_outputs
 from discoverflow.core.crystal.stability import (
     HullInput,
     HullSettings,
     analyse_hull,
-    write_hull_files,
 )
 from discoverflow.core.crystal.stability_probability import stability_probability
 from discoverflow.makers.base import StageMaker
@@ -48,7 +48,8 @@ class HullMaker(StageMaker):
 
     Candidates within ``settings.e_above_hull_threshold`` of the hull are promising; with an
     ``output_dir`` their relaxed CIFs, a CSV table, the phase diagram (PNG and HTML, for
-    2-4 elements) and the stability CDF are written there.
+    2-4 elements) and the stability CDF are written there (a campaign writes them from its
+    documents instead, after every run).
     """
 
     name: str = "hull"
@@ -150,10 +151,11 @@ class HullMaker(StageMaker):
             documents.write("hull", *phase_hull_fields(analysis))
         if self.output_dir:
             document.output_dir = self.output_dir
-            files = write_hull_files(
-                analysis,
-                promising,
+            files = write_hull_outputs(
                 Path(self.output_dir),
+                analysis.diagram,
+                analysis.candidates,
+                promising,
                 references.elements,
                 self.settings,
                 matches,
