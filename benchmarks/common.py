@@ -120,3 +120,44 @@ def largest_documents(store) -> dict[str, tuple[int, int]]:
         sizes = [len(bson.encode(doc)) for doc in sub.query({})]
         found[name] = (len(sizes), max(sizes, default=0))
     return found
+
+
+def collection_stores(store) -> dict:
+    """A JobStore's stores by collection name: ``outputs``, ``outputs_data`` and the
+    additional stores (``candidates``, ``mofs``, ``records`` as ``stores.make_store`` builds
+    them), whatever their backend."""
+    found = {"outputs": store.docs_store}
+    for key, sub in store.additional_stores.items():
+        found[getattr(sub, "collection_name", None) or key] = sub
+    return found
+
+
+def documents_by_stage(store, outside: str) -> dict[str, dict[str, list[int]]]:
+    """Per collection and stage: [documents, largest in BSON bytes].
+
+    A job output counts for its job's ``metadata.stage``; an ``outputs_data`` blob or a stage
+    record for the stage of the job that wrote it (``job_uuid``); a document written outside
+    jobs (the per-item view built at the end of a run) for ``outside``."""
+    stores = collection_stores(store)
+    for sub in stores.values():
+        sub.connect()
+    stage_of = {
+        doc["uuid"]: (doc.get("metadata") or {}).get("stage", "?")
+        for doc in stores["outputs"].query({}, properties=["uuid", "metadata.stage"])
+    }
+    found: dict[str, dict[str, list[int]]] = {}
+    for name, sub in stores.items():
+        per_stage: dict[str, list[int]] = {}
+        for doc in sub.query({}):
+            if name == "outputs":
+                stage = (doc.get("metadata") or {}).get("stage", "?")
+            elif doc.get("job_uuid"):
+                stage = stage_of.get(doc["job_uuid"], "?")
+            else:
+                stage = outside
+            size = len(bson.encode(doc))
+            entry = per_stage.setdefault(stage, [0, 0])
+            entry[0] += 1
+            entry[1] = max(entry[1], size)
+        found[name] = per_stage
+    return found

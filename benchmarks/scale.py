@@ -1,17 +1,37 @@
-"""A crystal campaign of N generated candidates, end to end on one store: per-stage wall time,
-throughput, peak RSS, store size, documents, jobs and the largest stored document.
+"""A crystal campaign of N generated candidates, end to end on one store: per stage the wall
+time, the time inside ML model calls, jobs, documents, the largest stored document and peak
+RSS; in total the same, with the load average and torch's thread count.
 
-python benchmarks/scale.py N [--store memory|<folder>] [--relax K]
+python benchmarks/scale.py N [--store DIR|memory] [--keep DIR] [--json FILE] [--relax K]
+                             [--backend default|montydb]
 
 Candidates are substitutions of the prototype library's templates with four to six target
 elements over as many lattice scales as it takes to reach N (the campaign then holds at least
 N); relaxation is capped at K candidates (``screening.max_candidates``, default 8).
+
+The store is whatever ``discoverflow.stores.make_store(DIR)`` returns (``--backend default``),
+or the same JobStore layout on maggma's MontyStore with sqlite storage (``--backend
+montydb``, the embedded store before the SQLite backend) to measure both side by side. The
+store folder is a temporary one, removed at the end, unless ``--store`` names one;
+``--keep DIR`` moves (or, for a ``--store`` folder, copies) it to DIR after the run.
+
+Rows: ``flow build`` is ``Campaign.build_flow`` (inputs, fingerprints, what the store holds,
+the flow); one row per job stage (``metadata.stage``; jobs timed by ``Job.run``, which
+includes storing their outputs); ``(between jobs)`` is what ``run_locally`` spends outside
+jobs; ``documents (final)`` is the per-item view the run builds at its end
+(``ItemDocumentBuilder`` in ``Campaign.build_view``) and ``output files`` the rest of
+``build_view`` (the hull files in ``output_dir``). Model time is the time inside the energy
+model's ``predict_energy_per_atom`` / ``predict_with_uncertainty`` and the relaxer's
+``relax_batch`` (its iteration, optimiser steps included) / ``relax``, charged to the stage
+of the running job; nested calls count once.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
 import resource
 import shutil
 import tempfile
@@ -19,38 +39,89 @@ import threading
 import time
 import warnings
 from collections import defaultdict
-from datetime import datetime
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-import numpy as np
 import psutil
-from common import largest_documents, plan
-from jobflow import CURRENT_JOB
+import torch
+from common import collection_stores, documents_by_stage, plan
+from jobflow import JobStore
+from jobflow.core.job import Job
+from maggma.stores import MontyStore
 from rich.console import Console
 from rich.table import Table
 
+from discoverflow.builders.documents import ItemDocumentBuilder
 from discoverflow.campaigns.loading import load_campaign
 from discoverflow.core.crystal.prototypes import PROTOTYPES
-from discoverflow.stores import DOCUMENT_COLLECTIONS, make_store
+from discoverflow.plugins import MODELS, RELAXERS, load_plugin
+from discoverflow.stores import (
+    DATA_COLLECTION,
+    DOCS_COLLECTION,
+    DOCUMENT_COLLECTIONS,
+    make_store,
+)
 
 warnings.filterwarnings("ignore")
 
+FLOW_BUILD = "flow build"
+BETWEEN = "(between jobs)"
+FINAL_VIEW = "documents (final)"
+OUTPUT_FILES = "output files"
+OUTSIDE = "(outside the run)"
+VIEW_DOCS = "view documents"
+"""Where per-item documents (written by the view builder, not by one job) are counted."""
 
-class StageSampler:
-    """Samples RSS every 0.1 s and charges it to the stage of the running job."""
+
+class Meter:
+    """Per stage: wall time, jobs, time inside model calls and peak RSS (sampled every
+    0.1 s). ``current`` is the stage running now, set by the wrappers of ``Job.run``,
+    ``build_flow`` and ``build_view``."""
 
     def __init__(self) -> None:
+        self.current = OUTSIDE
+        self.wall: dict[str, float] = defaultdict(float)
+        self.model: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self.jobs: dict[str, int] = defaultdict(int)
         self.peak: dict[str, float] = defaultdict(float)
+        self.order: list[str] = []
+        self.depth = 0
         self.stop = threading.Event()
         self.process = psutil.Process()
-        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread = threading.Thread(target=self.sample, daemon=True)
 
-    def run(self) -> None:
+    def sample(self) -> None:
         while not self.stop.wait(0.1):
-            job = CURRENT_JOB.job
-            stage = job.metadata.get("stage", "?") if job is not None else "(between jobs)"
             rss = self.process.memory_info().rss / 2**20
-            self.peak[stage] = max(self.peak[stage], rss)
+            self.peak[self.current] = max(self.peak[self.current], rss)
+
+    @contextmanager
+    def stage(self, name: str, job: bool = False):
+        if name not in self.order:
+            self.order.append(name)
+        previous, self.current = self.current, name
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.wall[name] += time.perf_counter() - start
+            self.jobs[name] += job
+            self.current = previous
+
+    @contextmanager
+    def model_call(self):
+        if self.depth:
+            yield
+            return
+        self.depth += 1
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.depth -= 1
+            self.model[self.current] += time.perf_counter() - start
+            self.calls[self.current] += 1
 
     def __enter__(self):
         self.thread.start()
@@ -59,6 +130,137 @@ class StageSampler:
     def __exit__(self, *exc) -> None:
         self.stop.set()
         self.thread.join()
+
+
+def timed_call(meter: Meter, function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with meter.model_call():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+def timed_iteration(meter: Meter, function):
+    """A wrapper for a call that returns an iterator (``relax_batch`` yields outcomes as
+    they end): the call and each step of the iteration count as model time."""
+
+    def steps(iterator):
+        while True:
+            with meter.model_call():
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    return
+            yield item
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with meter.model_call():
+            result = iter(function(*args, **kwargs))
+        return steps(result)
+
+    return wrapper
+
+
+@contextmanager
+def patched(owner, name: str, replacement):
+    """``owner.name`` replaced for the run only (nothing when ``owner`` has no ``name``)."""
+    if not hasattr(owner, name):
+        yield
+        return
+    inherited = name not in vars(owner)
+    original = getattr(owner, name)
+    setattr(owner, name, replacement(original))
+    try:
+        yield
+    finally:
+        if inherited:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
+
+
+def instrument(meter: Meter, campaign, stack: ExitStack) -> list[str]:
+    """Wrap the jobs, the model entry points and the campaign's build steps for the run;
+    returns what was wrapped."""
+    config = campaign.config
+
+    def job_run(original):
+        @functools.wraps(original)
+        def run(job, *args, **kwargs):
+            with meter.stage((job.metadata or {}).get("stage", "?"), job=True):
+                return original(job, *args, **kwargs)
+
+        return run
+
+    stack.enter_context(patched(Job, "run", job_run))
+    wrapped = []
+    model = load_plugin(MODELS, config.screening.model)
+    for name in ("predict_energy_per_atom", "predict_with_uncertainty"):
+        if hasattr(model, name):
+            stack.enter_context(patched(model, name, lambda f: timed_call(meter, f)))
+            wrapped.append(f"{model.__name__}.{name}")
+    if config.relax.engine != "vasp" and not config.relax.maker:
+        relaxer = load_plugin(RELAXERS, config.relax.engine)
+        if hasattr(relaxer, "relax_batch"):
+            stack.enter_context(
+                patched(relaxer, "relax_batch", lambda f: timed_iteration(meter, f))
+            )
+            wrapped.append(f"{relaxer.__name__}.relax_batch")
+        if hasattr(relaxer, "relax"):
+            stack.enter_context(patched(relaxer, "relax", lambda f: timed_call(meter, f)))
+            wrapped.append(f"{relaxer.__name__}.relax")
+
+    def builder_run(original):
+        @functools.wraps(original)
+        def run(builder, *args, **kwargs):
+            if meter.current != OUTPUT_FILES:  # a documents job: part of its stage
+                return original(builder, *args, **kwargs)
+            with meter.stage(FINAL_VIEW):
+                return original(builder, *args, **kwargs)
+
+        return run
+
+    stack.enter_context(patched(ItemDocumentBuilder, "run", builder_run))
+
+    build_flow, build_view = campaign.build_flow, campaign.build_view
+
+    def timed_build_flow(store):
+        with meter.stage(FLOW_BUILD):
+            return build_flow(store)
+
+    def timed_build_view(store):
+        with meter.stage(OUTPUT_FILES):
+            return build_view(store)
+
+    campaign.build_flow, campaign.build_view = timed_build_flow, timed_build_view
+    return wrapped
+
+
+def montydb_store(folder: Path) -> JobStore:
+    """The JobStore ``stores.make_store`` builds, on maggma's MontyStore (sqlite storage)."""
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def collection(name: str) -> MontyStore:
+        return MontyStore(name, database_path=str(folder), storage="sqlite")
+
+    documents = {name: collection(name) for name in DOCUMENT_COLLECTIONS}
+    return JobStore(
+        collection(DOCS_COLLECTION),
+        additional_stores={"data": collection(DATA_COLLECTION), **documents},
+    )
+
+
+def describe_backend(store: JobStore) -> str:
+    docs = store.docs_store
+    kinds = {type(s).__name__ for s in collection_stores(store).values()}
+    details = [
+        f"{key}={value}"
+        for key in ("storage", "database_path", "uri", "host", "path", "database")
+        if isinstance(value := getattr(docs, key, None), str | int)
+    ]
+    return f"{'/'.join(sorted(kinds))} ({', '.join(details) or 'no settings'})"
 
 
 def write_campaign(folder: Path, n: int, relax: int) -> tuple[Path, int]:
@@ -81,67 +283,206 @@ def write_campaign(folder: Path, n: int, relax: int) -> tuple[Path, int]:
     return path, expected
 
 
-def stage_times(store, started: np.datetime64) -> dict[str, tuple[float, int]]:
-    """Wall time (s) and job count per stage, from the jobs' completion times (one process
-    runs them one after another, the first from ``started``)."""
-    docs = sorted(
-        store.query({}, properties=["completed_at", "metadata.stage"]),
-        key=lambda d: d["completed_at"],
-    )
-    totals: dict[str, list] = defaultdict(lambda: [0.0, 0])
-    previous = started
-    for doc in docs:
-        done = np.datetime64(doc["completed_at"])
-        stage = totals[doc["metadata"].get("stage", "?")]
-        stage[0] += float((done - previous) / np.timedelta64(1, "s"))
-        stage[1] += 1
-        previous = done
-    return {stage: (t, k) for stage, (t, k) in totals.items()}
-
-
 def folder_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("n", type=int)
-    parser.add_argument("--store", default=None, help="memory, or a folder (default: temporary)")
-    parser.add_argument("--relax", type=int, default=8)
-    args = parser.parse_args()
-    console = Console(width=120)
-    work = Path(tempfile.mkdtemp(prefix="discoverflow-scale-"))
-    try:
-        path, expected = write_campaign(work, args.n, args.relax)
-        spec = args.store or str(work / "store")
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def measure(args, console: Console, work: Path, store_folder: Path | None) -> dict:
+    path, expected = write_campaign(work, args.n, args.relax)
+    spec = str(store_folder) if store_folder else "memory"
+    if args.backend == "montydb":
+        if store_folder is None:
+            raise SystemExit("--backend montydb needs a store folder, not memory")
+        store = montydb_store(store_folder)
+    else:
         store = make_store(spec)
-        campaign = load_campaign(path)
-        console.print(f"{campaign.describe()}: about {expected} candidates, store {spec}")
-        start = time.perf_counter()
-        started = np.datetime64(datetime.now())  # jobflow stamps local time
-        with StageSampler() as sampler:
+    backend = f"{args.backend}: {describe_backend(store)}"
+    campaign = load_campaign(path)
+    console.print(
+        f"{campaign.describe()}: about {expected} candidates, store {spec}\nbackend {backend}"
+    )
+    meter = Meter()
+    load_start = load_average()
+    with ExitStack() as stack:
+        wrapped = instrument(meter, campaign, stack)
+        with meter:
+            start = time.perf_counter()
             campaign.run(store)
-        wall = time.perf_counter() - start
-        peak_total = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        times = stage_times(store, started)
-        table = Table(title=f"Scale: {args.n} requested candidates, {wall:.0f} s in all")
-        for column in ("stage", "jobs", "wall (s)", "candidates/s", "peak RSS (MiB)"):
-            table.add_column(column, justify="right")
-        candidates = DOCUMENT_COLLECTIONS[0]
-        n_docs = store.additional_stores[candidates].count({"campaign": campaign.name})
-        for stage, (seconds, jobs) in times.items():
-            rate = n_docs / seconds if seconds > 0 else float("nan")
-            table.add_row(
-                stage, str(jobs), f"{seconds:.1f}", f"{rate:.0f}", f"{sampler.peak[stage]:.0f}"
-            )
-        console.print(table)
-        sizes = largest_documents(store)
-        for name, (count, largest) in sizes.items():
-            console.print(f"  {name}: {count} documents, largest {largest / 1e6:.3f} MB")
-        if args.store is None:
-            console.print(f"  store on disk: {folder_size(work / 'store') / 1e6:.1f} MB")
-        console.print(f"  candidate documents: {n_docs}; peak RSS {peak_total:.0f} MiB")
+            wall = time.perf_counter() - start
+    load_end = load_average()
+    peak_total = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    meter.wall[OUTPUT_FILES] -= meter.wall[FINAL_VIEW]
+    in_stages = sum(meter.wall.values())
+    meter.wall[BETWEEN] = wall - in_stages
+    meter.peak[BETWEEN] = meter.peak.get(OUTSIDE, 0.0)
+
+    docs = documents_by_stage(store, VIEW_DOCS)
+    collections = {
+        name: {
+            "documents": sum(c for c, _ in per_stage.values()),
+            "largest_bytes": max((b for _, b in per_stage.values()), default=0),
+        }
+        for name, per_stage in docs.items()
+    }
+    candidates = collection_stores(store)[DOCUMENT_COLLECTIONS[0]].count(
+        {"campaign": campaign.name}
+    )
+
+    def stage_docs(stage: str) -> tuple[int, int]:
+        found = [per_stage[stage] for per_stage in docs.values() if stage in per_stage]
+        return sum(c for c, _ in found), max((b for _, b in found), default=0)
+
+    rows = [
+        FLOW_BUILD,
+        *[s for s in meter.order if s not in (FLOW_BUILD, OUTPUT_FILES, FINAL_VIEW)],
+    ]
+    rows += [BETWEEN, FINAL_VIEW, OUTPUT_FILES]
+    stages = {}
+    for stage in rows:
+        n_docs, largest = stage_docs(stage)
+        if stage == FINAL_VIEW:
+            n_docs, largest = stage_docs(VIEW_DOCS)
+        stages[stage] = {
+            "wall_s": round(meter.wall[stage], 3),
+            "model_s": round(meter.model[stage], 3),
+            "model_calls": meter.calls[stage],
+            "jobs": meter.jobs[stage],
+            "documents": n_docs,
+            "largest_document_bytes": largest,
+            "peak_rss_mb": round(meter.peak[stage], 1),
+        }
+    model_s = sum(meter.model.values())
+    figures = {
+        "n_requested": args.n,
+        "backend": args.backend,
+        "backend_stores": describe_backend(store),
+        "wall_s": round(wall, 3),
+        "model_s": round(model_s, 3),
+        "model_share": round(model_s / wall, 4) if wall else None,
+        "candidates": candidates,
+        "jobs": sum(meter.jobs.values()),
+        "documents": sum(c["documents"] for c in collections.values()),
+        "largest_document_bytes": max(
+            (c["largest_bytes"] for c in collections.values()), default=0
+        ),
+        "peak_rss_mb": round(peak_total, 1),
+        "load_average_start": load_start,
+        "load_average_end": load_end,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "model_entry_points": wrapped,
+        "collections": collections,
+        "stages": stages,
+        "units": "seconds, bytes (BSON), MiB (peak_rss_mb)",
+    }
+    if store_folder is not None:
+        figures["store_bytes_on_disk"] = folder_size(store_folder)
+    return figures
+
+
+def print_figures(console: Console, figures: dict) -> None:
+    wall, candidates = figures["wall_s"], figures["candidates"]
+    table = Table(
+        title=f"Scale: {figures['n_requested']} requested, {candidates} candidates, "
+        f"{wall:.0f} s in all ({figures['backend']} backend)"
+    )
+    columns = (
+        "stage",
+        "jobs",
+        "wall (s)",
+        "model (s)",
+        "model share",
+        "candidates/s",
+        "documents",
+        "largest doc (kB)",
+        "peak RSS (MiB)",
+    )
+    for column in columns:
+        table.add_column(column, justify="right", no_wrap=True)
+
+    def add(name: str, s: dict, **style) -> None:
+        seconds = s["wall_s"]
+        rate = f"{candidates / seconds:.0f}" if seconds > 0 else "-"
+        share = f"{s['model_s'] / seconds:.0%}" if seconds > 0 else "-"
+        table.add_row(
+            name,
+            str(s["jobs"]),
+            f"{seconds:.1f}",
+            f"{s['model_s']:.1f}",
+            share,
+            rate,
+            str(s["documents"]),
+            f"{s['largest_document_bytes'] / 1e3:.1f}",
+            f"{s['peak_rss_mb']:.0f}",
+            **style,
+        )
+
+    for stage, s in figures["stages"].items():
+        add(stage, s)
+    table.add_section()
+    add("total", {**figures, "documents": figures["documents"]}, style="bold")
+    console.print(table)
+    for name, c in figures["collections"].items():
+        console.print(
+            f"  {name}: {c['documents']} documents, largest {c['largest_bytes'] / 1e6:.3f} MB"
+        )
+    if "store_bytes_on_disk" in figures:
+        console.print(f"  store on disk: {figures['store_bytes_on_disk'] / 1e6:.1f} MB")
+    console.print(
+        f"  backend {figures['backend']}: {figures['backend_stores']}\n"
+        f"  candidate documents: {candidates}; model time {figures['model_s']:.1f} s "
+        f"({figures['model_share']:.0%} of the wall time) in "
+        f"{', '.join(figures['model_entry_points'])}\n"
+        f"  peak RSS {figures['peak_rss_mb']:.0f} MiB; torch threads "
+        f"{figures['torch_threads']} (interop {figures['torch_interop_threads']}) on "
+        f"{figures['cpu_count']} CPUs; load average {figures['load_average_start']} at the "
+        f"start, {figures['load_average_end']} at the end"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", type=int, help="candidates to generate (at least)")
+    parser.add_argument(
+        "--store", default=None, help="the store folder, or memory (default: temporary)"
+    )
+    parser.add_argument("--keep", default=None, help="keep the store folder there after the run")
+    parser.add_argument("--json", default=None, help="write the figures to this JSON file")
+    parser.add_argument("--relax", type=int, default=8, help="candidates relaxed (default 8)")
+    parser.add_argument(
+        "--backend",
+        choices=("default", "montydb"),
+        default="default",
+        help="default: stores.make_store(DIR); montydb: the same layout on MontyStore (sqlite)",
+    )
+    args = parser.parse_args()
+    console = Console(width=160)
+    work = Path(tempfile.mkdtemp(prefix="discoverflow-scale-"))
+    if args.store == "memory":
+        store_folder = None
+    elif args.store:
+        store_folder = Path(args.store).expanduser().resolve()
+    else:
+        store_folder = work / "store"
+    try:
+        figures = measure(args, console, work, store_folder)
+        print_figures(console, figures)
+        if args.json:
+            Path(args.json).write_text(json.dumps(figures, indent=1) + "\n")
+            console.print(f"  figures written to {args.json}")
     finally:
+        if args.keep and store_folder is not None and store_folder.exists():
+            keep = Path(args.keep).expanduser().resolve()
+            if store_folder.is_relative_to(work):
+                shutil.move(store_folder, keep)
+            else:
+                shutil.copytree(store_folder, keep, dirs_exist_ok=True)
+            console.print(f"  store kept at {keep}")
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -1,5 +1,7 @@
 """Per-candidate documents as the campaign's output and checkpoint; resume by fingerprint."""
 
+import json
+
 import pytest
 
 from discoverflow.campaigns import CampaignRecord, load_config
@@ -71,10 +73,22 @@ def test_a_new_fmax_redoes_relaxations_and_hull_but_not_screening(finished):
 def test_a_new_hull_threshold_redoes_only_the_promising_set(finished):
     config_file, store = finished
     before = counts(store, "alniti")
-    run_campaign(load_config(config_file, ["hull.e_above_hull_threshold=0.0"]), store)
+    config = load_config(config_file)
+    cifs = config.output_dir / "promising"
+    promising = {d["candidate_id"] for d in documents(store, "alniti") if d["promising"]}
+    assert promising and {p.stem for p in cifs.glob("*.cif")} == promising
+    tight = load_config(config_file, ["hull.e_above_hull_threshold=0.0"])
+    run_campaign(tight, store)
     after = counts(store, "alniti")
     assert after == {**before, "hull": before["hull"] + 1}
-    assert {d["status"] for d in documents(store, "alniti")} <= {"on hull", "above hull"}
+    docs = documents(store, "alniti")
+    assert {d["status"] for d in docs} <= {"on hull", "above hull"}
+    on_hull = {d["candidate_id"] for d in docs if d["status"] == "on hull"}
+    assert on_hull < promising  # the tighter threshold drops some
+    assert {p.stem for p in cifs.glob("*.cif")} == on_hull  # the others' CIFs are gone
+    run = json.loads((config.output_dir / "run.json").read_text())
+    assert run["hull_fingerprint"] == CrystalCampaign(tight).fingerprints()["hull"]
+    assert set(run["files"]) >= {f"promising/{cid}.cif" for cid in on_hull} | {"hull.csv"}
 
 
 def test_new_lattice_scales_replace_the_old_candidates_in_the_view(finished):
@@ -142,7 +156,7 @@ def test_status_counts_every_stored_relaxation(finished):
         Stage.RELAX, fingerprints["relax_engine"], {"fields.role": "candidate"}
     )
     batches = job_store.query({"metadata.campaign": "alniti", "metadata.stage": "relax-batch"})
-    job_store.remove_docs({"uuid": next(batches)["uuid"]})  # as if that batch never finished
+    job_store.docs_store.remove_docs({"uuid": next(batches)["uuid"]})  # as if never finished
     relax = {s.stage: s for s in campaign_status(record, fingerprints)}["relax"]
     assert relax.detail.startswith(f"{len(relaxed)}/")
 

@@ -21,6 +21,7 @@ from discoverflow.progress import running_stage, stage_progress
 from discoverflow.routing import route_new_jobs
 from discoverflow.schemas.candidate import CANDIDATES
 from discoverflow.schemas.generation import GenerationDocument
+from discoverflow.schemas.records import Stage
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
@@ -30,7 +31,7 @@ class MLRelaxMaker(StageMaker):
     """Relax a batch of structures with an ML potential (a relax-engine plugin).
 
     A failed or unconverged relaxation is recorded with its reason; the others go on. In a
-    campaign every finished relaxation is written at once into its document (collection
+    campaign every finished relaxation is recorded at once (a stage record of the items of
     ``documents``: ``candidates``, or ``mofs`` for MOF cells), so a killed job rerun on any
     worker redoes only the unfinished ones; results of other settings are not reused.
     """
@@ -97,9 +98,9 @@ def save_relax_record(
     settings: dict,
 ) -> None:
     """Write one finished relaxation (one structure per job: VASP, atomate2 Makers) into its
-    candidate's document, where a rerun of the job finds it; nothing outside a campaign."""
-    documents = StageRecords.of_running_job()
-    if documents is None:
+    stage record, where a rerun of the job finds it; nothing without the store."""
+    stage_results = StageRecords.of_running_job()
+    if stage_results is None:
         return
     role = "reference" if running_stage("relax") == "references" else "candidate"
     data = record.model_dump(
@@ -107,7 +108,7 @@ def save_relax_record(
     )
     data["structure"] = final.as_dict() if final is not None else None
     fields = relax_fields(CANDIDATES, engine, role)
-    RecordCheckpoint(documents, "relax", settings, fields).save(candidate_id, data)
+    RecordCheckpoint(stage_results, Stage.RELAX, settings, fields).save(candidate_id, data)
 
 
 def merged_relaxations(jobs: list, outputs: list, name: str) -> Flow:

@@ -7,25 +7,22 @@ leaves a ``StageRecord`` under ``stages`` with the fingerprint of its settings a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from emmet.core.structure import StructureMetadata
 from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 
-CANDIDATES = "candidates"
-MOFS = "mofs"
+from discoverflow.schemas.records import CANDIDATES, MOFS, Stage, Status, utcnow
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["CANDIDATES", "MOFS", "CampaignDocument", "CandidateDoc", "MOFDoc", "StageRecord"]
 
 
 class StageRecord(BaseModel):
-    """What one stage did to one document."""
+    """What one stage did to one document (a summary of its record in ``records``)."""
 
-    status: str = Field(description="The stage's verdict (e.g. screened, duplicate, relaxed)")
+    status: Status = Field(description="The stage's verdict (e.g. screened, duplicate, relaxed)")
     reason: str | None = Field(None, description="Why it was rejected or failed")
     fingerprint: str | None = Field(
         None, description="Hash of the stage's settings and inputs that gave this result"
@@ -35,18 +32,15 @@ class StageRecord(BaseModel):
     )
     job_uuid: str | None = Field(None, description="The jobflow job that wrote it")
     updated_at: datetime = Field(default_factory=utcnow, description="When it was written (UTC)")
-    record: dict[str, Any] | None = Field(
-        None, description="The stage's full per-item result (a checkpoint for resuming)"
-    )
 
 
 class CampaignDocument(StructureMetadata):
     """Fields every per-item document has."""
 
     campaign: str = Field(description="Campaign id")
-    status: str = Field("generated", description="Where the item stands in the campaign")
+    status: Status = Field(description="Where the item stands: the verdict of its last stage")
     reason: str | None = Field(None, description="Why it was rejected or failed, if it was")
-    stages: dict[str, StageRecord] = Field(
+    stages: dict[Stage, StageRecord] = Field(
         default_factory=dict, description="Stage name -> what that stage did"
     )
     job_uuids: list[str] = Field(default_factory=list, description="Every job that touched it")

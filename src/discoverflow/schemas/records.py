@@ -7,17 +7,21 @@ current settings (``discoverflow.builders``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from discoverflow.schemas.candidate import CANDIDATES, MOFS, utcnow
-
+CANDIDATES = "candidates"
+MOFS = "mofs"
 RECORDS = "records"
 ITEM_KEYS = {CANDIDATES: "candidate_id", MOFS: "mof_id"}
 """The id field of each per-item collection."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class Stage(StrEnum):

@@ -11,6 +11,7 @@ from discoverflow.builders.documents import build_documents
 from discoverflow.campaigns.base import CampaignRecord
 from discoverflow.campaigns.crystal.config import CampaignConfig
 from discoverflow.core.crystal.outputs import (
+    clear_hull_outputs,
     formation_diagram,
     write_hull_outputs,
     write_run_record,
@@ -40,19 +41,24 @@ def refresh_results(
     config: CampaignConfig, store: JobStore, fingerprints: dict[str, str]
 ) -> list[Path]:
     """Bring the campaign's documents up to date with its records for these settings, then
-    write ``output_dir`` from the hull result of the same settings (nothing before a hull),
-    with ``run.json`` saying which store and hull result it shows."""
+    write ``output_dir`` from the hull result of the same settings (before a hull, the hull
+    files of another state are removed), with ``run.json`` saying which store and hull
+    result it shows."""
     build_documents(store, config.name, CANDIDATES, campaign_selection(fingerprints))
     record = CampaignRecord(store, config.name)
     found = record.docs("hull", criteria={"metadata.fingerprints.hull": fingerprints["hull"]})
+    folder = Path(config.output_dir)
+    run = {"campaign": config.name, "store": store_location(store)}
     if not found:
+        if folder.is_dir():
+            clear_hull_outputs(folder)
+            write_run_record(folder, {**run, "hull_job": None}, [])
         return []
     hull = HullDocument.model_validate(record.output(found[-1], load=True))
     rows = [hull_row(entry) for entry in hull.entries]
     diagram = formation_diagram(
         hull.elements, rows + [hull_row(entry) for entry in hull.reference_phases]
     )
-    folder = Path(config.output_dir)
     files = write_hull_outputs(
         folder,
         diagram,
@@ -62,10 +68,5 @@ def refresh_results(
         config.hull,
         {entry.candidate_id: entry.known_phase for entry in hull.entries},
     )
-    run = {
-        "campaign": config.name,
-        "store": store_location(store),
-        "hull_job": found[-1]["uuid"],
-        "hull_fingerprint": fingerprints["hull"],
-    }
+    run |= {"hull_job": found[-1]["uuid"], "hull_fingerprint": fingerprints["hull"]}
     return [*files, write_run_record(folder, run, files)]

@@ -55,13 +55,9 @@ def write_hull_outputs(
     """Promising CIFs (exactly ``promising``), ``hull.csv`` (with the known phase each
     candidate matches, if any) and, with ``settings.plot``, the stability CDF, the parity plot
     and (2-4 elements) the phase diagram; returns the files written."""
+    clear_hull_outputs(folder, keep=set(promising))
     cif_dir = folder / PROMISING_FOLDER
     cif_dir.mkdir(parents=True, exist_ok=True)
-    for stale in cif_dir.glob("*.cif"):
-        if stale.stem not in promising:
-            stale.unlink()
-    for name in PLOTS:
-        (folder / name).unlink(missing_ok=True)
     written = []
     for cid, structure in promising.items():
         path = cif_dir / f"{cid}.cif"
@@ -78,6 +74,16 @@ def write_hull_outputs(
     if settings.plot and rows:
         written.extend(draw_hull_plots(folder, diagram, rows, elements, settings))
     return written
+
+
+def clear_hull_outputs(folder: Path, keep: set[str] = frozenset()) -> None:
+    """Remove the files ``write_hull_outputs`` writes (promising CIFs but those in ``keep``,
+    the table, the plots); nothing else in ``folder``."""
+    for stale in (folder / PROMISING_FOLDER).glob("*.cif"):
+        if stale.stem not in keep:
+            stale.unlink()
+    for name in (HULL_TABLE, *PLOTS):
+        (folder / name).unlink(missing_ok=True)
 
 
 def draw_hull_plots(

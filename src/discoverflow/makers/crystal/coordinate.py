@@ -13,6 +13,7 @@ from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structur
 from discoverflow.routing import route_new_jobs
 from discoverflow.schemas.active import ActiveLearningDocument, ActiveResult
 from discoverflow.schemas.generation import GenerationDocument
+from discoverflow.schemas.records import Stage, Status
 from discoverflow.schemas.relax import ReferenceDocument, RelaxBatchDocument, RelaxRecordInfo
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
@@ -32,13 +33,13 @@ def known_record(key: str, structure: Structure, energy_per_atom: float) -> Rela
 
 def computed_results(
     references: ReferenceDocument,
-    documents: StageRecords | None,
+    records: StageRecords | None,
     formulas: set[str],
 ) -> tuple[RelaxBatchDocument, dict[str, Structure]]:
     """The results a candidate of these reduced formulas can be looked up in: the known
     phases on the campaign's hull, and every converged relaxation with the campaign's engine
-    in the store's candidate documents (any campaign), with the structures those
-    relaxations started from."""
+    in the store's records (any campaign), with the structures those relaxations started
+    from."""
     known = RelaxBatchDocument(engine=references.engine)
     inputs: dict[str, Structure] = {}
     for phase in references.phases:
@@ -47,24 +48,31 @@ def computed_results(
             key = f"{PHASE_PREFIX}{phase.name}"
             known.records.append(known_record(key, structure, phase.energy_per_atom))
             known.structures[key] = structure
-    if documents is None or not formulas:
+    if records is None or not formulas:
         return known, inputs
     criteria = {
-        "formula_pretty": {"$in": sorted(formulas)},
-        "relax_engine": references.engine,
-        "stages.relax.status": "relaxed",
+        "stage": Stage.RELAX.value,
+        "status": Status.RELAXED.value,
+        "fields.relax_engine": references.engine,
+        "fields.formula_pretty": {"$in": sorted(formulas)},
+        "fields.role": "candidate",
     }
-    properties = ["candidate_id", "stages.relax", "structure_initial"]
-    for doc in documents.store.query(criteria, properties=properties):
-        record = doc["stages"]["relax"].get("record") or {}
-        key = doc["candidate_id"]
-        if key in known.structures or not record.get("structure"):
-            continue
+    relaxed = {}
+    for doc in records.store.query(criteria, properties=["item_id", "record"]):
+        record = doc.get("record") or {}
+        if doc["item_id"] not in known.structures and record.get("structure"):
+            relaxed[doc["item_id"]] = record
+    for key, record in relaxed.items():
         structure = Structure.from_dict(record["structure"])
         known.records.append(known_record(key, structure, record["energy_per_atom"]))
         known.structures[key] = structure
-        if doc.get("structure_initial"):
-            inputs[key] = Structure.from_dict(doc["structure_initial"])
+    generated = records.store.query(
+        {"stage": Stage.GENERATION.value, "item_id": {"$in": sorted(relaxed)}},
+        properties=["item_id", "fields.structure_initial"],
+    )
+    for doc in generated:
+        if initial := doc.get("fields", {}).get("structure_initial"):
+            inputs[doc["item_id"]] = Structure.from_dict(initial)
     return known, inputs
 
 
@@ -125,8 +133,8 @@ def coordinate_relaxations(
             batch.structures[result.candidate_id] = structure
         items[result.candidate_id] = fields
         status[result.candidate_id], reasons[result.candidate_id] = record.status, record.reason
-    if (documents := StageRecords.of_running_job()) is not None:
-        documents.write("coordinate", items, status, reasons)
+    if (stage_results := StageRecords.of_running_job()) is not None:
+        stage_results.write("coordinate", items, status, reasons)
     return batch
 
 

@@ -41,8 +41,8 @@ class DedupMaker(StageMaker):
             records[i].candidate_id: records[j].candidate_id
             for i, j in outcome.duplicate_of.items()
         }
-        if (documents := StageRecords.of_running_job()) is not None:
-            documents.write(
+        if (stage_results := StageRecords.of_running_job()) is not None:
+            stage_results.write(
                 "dedup",
                 {cid: {"duplicate_of": original} for cid, original in duplicate_of.items()},
                 "duplicate",

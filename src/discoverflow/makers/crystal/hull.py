@@ -138,7 +138,7 @@ class HullMaker(StageMaker):
             n_promising=len(promising),
             promising_structures=promising,
         )
-        if (documents := StageRecords.of_running_job()) is not None:
+        if (stage_results := StageRecords.of_running_job()) is not None:
             items, status, reasons = hull_fields(analysis)
             for cid, extra in spread.items():
                 items[cid] |= {
@@ -147,8 +147,8 @@ class HullMaker(StageMaker):
                 }
             for cid, label in matches.items():
                 items[cid] |= {"known_phase": label, "is_new": label is None}
-            documents.write("hull", items, status, reasons)
-            documents.write("hull", *phase_hull_fields(analysis))
+            stage_results.write("hull", items, status, reasons)
+            stage_results.write("hull", *phase_hull_fields(analysis))
         if self.output_dir:
             document.output_dir = self.output_dir
             files = write_hull_outputs(

@@ -39,9 +39,9 @@ class PropertyScreenMaker(StageMaker):
         values = {cid: float(v) for cid, v in zip(ids, predicted, strict=True)}
 
         kept = [r for r in selection.kept if settings.admits(values[r.candidate_id])]
-        if (documents := StageRecords.of_running_job()) is not None:
+        if (stage_results := StageRecords.of_running_job()) is not None:
             chosen = {r.candidate_id for r in kept}
-            documents.write(
+            stage_results.write(
                 "property_screen",
                 {
                     cid: {"property_name": model.property_name, "property_value": value,

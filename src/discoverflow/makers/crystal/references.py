@@ -134,8 +134,8 @@ def collect_references(
             f"no converged reference relaxation for {', '.join(missing)}; "
             "supply a known phase for it in inputs.known_phases"
         )
-    if (documents := StageRecords.of_running_job()) is not None:
-        documents.write(
+    if (stage_results := StageRecords.of_running_job()) is not None:
+        stage_results.write(
             "references",
             {
                 f"{PHASE_PREFIX}{p.name}": known_phase_fields(

@@ -122,7 +122,7 @@ class MLScreenMaker(StageMaker):
                     else:
                         failures[cid] = "model returned a non-finite energy"
                 advance(len(chunk))
-        if (documents := StageRecords.of_running_job()) is not None:
+        if (stage_results := StageRecords.of_running_job()) is not None:
             fields = {cid: {"screening_model": model.name} for cid in [*failures, *structures]}
             status = dict.fromkeys(failures, "screen failed")
             for r in records:
@@ -131,7 +131,7 @@ class MLScreenMaker(StageMaker):
                     fields[r.candidate_id]["predicted_energy_per_atom_std"] = r.energy_spread
                 status[r.candidate_id] = "screened"
             stamp = running_fingerprint("screen_model")
-            documents.write("screening", fields, status, failures, fingerprint_=stamp)
+            stage_results.write("screening", fields, status, failures, fingerprint_=stamp)
         return ScreenBatchDocument(model=model.name, records=records, failures=failures)
 
     @job(
@@ -164,9 +164,9 @@ class MLScreenMaker(StageMaker):
         ]
         below = below_threshold(screened, self.settings)
         kept = keep_best(below, self.settings)
-        if (documents := StageRecords.of_running_job()) is not None:
+        if (stage_results := StageRecords.of_running_job()) is not None:
             chosen = {r.candidate_id for r in kept}
-            documents.write(
+            stage_results.write(
                 "selection",
                 {
                     r.candidate_id: {

@@ -39,7 +39,7 @@ def adsorption_fields(settings: AdsorptionSettings):
 @dataclass
 class AdsorptionMaker(StageMaker):
     """Charge equilibration and CO2 GCMC with RASPA2 for each relaxed MOF; in a campaign each
-    finished simulation goes into its MOF's document at once (and is taken from there by a
+    finished simulation is recorded at once (and is taken from there by a
     rerun of the job)."""
 
     name: str = "co2 adsorption"

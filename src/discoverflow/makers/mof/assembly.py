@@ -90,8 +90,8 @@ class MOFAssemblyMaker(StageMaker):
                     cifs[mof_id] = structure.to(fmt="cif")
                 records.append(record)
                 advance()
-        if (documents := StageRecords.of_running_job(MOFS)) is not None:
-            documents.write(
+        if (stage_results := StageRecords.of_running_job(MOFS)) is not None:
+            stage_results.write(
                 "assembly",
                 {
                     r.mof_id: assembly_fields(r, structures.get(r.mof_id), linkers.round)

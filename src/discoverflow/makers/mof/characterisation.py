@@ -43,7 +43,7 @@ def characterisation_fields(_: str, data: dict) -> dict:
 @dataclass
 class MOFCharacterisationMaker(StageMaker):
     """mofchecker's checks and Zeo++'s pore descriptors of each assembled MOF, in one job
-    per batch; each result goes into its MOF's document as it finishes. A MOF failing one of
+    per batch; each result is recorded as it finishes. A MOF failing one of
     ``settings.reject`` is recorded with the reason and left out of the output's structures,
     which the stability MD takes."""
 
