@@ -261,7 +261,7 @@ def test_remote_init_writes_a_valid_project(tmp_path):
 
 
 COMMANDS = [[], ["validate"], ["run"], ["submit"], ["status"], ["results"], ["config"],
-            ["config", "show"], ["remote"], ["remote", "init"]]  # fmt: skip
+            ["config", "show"], ["remote"], ["remote", "init"], ["remote", "estimate"]]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

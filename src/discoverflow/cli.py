@@ -4,74 +4,30 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import warnings
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from typer.core import TyperCommand, TyperGroup
 
+from discoverflow.console import (
+    Command,
+    ConfigArg,
+    SetOpt,
+    commands,
+    complain,
+    make_console,
+    say,
+)
 from discoverflow.errors import DiscoverflowError, NotStarted
-
-
-class FlagsWithoutValues:
-    """Help that shows flags (``--json``, ``--help``) without a ``<bool>`` value."""
-
-    def get_params(self, ctx):
-        params = super().get_params(ctx)
-        for param in params:
-            if getattr(param, "is_flag", False) and param.metavar is None:
-                param.metavar = ""
-        return params
-
-
-class Group(FlagsWithoutValues, TyperGroup):
-    pass
-
-
-class Command(FlagsWithoutValues, TyperCommand):
-    pass
-
-
-def commands(help: str) -> typer.Typer:
-    return typer.Typer(cls=Group, add_completion=False, no_args_is_help=True, help=help)
-
+from discoverflow.remote_cli import remote_app
 
 app = commands("AI-assisted materials discovery.")
 _state = {"debug": False}
-UNWRAPPED_WIDTH = 100_000
 
 
-def make_console(stderr: bool = False) -> Console:
-    """A console for stdout (or stderr): as wide as the terminal, or never wrapping when the
-    output goes to a file or a pipe, whatever COLUMNS says."""
-    stream = sys.stderr if stderr else sys.stdout
-    if stream.isatty():
-        return Console(stderr=stderr)
-    return Console(stderr=stderr, width=UNWRAPPED_WIDTH, soft_wrap=True)
-
-
-def say(*renderables) -> None:
-    make_console().print(*renderables)
-
-
-def complain(message: str) -> None:
-    make_console(stderr=True).print(message, highlight=False, soft_wrap=True, markup=False)
-
-
-ConfigArg = Annotated[Path, typer.Argument(metavar="CONFIG", help="Campaign JSON file")]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set",
-        metavar="KEY.PATH=VALUE",
-        help="Override a config value (repeatable; the value is read as JSON when it parses)",
-    ),
-]
 ProjectOpt = Annotated[
     str | None,
     typer.Option(
@@ -300,53 +256,7 @@ def config_show(
         print(default_file(kind))
 
 
-remote_app = commands("jobflow-remote helpers.")
 app.add_typer(remote_app, name="remote")
-
-
-@remote_app.command("init", cls=Command)
-def remote_init(
-    name: Annotated[str, typer.Option(help="Project name")] = "discoverflow",
-    mongo_uri: Annotated[str, typer.Option(help="MongoDB URI for queue and results")] = (
-        "mongodb://localhost:27017"
-    ),
-    work_dir: Annotated[
-        str | None,
-        typer.Option(help="Run folder (absolute; default ~/discoverflow-runs for local workers)"),
-    ] = None,
-    host: Annotated[
-        str | None, typer.Option(help="Cluster login host (omit to run locally)")
-    ] = None,
-    user: Annotated[str | None, typer.Option(help="Login user")] = None,
-    gpu_partition: Annotated[str, typer.Option(help="SLURM partition for GPU jobs")] = "gpu",
-    cpu_partition: Annotated[str, typer.Option(help="SLURM partition for CPU jobs")] = "cpu",
-    python_env: Annotated[
-        str | None, typer.Option(help="Virtual environment on the cluster to activate")
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            help="File to write (default NAME.yaml in $JFREMOTE_PROJECTS_FOLDER, else ~/.jfremote)"
-        ),
-    ] = None,
-) -> None:
-    """Write a starter jobflow-remote project: SLURM GPU and CPU workers, MongoDB stores."""
-    from discoverflow.remote import write_starter_project
-
-    folder = os.environ.get("JFREMOTE_PROJECTS_FOLDER", str(Path.home() / ".jfremote"))
-    path = output or Path(folder).expanduser() / f"{name}.yaml"
-    write_starter_project(
-        path,
-        name=name,
-        mongo_uri=mongo_uri,
-        work_dir=work_dir,
-        host=host,
-        user=user,
-        gpu_partition=gpu_partition,
-        cpu_partition=cpu_partition,
-        python_env=python_env,
-    )
-    say(f"wrote {path}; check it with `jf project check -p {name}`, then `jf runner start`")
 
 
 def main() -> None:

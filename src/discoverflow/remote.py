@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import ceil, floor
 from pathlib import Path
 
 import yaml
@@ -11,7 +14,13 @@ from jobflow_remote.config.base import Project
 from qtoolkit.io.shell import ShellIO, ShellState
 
 from discoverflow.campaigns import Campaign
+from discoverflow.campaigns.crystal.config import CampaignConfig
 from discoverflow.errors import DiscoverflowError
+from discoverflow.makers.crystal.chunks import (
+    MAX_CANDIDATES_PER_CHUNK,
+    MAX_SITES_PER_CHUNK,
+    chunk_bounds,
+)
 from discoverflow.routing import ROUTING_KEY, route
 from discoverflow.stores import (
     DOCUMENT_COLLECTIONS,
@@ -86,6 +95,56 @@ def submit_campaign(campaign: Campaign, project: str | None = None) -> list:
     )
 
 
+LAST_JOB_HOURS = 1
+"""Walltime a batch allocation has beyond ``max_time`` for the last job it started."""
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """A jobflow-remote batch worker: up to ``allocations`` queue allocations at a time, each
+    running jobs (``parallel_jobs`` at once) until it has started ``max_jobs_per_batch`` per
+    slot, found none for ``max_wait`` seconds, or run ``max_time`` seconds."""
+
+    allocations: int = 4
+    max_jobs_per_batch: int | None = None
+    max_wait: int = 300
+    max_time: int = 3 * 3600
+    parallel_jobs: int = 1
+
+    def batch_section(self, folder: str) -> dict:
+        """The worker's ``batch`` section, with its folders under ``folder``."""
+        section = {"jobs_handle_dir": f"{folder}/jobs", "work_dir": f"{folder}/allocations"}
+        if self.max_jobs_per_batch:
+            section["max_jobs_per_batch"] = self.max_jobs_per_batch
+        return section | {
+            "max_wait": self.max_wait,
+            "max_time": self.max_time,
+            "parallel_jobs": self.parallel_jobs,
+        }
+
+    def walltime(self) -> str:
+        """The allocation's SLURM time limit: ``max_time`` and room for a last job."""
+        minutes = -(-self.max_time // 60) + 60 * LAST_JOB_HOURS
+        return f"{minutes // 60:02d}:{minutes % 60:02d}:00"
+
+    def allocations_for(self, jobs: int, job_seconds: float | None = None) -> int:
+        """Allocations that run ``jobs`` released together (e.g. one stage's batches), each
+        taking ``job_seconds`` (default: too short to reach ``max_time``).
+
+        The runner submits one allocation per ``parallel_jobs`` waiting jobs, up to
+        ``allocations`` at a time, and a new one when one ends while jobs still wait.
+        """
+        if jobs <= 0:
+            return 0
+        at_once = min(self.allocations, ceil(jobs / self.parallel_jobs))
+        per_slot = [self.max_jobs_per_batch] if self.max_jobs_per_batch else []
+        if job_seconds:
+            per_slot.append(floor(self.max_time / job_seconds) + 1)
+        if not per_slot:
+            return at_once
+        return max(at_once, ceil(jobs / (min(per_slot) * self.parallel_jobs)))
+
+
 def starter_project(
     name: str,
     mongo_uri: str,
@@ -95,13 +154,20 @@ def starter_project(
     gpu_partition: str = "gpu",
     cpu_partition: str = "cpu",
     python_env: str | None = None,
+    gpu_batch: BatchLimits | None = BatchLimits(),
+    cpu_batch: BatchLimits | None = None,
 ) -> dict:
-    """A jobflow-remote project: a SLURM GPU worker and CPU worker, MongoDB queue and JobStore."""
+    """A jobflow-remote project: a SLURM GPU worker and CPU worker, MongoDB queue and JobStore.
 
-    def worker(partition: str, device: str, extra: dict) -> dict:
+    A worker with ``BatchLimits`` is a batch worker: its jobs run one after another inside
+    a few queue allocations instead of one queue job each.
+    """
+    runs = work_dir.rstrip("/")
+
+    def worker(kind: str, partition: str, device: str, extra: dict, batch) -> dict:
         spec = {
             "scheduler_type": "slurm",
-            "work_dir": f"{work_dir.rstrip('/')}/{partition}",
+            "work_dir": f"{runs}/{partition}",
             "resources": {"partition": partition, **extra},
             "pre_run": "\n".join(
                 line
@@ -114,6 +180,10 @@ def starter_project(
                 if line
             ),
         }
+        if batch is not None:
+            spec["resources"]["time"] = batch.walltime()
+            spec["max_jobs"] = batch.allocations
+            spec["batch"] = batch.batch_section(f"{runs}/batch/{kind}")
         if host:
             spec.update({"type": "remote", "host": host, **({"user": user} if user else {})})
         else:
@@ -123,8 +193,8 @@ def starter_project(
     return {
         "name": name,
         "workers": {
-            "gpu": worker(gpu_partition, "cuda", {"gres": "gpu:1"}),
-            "cpu": worker(cpu_partition, "cpu", {}),
+            "gpu": worker("gpu", gpu_partition, "cuda", {"gres": "gpu:1"}, gpu_batch),
+            "cpu": worker("cpu", cpu_partition, "cpu", {}, cpu_batch),
         },
         "queue": {
             "store": {
@@ -176,3 +246,84 @@ def write_starter_project(path: Path, **options) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(project, sort_keys=False))
     return path
+
+
+@dataclass(frozen=True)
+class StageJobs:
+    """The jobs a campaign stage creates: how many, where they run, and whether they are
+    released together (a fan-out) or one after another."""
+
+    stage: str
+    runs_on: str
+    jobs: int
+    together: bool = True
+
+    def allocations(self, batch: BatchLimits | None, job_seconds: float | None = None) -> int:
+        """Queue allocations for these jobs: one each, or shared in a batch worker's."""
+        if batch is None:
+            return self.jobs
+        if self.together:
+            return batch.allocations_for(self.jobs, job_seconds)
+        return self.jobs * batch.allocations_for(1)
+
+
+def fanout(stage: str, jobs: StageJobs, collect: str) -> list[StageJobs]:
+    """A job replaced at run time by ``jobs`` and a ``collect`` job; jobflow adds one job
+    under the fan-out's own stage that stores the replacing flow's output."""
+    return [StageJobs(stage, "cpu", 2, together=False), jobs, StageJobs(collect, "cpu", 1)]
+
+
+def chunk_count(n_sites: Sequence[int]) -> list[int]:
+    """The candidates in each generation chunk of candidates with these site counts."""
+    return [stop - start for start, stop in chunk_bounds(n_sites)]
+
+
+def crystal_stage_jobs(
+    config: CampaignConfig, n_sites: Sequence[int], selected: int | None = None
+) -> list[StageJobs]:
+    """The jobs a fresh crystal campaign creates for candidates of ``n_sites`` sites each
+    (all passing the validity filter), ``selected`` of them relaxed (by default
+    ``screening.max_candidates``, else all)."""
+    if config.relax.pattern != "relax" or config.relax.maker or config.relax.engine == "vasp":
+        raise DiscoverflowError(
+            "estimate: only ML relax engines with relax.pattern 'relax' are estimated"
+        )
+    chunks = chunk_count(n_sites)
+    screen_batches = sum(ceil(size / config.screening.batch_size) for size in chunks)
+    stages = [
+        StageJobs("reference-relax", "gpu", 1),
+        StageJobs("references", "cpu", 1),
+        StageJobs("generation", "cpu", 1),
+        StageJobs("generation-chunk", "cpu", len(chunks)),
+    ]
+    if config.validity_enabled:
+        stages += [StageJobs("validity", "cpu", 1), StageJobs("validity-chunk", "cpu", len(chunks))]
+    stages += fanout("screen-fanout", StageJobs("screen-batch", "gpu", screen_batches), "screen")
+    if config.dedup.enabled:
+        stages.append(StageJobs("dedup", "cpu", 1))
+    if config.property_screen is not None:
+        stages.append(StageJobs("property-screen", "gpu", 1))
+    if selected is None:
+        selected = config.screening.max_candidates or len(n_sites)
+    relaxed = min(selected, len(n_sites))
+    relax_batches = StageJobs("relax-batch", "gpu", ceil(relaxed / config.relax.batch_size))
+    return [*stages, *fanout("relax-fanout", relax_batches, "relax"), StageJobs("hull", "cpu", 1)]
+
+
+ESTIMATES = {CampaignConfig: crystal_stage_jobs}
+"""Campaign file types whose jobs ``campaign_jobs`` estimates."""
+DEFAULT_SITES = MAX_SITES_PER_CHUNK // MAX_CANDIDATES_PER_CHUNK
+"""Sites per candidate: the most that still fill generation chunks with candidates."""
+
+
+def campaign_jobs(
+    campaign: Campaign, candidates: int, sites: int = DEFAULT_SITES, selected: int | None = None
+) -> list[StageJobs]:
+    """The jobs a fresh campaign of ``candidates`` candidates of ``sites`` sites each
+    creates, ``selected`` of them relaxed (default: as many as the screen may keep)."""
+    if candidates < 0 or sites < 1 or (selected is not None and selected < 0):
+        raise DiscoverflowError("estimate: candidates and selected >= 0, sites >= 1")
+    estimate = ESTIMATES.get(type(campaign.config))
+    if estimate is None:
+        raise DiscoverflowError(f"estimate: {campaign.kind} campaigns are not estimated yet")
+    return estimate(campaign.config, [sites] * candidates, selected)
