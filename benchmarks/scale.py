@@ -328,9 +328,12 @@ def measure(args, console: Console, work: Path, store_folder: Path | None) -> di
         }
         for name, per_stage in docs.items()
     }
-    candidates = collection_stores(store)[DOCUMENT_COLLECTIONS[0]].count(
-        {"campaign": campaign.name}
-    )
+    stores = collection_stores(store)
+    mine = {"campaign": campaign.name}
+    generated = set(stores["records"].distinct("item_id", {**mine, "stage": "generation"}))
+    documented = set(stores[DOCUMENT_COLLECTIONS[0]].distinct("candidate_id", mine))
+    references = documented - generated  # the relaxed elemental references (role reference)
+    candidates = len(documented & generated)
 
     def stage_docs(stage: str) -> tuple[int, int]:
         found = [per_stage[stage] for per_stage in docs.values() if stage in per_stage]
@@ -364,6 +367,9 @@ def measure(args, console: Console, work: Path, store_folder: Path | None) -> di
         "model_s": round(model_s, 3),
         "model_share": round(model_s / wall, 4) if wall else None,
         "candidates": candidates,
+        "generated": len(generated),
+        "generated_without_document": len(generated - documented),
+        "reference_documents": len(references),
         "jobs": sum(meter.jobs.values()),
         "documents": sum(c["documents"] for c in collections.values()),
         "largest_document_bytes": max(
@@ -418,7 +424,7 @@ def print_figures(console: Console, figures: dict) -> None:
             rate,
             str(s["documents"]),
             f"{s['largest_document_bytes'] / 1e3:.1f}",
-            f"{s['peak_rss_mb']:.0f}",
+            f"{s['peak_rss_mb']:.0f}" if s["peak_rss_mb"] else "-",
             **style,
         )
 
@@ -435,7 +441,10 @@ def print_figures(console: Console, figures: dict) -> None:
         console.print(f"  store on disk: {figures['store_bytes_on_disk'] / 1e6:.1f} MB")
     console.print(
         f"  backend {figures['backend']}: {figures['backend_stores']}\n"
-        f"  candidate documents: {candidates}; model time {figures['model_s']:.1f} s "
+        f"  candidate documents: {candidates} of {figures['generated']} generated"
+        f"{' [red](some have none)[/red]' if figures['generated_without_document'] else ''}, "
+        f"and {figures['reference_documents']} of elemental references; "
+        f"model time {figures['model_s']:.1f} s "
         f"({figures['model_share']:.0%} of the wall time) in "
         f"{', '.join(figures['model_entry_points'])}\n"
         f"  peak RSS {figures['peak_rss_mb']:.0f} MiB; torch threads "

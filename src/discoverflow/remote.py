@@ -307,7 +307,8 @@ def crystal_stage_jobs(
         selected = config.screening.max_candidates or len(n_sites)
     relaxed = min(selected, len(n_sites))
     relax_batches = StageJobs("relax-batch", "gpu", ceil(relaxed / config.relax.batch_size))
-    return [*stages, *fanout("relax-fanout", relax_batches, "relax"), StageJobs("hull", "cpu", 1)]
+    relax = fanout("relax-fanout", relax_batches, "relax")
+    return [*stages, *relax, StageJobs("hull", "cpu", 1), StageJobs("documents", "cpu", 1)]
 
 
 ESTIMATES = {CampaignConfig: crystal_stage_jobs}

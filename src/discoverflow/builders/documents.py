@@ -57,15 +57,20 @@ class RecordSelection:
 def merged_document(
     campaign: str, collection: str, item_id: str, records: list[dict]
 ) -> dict[str, Any] | None:
-    """One item's document from its records (stage order, then time); None for a candidate
-    that the current generation does not have."""
-    records = sorted(records, key=lambda r: (STAGE_ORDER[Stage(r["stage"])], r["written_at"]))
+    """One item's document from its records; None for a candidate that the current
+    generation does not have. A candidate's records apply in pipeline order and stop at a
+    rejection; relaxation and hull results apply only to candidates the current selection
+    kept."""
     stages = {Stage(r["stage"]) for r in records}
     candidate = collection == CANDIDATES and (
         stages & CANDIDATE_ONLY or any(r["fields"].get("role") == "candidate" for r in records)
     )
     if candidate and Stage.GENERATION not in stages:
         return None
+    if candidate:  # results of several runs: in the order of the pipeline
+        records = sorted(records, key=lambda r: (STAGE_ORDER[Stage(r["stage"])], r["written_at"]))
+    else:  # references, known phases, MOFs: in the order they were found
+        records = sorted(records, key=lambda r: r["written_at"])
     doc: dict[str, Any] = {ITEM_KEYS[collection]: item_id, "campaign": campaign, "stages": {}}
     status, selected, used = None, False, []
     for record in records:

@@ -16,6 +16,7 @@ from pydantic import Field
 from rich.console import RenderableType
 
 from discoverflow.builders.documents import RecordSelection, build_documents
+from discoverflow.makers.views import DocumentsMaker
 from discoverflow.schemas.records import RECORDS, Stage
 from discoverflow.settings import StageSettings
 from discoverflow.stores import DOCUMENT_COLLECTIONS, document_store, ensure_document_indexes
@@ -169,9 +170,9 @@ def documents_csv(docs: list[dict]) -> str:
 
 
 def campaign_flow(maker_output: Job | Flow, name: str) -> Flow:
-    """A campaign's flow: its jobs tagged with the campaign and given the store (to write
-    their documents)."""
-    flow = Flow([maker_output])
+    """A campaign's flow: its jobs tagged with the campaign and given the store (to record
+    their results), and a last job that builds the campaign's documents."""
+    flow = Flow([maker_output, DocumentsMaker().make(maker_output.output)])
     flow.update_metadata({"campaign": name}, dynamic=True)
     flow.update_config({"expose_store": True}, attributes="expose_store", dynamic=True)
     return flow

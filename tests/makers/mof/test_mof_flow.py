@@ -193,6 +193,7 @@ def test_cli_runs_a_mof_campaign_then_reports_it_from_other_processes(tmp_path):
 def test_stability_results_come_back_from_the_mof_documents_after_a_kill(monkeypatch):
     from jobflow import Flow
 
+    from discoverflow.makers import DocumentsMaker
     from discoverflow.makers.mof import LinkerGenerationMaker, MOFAssemblyMaker, MOFStabilityMaker
     from discoverflow.stores import document_store
 
@@ -200,7 +201,7 @@ def test_stability_results_come_back_from_the_mof_documents_after_a_kill(monkeyp
         linkers = LinkerGenerationMaker(settings={"per_round": 1, "seed_linkers": [BDC]}).make()
         assembly = MOFAssemblyMaker().make(linkers.output)
         md = MOFStabilityMaker(settings={"steps": steps}).make(assembly.output)
-        whole = Flow([linkers, assembly, md])
+        whole = Flow([linkers, assembly, md, DocumentsMaker().make(md.output)])
         whole.update_metadata({"campaign": "mof-test"}, dynamic=True)
         whole.update_config({"expose_store": True}, attributes="expose_store", dynamic=True)
         return whole, md
@@ -210,11 +211,14 @@ def test_stability_results_come_back_from_the_mof_documents_after_a_kill(monkeyp
     run(first, store)
     before = store.get_output(md.uuid)["records"]
     assert before and all(r["status"] == "done" for r in before)
-    mofs = document_store(store, "mofs")
+    mofs, records = document_store(store, "mofs"), document_store(store, "records")
     for record in before:
         doc = mofs.query_one({"campaign": "mof-test", "mof_id": record["mof_id"]})
         assert doc["strain"] == record["strain"] and doc["status"] in ("stable", "unstable")
-        assert doc["stages"]["stability"]["record"]["strain"] == record["strain"]
+        checkpoint = records.query_one(
+            {"item_id": record["mof_id"], "stage": "stability", "record": {"$ne": None}}
+        )
+        assert checkpoint["record"]["strain"] == record["strain"]
         assert doc["formula_pretty"] and doc["linkers"] and doc["overlap_ok"] is True
 
     def no_model(*args, **kwargs):
