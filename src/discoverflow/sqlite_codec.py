@@ -15,6 +15,7 @@ import math
 from datetime import datetime
 from typing import Any
 
+import orjson
 from bson import ObjectId
 
 MARKER = '{"$'
@@ -23,7 +24,7 @@ the quote would be escaped), so text without it needs no reviving."""
 
 
 def encode(doc: dict) -> str:
-    """``doc`` as compact JSON text."""
+    """``doc`` as compact JSON text (json, not orjson, which writes NaN as null)."""
     try:
         return json.dumps(doc, separators=(",", ":"), allow_nan=False, default=extended)
     except ValueError:
@@ -56,8 +57,12 @@ def finite(value: Any) -> Any:
 
 
 def decode(text: str) -> dict:
-    """The document stored as ``text``."""
-    doc = json.loads(text)
+    """The document stored as ``text`` (orjson reads it several times faster than json; json
+    only for what orjson refuses, integers beyond 64 bits)."""
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        doc = json.loads(text)
     if MARKER not in text:
         return doc
     wanted = text.count(MARKER)

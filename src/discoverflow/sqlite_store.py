@@ -299,23 +299,22 @@ class SQLiteStore(Store):
         with self._write() as db:
             for field in fields:
                 self._index(db, field, unique=False)
-            scalar = self._scalar_fields(db)
-            turned = [
-                field
-                for field, ok in scalar.items()
-                if ok and not all(is_scalar(doc, field) for _, doc, _ in sanitized)
-            ]
-            for field in turned:
-                db.execute(
-                    f"UPDATE {FIELDS_TABLE} SET scalar = 0 WHERE collection = ? AND field = ?",
-                    (self.collection_name, field),
-                )
+            self._forget_scalars(db, [doc for _, doc, _ in sanitized])
             for search, _, text in sanitized:
                 found = next(iter(self._candidate_rows(search, db)), None)
                 if found is None:
                     db.execute(f"INSERT INTO {self._table} (doc) VALUES (?)", (text,))
                 else:
                     db.execute(f"UPDATE {self._table} SET doc = ? WHERE id = ?", (text, found))
+
+    def _forget_scalars(self, db: sqlite3.Connection, docs: list[dict]) -> None:
+        """Turn indexed fields that ``docs`` hold arrays on back to scans."""
+        for field, scalar in self._scalar_fields(db).items():
+            if scalar and not all(is_scalar(doc, field) for doc in docs):
+                db.execute(
+                    f"UPDATE {FIELDS_TABLE} SET scalar = 0 WHERE collection = ? AND field = ?",
+                    (self.collection_name, field),
+                )
 
     def _candidate_rows(self, search: dict, db: sqlite3.Connection) -> Iterator[int]:
         ids, exact = self._candidates(search, db)
@@ -325,6 +324,24 @@ class SQLiteStore(Store):
         for doc in self._documents(ids, db):
             if matches(doc, search):
                 yield doc["_id"]
+
+    def insert(self, docs: list[dict]) -> int:
+        """Add ``docs`` as new documents (no key looked up), in one transaction; how many."""
+        sanitized = [jsanitize(d, allow_bson=True, recursive_msonable=True) for d in docs]
+        for doc in sanitized:
+            doc.pop("_id", None)
+        with self._write() as db:
+            self._forget_scalars(db, sanitized)
+            db.executemany(
+                f"INSERT INTO {self._table} (doc) VALUES (?)", [(encode(d),) for d in sanitized]
+            )
+        return len(sanitized)
+
+    def explain(self, criteria: dict | None = None) -> list[str]:
+        """SQLite's plan for selecting the rows that may match ``criteria``."""
+        plan = Pushdown(criteria or {}, self._scalar_fields())
+        sql = f"EXPLAIN QUERY PLAN SELECT id FROM {self._table}{plan.where} ORDER BY id"
+        return [row[-1] for row in self._read(sql, plan.parameters)]
 
     def remove_docs(self, criteria: dict) -> None:
         """Delete the documents matching ``criteria``, in one transaction."""
