@@ -92,12 +92,15 @@ def special(value: dict) -> Any:
     ((key, inner),) = value.items()
     if not isinstance(inner, str):
         return value
-    if key == "$date":
-        return datetime.fromisoformat(inner)
-    if key == "$numberDouble":
-        return float(inner)
-    if key == "$oid":
-        return ObjectId(inner)
-    if key == "$binary":
-        return base64.b64decode(inner)
+    try:
+        if key == "$date":
+            return datetime.fromisoformat(inner)
+        if key == "$numberDouble":
+            return float(inner)
+        if key == "$oid":
+            return ObjectId(inner)
+        if key == "$binary":
+            return base64.b64decode(inner, validate=True)
+    except ValueError:
+        pass
     return value
