@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from bson import ObjectId
+from monty.json import jsanitize
 
 MARKER = '{"$'
 """Only a dict with a key starting with ``$`` puts this in JSON text (inside a JSON string
@@ -29,6 +30,18 @@ def encode(doc: dict) -> str:
         return json.dumps(doc, separators=(",", ":"), allow_nan=False, default=extended)
     except ValueError:
         return json.dumps(finite(doc), separators=(",", ":"), allow_nan=False, default=extended)
+
+
+def stored(doc: dict) -> tuple[dict, str]:
+    """``doc`` as it is stored, without ``_id``, and its text. A document that holds more than
+    JSON, datetimes, ObjectIds and bytes is jsanitized first, as maggma's stores do (the
+    documents jobflow and discoverflow write are sanitized already: skipping it is 5x faster)."""
+    plain = {k: v for k, v in doc.items() if k != "_id"}
+    try:
+        return plain, encode(plain)
+    except TypeError:
+        clean = jsanitize(plain, allow_bson=True, recursive_msonable=True)
+        return clean, encode(clean)
 
 
 def extended(value: Any) -> dict:

@@ -30,12 +30,12 @@ def is_scalar(doc: Any, field: str) -> bool:
     then SQL equality on its value is MongoDB's."""
     value = doc
     for part in field.split("."):
-        if isinstance(value, list):
+        if isinstance(value, list | tuple):
             return False
         if not isinstance(value, dict) or part not in value:
             return True
         value = value[part]
-    return not isinstance(value, dict | list)
+    return not isinstance(value, dict | list | tuple)
 
 
 def kind(value: Any) -> str | None:

@@ -12,6 +12,7 @@ one writer at a time, so concurrent writers wait for each other instead of losin
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import sqlite3
 import threading
@@ -22,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from maggma.core import Sort, Store
-from monty.json import jsanitize
 
 from discoverflow.mongo_query import (
     MISSING,
@@ -32,7 +32,7 @@ from discoverflow.mongo_query import (
     sort_key,
     values_at,
 )
-from discoverflow.sqlite_codec import decode, encode
+from discoverflow.sqlite_codec import decode, encode, stored
 from discoverflow.sqlite_pushdown import Pushdown, extract, indexable, is_scalar
 
 DATABASE_FILE = "discoverflow.sqlite"
@@ -203,9 +203,9 @@ class SQLiteStore(Store):
             parameters = (str(chunk),)
             rows = db.execute(sql, parameters).fetchall() if db else self._read(sql, parameters)
             texts = dict(rows)
-            for row_id in chunk:
-                if row_id in texts:
-                    yield {"_id": row_id, **decode(texts[row_id])}
+            with collector_paused():
+                batch = [{"_id": i, **decode(texts[i])} for i in chunk if i in texts]
+            yield from batch
 
     def _matching(self, criteria: dict | None, db: sqlite3.Connection | None = None):
         ids, exact = self._candidates(criteria, db)
@@ -286,14 +286,13 @@ class SQLiteStore(Store):
         key = key or self.key
         fields = [key] if isinstance(key, str) else list(key)
         sanitized = []
-        for doc in (jsanitize(d, allow_bson=True, recursive_msonable=True) for d in docs):
+        for doc, text in map(stored, docs):
             if self.validator and not self.validator.is_valid(doc):
                 if self.validator.strict:
                     raise ValueError(self.validator.validation_errors(doc))
                 self.logger.error(self.validator.validation_errors(doc))
                 continue
-            doc.pop("_id", None)
-            sanitized.append(({k: doc[k] for k in fields}, doc, encode(doc)))
+            sanitized.append(({k: doc[k] for k in fields}, doc, text))
         if not sanitized:
             return
         with self._write() as db:
@@ -327,15 +326,13 @@ class SQLiteStore(Store):
 
     def insert(self, docs: list[dict]) -> int:
         """Add ``docs`` as new documents (no key looked up), in one transaction; how many."""
-        sanitized = [jsanitize(d, allow_bson=True, recursive_msonable=True) for d in docs]
-        for doc in sanitized:
-            doc.pop("_id", None)
+        prepared = [stored(doc) for doc in docs]
         with self._write() as db:
-            self._forget_scalars(db, sanitized)
+            self._forget_scalars(db, [doc for doc, _ in prepared])
             db.executemany(
-                f"INSERT INTO {self._table} (doc) VALUES (?)", [(encode(d),) for d in sanitized]
+                f"INSERT INTO {self._table} (doc) VALUES (?)", [(text,) for _, text in prepared]
             )
-        return len(sanitized)
+        return len(prepared)
 
     def explain(self, criteria: dict | None = None) -> list[str]:
         """SQLite's plan for selecting the rows that may match ``criteria``."""
@@ -363,6 +360,19 @@ class SQLiteStore(Store):
 
     def __hash__(self) -> int:
         return hash((str(self.path.resolve()), self.collection_name, self.last_updated_field))
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a batch of documents is decoded: it would otherwise
+    run every 700 new dicts and lists and walk every live one (3x the decoding time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def hashable(value: Any) -> Any:
