@@ -84,6 +84,10 @@ class Pushdown:
         if op == "$eq" and arg is None:
             self.clauses.append(f"{expr} IS NULL")
             return True
+        if op == "$eq" and isinstance(arg, str):  # only a JSON string extracts as text
+            self.clauses.append(f"{expr} = ?")
+            self.parameters.append(arg)
+            return True
         if op in ("$eq", *RANGES) and kind(arg) is not None:
             if op != "$eq" and isinstance(arg, bool):
                 return False
