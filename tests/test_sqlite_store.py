@@ -349,7 +349,10 @@ def test_msonable_and_equal_by_file_and_collection(tmp_path):
     assert again == store and hash(again) == hash(store) and again.key == "uuid"
     assert again != SQLiteStore("other", str(tmp_path))
     assert store.name == f"sqlite://{tmp_path / DATABASE_FILE}/outputs"
-    assert not hasattr(store, "_collection")  # not connected: no collection to hand out
+    store.connect()
+    assert not hasattr(
+        store, "_collection"
+    )  # no pymongo collection: jobflow-remote uses ensure_index
 
 
 @job(data="blob")

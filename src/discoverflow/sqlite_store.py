@@ -22,7 +22,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from maggma.core import Sort, Store
+from maggma.core import Sort, Store, StoreError
 
 from discoverflow.mongo_query import (
     MISSING,
@@ -89,11 +89,16 @@ class SQLiteStore(Store):
         return f"sqlite://{self.path}/{self.collection_name}"
 
     @property
-    def _collection(self) -> sqlite3.Connection:
-        """The open SQLite connection (there is no pymongo collection: ``hasattr`` is False
-        until ``connect``, and code that wants one falls back to the Store methods)."""
+    def _collection(self) -> None:
+        """There is no pymongo collection: ``hasattr(store, "_collection")`` is False, so
+        code that wants one (jobflow-remote's index creation) uses the Store methods."""
+        raise AttributeError(f"{self.name} has no pymongo collection; use the Store methods")
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open SQLite connection."""
         if self._connection is None:
-            raise AttributeError(f"{self.name} is not connected")
+            raise StoreError(f"{self.name} is not connected")
         return self._connection
 
     def connect(self, force_reset: bool = False) -> None:
@@ -129,7 +134,7 @@ class SQLiteStore(Store):
         """One write transaction (SQLite's lock taken at once, so reads in it are current)."""
         self.connect()
         with self._lock:
-            db = self._collection
+            db = self.connection
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -141,7 +146,7 @@ class SQLiteStore(Store):
     def _read(self, sql: str, parameters: Any = ()) -> list[tuple]:
         self.connect()
         with self._lock:
-            return self._collection.execute(sql, parameters).fetchall()
+            return self.connection.execute(sql, parameters).fetchall()
 
     def _scalar_fields(self, db: sqlite3.Connection | None = None) -> dict[str, bool]:
         """Indexed fields, mapped to whether their index answers equality (no arrays)."""
