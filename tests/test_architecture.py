@@ -6,7 +6,19 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parents[1] / "src" / "discoverflow"
-GROUND_FLOOR = {"errors", "settings", "progress", "routing", "stores", "plugins", "testing"}
+GROUND_FLOOR = {
+    "errors",
+    "settings",
+    "progress",
+    "routing",
+    "stores",
+    "sqlite_store",
+    "sqlite_codec",
+    "sqlite_pushdown",
+    "mongo_query",
+    "plugins",
+    "testing",
+}
 MAX_LINES = 400
 
 

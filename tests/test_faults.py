@@ -12,6 +12,7 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from discoverflow import cli
+from discoverflow.sqlite_store import DATABASE_FILE
 from discoverflow.stores import DEFAULT_STORE_FOLDER, OWNER_FILE, make_store
 
 
@@ -179,7 +180,7 @@ def damage(store: Path) -> Path:
     jobs.connect()
     jobs.docs_store.update([{"uuid": "u1", "index": 1, "output": {"x": 1}}], key=["uuid", "index"])
     jobs.close()
-    damaged = store / "db" / "outputs.collection"
+    damaged = store / DATABASE_FILE
     damaged.write_bytes(damaged.read_bytes()[:100])
     return damaged
 
@@ -191,14 +192,14 @@ def test_damaged_store_file(campaign_dir, capsys, monkeypatch):
     config = str(campaign_dir / "config.json")
     for command in ("run", "status", "results"):
         code, _, err = discoverflow(capsys, monkeypatch, command, config)
-        assert_one_line(code, err, [f"the store at {store} is damaged", "outputs.collection"])
-    (store / "db" / "outputs.collection").write_text("garbage, not sqlite\n")
+        assert_one_line(code, err, [f"the store at {store} is damaged", DATABASE_FILE])
+    (store / DATABASE_FILE).write_text("garbage, not sqlite\n")
     code, _, err = discoverflow(capsys, monkeypatch, "status", config)
     assert_one_line(code, err, ["is damaged", "file is not a database"])
     after = tree(campaign_dir)
     changed = {k for k in {*before, *after} if after.get(k) != before.get(k)}
     changed = {k for k in changed if not k.endswith(("-shm", "-wal"))}  # sqlite's own index
-    assert changed == {f"{DEFAULT_STORE_FOLDER}/db/outputs.collection"}  # the garbage written
+    assert changed == {f"{DEFAULT_STORE_FOLDER}/{DATABASE_FILE}"}  # the garbage written
 
 
 def command(*args: str, cwd: Path | None = None, **kwargs) -> subprocess.Popen:
@@ -224,7 +225,7 @@ def test_bad_inputs_in_their_own_process(campaign_dir):
     damage(campaign_dir / DEFAULT_STORE_FOLDER)
     second = command("status", config)
     _, err = second.communicate(timeout=600)
-    assert_one_line(second.returncode, err, ["is damaged", "outputs.collection"])
+    assert_one_line(second.returncode, err, ["is damaged", DATABASE_FILE])
 
 
 @pytest.mark.slow

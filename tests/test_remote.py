@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from jobflow import JobStore
 
 from discoverflow.campaigns import load_campaign
 from discoverflow.remote import LenientShellIO, submit_campaign
+from discoverflow.sqlite_store import SQLiteStore
 from discoverflow.testing import SharedMemoryStore
 
 
@@ -39,13 +41,7 @@ def project(tmp_path, monkeypatch):
         }
 
     def embedded(collection):
-        folder = str(tmp_path / "documents")
-        return {
-            "type": "MontyStore",
-            "collection_name": collection,
-            "database_path": folder,
-            "storage": "sqlite",
-        }
+        return SQLiteStore(collection, str(tmp_path / "documents"))
 
     spec = {
         "name": "dftest",
@@ -53,10 +49,11 @@ def project(tmp_path, monkeypatch):
         "runner": {"delay_checkout": 1, "delay_check_run_status": 1, "delay_advance_status": 1},
         "workers": {"gpu": worker("gpu"), "cpu": worker("cpu")},
         "queue": {"store": {"type": "SharedMemoryStore", "collection_name": "jobs"}},
-        "jobstore": {  # the database the workers reach, as in the starter project
-            "docs_store": embedded("outputs"),
-            "additional_stores": {"data": embedded("outputs_data")},
-        },
+        # the database the workers reach, as in the starter project; written as the JobStore's
+        # @module/@class form, which imports the store's module wherever it is read
+        "jobstore": JobStore(
+            embedded("outputs"), additional_stores={"data": embedded("outputs_data")}
+        ).as_dict(),
     }
     (folder / "dftest.yaml").write_text(yaml.safe_dump(spec))
     monkeypatch.setattr(jobflow_remote.SETTINGS, "projects_folder", str(folder))

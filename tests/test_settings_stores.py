@@ -85,3 +85,55 @@ def test_torch_threads_setting_is_applied_when_a_model_loads(monkeypatch):
             configure_torch()
     finally:
         torch.set_num_threads(before)
+
+
+def test_each_job_store_has_its_own_documents():
+    from jobflow import JobStore
+    from maggma.stores import MemoryStore
+
+    for i in range(50):
+        store = JobStore(MemoryStore("outputs"))
+        store.connect()
+        documents = document_store(store, "candidates")
+        documents.connect()
+        documents.update({"candidate_id": f"c{i}", "campaign": "x"}, key="candidate_id")
+        assert document_store(store, "candidates") is documents
+        assert [d["candidate_id"] for d in documents.query()] == [f"c{i}"]
+        del store, documents
+
+
+def test_an_old_montydb_store_is_copied_in_on_first_open(tmp_path, capsys):
+    from datetime import datetime
+
+    from maggma.stores import MontyStore
+
+    folder = tmp_path / "old"
+    for collection, docs, key in (
+        (
+            "outputs",
+            [{"uuid": f"u{i}", "index": 1, "output": {"x": i}} for i in range(3)],
+            ["uuid", "index"],
+        ),
+        (
+            "candidates",
+            [{"campaign": "c", "candidate_id": "a", "when": datetime(2025, 1, 2)}],
+            "candidate_id",
+        ),
+    ):
+        old = MontyStore(collection, database_path=str(folder), storage="sqlite")
+        old.connect()
+        old.update(docs, key=key)
+        old.close()
+    store = make_store(str(folder))
+    assert "copied the MontyDB store" in capsys.readouterr().err
+    store.connect()
+    assert store.get_output("u2") == {"x": 2} and store.count() == 3
+    candidates = document_store(store, "candidates")
+    assert candidates.query_one({"candidate_id": "a"}, {"_id": 0}) == {
+        "campaign": "c",
+        "candidate_id": "a",
+        "when": datetime(2025, 1, 2),
+    }
+    assert (folder / "db" / "outputs.collection").exists()  # kept
+    make_store(str(folder)).connect()  # once only
+    assert capsys.readouterr().err == "" and make_store(str(folder)).count() == 3

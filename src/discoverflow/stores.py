@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from maggma.stores import GridFSStore, JSONStore, MemoryStore, MongoStore, Monty
 
 from discoverflow.errors import DiscoverflowError
 from discoverflow.settings import get_settings
+from discoverflow.sqlite_store import DATABASE_FILE, SQLiteStore
 
 DEFAULT_STORE_FOLDER = "discoverflow-data"
 """The embedded store's folder, beside the campaign file, when neither --store nor
@@ -65,7 +67,7 @@ def store_spec(spec: str | None = None, beside: Path | None = None) -> str:
 def make_store(spec: str | None = None) -> JobStore:
     """A JobStore with a ``data`` additional store for ``spec``.
 
-    ``spec`` is a folder (embedded MontyDB store with sqlite storage), a
+    ``spec`` is a folder (the embedded store, one SQLite file), a
     ``mongodb://`` URI, or ``memory``; by default as ``store_spec`` says. An embedded store
     whose files are damaged, or whose folder cannot be made, is a DiscoverflowError.
     """
@@ -119,13 +121,13 @@ def mongo_uri_of(store: Store) -> str | None:
 
 
 def collection_store(spec: str, collection: str) -> Store:
-    """One collection of the store ``spec``: a folder (MontyDB, sqlite), a URI or memory."""
+    """One collection of the store ``spec``: a folder (SQLite), a URI or memory."""
     if spec == "memory":
         return MemoryStore(collection)
     if is_mongo_uri(spec):
         return MongoStore.from_uri(spec, collection, database=get_settings().DATABASE)
     folder = make_folder(Path(spec).expanduser().resolve())
-    return MontyStore(collection, database_path=str(folder), storage="sqlite")
+    return SQLiteStore(collection, database_path=str(folder))
 
 
 def make_folder(folder: Path) -> Path:
@@ -142,24 +144,85 @@ def make_folder(folder: Path) -> Path:
 
 
 def check_embedded(folder: Path) -> None:
-    """Refuse an embedded store whose collection files are damaged (sqlite's quick check),
-    before anything reads or writes them."""
+    """Refuse an embedded store whose database file is damaged (sqlite's quick check), before
+    anything reads or writes it; copy an older MontyDB store in the folder into it first."""
     if folder.exists() and not folder.is_dir():
         raise DiscoverflowError(f"the store {folder} is a file, not a store folder")
-    for path in sorted(folder.glob("db/*.collection")):
+    if montydb_collections(folder) and not (folder / DATABASE_FILE).exists():
+        migrate_montydb(folder)
+    path = folder / DATABASE_FILE
+    if not path.exists():
+        return
+    try:
+        connection = sqlite3.connect(path)
         try:
-            connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+            verdict = connection.execute("PRAGMA quick_check(1)").fetchone()[0]
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        verdict = str(error)
+    if verdict != "ok":
+        raise DiscoverflowError(
+            f"the store at {folder} is damaged: {DATABASE_FILE}: {verdict} "
+            "(restore it from a copy or give another --store)"
+        )
+
+
+def montydb_collections(folder: Path) -> list[str]:
+    """The collections of a MontyDB store (sqlite storage) in ``folder``, as discoverflow
+    wrote before its embedded store was one SQLite file."""
+    return sorted(path.stem for path in folder.glob("db/*.collection"))
+
+
+def migrate_montydb(folder: Path) -> dict[str, int]:
+    """Copy every collection of the MontyDB store in ``folder`` into its SQLite file, once
+    (the MontyDB files stay, unread); the number of documents copied per collection.
+
+    The copy is built beside the store and moved into place whole, so a killed copy is
+    simply redone."""
+    with FileLock(folder / "migrate.lock"):
+        target = folder / DATABASE_FILE
+        if target.exists():
+            return {}
+        staging = folder / "migrating"
+        for leftover in staging.glob(f"{DATABASE_FILE}*"):
+            leftover.unlink()
+        copied = {}
+        for name in montydb_collections(folder):
+            old = MontyStore(name, database_path=str(folder), storage="sqlite")
+            new = SQLiteStore(name, database_path=str(staging))
             try:
-                verdict = connection.execute("PRAGMA quick_check(1)").fetchone()[0]
+                old.connect()
+                copied[name] = sum(new.insert(batch) for batch in batches(old.query()))
+            except Exception as error:
+                raise DiscoverflowError(
+                    f"cannot read the MontyDB store at {folder}: db/{name}.collection: {error}"
+                    " (restore it from a copy or give another --store)"
+                ) from None
             finally:
-                connection.close()
-        except sqlite3.Error as error:
-            verdict = str(error)
-        if verdict != "ok":
-            raise DiscoverflowError(
-                f"the store at {folder} is damaged: {path.relative_to(folder)}: {verdict} "
-                "(restore it from a copy or give another --store)"
-            )
+                old.close()
+                new.close()
+        os.replace(staging / DATABASE_FILE, target)
+        shutil.rmtree(staging, ignore_errors=True)
+        print(
+            f"discoverflow: copied the MontyDB store in {folder / 'db'} ("
+            + ", ".join(f"{name}: {n} documents" for name, n in copied.items())
+            + f") into {target}; the MontyDB files are kept and no longer read",
+            file=sys.stderr,
+        )
+        return copied
+
+
+def batches(docs: Iterable[dict], size: int = 1000) -> Iterator[list[dict]]:
+    """``docs`` without their MontyDB ``_id``, ``size`` at a time."""
+    batch = []
+    for doc in docs:
+        batch.append({k: v for k, v in doc.items() if k != "_id"})
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 @contextmanager
@@ -225,9 +288,6 @@ def sibling_store(store: Store, collection: str) -> Store:
     return type(store).from_dict(settings)
 
 
-_detached: dict[tuple[int, str], Store] = {}
-
-
 def document_store(job_store: JobStore, collection: str) -> Store:
     """The per-item documents (``candidates``, ``mofs``) that belong with a JobStore: its
     additional store of that name (as ``make_store`` sets up), else the same collection
@@ -240,10 +300,10 @@ def document_store(job_store: JobStore, collection: str) -> Store:
         return extra
     if isinstance(job_store.docs_store, LOCAL_COPIES):
         return collection_store(store_spec(), collection)
-    key = (id(job_store.docs_store), collection)
-    if key not in _detached:
-        _detached[key] = sibling_store(job_store.docs_store, collection)
-    return _detached[key]
+    detached = vars(job_store).setdefault("discoverflow_documents", {})
+    if collection not in detached:
+        detached[collection] = sibling_store(job_store.docs_store, collection)
+    return detached[collection]
 
 
 _shared: dict[str, JobStore] = {}
@@ -264,7 +324,7 @@ def shared_job_store(job_store: JobStore) -> JobStore:
 
 def ensure_document_indexes(store: Store) -> bool:
     """Indexes for the queries users run on per-item documents; False where the backend has
-    none (MontyDB, the embedded store, scans its collections)."""
+    none (MontyDB scans its collections)."""
     if isinstance(store, MontyStore):
         return False
     store.connect()

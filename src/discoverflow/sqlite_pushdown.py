@@ -1,0 +1,107 @@
+"""The part of a MongoDB filter SQLite's expression indexes can answer, as a WHERE clause."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from discoverflow.mongo_query import is_operator_dict
+
+RANGES = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+
+
+def indexable(field: str) -> bool:
+    """Whether ``field`` (dotted) can be written as a SQLite JSON path."""
+    return bool(field) and not any(c in field for c in "'\"$") and all(field.split("."))
+
+
+def json_path(field: str) -> str:
+    return "$" + "".join(f'."{part}"' for part in field.split("."))
+
+
+def extract(field: str) -> str:
+    """The SQL expression of ``field``'s value; an index on it is on this exact text."""
+    return f"json_extract(doc, '{json_path(field)}')"
+
+
+def is_scalar(doc: Any, field: str) -> bool:
+    """Whether ``field``'s path in ``doc`` meets no array and ends on no array or document:
+    then SQL equality on its value is MongoDB's."""
+    value = doc
+    for part in field.split("."):
+        if isinstance(value, list | tuple):
+            return False
+        if not isinstance(value, dict) or part not in value:
+            return True
+        value = value[part]
+    return not isinstance(value, dict | list | tuple)
+
+
+def kind(value: Any) -> str | None:
+    """The SQL test that a stored value has ``value``'s JSON type (None: not pushable)."""
+    if isinstance(value, bool):
+        return "= 'true'" if value else "= 'false'"
+    if isinstance(value, str):
+        return "= 'text'"
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        return "IN ('integer', 'real')"
+    return None
+
+
+class Pushdown:
+    """``where`` and ``parameters`` select a superset of the documents ``criteria`` matches,
+    through the indexes of ``scalar`` fields (those mapped to True); ``exact`` when the
+    selection is the answer itself."""
+
+    def __init__(self, criteria: dict, scalar: dict[str, bool]) -> None:
+        self.scalar = scalar
+        self.clauses: list[str] = []
+        self.parameters: list[Any] = []
+        self.exact = True
+        self.add(criteria)
+
+    @property
+    def where(self) -> str:
+        return f" WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
+
+    def add(self, criteria: dict) -> None:
+        for key, condition in criteria.items():
+            if key == "$and":
+                for part in condition:
+                    self.add(part)
+            elif not self.scalar.get(key) or not indexable(key):
+                self.exact = False
+            else:
+                ops = condition if is_operator_dict(condition) else {"$eq": condition}
+                for op, arg in ops.items():
+                    self.exact = self.operator(key, op, arg) and self.exact
+
+    def operator(self, field: str, op: str, arg: Any) -> bool:
+        """Add the clause of one operator; whether it is exact."""
+        expr = extract(field)
+        guard = f"json_type(doc, '{json_path(field)}')"
+        if op == "$eq" and arg is None:
+            self.clauses.append(f"{expr} IS NULL")
+            return True
+        if op == "$eq" and isinstance(arg, str):  # only a JSON string extracts as text
+            self.clauses.append(f"{expr} = ?")
+            self.parameters.append(arg)
+            return True
+        if op in ("$eq", *RANGES) and kind(arg) is not None:
+            if op != "$eq" and isinstance(arg, bool):
+                return False
+            self.clauses.append(f"({expr} {RANGES.get(op, '=')} ? AND {guard} {kind(arg)})")
+            self.parameters.append(arg)
+            return True
+        if op == "$in" and isinstance(arg, list | tuple):
+            values = [v for v in arg if v is not None]
+            if not all(kind(v) is not None for v in values):
+                return False
+            clause = f"{expr} IN (SELECT value FROM json_each(?))"
+            if len(values) < len(arg):
+                clause = f"({clause} OR {expr} IS NULL)"
+            self.clauses.append(clause)
+            self.parameters.append(json.dumps(values))
+            return all(isinstance(v, str) for v in values)
+        return False
