@@ -198,6 +198,14 @@ def flags(condition: dict) -> int:
 
 def is_in(values: list, arg: Iterable, condition: dict) -> bool:
     targets = list(arg)
+    if targets and all(type(t) is str for t in targets):  # ids: a set lookup, same answer
+        wanted = frozenset(targets)
+        return any(
+            v in wanted
+            if type(v) is str
+            else isinstance(v, list) and not wanted.isdisjoint(x for x in v if type(x) is str)
+            for v in values
+        )
     return any(equals(v, t) for v in values for t in targets)
 
 

@@ -47,6 +47,7 @@ DOCUMENT_INDEXES = (
     "stage",
     "fingerprint",
     "job_uuid",
+    "record_id",
 )
 
 

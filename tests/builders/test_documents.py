@@ -37,7 +37,7 @@ def stores(records: list[dict]) -> tuple[MemoryStore, MemoryStore]:
     source, target = MemoryStore("records"), MemoryStore("candidates")
     source.connect()
     target.connect()
-    source.update(records, key=["campaign", "item_id", "stage", "fingerprint", "job_uuid"])
+    source.update(records, key="record_id")
     return source, target
 
 
@@ -92,7 +92,7 @@ def test_candidates_of_another_generation_leave_the_view_and_unchanged_ones_stay
     source.remove_docs({"item_id": "b"})
     source.update(
         [result("b", Stage.GENERATION, "generated", "g0", structure=NIAL)],
-        key=["campaign", "item_id", "stage", "fingerprint", "job_uuid"],
+        key="record_id",
     )
     third = build(source, target)
     assert third.removed == 1 and [d["candidate_id"] for d in target.query({})] == ["a"]

@@ -10,7 +10,6 @@ from typing import Any
 
 from jobflow import JobStore
 from maggma.core import Builder, Store
-from monty.json import jsanitize
 
 from discoverflow.core.checkpoint import fingerprint
 from discoverflow.schemas.candidate import CANDIDATES, MOFS, CandidateDoc, MOFDoc
@@ -80,9 +79,9 @@ def merged_document(
         doc.update(record["fields"])
         status = Status(record["status"])
         selected = status == Status.SELECTED if stage in SELECTING else selected
-        doc["status"], doc["reason"] = status, record.get("reason")
+        doc["status"], doc["reason"] = status.value, record.get("reason")
         doc["stages"][stage.value] = {
-            "status": status,
+            "status": status.value,
             "reason": record.get("reason"),
             "fingerprint": record.get("fingerprint"),
             "settings": record.get("settings"),
@@ -166,9 +165,8 @@ class ItemDocumentBuilder(Builder):
             self.current.add(item_id)
             if hashes.get(item_id) == doc["builder_hash"]:
                 continue
-            valid = schema.model_validate(doc).model_dump()
-            valid["builder_hash"] = doc["builder_hash"]
-            changed.append(jsanitize(valid, strict=True, allow_bson=True, enum_values=True))
+            schema.model_validate(doc)  # a document that does not validate is never written
+            changed.append(doc)
         return changed
 
     def update_targets(self, items: list[list[dict]]) -> None:

@@ -113,7 +113,7 @@ class StageRecords:
                 jsanitize(r.model_dump(), strict=True, allow_bson=True, enum_values=True)
                 for r in results
             ],
-            key=["campaign", "item_id", "stage", "fingerprint", "job_uuid"],
+            key="record_id",
         )
 
     def written(self, stage: Stage, stamp: str | None) -> set[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+from uuid import uuid4
 
 from pydantic import BaseModel, Field
 
@@ -97,6 +98,9 @@ AFTER_SELECTION = frozenset({Stage.RELAX, Stage.COORDINATE, Stage.HULL})
 class StageResult(BaseModel):
     """One stage's result for one item (a record in the ``records`` collection)."""
 
+    record_id: str = Field(
+        default_factory=lambda: uuid4().hex, description="Unique: records are never replaced"
+    )
     campaign: str = Field(description="Campaign id")
     collection: str = Field(description="The per-item collection it belongs to")
     item_id: str = Field(description="candidate_id or mof_id")
@@ -118,7 +122,3 @@ class StageResult(BaseModel):
     )
     job_uuid: str | None = Field(None, description="The jobflow job that wrote it")
     written_at: datetime = Field(default_factory=utcnow, description="UTC")
-
-    @property
-    def key(self) -> tuple[str, str, str, str | None]:
-        return self.campaign, self.item_id, self.stage.value, self.fingerprint
