@@ -128,7 +128,7 @@ def test_readme_query_on_the_embedded_store(ce_fe_in, monkeypatch, capsys):
     expected = near_hull_ids(docs)
     assert len(expected) >= 5, "the example has candidates near the hull"
     monkeypatch.chdir(folder)
-    exec(compile(block("MontyStore"), "README.md", "exec"), {})
+    exec(compile(block("SQLiteStore"), "README.md", "exec"), {})
     printed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert sorted(printed) == sorted(expected)
     for doc in docs:

@@ -8,8 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from emmet.core.symmetry import SymmetryData
 from jobflow import JobStore
 from maggma.core import Builder, Store
+from monty.json import jsanitize
+from pymatgen.core import Structure
 
 from discoverflow.core.checkpoint import fingerprint
 from discoverflow.schemas.candidate import CANDIDATES, MOFS, CandidateDoc, MOFDoc
@@ -28,6 +31,8 @@ DOCUMENT_TYPES = {CANDIDATES: CandidateDoc, MOFS: MOFDoc}
 SELECTING = (Stage.SELECTION, Stage.DEDUP, Stage.PROPERTY_SCREEN)
 """Stages whose verdict decides whether a candidate goes on to relaxation."""
 CANDIDATE_ONLY = frozenset({Stage.GENERATION, Stage.VALIDITY, Stage.SCREENING, *SELECTING})
+UNSCREENED = frozenset({Status.GENERATED, Status.SCREENED, *REJECTIONS})
+"""Candidates the builder leaves without symmetry (spglib) unless a stage gave them one."""
 LEAN = ["record"]
 """Record fields the view leaves out (the full checkpoints)."""
 
@@ -51,6 +56,13 @@ class RecordSelection:
         if self.job_uuids is not None:
             return {"job_uuid": {"$in": list(self.job_uuids)}}
         return {}
+
+
+def symmetry_of(structure: dict | None) -> dict | None:
+    """emmet's symmetry data of a stored structure."""
+    if structure is None:
+        return None
+    return jsanitize(SymmetryData.from_structure(Structure.from_dict(structure)).model_dump())
 
 
 def merged_document(
@@ -89,6 +101,8 @@ def merged_document(
             "updated_at": record["written_at"],
         }
         used.append(record)
+    if doc.get("structure") is None and doc.get("structure_initial") is not None:
+        doc["structure"] = doc["structure_initial"]
     doc["job_uuids"] = list(dict.fromkeys(r["job_uuid"] for r in used if r.get("job_uuid")))
     doc["last_updated"] = max(r["written_at"] for r in used)
     doc["builder_hash"] = fingerprint(
@@ -165,6 +179,8 @@ class ItemDocumentBuilder(Builder):
             self.current.add(item_id)
             if hashes.get(item_id) == doc["builder_hash"]:
                 continue
+            if doc.get("symmetry") is None and doc["status"] not in UNSCREENED:
+                doc["symmetry"] = symmetry_of(doc.get("structure"))
             schema.model_validate(doc)  # a document that does not validate is never written
             changed.append(doc)
         return changed

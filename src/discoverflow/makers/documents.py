@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from emmet.core.structure import StructureMetadata
 from jobflow import CURRENT_JOB, JobConfig
 from maggma.core import Store
 from monty.json import jsanitize
@@ -43,12 +44,23 @@ def running_fingerprint(key: str) -> str | None:
     return (job.metadata.get("fingerprints") or {}).get(key) if job is not None else None
 
 
-def structure_fields(structure: Structure, prefix: str = "") -> dict[str, Any]:
+def structure_fields(structure: Structure) -> dict[str, Any]:
     """emmet's structure metadata (formula_pretty, chemsys, symmetry, ...) and the structure."""
-    from emmet.core.structure import StructureMetadata
-
     metadata = StructureMetadata.from_structure(structure).model_dump()
-    return {**metadata, f"{prefix}structure": structure}
+    return {**metadata, "structure": structure}
+
+
+def generated_fields(structure: Structure) -> dict[str, Any]:
+    """emmet's structure metadata without the symmetry (spglib: the builder adds it for the
+    candidates that pass the screen), and the structure as generated."""
+    metadata = StructureMetadata.from_composition(
+        structure.composition,
+        nsites=len(structure),
+        volume=structure.volume,
+        density=float(structure.density),
+        density_atomic=structure.volume / len(structure),
+    )
+    return {**metadata.model_dump(), "structure_initial": structure}
 
 
 class StageRecords:
@@ -204,9 +216,8 @@ def relax_fields(collection: str, engine: str, role: str = "candidate"):
 def candidate_fields(info, structure: Structure) -> dict[str, Any]:
     """A generated candidate's document fields: provenance, metadata, initial structure."""
     return {
-        **structure_fields(structure),
+        **generated_fields(structure),
         "role": "candidate",
-        "structure_initial": structure,
         "template": info.template,
         "species_map": info.species_map,
         "scale": info.scale,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobflow import JobStore
-from maggma.stores import MontyStore
 
 from discoverflow.campaigns.crystal.config import CampaignConfig
 from discoverflow.core.crystal.known_phases import (
@@ -18,6 +17,7 @@ from discoverflow.core.crystal.known_phases import (
     read_known_phases,
     within_system,
 )
+from discoverflow.sqlite_store import SQLiteStore
 from discoverflow.stores import embedded_folder
 
 MP_CACHE = "materials_project"
@@ -28,7 +28,7 @@ def materials_project_cache(store: JobStore | None = None) -> Path:
     (the given store's, else DISCOVERFLOW_STORE's), else a user cache folder."""
     folder = None
     if store is not None:
-        if isinstance(store.docs_store, MontyStore):
+        if isinstance(store.docs_store, SQLiteStore):
             folder = Path(store.docs_store.database_path)
     else:
         folder = embedded_folder()
