@@ -92,11 +92,12 @@ def merged_document(
         status = Status(record["status"])
         selected = status == Status.SELECTED if stage in SELECTING else selected
         doc["status"], doc["reason"] = status.value, record.get("reason")
+        earlier = doc["stages"].get(stage.value, {})
         doc["stages"][stage.value] = {
             "status": status.value,
             "reason": record.get("reason"),
-            "fingerprint": record.get("fingerprint"),
-            "settings": record.get("settings"),
+            "fingerprint": record.get("fingerprint") or earlier.get("fingerprint"),
+            "settings": record.get("settings") or earlier.get("settings"),
             "job_uuid": record.get("job_uuid"),
             "updated_at": record["written_at"],
         }

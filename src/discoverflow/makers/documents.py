@@ -94,15 +94,20 @@ class StageRecords:
     ) -> None:
         """Record ``items`` (id -> document fields) as ``stage``'s results, in one bulk write.
 
-        The fingerprint is the campaign's for the stage (``FINGERPRINT_KEYS``) unless given;
-        ``settings`` (with ``records``, the full per-item results) make a checkpoint that a
-        rerun with the same settings reuses.
+        The fingerprint is the one given, else the campaign's for the stage
+        (``FINGERPRINT_KEYS``), else that of ``settings``; ``settings`` (with ``records``, the
+        full per-item results) make a checkpoint that a rerun with the same settings reuses.
         """
         if not items:
             return
         stage = Stage(stage)
         job = CURRENT_JOB.job
-        stamp = fingerprint_ or running_fingerprint(FINGERPRINT_KEYS.get(stage, stage.value))
+        settings_stamp = fingerprint(settings) if settings is not None else None
+        stamp = (
+            fingerprint_
+            or running_fingerprint(FINGERPRINT_KEYS.get(stage, stage.value))
+            or settings_stamp
+        )
         results = [
             StageResult(
                 campaign=self.campaign,
@@ -110,7 +115,7 @@ class StageRecords:
                 item_id=item_id,
                 stage=stage,
                 fingerprint=stamp,
-                settings_fingerprint=fingerprint(settings) if settings is not None else None,
+                settings_fingerprint=settings_stamp,
                 settings=settings,
                 status=status if isinstance(status, str) else status[item_id],
                 reason=(reasons or {}).get(item_id),

@@ -54,4 +54,4 @@ def test_a_mof_failing_a_check_is_recorded_and_skips_the_md():
     assert good["stages"]["characterisation"]["status"] == "passed"
     assert bad["checks_passed"] is False and bad["missing_hydrogens"] is True
     assert bad["status"] == "failed" and "missing hydrogens" in bad["reason"]
-    assert bad["strain"] is None and "stability" not in bad["stages"]
+    assert bad.get("strain") is None and "stability" not in bad["stages"]
