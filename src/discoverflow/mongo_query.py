@@ -196,16 +196,34 @@ def flags(condition: dict) -> int:
     return found
 
 
+class StringTargets:
+    """The strings of the last ``$in`` list seen, as a set (one query's list is matched
+    against every row: build the set once); None where the list holds anything else."""
+
+    def __init__(self) -> None:
+        self.targets: tuple = ()
+        self.strings: frozenset[str] | None = None
+
+    def of(self, arg: Iterable) -> frozenset[str] | None:
+        targets = tuple(arg)
+        if targets != self.targets or not targets:  # compares the same items by identity
+            plain = bool(targets) and all(type(t) is str for t in targets)
+            self.targets, self.strings = targets, frozenset(targets) if plain else None
+        return self.strings
+
+
+string_targets = StringTargets()
+
+
 def is_in(values: list, arg: Iterable, condition: dict) -> bool:
-    targets = list(arg)
-    if targets and all(type(t) is str for t in targets):  # ids: a set lookup, same answer
-        wanted = frozenset(targets)
+    if (wanted := string_targets.of(arg)) is not None:  # ids: a set lookup, same answer
         return any(
             v in wanted
             if type(v) is str
             else isinstance(v, list) and not wanted.isdisjoint(x for x in v if type(x) is str)
             for v in values
         )
+    targets = list(arg)
     return any(equals(v, t) for v in values for t in targets)
 
 

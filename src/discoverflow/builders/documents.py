@@ -58,6 +58,15 @@ class RecordSelection:
         return {}
 
 
+STRUCTURES = ("structure", "structure_initial")
+
+
+def without_structures(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document to validate: its structures are ``Structure.as_dict()`` of the records'
+    writers, and building them again would double the cost of a build."""
+    return {key: value for key, value in doc.items() if key not in STRUCTURES}
+
+
 def symmetry_of(structure: dict | None) -> dict | None:
     """emmet's symmetry data of a stored structure."""
     if structure is None:
@@ -182,7 +191,7 @@ class ItemDocumentBuilder(Builder):
                 continue
             if doc.get("symmetry") is None and doc["status"] not in UNSCREENED:
                 doc["symmetry"] = symmetry_of(doc.get("structure"))
-            schema.model_validate(doc)  # a document that does not validate is never written
+            schema.model_validate(without_structures(doc))  # else nothing is written
             changed.append(doc)
         return changed
 

@@ -230,22 +230,24 @@ class Campaign(ABC):
         """
 
     def run(self, store: JobStore) -> None:
-        """Run (or finish) the campaign in this process, then bring its documents up to date
-        (also when every stage was reused)."""
+        """Run (or finish) the campaign in this process; its flow's last job builds the
+        documents, and a run that reuses everything builds them here."""
         for name in DOCUMENT_COLLECTIONS:
             ensure_document_indexes(document_store(store, name))
         flow = self.build_flow(store)
         if flow is not None:
             run_flow_locally(flow, store, self.output_dir)
-        self.build_view(store)
+        self.build_view(store, documents_built=flow is not None)
 
     def view_selection(self, store: JobStore) -> RecordSelection:
         """Which stage records make the campaign's documents (every record by default)."""
         return RecordSelection()
 
-    def build_view(self, store: JobStore) -> None:
-        """The campaign's per-item documents, built from its records for its settings."""
-        build_documents(store, self.name, self.collection, self.view_selection(store))
+    def build_view(self, store: JobStore, documents_built: bool = False) -> None:
+        """The campaign's per-item documents, built from its records for its settings (unless
+        the flow that just ran built them)."""
+        if not documents_built:
+            build_documents(store, self.name, self.collection, self.view_selection(store))
 
     @abstractmethod
     def status_report(self, store: JobStore) -> list[RenderableType]:

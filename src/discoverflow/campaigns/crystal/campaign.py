@@ -126,9 +126,9 @@ class CrystalCampaign(Campaign):
     def view_selection(self, store: JobStore) -> RecordSelection:
         return campaign_selection(self.fingerprints(store))
 
-    def build_view(self, store: JobStore) -> None:
+    def build_view(self, store: JobStore, documents_built: bool = False) -> None:
         """The candidates' documents and ``output_dir``, for the current settings."""
-        refresh_results(self.config, store, self.fingerprints(store))
+        refresh_results(self.config, store, self.fingerprints(store), not documents_built)
 
     def status_report(self, store: JobStore) -> list[RenderableType]:
         record = self.record(store)

@@ -266,7 +266,7 @@ def run_campaign(config: CampaignConfig, store_spec: str | None = None) -> dict 
         run_flow_locally(flow, store, Path(config.output_dir))
     inputs = load_inputs(config, store)
     fingerprints = stage_fingerprints(config, inputs.templates, inputs.known_phases)
-    refresh_results(config, store, fingerprints)
+    refresh_results(config, store, fingerprints, build=flow is None)
     record = CampaignRecord(store, config.name)
     return record.output(record.latest("hull"))
 

@@ -38,13 +38,14 @@ def store_location(store: JobStore) -> str:
 
 
 def refresh_results(
-    config: CampaignConfig, store: JobStore, fingerprints: dict[str, str]
+    config: CampaignConfig, store: JobStore, fingerprints: dict[str, str], build: bool = True
 ) -> list[Path]:
-    """Bring the campaign's documents up to date with its records for these settings, then
-    write ``output_dir`` from the hull result of the same settings (before a hull, the hull
-    files of another state are removed), with ``run.json`` saying which store and hull
-    result it shows."""
-    build_documents(store, config.name, CANDIDATES, campaign_selection(fingerprints))
+    """Bring the campaign's documents up to date with its records for these settings (with
+    ``build``; a flow that ran its documents job did), then write ``output_dir`` from the
+    hull result of the same settings (before a hull, the hull files of another state are
+    removed), with ``run.json`` saying which store and hull result it shows."""
+    if build:
+        build_documents(store, config.name, CANDIDATES, campaign_selection(fingerprints))
     record = CampaignRecord(store, config.name)
     found = record.docs("hull", criteria={"metadata.fingerprints.hull": fingerprints["hull"]})
     folder = Path(config.output_dir)
