@@ -78,16 +78,16 @@ def test_lenient_shell_io_skips_kernel_threads():
 
 def test_campaign_runs_on_gpu_and_cpu_workers(project, campaign_dir, tmp_path):
     blocker = campaign_dir / "blocked"
-    blocker.write_text("a file where the hull wants its output folder")
+    blocker.write_text("a file where the campaign wants its output folder")
     config = load_campaign(campaign_dir / "config.json", [f"output_dir={blocker}"])
     assert submit_campaign(config, "dftest")
     run_all()
 
     jobs = project.get_jobs_info(metadata={"campaign": "alniti"})
     failed = [j for j in jobs if j.state.value != "COMPLETED"]
-    assert [(j.name, j.state.value) for j in failed] == [("hull", "FAILED")]
+    assert [(j.name, j.state.value) for j in failed] == [("write_hull_files", "FAILED")]
     with pytest.raises(Exception, match="still has 1 jobs queued or running"):
-        submit_campaign(config, "dftest")  # the failed hull is not finished business yet
+        submit_campaign(config, "dftest")  # the failed job is not finished business yet
 
     blocker.unlink()
     project.rerun_job(db_id=failed[0].db_id)

@@ -308,7 +308,8 @@ def crystal_stage_jobs(
     relaxed = min(selected, len(n_sites))
     relax_batches = StageJobs("relax-batch", "gpu", ceil(relaxed / config.relax.batch_size))
     relax = fanout("relax-fanout", relax_batches, "relax")
-    return [*stages, *relax, StageJobs("hull", "cpu", 1), StageJobs("documents", "cpu", 1)]
+    ends = [StageJobs(stage, "cpu", 1) for stage in ("hull", "hull-outputs", "documents")]
+    return [*stages, *relax, *ends]
 
 
 ESTIMATES = {CampaignConfig: crystal_stage_jobs}

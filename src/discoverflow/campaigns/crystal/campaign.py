@@ -127,8 +127,10 @@ class CrystalCampaign(Campaign):
         return campaign_selection(self.fingerprints(store))
 
     def build_view(self, store: JobStore, documents_built: bool = False) -> None:
-        """The candidates' documents and ``output_dir``, for the current settings."""
-        refresh_results(self.config, store, self.fingerprints(store), not documents_built)
+        """The candidates' documents and ``output_dir``, for the current settings (the flow
+        that just ran wrote them)."""
+        if not documents_built:
+            refresh_results(self.config, store, self.fingerprints(store))
 
     def status_report(self, store: JobStore) -> list[RenderableType]:
         record = self.record(store)

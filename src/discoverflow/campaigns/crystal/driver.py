@@ -37,6 +37,7 @@ from discoverflow.makers import (
     VaspRelaxMaker,
 )
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.crystal.outputs import write_hull_files
 from discoverflow.makers.relax import merge_relax_batches
 from discoverflow.makers.task_relax import TaskRelaxMaker, maker_from_dict
 from discoverflow.plugins import (
@@ -250,9 +251,12 @@ def build_flow(config: CampaignConfig, store: JobStore) -> Flow | None:
     progress = campaign_progress(CampaignRecord(store, config.name), config, fingerprints)
     if progress.hull is not None:
         return None
-    flow = discovery_maker(config).make(
+    discovery = discovery_maker(config).make(
         inputs.templates, config.elements, inputs.known_phases, progress
     )
+    hull = discovery.output
+    files = write_hull_files(hull, hull.uuid, str(config.output_dir), config.hull)
+    flow = Flow([discovery, files], output=hull, name=discovery.name)
     flow.update_metadata({"campaign": config.name, "fingerprints": fingerprints}, dynamic=True)
     flow.update_config({"expose_store": True}, attributes="expose_store", dynamic=True)
     return flow
@@ -266,7 +270,8 @@ def run_campaign(config: CampaignConfig, store_spec: str | None = None) -> dict 
         run_flow_locally(flow, store, Path(config.output_dir))
     inputs = load_inputs(config, store)
     fingerprints = stage_fingerprints(config, inputs.templates, inputs.known_phases)
-    refresh_results(config, store, fingerprints, build=flow is None)
+    if flow is None:
+        refresh_results(config, store, fingerprints)
     record = CampaignRecord(store, config.name)
     return record.output(record.latest("hull"))
 
