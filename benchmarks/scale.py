@@ -18,9 +18,10 @@ store folder is a temporary one, removed at the end, unless ``--store`` names on
 Rows: ``flow build`` is ``Campaign.build_flow`` (inputs, fingerprints, what the store holds,
 the flow); one row per job stage (``metadata.stage``; jobs timed by ``Job.run``, which
 includes storing their outputs); ``(between jobs)`` is what ``run_locally`` spends outside
-jobs; ``documents (final)`` is the per-item view the run builds at its end
-(``ItemDocumentBuilder`` in ``Campaign.build_view``) and ``output files`` the rest of
-``build_view`` (the hull files in ``output_dir``). Model time is the time inside the energy
+jobs; the flow's own ``documents`` and ``hull-outputs`` jobs build the per-item view and
+write ``output_dir``, and ``documents (final)`` / ``output files`` are what
+``Campaign.build_view`` adds after the flow (nothing when the flow ran; the whole view and
+the files when every stage was reused). Model time is the time inside the energy
 model's ``predict_energy_per_atom`` / ``predict_with_uncertainty`` and the relaxer's
 ``relax_batch`` (its iteration, optimiser steps included) / ``relax``, charged to the stage
 of the running job; nested calls count once.
@@ -230,9 +231,9 @@ def instrument(meter: Meter, campaign, stack: ExitStack) -> list[str]:
         with meter.stage(FLOW_BUILD):
             return build_flow(store)
 
-    def timed_build_view(store):
+    def timed_build_view(store, **options):
         with meter.stage(OUTPUT_FILES):
-            return build_view(store)
+            return build_view(store, **options)
 
     campaign.build_flow, campaign.build_view = timed_build_flow, timed_build_view
     return wrapped
