@@ -290,7 +290,7 @@ def sibling_store(store: Store, collection: str) -> Store:
 
 
 def document_store(job_store: JobStore, collection: str) -> Store:
-    """The per-item documents (``candidates``, ``mofs``) that belong with a JobStore: its
+    """The per-item documents (``candidates``, ``mofs``) or stage ``records`` of a JobStore: its
     additional store of that name (as ``make_store`` sets up), else the same collection
     beside its job outputs. A jobflow-remote worker runs jobs on a local copy of the JobStore
     (JSON files uploaded when the job ends); there the documents are the collection of

@@ -168,3 +168,14 @@ def test_results_sort_by_a_field_descending_with_missing_values_last():
     assert [d["id"] for d in ResultFilter(sort="-p").ordered(docs)] == ["c", "d", "a", "b"]
     assert [d["id"] for d in ResultFilter(sort="p").ordered(docs)] == ["a", "d", "c", "b"]
     assert ResultFilter().ordered(docs) == docs
+
+
+def test_relaxations_reused_under_new_engine_options_stay_in_the_documents(finished):
+    """max_batch changes the engine's fingerprint, not the relaxations: they are reused from
+    their records, and the documents of the new settings still show them."""
+    config_file, store = finished
+    before = {d["candidate_id"]: d["energy_per_atom"] for d in documents(store, "alniti")}
+    changed = load_config(config_file, ['relax.engine_options={"max_batch": 3}'])
+    run_campaign(changed, store)
+    after = {d["candidate_id"]: d["energy_per_atom"] for d in documents(store, "alniti")}
+    assert after == before and all(value is not None for value in after.values())

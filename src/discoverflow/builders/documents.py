@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from emmet.core.symmetry import SymmetryData
@@ -45,17 +46,28 @@ class RecordSelection:
     fingerprints: dict[Stage, str] = field(default_factory=dict)
     job_uuids: list[str] | None = None
 
-    def criteria(self) -> dict[str, Any]:
+    def parts(self) -> list[dict[str, Any]]:
+        """Criteria whose union is the selection, each answered by an index."""
         if self.fingerprints:
-            return {
-                "$or": [
-                    {"stage": stage.value, "fingerprint": stamp}
-                    for stage, stamp in self.fingerprints.items()
-                ]
-            }
+            return [
+                {"stage": stage.value, "fingerprint": stamp}
+                for stage, stamp in self.fingerprints.items()
+            ]
         if self.job_uuids is not None:
-            return {"job_uuid": {"$in": list(self.job_uuids)}}
-        return {}
+            return [{"job_uuid": {"$in": list(self.job_uuids)}}]
+        return [{}]
+
+    def admits(self, record: dict[str, Any]) -> bool:
+        if self.fingerprints:
+            stage = Stage(record["stage"])
+            return self.fingerprints.get(stage) == record.get("fingerprint")
+        if self.job_uuids is not None:
+            return record.get("job_uuid") in self.jobs
+        return True
+
+    @cached_property
+    def jobs(self) -> frozenset[str]:
+        return frozenset(self.job_uuids or ())
 
 
 STRUCTURES = ("structure", "structure_initial")
@@ -155,17 +167,24 @@ class ItemDocumentBuilder(Builder):
 
     def get_items(self) -> Iterator[tuple[list[str], list[dict], dict[str, str]]]:
         """Chunks of items: their ids, their selected records, their documents' hashes."""
-        criteria = {**self.base_criteria(), **self.selection.criteria()}
-        ids = sorted(self.records.distinct("item_id", criteria))
+        base = self.base_criteria()
+        ids = sorted(
+            {
+                item_id
+                for part in self.selection.parts()
+                for item_id in self.records.distinct("item_id", {**base, **part})
+            }
+        )
         self.current = set()
         for start in range(0, len(ids), self.chunk_size):
             chunk = ids[start : start + self.chunk_size]
-            found = list(
-                self.records.query(
-                    {**criteria, "item_id": {"$in": chunk}},
-                    properties={name: 0 for name in LEAN},
+            found = [
+                record
+                for record in self.records.query(
+                    {**base, "item_id": {"$in": chunk}}, properties={name: 0 for name in LEAN}
                 )
-            )
+                if self.selection.admits(record)
+            ]
             hashes = {
                 doc[self.key]: doc.get("builder_hash")
                 for doc in self.documents.query(
@@ -202,9 +221,11 @@ class ItemDocumentBuilder(Builder):
             self.written += len(docs)
 
     def finalize(self) -> None:
-        """Remove the documents of items no longer in the view (the stores stay open: they
-        are the JobStore's)."""
-        stale = set(self.documents.distinct(self.key, {"campaign": self.campaign})) - self.current
+        """Remove the documents this builder wrote of items no longer in the view (documents
+        from before the records, without ``builder_hash``, are left alone; the stores stay
+        open: they are the JobStore's)."""
+        built = {"campaign": self.campaign, "builder_hash": {"$exists": True}}
+        stale = set(self.documents.distinct(self.key, built)) - self.current
         stale_ids = sorted(stale)
         for start in range(0, len(stale_ids), self.chunk_size):
             chunk = stale_ids[start : start + self.chunk_size]

@@ -169,10 +169,11 @@ def documents_csv(docs: list[dict]) -> str:
     return out.getvalue()
 
 
-def campaign_flow(maker_output: Job | Flow, name: str) -> Flow:
+def campaign_flow(maker_output: Job | Flow, name: str, collection: str) -> Flow:
     """A campaign's flow: its jobs tagged with the campaign and given the store (to record
-    their results), and a last job that builds the campaign's documents."""
-    flow = Flow([maker_output, DocumentsMaker().make(maker_output.output)])
+    their results), and a last job that builds the campaign's ``collection`` documents."""
+    documents = DocumentsMaker(collections=(collection,)).make(maker_output.output)
+    flow = Flow([maker_output, documents])
     flow.update_metadata({"campaign": name}, dynamic=True)
     flow.update_config({"expose_store": True}, attributes="expose_store", dynamic=True)
     return flow
@@ -231,13 +232,18 @@ class Campaign(ABC):
 
     def run(self, store: JobStore) -> None:
         """Run (or finish) the campaign in this process; its flow's last job builds the
-        documents, and a run that reuses everything builds them here."""
+        documents, and a run that reuses everything, or stops at a failed job, builds them
+        here."""
         for name in DOCUMENT_COLLECTIONS:
             ensure_document_indexes(document_store(store, name))
         flow = self.build_flow(store)
-        if flow is not None:
-            run_flow_locally(flow, store, self.output_dir)
-        self.build_view(store, documents_built=flow is not None)
+        finished = False
+        try:
+            if flow is not None:
+                run_flow_locally(flow, store, self.output_dir)
+            finished = True
+        finally:
+            self.build_view(store, documents_built=finished and flow is not None)
 
     def view_selection(self, store: JobStore) -> RecordSelection:
         """Which stage records make the campaign's documents (every record by default)."""

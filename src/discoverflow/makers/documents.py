@@ -4,7 +4,7 @@ records by ``discoverflow.builders`` and never written here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from emmet.core.structure import StructureMetadata
@@ -139,7 +139,8 @@ class StageRecords:
         return set(self.store.distinct("item_id", criteria))
 
     def checkpoint(self, item_id: str, stage: Stage, settings_fingerprint: str) -> dict | None:
-        """The latest full result of ``stage`` for ``item_id`` under these settings."""
+        """The latest record holding a full result of ``stage`` for ``item_id`` under these
+        settings (its ``record``, ``fields``, ``status`` and ``reason``)."""
         found = self.store.query_one(
             {
                 "campaign": self.campaign,
@@ -148,10 +149,10 @@ class StageRecords:
                 "settings_fingerprint": settings_fingerprint,
                 "record": {"$ne": None},
             },
-            properties=["record"],
+            properties=["record", "fields", "status", "reason"],
             sort={"written_at": -1},
         )
-        return found["record"] if found else None
+        return found or None
 
 
 class RecordCheckpoint:
@@ -180,7 +181,19 @@ class RecordCheckpoint:
         return cls(records, stage, settings, fields) if records is not None else None
 
     def load(self, key: str) -> dict | None:
-        return self.records.checkpoint(key, self.stage, self.fingerprint)
+        """The finished result of ``key`` under these settings, recorded again (without the
+        checkpoint) for the running job, whose fingerprint the documents select."""
+        found = self.records.checkpoint(key, self.stage, self.fingerprint)
+        if found is None:
+            return None
+        self.records.write(
+            self.stage,
+            {key: found.get("fields") or {}},
+            found["status"],
+            {key: found.get("reason")},
+            settings=self.settings,
+        )
+        return found["record"]
 
     def save(self, key: str, data: dict) -> None:
         fields = self.fields(key, data) if self.fields else {}
@@ -229,27 +242,32 @@ def candidate_fields(info, structure: Structure) -> dict[str, Any]:
     }
 
 
-def record_generation(chunks: Iterable, removed: dict[str, str] | None = None) -> None:
-    """Generation results of the candidates of ``chunks`` (the documents holding them; once
-    per generation fingerprint), and validity results for the ``removed`` ones (id ->
-    reason)."""
-    records = StageRecords.of_running_job()
-    if records is None:
-        return
-    stamp = running_fingerprint(FINGERPRINT_KEYS[Stage.GENERATION])
-    done = records.written(Stage.GENERATION, stamp)
-    for chunk in chunks:
+class GenerationRecorder:
+    """Records the generated candidates of the running job's chunks (each once per
+    generation fingerprint) and the validity verdicts of the removed ones."""
+
+    def __init__(self) -> None:
+        self.records = StageRecords.of_running_job()
+        self.stamp = running_fingerprint(FINGERPRINT_KEYS[Stage.GENERATION])
+        known = self.records is not None and self.stamp is not None
+        self.done = self.records.written(Stage.GENERATION, self.stamp) if known else set()
+
+    def record(self, chunk, removed: dict[str, str] | None = None) -> None:
+        """``chunk``'s candidates (a generation chunk document) and, for the ``removed`` ones
+        (id -> reason), their validity verdicts."""
+        if self.records is None:
+            return
         infos = {c.candidate_id: c for c in chunk.candidates}
-        todo = [cid for cid in infos if cid not in done]
-        records.write(
+        todo = [cid for cid in infos if cid not in self.done]
+        self.records.write(
             Stage.GENERATION,
             {cid: candidate_fields(infos[cid], chunk.structures[cid]) for cid in todo},
             Status.GENERATED,
-            fingerprint_=stamp,
+            fingerprint_=self.stamp,
         )
-        done.update(todo)
+        self.done.update(todo)
         if removed:
-            records.write(
+            self.records.write(
                 Stage.VALIDITY,
                 {cid: {} for cid in removed if cid in infos},
                 Status.INVALID,

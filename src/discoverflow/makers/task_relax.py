@@ -120,8 +120,8 @@ def with_static_energy(record: RelaxRecordInfo, static: Any) -> RelaxRecordInfo:
 class TaskRelaxMaker(Maker):
     """Relax each structure with ``maker`` (any Maker taking one structure and returning an
     atomate2 task document), one job per structure, and with ``static_maker`` recompute the
-    energy of the relaxed structure; each result becomes a relaxation record and, in a
-    campaign, is written into its candidate's document. ``runs_on`` routes the relaxation
+    energy of the relaxed structure; each result becomes a relaxation record, recorded at
+    once as its stage result. ``runs_on`` routes the relaxation
     jobs (``gpu`` for force fields, ``cpu`` for DFT; by default from the Maker's module)."""
 
     maker: Maker

@@ -10,6 +10,7 @@ from jobflow import CURRENT_JOB, Job, JobStore, Maker, job
 from discoverflow.builders.documents import RecordSelection, build_documents
 from discoverflow.makers.documents import DEFAULT_CAMPAIGN, FINGERPRINT_KEYS, WRITES_RECORDS
 from discoverflow.schemas.candidate import CANDIDATES, MOFS
+from discoverflow.stores import shared_job_store
 
 
 @dataclass
@@ -19,6 +20,7 @@ class DocumentsMaker(Maker):
     hull's)."""
 
     name: str = "documents"
+    collections: tuple[str, ...] = (CANDIDATES, MOFS)
 
     @job(config=WRITES_RECORDS, metadata={"stage": "documents", "runs_on": "cpu"})
     def make(self, *after: Any) -> dict[str, int]:
@@ -27,7 +29,7 @@ class DocumentsMaker(Maker):
         campaign = running.metadata.get("campaign") or DEFAULT_CAMPAIGN
         return {
             collection: len(build_documents(store, campaign, collection, selection).current)
-            for collection in (CANDIDATES, MOFS)
+            for collection in self.collections
         }
 
 
@@ -48,5 +50,5 @@ def flow_selection(running: Job, store: JobStore) -> RecordSelection:
         return RecordSelection()
     flow = running.hosts[-1] if running.hosts else None
     criteria = {"hosts": flow} if flow else {"uuid": running.uuid}
-    jobs = [doc["uuid"] for doc in store.query(criteria, properties=["uuid"])]
+    jobs = [doc["uuid"] for doc in shared_job_store(store).query(criteria, properties=["uuid"])]
     return RecordSelection(job_uuids=[*jobs, running.uuid])

@@ -1,4 +1,4 @@
-"""One document per candidate crystal and per MOF: what users query, and the checkpoint.
+"""One document per candidate crystal and per MOF: what users query, built from the records.
 
 Field names follow emmet (``formula_pretty``, ``chemsys``, ``energy_above_hull``, ...); the
 structure metadata are emmet's ``StructureMetadata``. Every stage that touches a document

@@ -11,6 +11,7 @@ from discoverflow.campaigns.mof.driver import missing_extras, stage_makers
 from discoverflow.core.checkpoint import fingerprint
 from discoverflow.core.mof.inputs import cif_files, mof_id
 from discoverflow.makers.mof.existing import ExistingMOFsMaker
+from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import MOFEvaluationDocument
 
 STAGES = {"characterisation", "stability", "optimisation", "adsorption"}
@@ -37,11 +38,11 @@ def build_existing_flow(config: ExistingMOFsConfig, store: JobStore) -> Flow | N
     """The flow that evaluates the folder; None when the last evaluation had the same MOFs and
     settings."""
     stamp = evaluation_fingerprint(config)
-    done = stored_evaluation(store, config.name)
+    done = stored_evaluation(store, config.name, MOFS)
     if done is not None and done.fingerprint == stamp:
         return None
     maker = existing_mofs_maker(config)
-    return campaign_flow(maker.make(config.inputs.mofs, stamp), config.name)
+    return campaign_flow(maker.make(config.inputs.mofs, stamp), config.name, MOFS)
 
 
 def check_existing_inputs(config: ExistingMOFsConfig) -> list[str]:

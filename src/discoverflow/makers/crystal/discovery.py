@@ -18,6 +18,7 @@ from discoverflow.makers.crystal.screen import MLScreenMaker
 from discoverflow.makers.crystal.substitution import SubstitutionMaker
 from discoverflow.makers.relax import MLRelaxMaker, relax_selected
 from discoverflow.makers.views import DocumentsMaker
+from discoverflow.schemas.candidate import CANDIDATES
 
 
 @dataclass
@@ -66,7 +67,9 @@ class CrystalDiscoveryMaker(Maker):
     relax_maker: Maker = field(default_factory=MLRelaxMaker)
     coordinate_maker: ActiveLearningMaker | None = None
     hull_maker: HullMaker = field(default_factory=HullMaker)
-    documents_maker: DocumentsMaker | None = field(default_factory=DocumentsMaker)
+    documents_maker: DocumentsMaker | None = field(
+        default_factory=lambda: DocumentsMaker(collections=(CANDIDATES,))
+    )
 
     def make(
         self,

@@ -32,7 +32,7 @@ from discoverflow.makers.crystal.chunks import (
     chunked_response,
     generation_chunks,
 )
-from discoverflow.makers.documents import record_generation
+from discoverflow.makers.documents import GenerationRecorder
 from discoverflow.schemas.generation import CandidateInfo, GenerationDocument
 
 
@@ -133,6 +133,7 @@ class ValidityFilterMaker(StageMaker):
         infos: dict[str, CandidateInfo] = {}
         survivors: dict[str, Structure] = {}
         removed: dict[str, str] = {}
+        recorder = GenerationRecorder()
         for chunk in generation_chunks(generation):
             problems = {}
             for info in chunk.candidates:
@@ -142,7 +143,7 @@ class ValidityFilterMaker(StageMaker):
                     problems[info.candidate_id] = problem
                 else:
                     survivors[info.candidate_id] = structure
-            record_generation([chunk], removed=problems)
+            recorder.record(chunk, removed=problems)
             removed |= problems
         if self.settings.deduplicate:
             duplicates = near_duplicates(survivors, self.settings.matcher)
@@ -150,7 +151,7 @@ class ValidityFilterMaker(StageMaker):
             found = chunk_document(
                 generation.elements, [infos[cid] for cid in structures], structures
             )
-            record_generation([found], removed=dict.fromkeys(structures, "duplicate"))
+            recorder.record(found, removed=dict.fromkeys(structures, "duplicate"))
             removed |= dict.fromkeys(structures, "duplicate")
         kept = [info for cid, info in infos.items() if cid in survivors]
         index = generation.model_copy(

@@ -18,8 +18,8 @@ from discoverflow.makers.crystal.chunks import (
     load_chunk,
 )
 from discoverflow.makers.documents import (
+    GenerationRecorder,
     StageRecords,
-    record_generation,
     running_fingerprint,
 )
 from discoverflow.plugins import load_model
@@ -75,7 +75,9 @@ class MLScreenMaker(StageMaker):
         references: ReferenceDocument,
         previous: list[ScreenBatchDocument] | None = None,
     ) -> Response:
-        record_generation(generation_chunks(generation))
+        recorder = GenerationRecorder()
+        for chunk in generation_chunks(generation):
+            recorder.record(chunk)
         previous = previous or []
         done = {r.candidate_id for b in previous for r in b.records} | {
             cid for b in previous for cid in b.failures

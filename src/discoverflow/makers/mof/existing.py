@@ -21,8 +21,8 @@ from discoverflow.schemas.records import Stage
 
 @job(config=WRITES_RECORDS, data="structures", metadata={"stage": "mof-read", "runs_on": "cpu"})
 def read_mofs(folder: str) -> MOFFolderDocument:
-    """Every CIF of ``folder``: its cell, or why it cannot be used (status ``invalid``). Each MOF's
-    result is recorded."""
+    """Every CIF of ``folder``: its cell, or why it cannot be used (status ``invalid``). Each
+    MOF not read before is recorded (one read before keeps its record)."""
     files = read_mof_folder(Path(folder))
     records = [
         MOFFileRecord(
@@ -37,11 +37,13 @@ def read_mofs(folder: str) -> MOFFolderDocument:
     ]
     structures = {f.mof_id: f.structure for f in files if f.structure is not None}
     if (results := StageRecords.of_running_job(MOFS)) is not None:
+        known = results.written(Stage.READ, None)
+        new = [r for r in records if r.mof_id not in known]
         results.write(
             Stage.READ,
-            {r.mof_id: read_fields(r, structures.get(r.mof_id)) for r in records},
-            {r.mof_id: r.status for r in records},
-            {r.mof_id: r.reason for r in records},
+            {r.mof_id: read_fields(r, structures.get(r.mof_id)) for r in new},
+            {r.mof_id: r.status for r in new},
+            {r.mof_id: r.reason for r in new},
         )
     return MOFFolderDocument(folder=folder, records=records, structures=structures)
 

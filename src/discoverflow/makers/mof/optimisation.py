@@ -43,7 +43,7 @@ class CP2KCellMaker(StageMaker):
     """Optimise atoms and cell of each MOF with CP2K (``settings``: MOFA's PBE-D3,
     DZVP-MOLOPT-SR-GTH, GTH-PBE, 8 L-BFGS steps), one CPU job per MOF, merged into one
     ``RelaxBatchDocument``. A failed or unconverged optimisation is recorded with its reason
-    and the others go on; in a campaign each result goes into its MOF's document, where a
+    and the others go on; each result is recorded at once, where a
     rerun of the job finds it (for the same settings, however CP2K is started)."""
 
     name: str = "mof cp2k cell optimisation"
@@ -67,7 +67,7 @@ class CP2KCellMaker(StageMaker):
         metadata={"stage": "relax-batch", "runs_on": "cpu"},
     )
     def optimise(self, mof_id: str, structure: Structure) -> RelaxBatchDocument:
-        """Optimise one MOF (or take its finished result from its document)."""
+        """Optimise one MOF (or take its finished result from its record)."""
         settings = self.settings
         checkpoint = RecordCheckpoint.of_running_job(
             MOFS,

@@ -57,8 +57,8 @@ def each_mof(structures: dict[str, Structure], label: str, compute, record_type,
 class MOFStabilityMaker(StageMaker):
     """NPT MD with CHGNet (``engine: chgnet``, on the GPU worker) or UFF4MOF in LAMMPS
     (``engine: lammps``, on a CPU worker); a MOF is stable when its lattice strain is below
-    ``settings.stable_strain``. In a campaign each finished MD run goes into its MOF's
-    document at once, and a rerun of the job takes it from there."""
+    ``settings.stable_strain``. Each finished MD run is recorded at
+    once, and a rerun of the job takes it from there."""
 
     name: str = "mof stability"
     settings: StabilitySettings = field(default_factory=StabilitySettings)
