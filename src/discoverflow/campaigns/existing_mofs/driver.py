@@ -38,7 +38,7 @@ def build_existing_flow(config: ExistingMOFsConfig, store: JobStore) -> Flow | N
     """The flow that evaluates the folder; None when the last evaluation had the same MOFs and
     settings."""
     stamp = evaluation_fingerprint(config)
-    done = stored_evaluation(store, config.name, MOFS)
+    done = stored_evaluation(store, config.name)
     if done is not None and done.fingerprint == stamp:
         return None
     maker = existing_mofs_maker(config)

@@ -110,10 +110,10 @@ def stored_state(store: JobStore, name: str) -> MOFCampaignState | None:
 
 def build_mof_flow(config: MOFCampaignConfig, store: JobStore) -> Flow | None:
     """The flow that finishes the campaign from its last finished round; None if complete."""
-    summary = stored_summary(store, config.name, MOFS)
+    summary = stored_summary(store, config.name)
     if summary is not None and len(summary.rounds) >= config.rounds:
         return None
-    state = stored_state(store, config.name, MOFS)
+    state = stored_state(store, config.name)
     return campaign_flow(mof_discovery_maker(config).make(resume=state), config.name, MOFS)
 
 
