@@ -132,6 +132,12 @@ def test_a_threshold_round_trip_shows_the_current_settings(finished, monkeypatch
     }
     predicted = [d["predicted_formation_energy_per_atom"] for d in rows]
     assert all(value < -0.2 for value in predicted)
+    from discoverflow.campaigns.crystal.report import campaign_status
+
+    record = CampaignRecord(make_store(store), "alniti")
+    relax = {s.stage: s for s in campaign_status(record, campaign.fingerprints())}["relax"]
+    relaxed, selected = relax.detail.split(" ")[0].split("/")
+    assert relaxed == selected  # the 0.0 run's extra relaxations are not counted
 
 
 def test_every_document_validates_against_its_schema(finished):

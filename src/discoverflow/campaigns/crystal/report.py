@@ -8,7 +8,7 @@ from maggma.core import Store
 from pymatgen.core import Composition
 
 from discoverflow.campaigns.base import CampaignRecord, ResultFilter
-from discoverflow.schemas.records import Stage
+from discoverflow.schemas.records import Stage, Status
 
 
 @dataclass
@@ -91,9 +91,9 @@ def campaign_status(record: CampaignRecord, fingerprints: dict[str, str]) -> lis
         )
     )
     n_selected = (dedup or screen or {"output": {"n_kept": 0}})["output"]["n_kept"]
-    records = record.results(
-        Stage.RELAX, fingerprints["relax_engine"], {"fields.role": "candidate"}
-    )
+    kept = selected_ids(record, fingerprints)
+    relaxed = record.results(Stage.RELAX, fingerprints["relax_engine"])
+    records = {cid: status for cid, status in relaxed.items() if cid in kept}
     relax = current("relax", "relax", ["output.records.energy_source"])
     failed = sum(s != "relaxed" for s in records.values())
     sources = [r.get("energy_source") for r in (relax or {}).get("output", {}).get("records", [])]
@@ -126,6 +126,23 @@ def campaign_status(record: CampaignRecord, fingerprints: dict[str, str]) -> lis
         )
     )
     return status
+
+
+def selected_ids(record: CampaignRecord, fingerprints: dict[str, str]) -> set[str]:
+    """The candidates the current selection (screen, then dedup and property screen) kept,
+    from their records: relaxations of other selections are not theirs to count."""
+    kept = {
+        cid
+        for cid, status in record.results(Stage.SELECTION, fingerprints["screen"]).items()
+        if status == Status.SELECTED
+    }
+    for stage, key in ((Stage.DEDUP, "dedup"), (Stage.PROPERTY_SCREEN, "property_screen")):
+        kept -= {
+            cid
+            for cid, status in record.results(stage, fingerprints[key]).items()
+            if status != Status.SELECTED
+        }
+    return kept
 
 
 REUSES, REDOES = "reuses it", "redoes it"
