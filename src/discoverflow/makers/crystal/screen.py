@@ -20,12 +20,12 @@ from discoverflow.makers.crystal.chunks import (
 from discoverflow.makers.documents import (
     GenerationRecorder,
     StageRecords,
-    running_fingerprint,
 )
 from discoverflow.plugins import load_model
 from discoverflow.progress import stage_progress
 from discoverflow.routing import route_new_jobs
 from discoverflow.schemas.generation import GenerationDocument
+from discoverflow.schemas.records import Stage
 from discoverflow.schemas.relax import ReferenceDocument
 from discoverflow.schemas.screen import ScreenBatchDocument, ScreenDocument, ScreenRecord
 
@@ -132,8 +132,7 @@ class MLScreenMaker(StageMaker):
                 if r.energy_spread is not None:
                     fields[r.candidate_id]["predicted_energy_per_atom_std"] = r.energy_spread
                 status[r.candidate_id] = "screened"
-            stamp = running_fingerprint("screen_model")
-            stage_results.write("screening", fields, status, failures, fingerprint_=stamp)
+            stage_results.write(Stage.SCREENING, fields, status, failures)
         return ScreenBatchDocument(model=model.name, records=records, failures=failures)
 
     @job(
@@ -169,7 +168,7 @@ class MLScreenMaker(StageMaker):
         if (stage_results := StageRecords.of_running_job()) is not None:
             chosen = {r.candidate_id for r in kept}
             stage_results.write(
-                "selection",
+                Stage.SELECTION,
                 {
                     r.candidate_id: {
                         "predicted_formation_energy_per_atom": r.formation_energy_per_atom
@@ -177,7 +176,6 @@ class MLScreenMaker(StageMaker):
                     for r in screened
                 },
                 {r.candidate_id: verdict(r.candidate_id in chosen) for r in screened},
-                fingerprint_=running_fingerprint("screen"),
             )
         failures = {cid: why for b in batches for cid, why in b.failures.items() if cid in current}
         return ScreenDocument(
