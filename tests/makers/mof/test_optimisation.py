@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from jobflow import Flow, JobStore, run_locally
+from jobflow import JobStore, run_locally
 from maggma.stores import MemoryStore
 from pymatgen.core import Lattice, Structure
 
+from discoverflow.campaigns.base import campaign_flow
 from discoverflow.campaigns.mof.config import MOFCampaignConfig
 from discoverflow.campaigns.mof.driver import mof_discovery_maker, optimisation_problems
 from discoverflow.core.checkpoint import fingerprint
@@ -20,6 +21,7 @@ from discoverflow.core.relax import relaxer_settings
 from discoverflow.makers.mof import CP2KCellMaker
 from discoverflow.makers.mof.optimisation import cp2k_record
 from discoverflow.makers.relax import MLRelaxMaker
+from discoverflow.schemas.records import MOFS, Stage
 from discoverflow.stores import document_store
 
 EXAMPLE = Path(__file__).parents[3] / "examples" / "mof_co2" / "config.json"
@@ -50,9 +52,7 @@ def water() -> Structure:
 def run_in_campaign(maker: CP2KCellMaker, structures: dict[str, Structure], store: JobStore):
     """Run the stage as the campaign runs it: its jobs write into the campaign's documents."""
     optimise = maker.make(structures)
-    flow = Flow([optimise])
-    flow.update_metadata({"campaign": "cp2k-test"}, dynamic=True)
-    flow.update_config({"expose_store": True}, attributes="expose_store", dynamic=True)
+    flow = campaign_flow(optimise, "cp2k-test", MOFS)
     run_locally(flow, store=store, log=False, ensure_success=True, raise_immediately=True)
     return store.get_output(optimise.uuid, load=True)
 
@@ -149,7 +149,7 @@ def test_cp2k_optimises_cells_into_the_mof_documents_and_a_rerun_reuses_them():
     }
     assert routes["mof cp2k cell optimisation water"] == "cpu"
 
-    docs = {d["mof_id"]: d for d in document_store(store, "mofs").query({"campaign": "cp2k-test"})}
+    docs = {d["mof_id"]: d for d in document_store(store, MOFS).query({"campaign": "cp2k-test"})}
     doc = docs["water"]
     assert doc["optimisation_engine"] == "cp2k-PBE-DFTD3" and doc["status"] == "unconverged"
     assert doc["optimisation_converged"] is False and doc["reason"] == done.reason
@@ -157,7 +157,7 @@ def test_cp2k_optimises_cells_into_the_mof_documents_and_a_rerun_reuses_them():
     assert doc["scf_steps"] == done.scf_steps
     assert doc["seconds_per_scf_step"] == done.seconds_per_scf_step
     assert doc["lattice_abc"] == pytest.approx(list(optimised.lattice.abc))
-    assert doc["stages"]["relax"]["fingerprint"] == fingerprint(
+    assert doc["stages"][Stage.OPTIMISATION]["fingerprint"] == fingerprint(
         maker.settings.fingerprint_settings()
     )
     assert docs["lanthanum"]["status"] == "failed" and docs["lanthanum"]["reason"]
