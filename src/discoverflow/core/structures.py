@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,20 +23,28 @@ class UnreadableFile:
     reason: str
 
 
+def rounded_sites(species: Sequence[str], frac_coords: np.ndarray) -> list[tuple]:
+    """The sites as (species, a, b, c) with coordinates wrapped into [0, 1) and rounded to
+    1e-4, in sorted order: what ``candidate_id`` hashes."""
+    frac = np.round(np.mod(frac_coords, 1.0), 4) % 1.0 + 0.0
+    return sorted((symbol, *row) for symbol, row in zip(species, frac, strict=True))
+
+
+def hashed_id(formula: str, lattice_matrix: np.ndarray, sites: list[tuple]) -> str:
+    """``candidate_id`` from its parts: the reduced formula, the lattice and ``rounded_sites``."""
+    lattice = np.round(lattice_matrix, 4) + 0.0
+    payload = repr((lattice.tolist(), sites)).encode()
+    return f"{formula}-{hashlib.sha1(payload, usedforsecurity=False).hexdigest()[:12]}"
+
+
 def candidate_id(structure: Structure) -> str:
     """A deterministic id: the reduced formula and a hash of the lattice and sites.
 
     Lattice and fractional coordinates are rounded (1e-4 A, 1e-4) so that the same
     structure written and read back keeps its id; site order does not matter.
     """
-    lattice = np.round(structure.lattice.matrix, 4) + 0.0
-    sites = sorted(
-        (site.species_string, *np.round(np.mod(site.frac_coords, 1.0), 4) % 1.0 + 0.0)
-        for site in structure
-    )
-    payload = repr((lattice.tolist(), sites)).encode()
-    digest = hashlib.sha1(payload, usedforsecurity=False).hexdigest()[:12]
-    return f"{structure.composition.reduced_formula}-{digest}"
+    sites = rounded_sites([site.species_string for site in structure], structure.frac_coords)
+    return hashed_id(structure.composition.reduced_formula, structure.lattice.matrix, sites)
 
 
 def smiles_id(smiles: list[str]) -> str:

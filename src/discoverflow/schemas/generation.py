@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
-from pymatgen.core import Structure
 
 from discoverflow.schemas.base import StageDocument
+from discoverflow.schemas.structures import CompactStructure
 
 
 class CandidateInfo(BaseModel):
@@ -35,7 +35,7 @@ class GenerationDocument(StageDocument):
     filter_counts: dict[str, int] = Field(
         default_factory=dict, description="Validity filter -> candidates it removed"
     )
-    structures: dict[str, Structure] = Field(
+    structures: dict[str, CompactStructure] = Field(
         default_factory=dict, description="candidate_id -> structure (data store)"
     )
     chunks: list[str] = Field(

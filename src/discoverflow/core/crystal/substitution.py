@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import permutations
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import Field, field_validator
 from pymatgen.analysis.structure_matcher import StructureMatcher
-from pymatgen.core import Structure
+from pymatgen.core import Composition, Structure
 
 from discoverflow.core.crystal.elements import (
     EXA_AMD_EXCLUDED_ELEMENTS,
     check_element_symbols,
     elemental_volume_per_atom,
 )
-from discoverflow.core.structures import candidate_id
+from discoverflow.core.structures import hashed_id, rounded_sites
 from discoverflow.settings import StageSettings
 
 
@@ -60,6 +62,18 @@ class SubstitutionCandidate:
     template: str
     species_map: dict[str, str]
     scale: float
+
+
+@dataclass(frozen=True)
+class PlannedSubstitution:
+    """A substitution candidate before its structure is built."""
+
+    candidate_id: str
+    template: str
+    species_map: dict[str, str]
+    scale: float
+    formula: str
+    n_sites: int
 
 
 @dataclass(frozen=True)
@@ -165,16 +179,62 @@ def usable_templates(
     return usable, skipped
 
 
+def substituted_lattice(
+    template: Structure, species: Sequence[str], scale: float, settings: SubstitutionSettings
+) -> np.ndarray:
+    """The lattice matrix of ``template`` with ``species`` on its sites: its volume set as
+    ``settings.volume`` says, then its lattice parameters scaled by ``scale``."""
+    factor = scale
+    if settings.volume == "elemental":
+        factor *= (sum(map(_atomic_volume, species)) / template.volume) ** (1 / 3)
+    return template.lattice.matrix * factor
+
+
 def substituted_structure(
     template: Structure, species_map: dict[str, str], scale: float, settings: SubstitutionSettings
 ) -> Structure:
-    """``template`` with its species replaced, its volume set as ``settings.volume`` says and
-    its lattice parameters scaled by ``scale``."""
-    structure = relabel(template, species_map)
-    if settings.volume == "elemental":
-        structure.scale_lattice(elemental_volume(structure))
-    structure.scale_lattice(structure.volume * scale**3)
-    return structure
+    """``template`` with its species replaced as ``species_map`` says, its cell set by
+    ``substituted_lattice``."""
+    species = [species_map.get(symbol, symbol) for symbol in site_symbols(template)]
+    return Structure(
+        substituted_lattice(template, species, scale, settings),
+        species,
+        template.frac_coords,
+        site_properties=template.site_properties or None,
+    )
+
+
+def site_symbols(template: Structure) -> list[str]:
+    """The element on each site of an ordered ``template``."""
+    return [site.specie.symbol for site in template]
+
+
+def plan_substitutions(
+    templates: dict[str, Structure],
+    targets: Sequence[str],
+    settings: SubstitutionSettings,
+    counts: SubstitutionResult,
+) -> Iterator[PlannedSubstitution]:
+    """Each distinct candidate of the (usable) ``templates`` in turn, with its id but without
+    building its structure; ``counts`` receives the assignment counts."""
+    seen_ids: set[str] = set()
+    for name, template in templates.items():
+        maps, total = species_assignments(template, targets, settings.symmetry_reduce)
+        counts.assignments_total += total
+        counts.assignments_distinct += len(maps)
+        symbols = site_symbols(template)
+        for mapping in maps:
+            species = [mapping.get(symbol, symbol) for symbol in symbols]
+            sites = rounded_sites(species, template.frac_coords)
+            formula = Composition(Counter(species)).reduced_formula
+            for scale in settings.lattice_scales:
+                lattice = substituted_lattice(template, species, scale, settings)
+                cid = hashed_id(formula, lattice, sites)
+                if cid not in seen_ids:
+                    seen_ids.add(cid)
+                    yield PlannedSubstitution(
+                        cid, name, dict(mapping), float(scale), formula, len(species)
+                    )
 
 
 def iter_substitutions(
@@ -183,20 +243,14 @@ def iter_substitutions(
     settings: SubstitutionSettings,
     counts: SubstitutionResult,
 ) -> Iterator[SubstitutionCandidate]:
-    """Each distinct candidate of the (usable) ``templates`` in turn; ``counts`` receives the
-    assignment counts."""
-    seen_ids: set[str] = set()
-    for name, template in templates.items():
-        maps, total = species_assignments(template, targets, settings.symmetry_reduce)
-        counts.assignments_total += total
-        counts.assignments_distinct += len(maps)
-        for mapping in maps:
-            for scale in settings.lattice_scales:
-                structure = substituted_structure(template, mapping, scale, settings)
-                cid = candidate_id(structure)
-                if cid not in seen_ids:
-                    seen_ids.add(cid)
-                    yield SubstitutionCandidate(cid, structure, name, dict(mapping), float(scale))
+    """``plan_substitutions`` with each candidate's structure built."""
+    for plan in plan_substitutions(templates, targets, settings, counts):
+        structure = substituted_structure(
+            templates[plan.template], plan.species_map, plan.scale, settings
+        )
+        yield SubstitutionCandidate(
+            plan.candidate_id, structure, plan.template, plan.species_map, plan.scale
+        )
 
 
 def substitute(

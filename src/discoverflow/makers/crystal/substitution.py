@@ -10,13 +10,12 @@ from pymatgen.core import Structure
 from discoverflow.core.crystal.substitution import (
     SubstitutionResult,
     SubstitutionSettings,
-    iter_substitutions,
+    plan_substitutions,
     substituted_structure,
     usable_templates,
 )
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.chunks import (
-    candidate_info,
     chunk_bounds,
     chunk_document,
     chunked_response,
@@ -44,7 +43,15 @@ class SubstitutionMaker(StageMaker):
         usable, skipped = usable_templates(templates, len(elements), self.settings)
         counts = SubstitutionResult()
         candidates = [
-            candidate_info(c) for c in iter_substitutions(usable, elements, self.settings, counts)
+            CandidateInfo(
+                candidate_id=plan.candidate_id,
+                formula=plan.formula,
+                template=plan.template,
+                species_map=plan.species_map,
+                scale=plan.scale,
+                n_sites=plan.n_sites,
+            )
+            for plan in plan_substitutions(usable, elements, self.settings, counts)
         ]
         chunks = []
         for start, stop in chunk_bounds([c.n_sites for c in candidates]):
