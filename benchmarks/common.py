@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from typing import TypeVar
 
 import bson
 import numpy as np
@@ -15,6 +17,7 @@ from discoverflow.core.crystal.generators import random_crystals
 from discoverflow.core.crystal.prototypes import PROTOTYPES
 from discoverflow.core.crystal.substitution import SubstitutionSettings, substitute
 
+T = TypeVar("T")
 ELEMENTS = ["Co", "Fe", "Mn", "Si", "Ni", "Al"]
 
 
@@ -81,11 +84,38 @@ def timer(results: dict, key: str):
     results[key] = time.perf_counter() - start
 
 
+def conditions() -> str:
+    """What the machine was doing: cores, 1-minute load average, torch's intra-op threads."""
+    try:
+        import torch
+
+        threads = str(torch.get_num_threads())
+    except ImportError:
+        threads = "-"
+    return f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, torch threads {threads}"
+
+
+def interleaved(
+    baseline: Callable[[], T], ours: Callable[[], T], rounds: int = 2
+) -> tuple[float, float, T, T]:
+    """Baseline and ours run alternately (A B A B ...), so that a change in load hits both:
+    the best time of each and the last result of each."""
+    times: dict[str, list[float]] = {"baseline": [], "ours": []}
+    results: dict[str, T] = {}
+    for _ in range(rounds):
+        for name, function in (("baseline", baseline), ("ours", ours)):
+            start = time.perf_counter()
+            results[name] = function()
+            times[name].append(time.perf_counter() - start)
+    return min(times["baseline"]), min(times["ours"]), results["baseline"], results["ours"]
+
+
 def report(title: str, n: int, unit: str, ours: float, baseline: float, note: str = "") -> None:
     print(f"\n{title}")
     print(f"  baseline: {n / baseline:10.1f} {unit}/s  ({baseline:.2f} s)")
     print(f"  discoverflow: {n / ours:6.1f} {unit}/s  ({ours:.2f} s)")
     print(f"  speed-up: {baseline / ours:.1f}x" + (f"  {note}" if note else ""))
+    print(f"  ran with: {conditions()}")
 
 
 def best_of(repeats: int, function: Callable[[], object]) -> float:

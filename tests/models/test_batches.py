@@ -4,7 +4,7 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from discoverflow.core.relax import relax_many
-from discoverflow.models.chgnet import CHGNetRelaxer, atom_batches
+from discoverflow.models.chgnet import CHGNetRelaxer, atom_batches, prefetched
 
 
 def cell(n_atoms: int) -> Structure:
@@ -23,6 +23,26 @@ def test_batches_keep_order_and_respect_both_limits():
     for batch in batches:
         assert len(batch) <= 2
         assert sum(len(s) for s in batch) <= 12 or len(batch) == 1
+
+
+def test_pipelined_batches_start_small_and_double_up_to_the_limit():
+    structures = [cell(1) for _ in range(40)]
+    batches = list(atom_batches(structures, max_atoms=100, max_structures=8, first=2))
+    assert [len(b) for b in batches] == [2, 4, 8, 8, 8, 8, 2]
+    assert [s for b in batches for s in b] == structures
+
+
+def test_prefetched_items_arrive_in_order_and_an_error_reaches_the_caller():
+    assert list(prefetched(iter(range(5)))) == [0, 1, 2, 3, 4]
+
+    def failing():
+        yield 1
+        raise ValueError("graph failed")
+
+    items = prefetched(failing())
+    assert next(items) == 1
+    with pytest.raises(ValueError, match="graph failed"):
+        next(items)
 
 
 def test_a_refilled_chgnet_batch_ends_where_one_by_one_relaxations_do(prototypes):

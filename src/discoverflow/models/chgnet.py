@@ -6,10 +6,10 @@ import contextlib
 import io
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -21,6 +21,10 @@ from discoverflow.models.ase_relax import BatchRelaxing, relax_with_calculator
 from discoverflow.models.base import configure_torch
 from discoverflow.models.finetune import finetune_chgnet
 from discoverflow.settings import get_settings
+
+T = TypeVar("T")
+PIPELINE_FIRST_BATCH = 16
+"""Structures in the first forward pass: its graphs are the only ones nothing overlaps."""
 
 
 @cache
@@ -73,21 +77,38 @@ def _chunks(items: Sequence, size: int) -> Iterator[list]:
 
 
 def atom_batches(
-    structures: Sequence[Structure], max_atoms: int, max_structures: int
+    structures: Sequence[Structure], max_atoms: int, max_structures: int, first: int | None = None
 ) -> Iterator[list[Structure]]:
     """Consecutive batches of at most ``max_structures`` structures and ``max_atoms`` atoms
     (a larger structure is a batch of its own): the batch the model's forward pass is fast
-    on without running out of memory on large cells."""
+    on without running out of memory on large cells. With ``first``, the batches start at
+    that many structures and double up to ``max_structures`` (a pipeline's first batch is
+    the one nothing overlaps)."""
+    limit = min(first or max_structures, max_structures)
     batch: list[Structure] = []
     atoms = 0
     for structure in structures:
-        if batch and (atoms + len(structure) > max_atoms or len(batch) == max_structures):
+        if batch and (atoms + len(structure) > max_atoms or len(batch) >= limit):
             yield batch
             batch, atoms = [], 0
+            limit = min(2 * limit, max_structures)
         batch.append(structure)
         atoms += len(structure)
     if batch:
         yield batch
+
+
+def prefetched(items: Iterator[T]) -> Iterator[T]:
+    """The items of ``items``, each next one computed in a thread while the caller works on
+    the current one (worth it where the caller's work releases the GIL, as torch does)."""
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(next, items, _DONE)
+        while (item := pending.result()) is not _DONE:
+            pending = pool.submit(next, items, _DONE)
+            yield item
+
+
+_DONE = object()
 
 
 class CHGNetEnergyModel:
@@ -95,9 +116,9 @@ class CHGNetEnergyModel:
 
     A forward pass takes up to ``batch_size`` structures and ``batch_atoms`` atoms (on two
     CPU cores 64 small cells run 2x faster per structure than 16; raise both on a GPU).
-    ``graph_workers`` processes build crystal graphs while the model evaluates the
-    previous batch (worth it when inference runs on a GPU; on a small CPU machine the
-    default of 0 builds graphs in the calling process, which measured faster).
+    While the model evaluates one batch, a thread builds the next batch's crystal graphs
+    (torch releases the GIL), the first batch kept small so that little waits for graphs;
+    ``graph_workers`` processes build them instead (worth it when inference runs on a GPU).
     """
 
     def __init__(
@@ -144,11 +165,14 @@ class CHGNetEnergyModel:
         return {"model_file": str(path)}
 
     def _graphs(self, structures: Sequence[Structure]) -> Iterator[list]:
+        """Graph batches, built in a thread while the model evaluates the previous batch, or
+        in ``graph_workers`` processes."""
         converter = self.model.graph_converter
-        batches = atom_batches(structures, self.batch_atoms, self.batch_size)
+        batches = atom_batches(
+            structures, self.batch_atoms, self.batch_size, first=PIPELINE_FIRST_BATCH
+        )
         if self.graph_workers <= 0:
-            for chunk in batches:
-                yield [converter(s) for s in chunk]
+            yield from prefetched([converter(s) for s in chunk] for chunk in batches)
             return
         with ProcessPoolExecutor(
             self.graph_workers,
