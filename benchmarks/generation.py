@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 
 import bson
-from common import largest_documents, plan
+from common import conditions, largest_documents, plan
 from jobflow import run_locally
 from monty.json import jsanitize
 from rich.console import Console
@@ -116,10 +116,15 @@ def main() -> None:
     console = Console(width=120)
     work = Path(tempfile.mkdtemp(prefix="discoverflow-generation-"))
     try:
-        spec = args.store or str(work / "store")
-        old = measure(baseline, args.n)
-        new = measure(chunked, args.n, spec)
-        table = Table(title=f"Generation of {new['candidates']} candidates (store {spec})")
+        runs: dict[str, list[dict]] = {"old": [], "new": []}
+        for round_ in range(2):
+            spec = args.store or str(work / f"store-{round_}")
+            runs["old"].append(measure(baseline, args.n))
+            runs["new"].append(measure(chunked, args.n, spec))
+        old = min(runs["old"], key=lambda run: run["wall"])
+        new = min(runs["new"], key=lambda run: run["wall"])
+        stream = min(run["stream"] for run in runs["new"])
+        table = Table(title=f"Generation of {new['candidates']} candidates")
         for column in ("", "wall (s)", "candidates/s", "peak RSS (MiB)", "largest document"):
             table.add_column(column, justify="right")
         table.add_row(
@@ -145,7 +150,10 @@ def main() -> None:
                       f"{new['job'] / 1e6:.3f} MB")  # fmt: skip
         console.print(
             f"  streaming the {new['streamed']} candidates back chunk by chunk: "
-            f"{new['stream']:.1f} s ({new['streamed'] / new['stream']:.0f} candidates/s)"
+            f"{stream:.1f} s ({new['streamed'] / stream:.0f} candidates/s)"
+        )
+        console.print(
+            f"  each side in its own process, interleaved, best of 2; ran with {conditions()}"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
