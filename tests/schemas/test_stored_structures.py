@@ -14,7 +14,7 @@ from discoverflow.core.crystal.substitution import (
     substitute,
     usable_templates,
 )
-from discoverflow.core.structures import candidate_id
+from discoverflow.core.structures import candidate_id, density
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.structures import compact_structure, stored_structure
 
@@ -70,3 +70,16 @@ def test_planned_candidates_have_the_ids_of_the_structures_built_for_them():
     assert [p.formula for p in plans] == [c.structure.composition.reduced_formula for c in built]
     for c in built[:: max(1, len(built) // 20)]:
         assert stored_structure(compact_structure(c.structure)) == c.structure
+
+
+def test_density_is_pymatgens_for_plain_and_oxidation_decorated_crystals():
+    plain = PROTOTYPES["CuZn"].structure()
+    salt = Structure(
+        Lattice.cubic(5.64), [Species("Na", 1), Species("Cl", -1)], [[0] * 3, [0.5] * 3]
+    )
+    for structure in (
+        plain,
+        salt,
+        Structure(Lattice.cubic(3.6), [{"Cu": 0.5, "Au": 0.5}], [[0] * 3]),
+    ):
+        assert density(structure) == pytest.approx(float(structure.density), rel=1e-12)

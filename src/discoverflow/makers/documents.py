@@ -14,6 +14,7 @@ from monty.json import jsanitize
 from pymatgen.core import Structure
 
 from discoverflow.core.checkpoint import fingerprint
+from discoverflow.core.structures import density
 from discoverflow.schemas.candidate import CANDIDATES
 from discoverflow.schemas.records import RECORDS, Stage, StageResult, Status
 from discoverflow.stores import document_store
@@ -57,7 +58,7 @@ def generated_fields(structure: Structure) -> dict[str, Any]:
         structure.composition,
         nsites=len(structure),
         volume=structure.volume,
-        density=float(structure.density),
+        density=density(structure),
         density_atomic=structure.volume / len(structure),
     )
     return {**metadata.model_dump(), "structure_initial": structure}
