@@ -206,6 +206,18 @@ QUERIES = [
         None,
     ),
     ("outputs", {"uuid": {"$in": ["u1", "u3", "u9"]}, "index": 1}, ["uuid"], None),
+    (  # top-level fields of index-selected documents: read without decoding the rest
+        "candidates",
+        {"campaign": "ce-fe-in", "candidate_id": {"$in": ["cand-001", "cand-007", "cand-030"]}},
+        ["candidate_id", "job_uuids", "last_updated", "symmetry", "stages", "no_such_field"],
+        None,
+    ),
+    (
+        "mofs",
+        {"campaign": "mof-co2"},
+        {"mof_id": 1, "stable": 1, "strain": 1, "overlap_ok": 1, "_id": 0},
+        None,
+    ),
     ("outputs", {"metadata.stage": "relax-batch"}, ["uuid"], {"index": -1, "uuid": 1}),
     ("outputs", {"uuid": "u2"}, ["output"], {"index": -1}),
 ]
@@ -261,6 +273,10 @@ def test_distinct_groupby_and_last_updated(pairs):
     for field in ("chemsys", "job_uuids", "symmetry.symbol", "energy_above_hull"):
         assert sorted(map(repr, mine.distinct(field))) == sorted(map(repr, theirs.distinct(field)))
     criteria = {"campaign": "ce-fe-in"}
+    for field in ("chemsys", "job_uuids", "symmetry", "last_updated", "no_such_field"):
+        assert sorted(map(repr, mine.distinct(field, criteria))) == sorted(
+            map(repr, theirs.distinct(field, criteria))
+        )
     assert [k for k, _ in mine.groupby("chemsys", criteria)] == [
         k for k, _ in theirs.groupby("chemsys", criteria)
     ]

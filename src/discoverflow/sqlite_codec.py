@@ -88,6 +88,12 @@ def decode(text: str) -> dict:
     return revive(doc) if wanted > 0 else doc
 
 
+def decode_value(text: str) -> Any:
+    """A JSON value as ``decode`` would give it inside a document."""
+    value = orjson.loads(text)
+    return revive(value) if MARKER in text else value
+
+
 def revive(value: Any) -> Any:
     if isinstance(value, dict):
         if len(value) == 1:

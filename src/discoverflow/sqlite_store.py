@@ -32,8 +32,8 @@ from discoverflow.mongo_query import (
     sort_key,
     values_at,
 )
-from discoverflow.sqlite_codec import decode, encode, stored
-from discoverflow.sqlite_pushdown import Pushdown, extract, indexable, is_scalar
+from discoverflow.sqlite_codec import decode, decode_value, encode, stored
+from discoverflow.sqlite_pushdown import Pushdown, extract, indexable, is_scalar, json_path
 
 DATABASE_FILE = "discoverflow.sqlite"
 FIELDS_TABLE = "discoverflow_fields"
@@ -47,11 +47,13 @@ INDEXED = (
     "candidate_id",
     "mof_id",
     "item_id",
+    "collection",
     "stage",
     "fingerprint",
 )
 """Fields every collection is indexed on: job outputs by uuid and index, data blobs by
-blob_uuid, per-item documents by campaign and item id."""
+blob_uuid, per-item documents by campaign and item id, stage records by collection, stage and
+fingerprint."""
 BUSY_TIMEOUT_S = 600.0
 BATCH = 500
 
@@ -227,7 +229,17 @@ class SQLiteStore(Store):
         limit: int = 0,
         **kwargs,
     ) -> Iterator[dict]:
-        """Documents matching ``criteria`` as MongoDB returns them (``_id`` is the row id)."""
+        """Documents matching ``criteria`` as MongoDB returns them (``_id`` is the row id).
+        Top-level fields of documents the indexes alone select are read without decoding the
+        rest of each document."""
+        fields = top_level_fields(properties)
+        if fields is not None and not sort:
+            ids, exact = self._candidates(criteria)
+            if exact:
+                keep_id = not (isinstance(properties, dict) and properties.get("_id") == 0)
+                wanted = ids[skip : skip + limit] if limit else ids[skip:]
+                yield from self._fields(wanted, fields, keep_id)
+                return
         found: Iterator[dict] = self._matching(criteria)
         if sort:
             found = iter(sort_docs(list(found), sort))
@@ -244,10 +256,39 @@ class SQLiteStore(Store):
             return len(ids)
         return sum(1 for doc in self._documents(ids) if matches(doc, criteria))
 
+    def _fields(self, ids: list[int], fields: list[str], keep_id: bool) -> Iterator[dict]:
+        """The top-level ``fields`` of the documents of ``ids``, in that order."""
+        columns = ", ".join(
+            f"json_type(doc, '{json_path(f)}'), json_extract(doc, '{json_path(f)}')"
+            for f in fields
+        )
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            sql = (
+                f"SELECT id, {columns} FROM {self._table} "
+                "WHERE id IN (SELECT value FROM json_each(?))"
+            )
+            rows = {row[0]: row[1:] for row in self._read(sql, (str(chunk),))}
+            for i in chunk:
+                if i not in rows:
+                    continue
+                row = rows[i]
+                doc = {"_id": i} if keep_id else {}
+                for n, field in enumerate(fields):
+                    kind, value = row[2 * n], row[2 * n + 1]
+                    if kind is not None:
+                        doc[field] = json_value(kind, value)
+                yield doc
+
     def distinct(self, field: str, criteria: dict | None = None, all_exist: bool = False) -> list:
         """The distinct values of ``field`` (array elements counted one by one)."""
         seen: dict[Any, Any] = {}
-        for doc in self._matching(criteria):
+        found: Iterator[dict] = self._matching(criteria)
+        if top_level_fields([field]):
+            ids, exact = self._candidates(criteria)
+            if exact:
+                found = self._fields(ids, [field], keep_id=False)
+        for doc in found:
             for value in values_at(doc, field):
                 for item in value if isinstance(value, list) else [value]:
                     if item is not MISSING:
@@ -378,6 +419,26 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def top_level_fields(properties: dict | list | None) -> list[str] | None:
+    """The fields a projection includes where all are top-level names (else None)."""
+    if isinstance(properties, dict):
+        if any(not v for k, v in properties.items() if k != "_id"):
+            return None
+        properties = [k for k in properties if k != "_id"]
+    if not properties or not all(indexable(f) and "." not in f for f in properties):
+        return None
+    return list(dict.fromkeys(properties))
+
+
+def json_value(kind: str, value: Any) -> Any:
+    """The Python value of what ``json_extract`` gave for a value of JSON type ``kind``."""
+    if kind in ("object", "array"):
+        return decode_value(value)
+    if kind in ("true", "false"):
+        return kind == "true"
+    return value
 
 
 def hashable(value: Any) -> Any:

@@ -224,8 +224,14 @@ class ItemDocumentBuilder(Builder):
         """Remove the documents this builder wrote of items no longer in the view (documents
         from before the records, without ``builder_hash``, are left alone; the stores stay
         open: they are the JobStore's)."""
-        built = {"campaign": self.campaign, "builder_hash": {"$exists": True}}
-        stale = set(self.documents.distinct(self.key, built)) - self.current
+        built = {
+            doc[self.key]
+            for doc in self.documents.query(
+                {"campaign": self.campaign}, properties=[self.key, "builder_hash"]
+            )
+            if "builder_hash" in doc
+        }
+        stale = built - self.current
         stale_ids = sorted(stale)
         for start in range(0, len(stale_ids), self.chunk_size):
             chunk = stale_ids[start : start + self.chunk_size]
