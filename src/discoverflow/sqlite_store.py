@@ -259,8 +259,7 @@ class SQLiteStore(Store):
     def _fields(self, ids: list[int], fields: list[str], keep_id: bool) -> Iterator[dict]:
         """The top-level ``fields`` of the documents of ``ids``, in that order."""
         columns = ", ".join(
-            f"json_type(doc, '{json_path(f)}'), json_extract(doc, '{json_path(f)}')"
-            for f in fields
+            f"json_type(doc, '{json_path(f)}'), json_extract(doc, '{json_path(f)}')" for f in fields
         )
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]

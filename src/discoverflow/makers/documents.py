@@ -134,9 +134,11 @@ class StageRecords:
             key="record_id",
         )
 
-    def written(self, stage: Stage, stamp: str | None) -> set[str]:
-        """The items with a result of ``stage`` under fingerprint ``stamp``."""
+    def written(self, stage: Stage, stamp: str | None, among: list[str] | None = None) -> set[str]:
+        """The items (of ``among``, if given) with a result of ``stage`` under ``stamp``."""
         criteria = {"campaign": self.campaign, "stage": Stage(stage).value, "fingerprint": stamp}
+        if among is not None:
+            criteria["item_id"] = {"$in": among}
         return set(self.store.distinct("item_id", criteria))
 
     def checkpoint(self, item_id: str, stage: Stage, settings_fingerprint: str) -> dict | None:
@@ -244,14 +246,20 @@ def candidate_fields(info, structure: Structure) -> dict[str, Any]:
 
 
 class GenerationRecorder:
-    """Records the generated candidates of the running job's chunks (each once per
-    generation fingerprint) and the validity verdicts of the removed ones."""
+    """Records generated candidates (each once per generation fingerprint) and the validity
+    verdicts of the removed ones, for the running job."""
 
     def __init__(self) -> None:
         self.records = StageRecords.of_running_job()
         self.stamp = running_fingerprint(FINGERPRINT_KEYS[Stage.GENERATION])
-        known = self.records is not None and self.stamp is not None
-        self.done = self.records.written(Stage.GENERATION, self.stamp) if known else set()
+
+    def missing(self, ids: list[str]) -> set[str]:
+        """Those of ``ids`` without a generation record under the running fingerprint."""
+        if self.records is None:
+            return set()
+        if self.stamp is None:
+            return set(ids)
+        return set(ids) - self.records.written(Stage.GENERATION, self.stamp, among=ids)
 
     def record(self, chunk, removed: dict[str, str] | None = None) -> None:
         """``chunk``'s candidates (a generation chunk document) and, for the ``removed`` ones
@@ -259,14 +267,17 @@ class GenerationRecorder:
         if self.records is None:
             return
         infos = {c.candidate_id: c for c in chunk.candidates}
-        todo = [cid for cid in infos if cid not in self.done]
+        todo = self.missing(list(infos))
         self.records.write(
             Stage.GENERATION,
-            {cid: candidate_fields(infos[cid], chunk.structures[cid]) for cid in todo},
+            {
+                cid: candidate_fields(infos[cid], chunk.structures[cid])
+                for cid in infos
+                if cid in todo
+            },
             Status.GENERATED,
             fingerprint_=self.stamp,
         )
-        self.done.update(todo)
         if removed:
             self.records.write(
                 Stage.VALIDITY,

@@ -13,7 +13,8 @@ from discoverflow.makers.crystal.dedup import DedupMaker
 from discoverflow.makers.crystal.generators import ValidityFilterMaker
 from discoverflow.makers.relax import MLRelaxMaker
 from discoverflow.schemas.generation import GenerationDocument
-from discoverflow.stores import make_store
+from discoverflow.schemas.records import RECORDS
+from discoverflow.stores import document_store, make_store
 
 TEMPLATES = {n: PROTOTYPES[n].structure() for n in ("Cu3Au", "CuZn", "MgCu2")}
 SCALES = [0.98, 1.0, 1.02]
@@ -119,3 +120,27 @@ def test_a_generation_without_candidates_has_no_chunks():
     index = GenerationDocument.model_validate(store.get_output(step.uuid, load=True))
     assert index.n_candidates == 0 and index.chunks == []
     assert index.skipped_templates[0].template == "CuZn"
+
+
+def test_chunk_jobs_record_the_candidates_they_build_once(monkeypatch):
+    """In a campaign each candidate gets one generation record, written by the chunk job that
+    built it; the screen's fan-out finds them all recorded and loads no chunk."""
+    monkeypatch.setattr(chunks, "MAX_CANDIDATES_PER_CHUNK", 4)
+    generation = SubstitutionMaker(settings={"lattice_scales": SCALES}).make(
+        TEMPLATES, ["Al", "Ni"]
+    )
+    flow = Flow([generation])
+    flow.update_metadata(
+        {"campaign": "chunk-records", "fingerprints": {"generation": "g-1"}}, dynamic=True
+    )
+    store = make_store("memory")
+    run_locally(flow, store=store, log=False, ensure_success=True, raise_immediately=True)
+    chunk_jobs = {d["uuid"] for d in store.query({"metadata.stage": "generation-chunk"})}
+    records = list(
+        document_store(store, RECORDS).query({"campaign": "chunk-records", "stage": "generation"})
+    )
+    assert len(chunk_jobs) == 4 and len(records) == 15
+    assert len({r["item_id"] for r in records}) == 15
+    assert {r["job_uuid"] for r in records} == chunk_jobs
+    assert {r["fingerprint"] for r in records} == {"g-1"}
+    assert all(r["fields"]["structure_initial"]["@class"] == "Structure" for r in records)

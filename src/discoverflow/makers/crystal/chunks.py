@@ -22,6 +22,7 @@ from jobflow import (
 )
 from pymatgen.core import Structure
 
+from discoverflow.makers.documents import WRITES_RECORDS, GenerationRecorder
 from discoverflow.routing import route_new_jobs
 from discoverflow.schemas.generation import CandidateInfo, GenerationDocument
 from discoverflow.stores import shared_job_store
@@ -88,13 +89,25 @@ def chunk_document(
     )
 
 
-@job(data="structures", output_schema=GenerationDocument, metadata={"runs_on": "cpu"})
+@job(
+    data="structures",
+    output_schema=GenerationDocument,
+    config=WRITES_RECORDS,
+    metadata={"runs_on": "cpu"},
+)
 def generation_chunk(
     elements: list[str],
     candidates: list[CandidateInfo],
     structures: dict[str, Structure],
 ) -> GenerationDocument:
-    return chunk_document(elements, candidates, structures)
+    """A chunk of a generation, its candidates recorded (in a campaign)."""
+    return recorded_chunk(chunk_document(elements, candidates, structures))
+
+
+def recorded_chunk(chunk: GenerationDocument) -> GenerationDocument:
+    """``chunk``, its candidates recorded for the running job where they are not yet."""
+    GenerationRecorder().record(chunk)
+    return chunk
 
 
 def chunk_jobs(
@@ -189,6 +202,26 @@ def load_chunk(
     if isinstance(chunk, GenerationDocument):
         return chunk
     return GenerationDocument.model_validate(running_store(store).get_output(chunk, load=True))
+
+
+def record_generation(generation: GenerationDocument) -> None:
+    """Record every candidate of ``generation`` not recorded yet for the running job (chunk
+    jobs record their own: only a chunk with candidates missing is loaded)."""
+    recorder = GenerationRecorder()
+    if recorder.records is None:
+        return
+    if not generation.chunks:
+        recorder.record(generation)
+        return
+    for uuid in generation.chunks:
+        if recorder.missing(chunk_candidate_ids(uuid)):
+            recorder.record(load_chunk(uuid))
+
+
+def chunk_candidate_ids(uuid: str, store: JobStore | None = None) -> list[str]:
+    """The candidate ids of the chunk job ``uuid``, without loading a structure."""
+    output = running_store(store).get_output(uuid, load=False)
+    return [c["candidate_id"] for c in output["candidates"]]
 
 
 def candidate_infos(generation: GenerationDocument) -> list[CandidateInfo]:

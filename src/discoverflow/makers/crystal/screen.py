@@ -14,13 +14,10 @@ from discoverflow.makers.crystal.chunks import (
     READS_CHUNKS,
     candidate_batches,
     candidate_infos,
-    generation_chunks,
     load_chunk,
+    record_generation,
 )
-from discoverflow.makers.documents import (
-    GenerationRecorder,
-    StageRecords,
-)
+from discoverflow.makers.documents import StageRecords
 from discoverflow.plugins import load_model
 from discoverflow.progress import stage_progress
 from discoverflow.routing import route_new_jobs
@@ -75,9 +72,7 @@ class MLScreenMaker(StageMaker):
         references: ReferenceDocument,
         previous: list[ScreenBatchDocument] | None = None,
     ) -> Response:
-        recorder = GenerationRecorder()
-        for chunk in generation_chunks(generation):
-            recorder.record(chunk)
+        record_generation(generation)
         previous = previous or []
         done = {r.candidate_id for b in previous for r in b.records} | {
             cid for b in previous for cid in b.failures

@@ -19,7 +19,9 @@ from discoverflow.makers.crystal.chunks import (
     chunk_bounds,
     chunk_document,
     chunked_response,
+    recorded_chunk,
 )
+from discoverflow.makers.documents import WRITES_RECORDS
 from discoverflow.schemas.generation import (
     CandidateInfo,
     GenerationDocument,
@@ -74,6 +76,7 @@ class SubstitutionMaker(StageMaker):
     @job(
         data="structures",
         output_schema=GenerationDocument,
+        config=WRITES_RECORDS,
         metadata={"stage": "generation-chunk", "runs_on": "cpu"},
     )
     def chunk(
@@ -89,4 +92,4 @@ class SubstitutionMaker(StageMaker):
             )
             for c in candidates
         }
-        return chunk_document(elements, candidates, structures)
+        return recorded_chunk(chunk_document(elements, candidates, structures))
