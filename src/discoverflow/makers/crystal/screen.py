@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from jobflow import Flow, Response, job
@@ -26,7 +27,7 @@ from discoverflow.schemas.records import Stage
 from discoverflow.schemas.relax import ReferenceDocument
 from discoverflow.schemas.screen import ScreenBatchDocument, ScreenDocument, ScreenRecord
 
-CHUNK = 256
+PROGRESS_STEP = 256
 
 
 def verdict(kept: bool) -> str:
@@ -102,11 +103,11 @@ class MLScreenMaker(StageMaker):
         structures = {cid: chunk.structures[cid] for cid in ids}
         records, failures = [], {}
         with stage_progress("screen", len(ids)) as advance:
-            for start in range(0, len(ids), CHUNK):
-                chunk = ids[start : start + CHUNK]
-                energies, spreads = predict(model, [structures[c] for c in chunk])
-                for cid, energy, spread in zip(chunk, energies, spreads, strict=True):
-                    if energy == energy:
+            for start in range(0, len(ids), PROGRESS_STEP):
+                part = ids[start : start + PROGRESS_STEP]
+                energies, spreads = predict(model, [structures[c] for c in part])
+                for cid, energy, spread in zip(part, energies, spreads, strict=True):
+                    if math.isfinite(energy):
                         formula = structures[cid].composition.reduced_formula
                         records.append(
                             ScreenRecord(
@@ -118,7 +119,7 @@ class MLScreenMaker(StageMaker):
                         )
                     else:
                         failures[cid] = "model returned a non-finite energy"
-                advance(len(chunk))
+                advance(len(part))
         if (stage_results := StageRecords.of_running_job()) is not None:
             fields = {cid: {"screening_model": model.name} for cid in [*failures, *structures]}
             status = dict.fromkeys(failures, "screen failed")
