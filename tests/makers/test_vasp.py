@@ -1,7 +1,6 @@
 """The VASP relax engine (atomate2's VASP Makers) against real VASP outputs under atomate2's mock
 VASP (``monkeypatch_vasp`` / ``fake_run_vasp``)."""
 
-import os
 import shutil
 from pathlib import Path
 
@@ -23,15 +22,8 @@ from discoverflow.schemas.hull import HullDocument
 from discoverflow.schemas.relax import RelaxBatchDocument
 from discoverflow.stores import make_store
 
-FIXTURES = Path(
-    os.environ.get(
-        "DISCOVERFLOW_VASP_FIXTURES",
-        Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "vasp",
-    )
-)
-needs_fixtures = pytest.mark.skipif(
-    not FIXTURES.is_dir(), reason=f"VASP reference outputs not found at {FIXTURES}"
-)
+FIXTURES = Path(__file__).resolve().parents[1] / "test_data" / "vasp"
+"""Real VASP outputs in atomate2's mock layout (see its README)."""
 # what exa-AMD sets (ENCUT, ISIF, ISMEAR, SIGMA, LREAL), ISPIN per structure, atomate2's GGA+U
 # and the overrides the FeO reference run used (IBRION 2, NSW 99, EDIFF 2e-4)
 CHECKED_INCAR = [
@@ -87,7 +79,6 @@ def feo_maker(**settings) -> VaspRelaxMaker:
     )
 
 
-@needs_fixtures
 def test_feo_relaxation_through_atomate2_relax_maker(mock_vasp):
     maker = feo_maker()
     assert isinstance(maker.maker, RelaxMaker) and maker.static_maker is None
@@ -110,7 +101,6 @@ def test_feo_relaxation_through_atomate2_relax_maker(mock_vasp):
     assert Path(record.task_dir.split(":")[-1], "INCAR.gz").is_file()
 
 
-@needs_fixtures
 def test_the_written_incar_is_checked_against_the_reference_run(mock_vasp):
     """exa-AMD's IBRION 1 is what the Maker writes without overrides; the FeO reference run
     used IBRION 2, and atomate2's mock refuses the mismatch."""
@@ -124,7 +114,6 @@ def test_the_written_incar_is_checked_against_the_reference_run(mock_vasp):
         run_maker(maker, {"FeO": fixture_structure("FeO_relax")})
 
 
-@needs_fixtures
 def test_relaxation_then_static_run(mock_vasp):
     """atomate2's StaticMaker runs in its own folder from the relaxed structure with exa-AMD's
     static INCAR (the reference relaxation stands in for both runs)."""
@@ -151,7 +140,6 @@ def test_relaxation_then_static_run(mock_vasp):
     assert tasks == {f"relax {cid}", f"static {cid}"}
 
 
-@needs_fixtures
 def test_a_failed_static_run_leaves_the_relaxation_unconverged(mock_vasp):
     """No reference run for the static job: atomate2's mock fails it, and the record keeps
     the relaxation's energy with the reason."""
@@ -169,7 +157,6 @@ def test_a_failed_static_run_leaves_the_relaxation_unconverged(mock_vasp):
     assert record.energy == pytest.approx(-28.21851457)
 
 
-@needs_fixtures
 def test_double_relaxation(mock_vasp):
     maker = feo_maker(double_relax=True)
     cid = "FeO-double"
@@ -184,7 +171,6 @@ def test_double_relaxation(mock_vasp):
     assert len(list(store.query({"metadata.stage": "relax-task"}))) == 2
 
 
-@needs_fixtures
 def test_a_relaxation_above_the_force_criterion_is_recorded_unconverged(mock_vasp):
     """The FeO run ends with 0.011 eV/A: unconverged against EDIFFG = -0.005."""
     maker = feo_maker(incar={"EDIFFG": -0.005})
@@ -197,7 +183,6 @@ def test_a_relaxation_above_the_force_criterion_is_recorded_unconverged(mock_vas
     assert record.energy == pytest.approx(-28.21851457)
 
 
-@needs_fixtures
 def test_a_failed_vasp_job_is_recorded_and_the_others_go_on(mock_vasp):
     """The SbXeClF reference run has no OUTCAR, so atomate2 cannot build its task document and
     the job fails; its record says so and FeO, in the same flow, is relaxed."""
@@ -226,7 +211,6 @@ def test_a_failed_vasp_job_is_recorded_and_the_others_go_on(mock_vasp):
     assert set(out.structures) == {"FeO"}
 
 
-@needs_fixtures
 def test_max_force_handler_on_the_unconverged_run(tmp_path):
     shutil.copytree(
         FIXTURES / "SbXeClF_relax_unconverged" / "outputs", tmp_path, dirs_exist_ok=True
@@ -243,7 +227,6 @@ def test_max_force_handler_on_the_unconverged_run(tmp_path):
     assert not MaxForceErrorHandler(max_force_threshold=1.0).check(str(tmp_path))
 
 
-@needs_fixtures
 def test_converged_run_does_not_trigger_max_force(tmp_path):
     shutil.copytree(FIXTURES / "FeO_relax" / "outputs", tmp_path, dirs_exist_ok=True)
     assert not MaxForceErrorHandler().check(str(tmp_path))
@@ -310,7 +293,6 @@ def hull_with_feo(relaxed, hubbard_u=None):
     return HullDocument.model_validate(store.get_output(job.uuid, load=True)), fe, o
 
 
-@needs_fixtures
 def test_mp2020_rejects_a_u_value_it_does_not_know(mock_vasp):
     maker = feo_maker()
     relaxed = run_relax(maker, "FeO-test", fixture_structure("FeO_relax"), mock_vasp, "FeO_relax")
@@ -321,7 +303,6 @@ def test_mp2020_rejects_a_u_value_it_does_not_know(mock_vasp):
     assert excluded.status == "rejected" and "Invalid U value of 4.0 on Fe" in excluded.reason
 
 
-@needs_fixtures
 def test_mp2020_corrects_candidates_and_references_alike(mock_vasp):
     from pymatgen.entries.compatibility import MaterialsProject2020Compatibility
 
@@ -339,7 +320,6 @@ def test_mp2020_corrects_candidates_and_references_alike(mock_vasp):
     assert abs(expected - uncorrected) > 0.5  # the oxide and U corrections are large
 
 
-@needs_fixtures
 def test_relax_problem_from_the_reference_vaspruns():
     def problem(name: str, settings: VaspSettings) -> str | None:
         vasprun = Vasprun(str(FIXTURES / name / "outputs" / "vasprun.xml.gz"))
