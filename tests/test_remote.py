@@ -126,7 +126,6 @@ def test_campaign_runs_on_gpu_and_cpu_workers(project, campaign_dir, tmp_path):
 
 @pytest.mark.slow  # 77 s; the crystal campaign above covers the same routing in the default run
 def test_mof_campaign_runs_on_gpu_and_cpu_workers(project, tmp_path):
-    pytest.importorskip("pormake", reason="the MOF flow needs the [mof] extra")
     from discoverflow.campaigns.mof.campaign import MOFCampaign
     from discoverflow.campaigns.mof.config import MOFCampaignConfig
     from discoverflow.campaigns.mof.driver import stored_summary

@@ -10,8 +10,6 @@ from discoverflow.models.chgnet import CHGNetEnergyModel
 from discoverflow.models.ensemble import EnsembleModel
 from discoverflow.models.sevennet import SevenNetEnergyModel
 
-pytest.importorskip("sevenn", reason="SevenNet (sevenn) is not installed")
-
 
 def b2(a: str, b: str, lattice: float) -> Structure:
     return Structure(Lattice.cubic(lattice), [a, b], [[0, 0, 0], [0.5, 0.5, 0.5]])

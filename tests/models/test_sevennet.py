@@ -14,8 +14,6 @@ from discoverflow.models.sevennet import (
     sevennet_calculator,
 )
 
-sevenn = pytest.importorskip("sevenn", reason="SevenNet (sevenn) is not installed")
-
 
 def b2(a: str, b: str, lattice: float) -> Structure:
     return Structure(Lattice.cubic(lattice), [a, b], [[0, 0, 0], [0.5, 0.5, 0.5]])

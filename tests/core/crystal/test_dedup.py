@@ -1,4 +1,3 @@
-import importlib.util
 import itertools
 
 import numpy as np
@@ -113,7 +112,6 @@ def test_groups_equal_structure_matcher_on_generated_sets(make):
     assert 1 < len(ours) < len(structures)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pyxtal") is None, reason="pyxtal not installed")
 def test_groups_equal_structure_matcher_on_pyxtal_crystals():
     structures = pyxtal_set()
     ours = as_sets(group_like_structure_matcher(structures, workers=1))
