@@ -62,10 +62,11 @@ def fcc(symbol: str, a: float) -> Structure:
     return Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), [symbol], [[0, 0, 0]])
 
 
-def recorded_mp_entries() -> list[ComputedStructureEntry]:
-    """What MPRester.get_entries_in_chemsys(["Al", "Ni"]) returns, made here from pymatgen
-    entries (MP ids and GGA run type as MP gives them; energies rounded near MP's GGA values,
-    used only to exercise reading, caching and filtering)."""
+def hand_made_mp_entries() -> list[ComputedStructureEntry]:
+    """Hand-made entries shaped as MPRester.get_entries_in_chemsys(["Al", "Ni"]) returns them:
+    the three real phases under their Materials Project ids (fcc Al mp-134, fcc Ni mp-23, B2
+    AlNi mp-1487) with energies rounded near MP's GGA values, and an expanded B2 cell that MP
+    does not hold (no MP id). They exercise reading, caching and filtering, not MP's data."""
 
     def entry(structure, energy_per_atom, mp_id):
         return ComputedStructureEntry(
@@ -79,12 +80,12 @@ def recorded_mp_entries() -> list[ComputedStructureEntry]:
         entry(fcc("Al", 4.04), -3.75, "mp-134"),
         entry(fcc("Ni", 3.52), -5.78, "mp-23"),
         entry(b2_alni(), -5.43, "mp-1487"),
-        entry(b2_alni(3.3), -4.6, "mp-9999999"),  # far above the hull
+        entry(b2_alni(3.3), -4.6, "hand-made-alni-expanded"),  # far above the hull
     ]
 
 
-class RecordedMPRester:
-    """Stands in for mp_api.client.MPRester: returns the recorded entries, counts calls."""
+class HandMadeMPRester:
+    """Stands in for mp_api.client.MPRester: returns the hand-made entries, counts calls."""
 
     calls: list = []
 
@@ -98,19 +99,19 @@ class RecordedMPRester:
         return False
 
     def get_entries_in_chemsys(self, elements, **kwargs):
-        RecordedMPRester.calls.append((self.api_key, sorted(elements)))
-        return recorded_mp_entries()
+        HandMadeMPRester.calls.append((self.api_key, sorted(elements)))
+        return hand_made_mp_entries()
 
 
 @pytest.fixture
-def recorded_mp(monkeypatch) -> list:
-    """mp_api's MPRester answering with the recorded Al-Ni entries (no network); the list
+def hand_made_mp(monkeypatch) -> list:
+    """mp_api's MPRester answering with the hand-made Al-Ni entries (no network); the list
     of (api key, elements) of each get_entries_in_chemsys call."""
     import mp_api.client
 
-    monkeypatch.setattr(mp_api.client, "MPRester", RecordedMPRester)
-    RecordedMPRester.calls = []
-    return RecordedMPRester.calls
+    monkeypatch.setattr(mp_api.client, "MPRester", HandMadeMPRester)
+    HandMadeMPRester.calls = []
+    return HandMadeMPRester.calls
 
 
 MOF5_CIF = Path(__file__).parents[1] / "examples" / "existing_mofs" / "mofs" / "MOF-5.cif"

@@ -1,5 +1,5 @@
 """A campaign from the prototype library alone, with known phases from a folder and from the
-Materials Project (a recorded response: mp_api's MPRester is replaced, no network), on one
+Materials Project (hand-made entries: mp_api's MPRester is replaced, no network), on one
 hull relaxed with one engine; candidates that are known phases are labelled known."""
 
 import csv
@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from conftest import recorded_mp_entries
+from conftest import hand_made_mp_entries
 from monty.serialization import dumpfn
 from pymatgen.core import Lattice, Structure
 
@@ -53,7 +53,7 @@ def test_materials_project_without_key_or_cache_is_a_config_error(prototype_camp
         load_inputs(campaign.config, make_store(store))
     cache = prototype_campaign / "db" / "materials_project"
     cache.mkdir(parents=True)
-    dumpfn(recorded_mp_entries(), kp.cache_file(cache, ["Al", "Ni"]))
+    dumpfn(hand_made_mp_entries(), kp.cache_file(cache, ["Al", "Ni"]))
     assert campaign.check_inputs() == []  # the cache beside the store is enough offline
 
 
@@ -69,13 +69,13 @@ def test_known_phases_change_the_references_and_hull_fingerprints(prototype_camp
 
 @pytest.mark.slow
 def test_prototype_campaign_with_known_phases_end_to_end(
-    prototype_campaign, monkeypatch, recorded_mp
+    prototype_campaign, monkeypatch, hand_made_mp
 ):
     monkeypatch.setenv(kp.MP_API_KEY, "k" * 32)
     store = str(prototype_campaign / "db")
     config = load_config(prototype_campaign / "config.json")
     hull = run_campaign(config, store)
-    assert len(recorded_mp) == 1
+    assert len(hand_made_mp) == 1
     assert (prototype_campaign / "db" / "materials_project" / "mp-entries-Al-Ni.json").is_file()
 
     record = CampaignRecord(make_store(store), config.name)
@@ -110,4 +110,4 @@ def test_prototype_campaign_with_known_phases_end_to_end(
     assert {r["formula_pretty"]: r["novelty"] for r in rows} == {
         "AlNi": "known", "AlNi3": "known", "Al3Ni": "new"}  # fmt: skip
     assert run_campaign(config, store) == hull  # a rerun reuses the cache and every stage
-    assert len(recorded_mp) == 1
+    assert len(hand_made_mp) == 1

@@ -1,10 +1,10 @@
-"""Known phases from entry files, structure folders and the Materials Project (a recorded
-response: no network), and matching candidates against them."""
+"""Known phases from entry files, structure folders and the Materials Project (hand-made entries:
+no network), and matching candidates against them."""
 
 import json
 
 import pytest
-from conftest import b2_alni, fcc, recorded_mp_entries
+from conftest import b2_alni, fcc, hand_made_mp_entries
 from monty.serialization import dumpfn
 from pymatgen.core import Lattice, Structure
 
@@ -13,7 +13,7 @@ from discoverflow.core.crystal import known_phases as kp
 
 def test_entries_file_reads_names_energies_and_method(tmp_path):
     path = tmp_path / "entries.json"
-    dumpfn(recorded_mp_entries(), path)
+    dumpfn(hand_made_mp_entries(), path)
     phases = kp.read_known_phases(path)
     assert [p.name for p in phases][:3] == ["mp-134-GGA", "mp-23-GGA", "mp-1487-GGA"]
     assert phases[2].energy_per_atom == pytest.approx(-5.43)
@@ -44,26 +44,26 @@ def test_folder_of_cifs_with_and_without_energies(tmp_path):
 
 
 def test_filter_keeps_phases_near_their_sources_hull():
-    phases = kp.from_entries(recorded_mp_entries(), kp.MATERIALS_PROJECT)
+    phases = kp.from_entries(hand_made_mp_entries(), kp.MATERIALS_PROJECT)
     phases.append(kp.KnownPhase("user", b2_alni(2.9), "file"))  # no energy: kept
     kept = {p.name for p in kp.near_source_hull(phases, 0.1)}
     assert kept == {"mp-134-GGA", "mp-23-GGA", "mp-1487-GGA", "user"}
     assert len(kp.near_source_hull(phases, None)) == 5
 
 
-def test_materials_project_entries_are_fetched_once_and_cached(tmp_path, monkeypatch, recorded_mp):
+def test_materials_project_entries_are_fetched_once_and_cached(tmp_path, monkeypatch, hand_made_mp):
     monkeypatch.delenv(kp.MP_API_KEY, raising=False)
     assert "MP_API_KEY" in kp.materials_project_problem(tmp_path, ["Ni", "Al"])
     with pytest.raises(ValueError, match="MP_API_KEY"):
         kp.materials_project_phases(tmp_path, ["Ni", "Al"])
     monkeypatch.setenv(kp.MP_API_KEY, "k" * 32)
     phases = kp.materials_project_phases(tmp_path, ["Ni", "Al"])
-    assert recorded_mp == [("k" * 32, ["Al", "Ni"])]
+    assert hand_made_mp == [("k" * 32, ["Al", "Ni"])]
     assert kp.cache_file(tmp_path, ["Ni", "Al"]).name == "mp-entries-Al-Ni.json"
     assert {p.source for p in phases} == {"Materials Project"}
     monkeypatch.delenv(kp.MP_API_KEY)  # offline later: the cache serves the same entries
     again = kp.materials_project_phases(tmp_path, ["Al", "Ni"])
-    assert len(recorded_mp) == 1
+    assert len(hand_made_mp) == 1
     assert [(p.name, p.energy_per_atom) for p in again] == [
         (p.name, p.energy_per_atom) for p in phases
     ]
