@@ -108,6 +108,9 @@ class StabilityRecord(BaseModel):
     volume_change: float | None = None
     mean_temperature: float | None = None
     steps: int = 0
+    supercell: list[int] = Field(
+        default_factory=lambda: [1, 1, 1], description="Repeats of the cell the MD simulated"
+    )
 
 
 class StabilityDocument(StageDocument):
@@ -119,14 +122,18 @@ class StabilityDocument(StageDocument):
 
 class AdsorptionRecord(BaseModel):
     mof_id: str
-    status: Literal["done", "failed"]
-    reason: str | None = None
+    status: Literal["done", "not converged", "failed"]
+    reason: str | None = Field(None, description="Why it failed, or why it did not converge")
     uptake_mol_per_kg: float | None = Field(None, description="Absolute CO2 loading (mol/kg)")
-    uptake_error: float | None = None
+    uptake_error: float | None = Field(None, description="Block-average error (mol/kg)")
+    mean_molecules: float | None = Field(
+        None, description="Mean adsorbed molecules in the simulation box"
+    )
     excess_mol_per_kg: float | None = None
     helium_void_fraction: float | None = None
     charges: dict[str, float] = Field(default_factory=dict)
-    unit_cells: list[int] = Field(default_factory=list)
+    unit_cells: list[int] = Field(default_factory=list, description="Of the GCMC's cell")
+    framework_atoms: int | None = Field(None, description="Atoms of the simulation box")
     cycles: int = 0
 
 

@@ -18,7 +18,8 @@ from pymatgen.core import Element, Structure
 
 from discoverflow.core.mof.overlap import DEFAULT_SCALE, find_overlaps
 from discoverflow.core.mof.pores import CO2_PROBE_RADIUS, PoreDescriptors, pore_descriptors
-from discoverflow.core.mof.uff4mof import BondGraph, angle, bond_graph, is_metal, planar
+from discoverflow.core.mof.supercell import first_image
+from discoverflow.core.mof.uff4mof import BondGraph, angle, framework_graph, is_metal, planar
 from discoverflow.settings import PositiveInt, StageSettings
 
 MAX_NEIGHBOURS = {"H": 1, "C": 4, "N": 4}
@@ -62,6 +63,8 @@ class CheckVerdicts:
     open_metal_sites: list[int] = field(default_factory=list)
     charge_balanced: bool | None = None
     metal_oxidation_state: float | None = None
+    supercell: list[int] = field(default_factory=lambda: [1, 1, 1])
+    """Repeats of the cell whose bond graph the checks read."""
 
     def failures(self) -> dict[str, str]:
         found = {}
@@ -150,21 +153,26 @@ def charge_balance(graph: BondGraph) -> tuple[bool | None, float | None]:
 
 
 def check_mof(structure: Structure, settings: CharacterisationSettings) -> CheckVerdicts:
-    graph = bond_graph(structure)
+    """The checks on the bond graph of the supercell in which each bond joins two distinct
+    atoms (``framework_graph``); sites are the original cell's."""
+    graph, repeats = framework_graph(structure)
     overlaps = find_overlaps(structure, settings.overlap_scale)
     verdicts = CheckVerdicts(
-        overlapping_atoms=sorted({o.site_i for o in overlaps} | {o.site_j for o in overlaps})
+        overlapping_atoms=sorted({o.site_i for o in overlaps} | {o.site_j for o in overlaps}),
+        supercell=list(repeats),
     )
-    for i, symbol in enumerate(graph.symbols):
-        if graph.degree(i) > MAX_NEIGHBOURS.get(symbol, 99):
+    for i in range(len(structure)):
+        k = first_image(i, repeats)
+        symbol = graph.symbols[k]
+        if graph.degree(k) > MAX_NEIGHBOURS.get(symbol, 99):
             verdicts.overcoordinated.append(i)
-        if undercoordinated(graph, i):
+        if undercoordinated(graph, k):
             verdicts.undercoordinated.append(i)
         if is_metal(symbol):
-            cone = largest_empty_cone([v for _, v in graph.neighbours[i]])
+            cone = largest_empty_cone([v for _, v in graph.neighbours[k]])
             if cone > settings.open_metal_cone:
                 verdicts.open_metal_sites.append(i)
-    carbons = [i for i, s in enumerate(graph.symbols) if s == "C"]
+    carbons = [i for i, site in enumerate(structure) if site.specie.symbol == "C"]
     verdicts.missing_hydrogens = bool(carbons) and (
         "H" not in graph.symbols or any(i in verdicts.undercoordinated for i in carbons)
     )

@@ -27,6 +27,7 @@ CHECK_FIELDS = {
     "open_metal_sites": "open_metal_sites",
     "charge_balanced": "charge_balanced",
     "metal_oxidation_state": "metal_oxidation_state",
+    "supercell": "bond_graph_supercell",
 }
 
 
