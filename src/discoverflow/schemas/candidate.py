@@ -167,6 +167,14 @@ class MOFDoc(CampaignDocument):
     metal_oxidation_state: float | None = Field(
         None, description="Mean formal charge of the metals from the ligands' charges (e)"
     )
+    free_molecules: list[str] = Field(
+        default_factory=list,
+        description="Molecules in the cell as read bonded to nothing else: formula and kind "
+        "(solvent; an ion with its formal charge; charge unknown)",
+    )
+    solvent_removed: bool | None = Field(
+        None, description="Free solvent removed before the checks and later stages"
+    )
     bond_graph_supercell: list[int] | None = Field(
         None, description="Repeats of the cell whose bond graph the checks read (a, b, c)"
     )

@@ -84,6 +84,14 @@ class CharacterisationRecord(BaseModel):
     pores: dict[str, float] | None = Field(
         None, description="PoreDescriptors: diameters (A), areas (m2/g, A2), fractions"
     )
+    free_molecules: list[str] = Field(
+        default_factory=list,
+        description="Molecules bonded to nothing else: formula and kind (solvent, +n ion)",
+    )
+    solvent_removed: bool = Field(False, description="Free solvent removed before the checks")
+    structure: Structure | None = Field(
+        None, description="The cell without its solvent, where it was removed"
+    )
 
 
 class CharacterisationDocument(StageDocument):

@@ -10,6 +10,7 @@ coordination sphere) and charge balance from the ligands' formal charges.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -18,7 +19,8 @@ from pymatgen.core import Element, Structure
 
 from discoverflow.core.mof.overlap import DEFAULT_SCALE, find_overlaps
 from discoverflow.core.mof.pores import CO2_PROBE_RADIUS, PoreDescriptors, pore_descriptors
-from discoverflow.core.mof.supercell import first_image
+from discoverflow.core.mof.solvent import FreeMolecule, free_molecules, without_solvent
+from discoverflow.core.mof.supercell import Repeats, first_image, original_site
 from discoverflow.core.mof.uff4mof import BondGraph, angle, framework_graph, is_metal, planar
 from discoverflow.settings import PositiveInt, StageSettings
 
@@ -51,6 +53,11 @@ class CharacterisationSettings(StageSettings):
     )
     min_free_sphere: float | None = Field(
         None, ge=0, description="Remove MOFs whose largest free sphere is narrower (A)"
+    )
+    remove_solvent: bool = Field(
+        False,
+        description="Remove free solvent (neutral molecules bonded to nothing, as CoRE MOF's "
+        "solvent-free sets do) before the checks and every later stage; counter-ions stay",
     )
 
 
@@ -140,21 +147,30 @@ def ligand_charge(graph: BondGraph) -> float | None:
     return charge
 
 
-def charge_balance(graph: BondGraph) -> tuple[bool | None, float | None]:
-    """Whether the metals' mean formal charge is one of their known oxidation states."""
-    metals = {s for s in graph.symbols if is_metal(s)}
+def charge_balance(
+    graph: BondGraph, repeats: Repeats, ions: list[FreeMolecule] = ()
+) -> tuple[bool | None, float | None]:
+    """Whether the framework metals' mean formal charge (from the ligands and the free
+    counter-ions) is one of their known oxidation states."""
+    free = {i for ion in ions for i in ion.sites}
+    framework = [s for k, s in enumerate(graph.symbols) if original_site(k, repeats) not in free]
+    metals = {s for s in framework if is_metal(s)}
     charge = ligand_charge(graph)
-    if len(metals) != 1 or charge is None:
+    if len(metals) != 1 or charge is None or any(ion.charge is None for ion in ions):
         return None, None
     (metal,) = metals
-    state = -charge / graph.symbols.count(metal)
+    charge += math.prod(repeats) * sum(ion.charge for ion in ions)
+    state = -charge / framework.count(metal)
     known = set(Element(metal).common_oxidation_states) | set(Element(metal).icsd_oxidation_states)
     return any(abs(state - k) < 1e-6 for k in known), state
 
 
-def check_mof(structure: Structure, settings: CharacterisationSettings) -> CheckVerdicts:
+def check_mof(
+    structure: Structure, settings: CharacterisationSettings, ions: list[FreeMolecule] = ()
+) -> CheckVerdicts:
     """The checks on the bond graph of the supercell in which each bond joins two distinct
-    atoms (``framework_graph``); sites are the original cell's."""
+    atoms (``framework_graph``); sites are the original cell's. The charge balance counts the
+    free counter-ions ``ions``."""
     graph, repeats = framework_graph(structure)
     overlaps = find_overlaps(structure, settings.overlap_scale)
     verdicts = CheckVerdicts(
@@ -177,7 +193,9 @@ def check_mof(structure: Structure, settings: CharacterisationSettings) -> Check
         "H" not in graph.symbols or any(i in verdicts.undercoordinated for i in carbons)
     )
     if not overlaps:
-        verdicts.charge_balanced, verdicts.metal_oxidation_state = charge_balance(graph)
+        verdicts.charge_balanced, verdicts.metal_oxidation_state = charge_balance(
+            graph, repeats, ions
+        )
     return verdicts
 
 
@@ -187,11 +205,24 @@ class Characterisation:
     pores: PoreDescriptors | None
     reasons: list[str]
     """Why the MOF is removed (the failed checks in ``reject``); empty if it goes on."""
+    structure: Structure
+    """The cell checked and passed on: without its free solvent if ``remove_solvent``."""
+    free_molecules: list[FreeMolecule] = field(default_factory=list)
+    """Molecules bonded to nothing else in the cell as read (solvent, counter-ions)."""
+    solvent_removed: bool = False
 
 
 def characterise(structure: Structure, settings: CharacterisationSettings) -> Characterisation:
-    """mofchecker's checks, then Zeo++'s descriptors of a MOF without overlapping atoms."""
-    checks = check_mof(structure, settings)
+    """Free molecules (solvent removed if ``settings.remove_solvent``), mofchecker's checks,
+    then Zeo++'s descriptors of a MOF without overlapping atoms."""
+    molecules = free_molecules(structure)
+    removed = settings.remove_solvent and any(m.solvent for m in molecules)
+    if removed:
+        structure = without_solvent(structure, molecules)
+    ions = [m for m in molecules if not m.solvent]
+    if removed:
+        ions = free_molecules(structure)  # their sites in the cell without solvent
+    checks = check_mof(structure, settings, ions)
     failed = checks.failures()
     reasons = [text for name, text in failed.items() if name in settings.reject]
     pores = None
@@ -202,4 +233,11 @@ def characterise(structure: Structure, settings: CharacterisationSettings) -> Ch
         narrow = settings.min_free_sphere
         if narrow is not None and pores.largest_free_sphere < narrow:
             reasons.append(f"largest free sphere {pores.largest_free_sphere:.2f} A < {narrow} A")
-    return Characterisation(checks=checks, pores=pores, reasons=reasons)
+    return Characterisation(
+        checks=checks,
+        pores=pores,
+        reasons=reasons,
+        structure=structure,
+        free_molecules=molecules,
+        solvent_removed=removed,
+    )

@@ -36,6 +36,8 @@ def characterisation_fields(_: str, data: dict) -> dict:
     checks = data.get("checks") or {}
     fields = {doc: checks.get(key) for key, doc in CHECK_FIELDS.items() if key in checks}
     fields["checks_passed"] = data.get("status") == "passed"
+    fields["free_molecules"] = data.get("free_molecules") or []
+    fields["solvent_removed"] = bool(data.get("solvent_removed"))
     pores = dict(data.get("pores") or {})
     pores.pop("density_g_cm3", None)  # emmet's density is already in the document
     return fields | pores
@@ -46,7 +48,8 @@ class MOFCharacterisationMaker(StageMaker):
     """mofchecker's checks and Zeo++'s pore descriptors of each assembled MOF, in one job
     per batch; each result is recorded as it finishes. A MOF failing one of
     ``settings.reject`` is recorded with the reason and left out of the output's structures,
-    which the stability MD takes."""
+    which the stability MD takes (without their free solvent with
+    ``settings.remove_solvent``)."""
 
     name: str = "mof characterisation"
     settings: CharacterisationSettings = field(default_factory=CharacterisationSettings)
@@ -70,6 +73,9 @@ class MOFCharacterisationMaker(StageMaker):
                 reason="; ".join(found.reasons) or None,
                 checks=found.checks.to_dict(),
                 pores=found.pores.to_dict() if found.pores else None,
+                free_molecules=[m.describe() for m in found.free_molecules],
+                solvent_removed=found.solvent_removed,
+                structure=found.structure if found.solvent_removed else None,
             )
 
         records = each_mof(
@@ -80,5 +86,9 @@ class MOFCharacterisationMaker(StageMaker):
             round=assembly.round,
             probe_radius=settings.probe_radius,
             records=records,
-            structures={k: s for k, s in assembly.structures.items() if k in passed},
+            structures={
+                r.mof_id: r.structure or assembly.structures[r.mof_id]
+                for r in records
+                if r.mof_id in passed
+            },
         )
