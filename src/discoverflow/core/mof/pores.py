@@ -75,8 +75,9 @@ def run_zeo(
             [*command, *map(str, numbers)], capture_output=True, text=True, cwd=folder
         )
     if result.returncode != 0 or not result.stdout:
-        lines = [line for line in result.stderr.splitlines() if line.strip()]
-        raise ZeoFailed(" ".join(lines[:1] + lines[-1:]) or f"exit code {result.returncode}")
+        noise = ("Opening File", "Point ")
+        lines = [s for s in result.stderr.splitlines() if s.strip() and not s.startswith(noise)]
+        raise ZeoFailed(" ".join(lines[-2:]) or f"Zeo++ stopped (exit code {result.returncode})")
     return json.loads(result.stdout)
 
 
