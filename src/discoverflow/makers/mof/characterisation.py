@@ -10,7 +10,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.mof.checks import CharacterisationSettings, characterise
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint
+from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint, structure_fields
 from discoverflow.makers.mof.stability import each_mof
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import (
@@ -32,7 +32,8 @@ CHECK_FIELDS = {
 
 
 def characterisation_fields(_: str, data: dict) -> dict:
-    """A MOF document's check verdicts and pore descriptors (MOFDoc fields)."""
+    """A MOF document's check verdicts and pore descriptors (MOFDoc fields); where solvent
+    was removed, the solvent-free cell and its metadata (``structure_initial`` stays)."""
     checks = data.get("checks") or {}
     fields = {doc: checks.get(key) for key, doc in CHECK_FIELDS.items() if key in checks}
     fields["checks_passed"] = data.get("status") == "passed"
@@ -40,6 +41,9 @@ def characterisation_fields(_: str, data: dict) -> dict:
     fields["solvent_removed"] = bool(data.get("solvent_removed"))
     pores = dict(data.get("pores") or {})
     pores.pop("density_g_cm3", None)  # emmet's density is already in the document
+    if (cleaned := data.get("structure")) is not None:
+        cleaned = cleaned if isinstance(cleaned, Structure) else Structure.from_dict(cleaned)
+        fields |= structure_fields(cleaned)
     return fields | pores
 
 
