@@ -162,6 +162,9 @@ def test_the_example_folder_runs_end_to_end_from_the_cli(tmp_path):
         doc = docs[name]
         assert doc["status"] == "done" and doc["stable"] is True and doc["strain"] < 0.1
         assert doc["uptake_mol_per_kg"] > 0 and doc["charges_method"].startswith("RASPA")
+        assert doc["uptake_converged"] is True and doc["gcmc_cycles"] == 1000
+        assert 0 < doc["uptake_error"] < doc["uptake_mol_per_kg"]
+        assert doc["uptake_molecules"] > 0
         assert doc["adsorption_pressure"] == 10000 and doc["adsorption_temperature"] == 300
         initial = Structure.from_dict(doc["structure_initial"]).lattice.abc
         for optimised, read in zip(doc["lattice_abc"], initial, strict=True):
