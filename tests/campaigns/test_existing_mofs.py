@@ -237,8 +237,8 @@ def test_a_short_axis_mof_goes_through_every_stage_in_supercells(tmp_path):
         inputs={"mofs": folder},
         stability={"engine": "lammps", "steps": 100, "lammps_minimise": 50},
         optimisation={"fmax": 0.5, "steps": 2},
-        adsorption={"cycles": 20, "init_cycles": 10, "cutoff": 6.0},
-    )
+        adsorption={"cycles": 20, "init_cycles": 10, "cutoff": 6.0, "pressure": 1.0},
+    )  # 1 Pa: a few hundredths of a molecule, which 20 cycles cannot measure
     campaign = ExistingMOFsCampaign(config)
     store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
     campaign.run(store)
@@ -249,15 +249,12 @@ def test_a_short_axis_mof_goes_through_every_stage_in_supercells(tmp_path):
     assert doc["md_supercell"] == [4, 2, 2] and doc["strain"] < 0.1  # widths above 25 A
     assert doc["gcmc_unit_cells"] == [2, 1, 1] and doc["gcmc_cycles"] == 20
     assert doc["uptake_mol_per_kg"] >= 0 and doc["uptake_error"] >= 0
-    assert doc["uptake_molecules"] >= 0
-    converged = doc["uptake_converged"]
-    assert converged == (0 < doc["uptake_error"] <= doc["uptake_mol_per_kg"])
-    assert doc["status"] == ("done" if converged else "not converged")
-    if not converged:
-        assert doc["reason"].startswith("not converged after 20 cycles")
-        table = rendered(campaign.results_report(store))
-        assert "not converged after 20 cycles" in table and "+/-" in table
-        assert "not converged" in rendered(campaign.status_report(store))
+    assert doc["uptake_molecules"] >= 0 and doc["uptake_converged"] is False
+    assert doc["status"] == "not converged"
+    assert doc["reason"].startswith("not converged after 20 cycles")
+    table = rendered(campaign.results_report(store))
+    assert "not converged after 20 cycles" in table and "+/-" in table
+    assert "not converged" in rendered(campaign.status_report(store))
 
     campaign.config.stability = campaign.config.stability.model_copy(
         update={"engine": "chgnet", "steps": 4}

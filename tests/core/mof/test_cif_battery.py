@@ -13,7 +13,7 @@ from discoverflow.core.mof.checks import (
     charge_balance,
 )
 from discoverflow.core.mof.pores import ZeoFailed, run_zeo
-from discoverflow.core.mof.solvent import free_molecules
+from discoverflow.core.mof.solvent import formal_charge, free_molecules
 from discoverflow.core.mof.uff4mof import framework_graph
 from discoverflow.core.structures import read_structure
 
@@ -88,3 +88,21 @@ def test_zeo_degenerate_symmetric_cell_is_measured_displaced():
     found = characterise(irmof, CharacterisationSettings(**QUICK))
     assert 14.5 < found.pores.largest_included_sphere < 15.5
     assert 0.75 < found.pores.void_fraction < 0.85
+
+
+def test_formal_charges_of_free_molecules():
+    """Closed-shell Lewis structures: nitrate -1, ammonium +1, water and DMF 0; lone halide
+    and alkali ions by their group; a metal complex has no charge read from bonds alone."""
+    from pymatgen.core import Molecule
+
+    nitrate = Molecule(
+        ["N", "O", "O", "O"], [[0, 0, 0], [1.25, 0, 0], [-0.625, 1.083, 0], [-0.625, -1.083, 0]]
+    )
+    water = Molecule(["O", "H", "H"], [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
+    zinc_aqua = Molecule(
+        ["Zn", "O", "H", "H"], [[0, 0, 0], [2.0, 0, 0], [2.6, 0.76, 0], [2.6, -0.76, 0]]
+    )
+    assert formal_charge(nitrate) == -1 and formal_charge(water) == 0
+    assert formal_charge(Molecule(["Cl"], [[0, 0, 0]])) == -1
+    assert formal_charge(Molecule(["Na"], [[0, 0, 0]])) == 1
+    assert formal_charge(zinc_aqua) is None
