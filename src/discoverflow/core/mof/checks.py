@@ -219,9 +219,8 @@ def characterise(structure: Structure, settings: CharacterisationSettings) -> Ch
     removed = settings.remove_solvent and any(m.solvent for m in molecules)
     if removed:
         structure = without_solvent(structure, molecules)
-    ions = [m for m in molecules if not m.solvent]
-    if removed:
-        ions = free_molecules(structure)  # their sites in the cell without solvent
+    # the ions' sites, in the cell without solvent where it was removed
+    ions = free_molecules(structure) if removed else [m for m in molecules if not m.solvent]
     checks = check_mof(structure, settings, ions)
     failed = checks.failures()
     reasons = [text for name, text in failed.items() if name in settings.reject]

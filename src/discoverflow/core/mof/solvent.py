@@ -16,6 +16,7 @@ from pymatgen.analysis.dimensionality import get_structure_components
 from pymatgen.analysis.graphs import StructureGraph
 from pymatgen.core import Element, Molecule, Structure
 
+from discoverflow.core.mof.linkers import rdkit_modules
 from discoverflow.core.mof.uff4mof import covalent_bonds, is_metal
 
 CHARGES_TRIED = (0, 1, -1, 2, -2, 3, -3)
@@ -66,10 +67,9 @@ def formal_charge(molecule: Molecule) -> int | None:
         return lone_atom_charge(symbols[0])
     if any(is_metal(s) for s in symbols):
         return None
-    from rdkit import Chem, RDLogger
+    Chem, _ = rdkit_modules()
     from rdkit.Chem import rdDetermineBonds
 
-    RDLogger.DisableLog("rdApp.*")
     electrons = sum(Element(s).Z for s in symbols)
     for charge in CHARGES_TRIED:
         if (electrons - charge) % 2:
