@@ -23,13 +23,14 @@ def adsorption_fields(settings: AdsorptionSettings):
 
     def fields(mof_id: str, data: dict) -> dict:
         done = data.get("status") != "failed"
+        judged = done and data.get("mean_molecules") is not None  # not records of before
         return {
             "charges_method": CHARGES_METHOD if done else None,
             "charges": data.get("charges") or {},
             "uptake_mol_per_kg": data.get("uptake_mol_per_kg"),
             "uptake_error": data.get("uptake_error"),
             "uptake_molecules": data.get("mean_molecules"),
-            "uptake_converged": data.get("status") == "done" if done else None,
+            "uptake_converged": data.get("status") == "done" if judged else None,
             "gcmc_cycles": data.get("cycles") if done else None,
             "gcmc_unit_cells": data.get("unit_cells") or None,
             "excess_mol_per_kg": data.get("excess_mol_per_kg"),
