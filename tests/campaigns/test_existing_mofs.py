@@ -12,6 +12,7 @@ from conftest import MOF5_CIF, in_process, write_bad_cifs
 from jobflow import JobStore
 from maggma.stores import MemoryStore
 from pymatgen.core import Structure
+from rich.console import Console
 
 pytest.importorskip("pyzeo", reason="pore descriptors need the [mof] extra")
 pytest.importorskip("RASPA2", reason="GCMC needs the [mof] extra")
@@ -22,6 +23,7 @@ from discoverflow.campaigns.existing_mofs.driver import stored_evaluation
 from discoverflow.stores import document_store, make_store
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "existing_mofs"
+BATTERY = Path(__file__).parents[1] / "test_data" / "mofs"
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -38,6 +40,13 @@ def by_file(store) -> dict[str, dict]:
     mofs = document_store(store, "mofs")
     mofs.connect()
     return {d["source_file"]: d for d in mofs.query({"campaign": "screen"})}
+
+
+def rendered(renderables) -> str:
+    console = Console(record=True, width=400)
+    for renderable in renderables:
+        console.print(renderable)
+    return console.export_text()
 
 
 def assert_mof5_descriptors(doc: dict) -> None:
@@ -153,6 +162,9 @@ def test_the_example_folder_runs_end_to_end_from_the_cli(tmp_path):
         doc = docs[name]
         assert doc["status"] == "done" and doc["stable"] is True and doc["strain"] < 0.1
         assert doc["uptake_mol_per_kg"] > 0 and doc["charges_method"].startswith("RASPA")
+        assert doc["uptake_converged"] is True and doc["gcmc_cycles"] == 1000
+        assert 0 < doc["uptake_error"] < doc["uptake_mol_per_kg"]
+        assert doc["uptake_molecules"] > 0
         assert doc["adsorption_pressure"] == 10000 and doc["adsorption_temperature"] == 300
         initial = Structure.from_dict(doc["structure_initial"]).lattice.abc
         for optimised, read in zip(doc["lattice_abc"], initial, strict=True):
@@ -172,3 +184,82 @@ def test_the_example_folder_runs_end_to_end_from_the_cli(tmp_path):
     assert again.returncode == 0 and "5 MOFs (finished)" in again.stdout
     store.connect(force_reset=True)
     assert store.count({"metadata.campaign": "existing-mofs"}) == jobs  # ran nothing
+
+
+def test_the_real_cif_battery_evaluates_each_file_or_says_why(tmp_path):
+    """Symmetry operations, coordinates outside [0, 1), labels without type symbols, free
+    solvent (removed), counter-ions (kept) and a short axis: every MOF reaches the MD."""
+    folder = tmp_path / "mofs"
+    shutil.copytree(BATTERY, folder)
+    (folder / "truncated.cif").write_text((BATTERY / "MIL-47.cif").read_text()[:900])
+    config = ExistingMOFsConfig(
+        name="screen",
+        workflow="existing-mofs",
+        inputs={"mofs": folder},
+        characterisation={"remove_solvent": True, "surface_samples": 200, "volume_samples": 5000},
+        stability={"engine": "lammps", "steps": 20, "lammps_minimise": 20, "lammps_cutoff": 6},
+        optimisation={"enabled": False},
+        adsorption={"enabled": False},
+    )
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    ExistingMOFsCampaign(config).run(store)
+
+    docs = by_file(store)
+    assert docs["truncated.cif"]["status"] == "invalid"
+    assert "truncated.cif" in docs["truncated.cif"]["reason"]
+    good = {name: doc for name, doc in docs.items() if name != "truncated.cif"}
+    assert len(good) == 5
+    for name, doc in good.items():
+        assert doc["status"] == "stable" and doc["reason"] is None, (name, doc.get("reason"))
+        assert doc["checks_passed"] is True and doc["md_engine"] == "lammps-uff4mof"
+    assert good["MIL-47.cif"]["bond_graph_supercell"] == [2, 1, 1]
+    assert good["MIL-47.cif"]["md_supercell"] == [2, 1, 1]  # 6.8 A: two cells above 12 A
+    solvated = good["DMOF-1_solvated.cif"]
+    assert solvated["free_molecules"] == ["C3H7NO (solvent)", "H2O (solvent)"]
+    assert solvated["solvent_removed"] is True and solvated["nsites"] == 54
+    assert solvated["formula_pretty"] == "ZnH10C11NO4"  # Zn2(bdc)2(dabco), as the MD had it
+    assert len(Structure.from_dict(solvated["structure_initial"])) == 69  # as read
+    salt = good["MIL-53-Al_ammonium.cif"]
+    assert salt["free_molecules"] == ["H4N (+1 ion)", "H4N (+1 ion)"]
+    assert salt["solvent_removed"] is False and salt["metal_oxidation_state"] == 3
+
+
+@pytest.mark.slow
+def test_a_short_axis_mof_goes_through_every_stage_in_supercells(tmp_path):
+    """MIL-47 (a = 6.82 A) through checks, pores, LAMMPS MD, cell optimisation and GCMC, then
+    CHGNet MD: each method's supercell in its document, the uptake with its error and verdict."""
+    folder = tmp_path / "mofs"
+    folder.mkdir()
+    shutil.copy(BATTERY / "MIL-47.cif", folder)
+    config = ExistingMOFsConfig(
+        name="screen",
+        workflow="existing-mofs",
+        inputs={"mofs": folder},
+        stability={"engine": "lammps", "steps": 100, "lammps_minimise": 50},
+        optimisation={"fmax": 0.5, "steps": 2},
+        adsorption={"cycles": 20, "init_cycles": 10, "cutoff": 6.0, "pressure": 1.0},
+    )  # 1 Pa: a few hundredths of a molecule, which 20 cycles cannot measure
+    campaign = ExistingMOFsCampaign(config)
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    campaign.run(store)
+
+    doc = by_file(store)["MIL-47.cif"]
+    assert doc["checks_passed"] is True and doc["bond_graph_supercell"] == [2, 1, 1]
+    assert 7 < doc["largest_included_sphere"] < 8  # MIL-47's channels, from the cell as read
+    assert doc["md_supercell"] == [4, 2, 2] and doc["strain"] < 0.1  # widths above 25 A
+    assert doc["gcmc_unit_cells"] == [2, 1, 1] and doc["gcmc_cycles"] == 20
+    assert doc["uptake_mol_per_kg"] >= 0 and doc["uptake_error"] >= 0
+    assert doc["uptake_molecules"] >= 0 and doc["uptake_converged"] is False
+    assert doc["status"] == "not converged"
+    assert doc["reason"].startswith("not converged after 20 cycles")
+    table = rendered(campaign.results_report(store))
+    assert "not converged after 20 cycles" in table and "+/-" in table
+    assert "not converged" in rendered(campaign.status_report(store))
+
+    campaign.config.stability = campaign.config.stability.model_copy(
+        update={"engine": "chgnet", "steps": 4}
+    )
+    campaign.run(store)
+    doc = by_file(store)["MIL-47.cif"]
+    assert doc["md_engine"].startswith("chgnet") and doc["md_supercell"] == [1, 1, 1]
+    assert doc["strain"] < 0.1 and doc["uptake_error"] is not None

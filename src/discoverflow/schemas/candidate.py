@@ -167,6 +167,17 @@ class MOFDoc(CampaignDocument):
     metal_oxidation_state: float | None = Field(
         None, description="Mean formal charge of the metals from the ligands' charges (e)"
     )
+    free_molecules: list[str] = Field(
+        default_factory=list,
+        description="Molecules in the cell as read bonded to nothing else: formula and kind "
+        "(solvent; an ion with its formal charge; charge unknown)",
+    )
+    solvent_removed: bool | None = Field(
+        None, description="Free solvent removed before the checks and later stages"
+    )
+    bond_graph_supercell: list[int] | None = Field(
+        None, description="Repeats of the cell whose bond graph the checks read (a, b, c)"
+    )
     largest_included_sphere: float | None = Field(None, description="Zeo++ diameter (A)")
     largest_free_sphere: float | None = Field(None, description="Zeo++ diameter (A)")
     included_sphere_along_free_path: float | None = Field(
@@ -188,6 +199,9 @@ class MOFDoc(CampaignDocument):
     md_engine: str | None = Field(
         None, description="Engine of the MD (chgnet-<version> or lammps-uff4mof)"
     )
+    md_supercell: list[int] | None = Field(
+        None, description="Repeats of the cell the MD simulated; the strain is the cell's own"
+    )
     optimisation_engine: str | None = Field(
         None, description="Engine of the cell optimisation (an ML potential, or cp2k-PBE-DFTD3)"
     )
@@ -203,6 +217,16 @@ class MOFDoc(CampaignDocument):
     charges: dict[str, float] = Field(default_factory=dict, description="Per element (e)")
     uptake_mol_per_kg: float | None = Field(None, description="Absolute CO2 uptake (mol/kg)")
     uptake_error: float | None = Field(None, description="Block-average error (mol/kg)")
+    uptake_molecules: float | None = Field(
+        None, description="Mean CO2 molecules adsorbed in the GCMC's simulation box"
+    )
+    uptake_converged: bool | None = Field(
+        None, description="A molecule adsorbed and the error no larger than the uptake"
+    )
+    gcmc_cycles: int | None = Field(None, description="GCMC production cycles")
+    gcmc_unit_cells: list[int] | None = Field(
+        None, description="Unit cells of the GCMC box (a, b, c); the uptake is per kg"
+    )
     excess_mol_per_kg: float | None = Field(None, description="Excess CO2 uptake (mol/kg)")
     adsorption_temperature: float | None = Field(None, description="GCMC temperature (K)")
     adsorption_pressure: float | None = Field(None, description="CO2 pressure (Pa)")

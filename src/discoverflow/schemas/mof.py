@@ -84,6 +84,14 @@ class CharacterisationRecord(BaseModel):
     pores: dict[str, float] | None = Field(
         None, description="PoreDescriptors: diameters (A), areas (m2/g, A2), fractions"
     )
+    free_molecules: list[str] = Field(
+        default_factory=list,
+        description="Molecules bonded to nothing else: formula and kind (solvent, +n ion)",
+    )
+    solvent_removed: bool = Field(False, description="Free solvent removed before the checks")
+    structure: Structure | None = Field(
+        None, description="The cell without its solvent, where it was removed"
+    )
 
 
 class CharacterisationDocument(StageDocument):
@@ -108,6 +116,9 @@ class StabilityRecord(BaseModel):
     volume_change: float | None = None
     mean_temperature: float | None = None
     steps: int = 0
+    supercell: list[int] = Field(
+        default_factory=lambda: [1, 1, 1], description="Repeats of the cell the MD simulated"
+    )
 
 
 class StabilityDocument(StageDocument):
@@ -119,14 +130,18 @@ class StabilityDocument(StageDocument):
 
 class AdsorptionRecord(BaseModel):
     mof_id: str
-    status: Literal["done", "failed"]
-    reason: str | None = None
+    status: Literal["done", "not converged", "failed"]
+    reason: str | None = Field(None, description="Why it failed, or why it did not converge")
     uptake_mol_per_kg: float | None = Field(None, description="Absolute CO2 loading (mol/kg)")
-    uptake_error: float | None = None
+    uptake_error: float | None = Field(None, description="Block-average error (mol/kg)")
+    mean_molecules: float | None = Field(
+        None, description="Mean adsorbed molecules in the simulation box"
+    )
     excess_mol_per_kg: float | None = None
     helium_void_fraction: float | None = None
     charges: dict[str, float] = Field(default_factory=dict)
-    unit_cells: list[int] = Field(default_factory=list)
+    unit_cells: list[int] = Field(default_factory=list, description="Of the GCMC's cell")
+    framework_atoms: int | None = Field(None, description="Atoms of the simulation box")
     cycles: int = 0
 
 

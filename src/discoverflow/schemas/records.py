@@ -78,6 +78,7 @@ class Status(StrEnum):
     STABLE = "stable"
     UNSTABLE = "unstable"
     MD_FAILED = "md failed"
+    NOT_CONVERGED = "not converged"
 
 
 REJECTIONS = frozenset(

@@ -202,6 +202,10 @@ def test_short_gcmc_gives_positive_uptake_rising_with_pressure_and_neutral_charg
     result = low
     assert result.unit_cells == (1, 1, 1)
     assert 0 < low.uptake_mol_per_kg < high.uptake_mol_per_kg
+    for run in (low, high):  # molecules in the box = mol/kg x the box's kg/mol
+        box_kg_per_mol = framework.composition.weight / 1000 * np.prod(run.unit_cells)
+        assert run.mean_molecules == pytest.approx(run.uptake_mol_per_kg * box_kg_per_mol, 1e-3)
+        assert run.converged == (0 < run.uptake_error <= run.uptake_mol_per_kg)
     counts = framework.composition.as_dict()
     assert set(result.charges) == set(counts)
     assert sum(result.charges[el] * n for el, n in counts.items()) == pytest.approx(0, abs=2e-3)
@@ -248,3 +252,20 @@ def test_difflinker_adapter_turns_sampled_xyz_into_linkers(tmp_path, monkeypatch
     proposals = generator.propose(3, anchor="COO")
     assert [p.smiles for p in proposals] == ["c1ccccc1"]  # hydrogens added, duplicates dropped
     assert proposals[0].history == ["difflinker"]
+
+
+def test_an_uptake_is_converged_only_with_molecules_and_an_error_below_it():
+    from discoverflow.core.mof.adsorption import AdsorptionResult
+
+    def result(uptake, error, molecules):
+        return AdsorptionResult(uptake, error, None, None, cycles=50, mean_molecules=molecules)
+
+    # MOF-5 at 0.1 bar: 50 cycles give 0.013 +/- 0.036, 1,000 cycles 0.089 +/- 0.005 mol/kg
+    short, nothing, long = (
+        result(0.013, 0.036, 0.02),
+        result(0.0, 0.0, 0.0),
+        result(0.089, 0.005, 0.55),
+    )
+    assert not short.converged and not nothing.converged and long.converged
+    assert short.verdict().startswith("not converged after 50 cycles: 0.013 +/- 0.036 mol/kg")
+    assert "0 molecules adsorbed" in nothing.verdict() and long.verdict() is None

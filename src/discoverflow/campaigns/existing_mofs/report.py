@@ -24,6 +24,7 @@ COLUMNS = {
     "void_fraction": "void",
     "strain": "strain",
     "uptake_mol_per_kg": "CO2 (mol/kg)",
+    "uptake_error": "+/-",
 }
 
 
@@ -46,7 +47,8 @@ def evaluated_mofs(store: JobStore, name: str, wanted: ResultFilter) -> list[dic
 
 
 def mofs_table(name: str, docs: list[dict]) -> Table:
-    """One row per MOF: verdict, pore descriptors, strain, CO2 uptake, and why it failed."""
+    """One row per MOF: verdict, pore descriptors, strain, CO2 uptake and its block-average
+    error, and why it failed (or why its uptake is not converged)."""
     table = Table(title=f"{name}: MOFs ({len(docs)})")
     for column in ("id", "status", "formula", *COLUMNS.values()):
         table.add_column(column, no_wrap=True)

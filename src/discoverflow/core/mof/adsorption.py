@@ -9,7 +9,6 @@ RASPA2's wheel does not ship).
 from __future__ import annotations
 
 import contextlib
-import math
 import re
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pydantic import Field
 from pymatgen.core import Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
+from discoverflow.core.mof.supercell import Repeats, perpendicular_widths, repeats_for
 from discoverflow.settings import PositiveInt, StageSettings
 
 PSEUDO_ATOM = re.compile(
@@ -52,12 +52,30 @@ class AdsorptionSettings(StageSettings):
 class AdsorptionResult:
     uptake_mol_per_kg: float
     uptake_error: float
+    """RASPA's block-average error of the absolute uptake (mol/kg)."""
     excess_mol_per_kg: float | None
     helium_void_fraction: float | None
     charges: dict[str, float] = field(default_factory=dict)
-    unit_cells: tuple[int, int, int] = (1, 1, 1)
+    unit_cells: Repeats = (1, 1, 1)
     framework_atoms: int = 0
     cycles: int = 0
+    mean_molecules: float = 0.0
+    """Mean number of adsorbed molecules in the simulation box (all its unit cells)."""
+
+    @property
+    def converged(self) -> bool:
+        """A molecule was adsorbed and the error is no larger than the uptake."""
+        return self.mean_molecules > 0 and self.uptake_error <= self.uptake_mol_per_kg
+
+    def verdict(self) -> str | None:
+        """Why the uptake is not to be trusted (None when it converged)."""
+        if self.converged:
+            return None
+        return (
+            f"not converged after {self.cycles} cycles: {self.uptake_mol_per_kg:.4g} +/- "
+            f"{self.uptake_error:.2g} mol/kg, {self.mean_molecules:.3g} molecules adsorbed on "
+            "average; run more cycles"
+        )
 
 
 def _raspa():
@@ -94,18 +112,9 @@ def run_raspa(script: str, cif: str) -> str:
     return result.stdout
 
 
-def perpendicular_widths(structure: Structure) -> list[float]:
-    matrix = structure.lattice.matrix
-    volume = abs(np.linalg.det(matrix))
-    return [
-        volume / np.linalg.norm(np.cross(matrix[(i + 1) % 3], matrix[(i + 2) % 3]))
-        for i in range(3)
-    ]
-
-
-def unit_cells(structure: Structure, cutoff: float) -> tuple[int, int, int]:
+def unit_cells(structure: Structure, cutoff: float) -> Repeats:
     """Repeats along a, b, c so that every perpendicular width exceeds twice the cutoff."""
-    return tuple(max(1, math.ceil(2 * cutoff / w)) for w in perpendicular_widths(structure))
+    return repeats_for(structure, 2 * cutoff)
 
 
 def simulation_cell(structure: Structure, cutoff: float) -> tuple[Structure, tuple[int, int, int]]:
@@ -257,6 +266,7 @@ def co2_uptake(
     try:
         loading = raspa.parse(output)["Number of molecules"][settings.molecule]
         absolute = loading["Average loading absolute [mol/kg framework]"]
+        molecules = loading["Average loading absolute"]
         excess = loading["Average loading excess [mol/kg framework]"]
     except (KeyError, IndexError, ValueError) as error:
         raise AdsorptionFailed(f"RASPA output has no {settings.molecule} loading") from error
@@ -269,4 +279,5 @@ def co2_uptake(
         unit_cells=cells,
         framework_atoms=len(cell) * int(np.prod(cells)),
         cycles=settings.cycles,
+        mean_molecules=float(molecules[0]),
     )

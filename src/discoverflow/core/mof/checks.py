@@ -10,6 +10,7 @@ coordination sphere) and charge balance from the ligands' formal charges.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -18,7 +19,9 @@ from pymatgen.core import Element, Structure
 
 from discoverflow.core.mof.overlap import DEFAULT_SCALE, find_overlaps
 from discoverflow.core.mof.pores import CO2_PROBE_RADIUS, PoreDescriptors, pore_descriptors
-from discoverflow.core.mof.uff4mof import BondGraph, angle, bond_graph, is_metal, planar
+from discoverflow.core.mof.solvent import FreeMolecule, free_molecules, without_solvent
+from discoverflow.core.mof.supercell import Repeats, first_image, original_site
+from discoverflow.core.mof.uff4mof import BondGraph, angle, framework_graph, is_metal, planar
 from discoverflow.settings import PositiveInt, StageSettings
 
 MAX_NEIGHBOURS = {"H": 1, "C": 4, "N": 4}
@@ -51,6 +54,11 @@ class CharacterisationSettings(StageSettings):
     min_free_sphere: float | None = Field(
         None, ge=0, description="Remove MOFs whose largest free sphere is narrower (A)"
     )
+    remove_solvent: bool = Field(
+        False,
+        description="Remove free solvent (neutral molecules bonded to nothing, as CoRE MOF's "
+        "solvent-free sets do) before the checks and every later stage; counter-ions stay",
+    )
 
 
 @dataclass
@@ -62,6 +70,8 @@ class CheckVerdicts:
     open_metal_sites: list[int] = field(default_factory=list)
     charge_balanced: bool | None = None
     metal_oxidation_state: float | None = None
+    supercell: list[int] = field(default_factory=lambda: [1, 1, 1])
+    """Repeats of the cell whose bond graph the checks read."""
 
     def failures(self) -> dict[str, str]:
         found = {}
@@ -137,39 +147,55 @@ def ligand_charge(graph: BondGraph) -> float | None:
     return charge
 
 
-def charge_balance(graph: BondGraph) -> tuple[bool | None, float | None]:
-    """Whether the metals' mean formal charge is one of their known oxidation states."""
-    metals = {s for s in graph.symbols if is_metal(s)}
+def charge_balance(
+    graph: BondGraph, repeats: Repeats, ions: list[FreeMolecule] = ()
+) -> tuple[bool | None, float | None]:
+    """Whether the framework metals' mean formal charge (from the ligands and the free
+    counter-ions) is one of their known oxidation states."""
+    free = {i for ion in ions for i in ion.sites}
+    framework = [s for k, s in enumerate(graph.symbols) if original_site(k, repeats) not in free]
+    metals = {s for s in framework if is_metal(s)}
     charge = ligand_charge(graph)
-    if len(metals) != 1 or charge is None:
+    if len(metals) != 1 or charge is None or any(ion.charge is None for ion in ions):
         return None, None
     (metal,) = metals
-    state = -charge / graph.symbols.count(metal)
+    charge += math.prod(repeats) * sum(ion.charge for ion in ions)
+    state = -charge / framework.count(metal)
     known = set(Element(metal).common_oxidation_states) | set(Element(metal).icsd_oxidation_states)
     return any(abs(state - k) < 1e-6 for k in known), state
 
 
-def check_mof(structure: Structure, settings: CharacterisationSettings) -> CheckVerdicts:
-    graph = bond_graph(structure)
+def check_mof(
+    structure: Structure, settings: CharacterisationSettings, ions: list[FreeMolecule] = ()
+) -> CheckVerdicts:
+    """The checks on the bond graph of the supercell in which each bond joins two distinct
+    atoms (``framework_graph``); sites are the original cell's. The charge balance counts the
+    free counter-ions ``ions``."""
+    graph, repeats = framework_graph(structure)
     overlaps = find_overlaps(structure, settings.overlap_scale)
     verdicts = CheckVerdicts(
-        overlapping_atoms=sorted({o.site_i for o in overlaps} | {o.site_j for o in overlaps})
+        overlapping_atoms=sorted({o.site_i for o in overlaps} | {o.site_j for o in overlaps}),
+        supercell=list(repeats),
     )
-    for i, symbol in enumerate(graph.symbols):
-        if graph.degree(i) > MAX_NEIGHBOURS.get(symbol, 99):
+    for i in range(len(structure)):
+        k = first_image(i, repeats)
+        symbol = graph.symbols[k]
+        if graph.degree(k) > MAX_NEIGHBOURS.get(symbol, 99):
             verdicts.overcoordinated.append(i)
-        if undercoordinated(graph, i):
+        if undercoordinated(graph, k):
             verdicts.undercoordinated.append(i)
         if is_metal(symbol):
-            cone = largest_empty_cone([v for _, v in graph.neighbours[i]])
+            cone = largest_empty_cone([v for _, v in graph.neighbours[k]])
             if cone > settings.open_metal_cone:
                 verdicts.open_metal_sites.append(i)
-    carbons = [i for i, s in enumerate(graph.symbols) if s == "C"]
+    carbons = [i for i, site in enumerate(structure) if site.specie.symbol == "C"]
     verdicts.missing_hydrogens = bool(carbons) and (
         "H" not in graph.symbols or any(i in verdicts.undercoordinated for i in carbons)
     )
     if not overlaps:
-        verdicts.charge_balanced, verdicts.metal_oxidation_state = charge_balance(graph)
+        verdicts.charge_balanced, verdicts.metal_oxidation_state = charge_balance(
+            graph, repeats, ions
+        )
     return verdicts
 
 
@@ -179,11 +205,23 @@ class Characterisation:
     pores: PoreDescriptors | None
     reasons: list[str]
     """Why the MOF is removed (the failed checks in ``reject``); empty if it goes on."""
+    structure: Structure
+    """The cell checked and passed on: without its free solvent if ``remove_solvent``."""
+    free_molecules: list[FreeMolecule] = field(default_factory=list)
+    """Molecules bonded to nothing else in the cell as read (solvent, counter-ions)."""
+    solvent_removed: bool = False
 
 
 def characterise(structure: Structure, settings: CharacterisationSettings) -> Characterisation:
-    """mofchecker's checks, then Zeo++'s descriptors of a MOF without overlapping atoms."""
-    checks = check_mof(structure, settings)
+    """Free molecules (solvent removed if ``settings.remove_solvent``), mofchecker's checks,
+    then Zeo++'s descriptors of a MOF without overlapping atoms."""
+    molecules = free_molecules(structure)
+    removed = settings.remove_solvent and any(m.solvent for m in molecules)
+    if removed:
+        structure = without_solvent(structure, molecules)
+    # the ions' sites, in the cell without solvent where it was removed
+    ions = free_molecules(structure) if removed else [m for m in molecules if not m.solvent]
+    checks = check_mof(structure, settings, ions)
     failed = checks.failures()
     reasons = [text for name, text in failed.items() if name in settings.reject]
     pores = None
@@ -194,4 +232,11 @@ def characterise(structure: Structure, settings: CharacterisationSettings) -> Ch
         narrow = settings.min_free_sphere
         if narrow is not None and pores.largest_free_sphere < narrow:
             reasons.append(f"largest free sphere {pores.largest_free_sphere:.2f} A < {narrow} A")
-    return Characterisation(checks=checks, pores=pores, reasons=reasons)
+    return Characterisation(
+        checks=checks,
+        pores=pores,
+        reasons=reasons,
+        structure=structure,
+        free_molecules=molecules,
+        solvent_removed=removed,
+    )

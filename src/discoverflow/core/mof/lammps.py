@@ -13,8 +13,9 @@ import numpy as np
 from pymatgen.core import Element, Lattice, Structure
 
 from discoverflow.core.mof.forcefield import ForceField, Term, uff4mof_forcefield
-from discoverflow.core.mof.md import ATMOSPHERE_PA, MDOutcome, StabilitySettings
-from discoverflow.core.mof.strain import lattice_strain
+from discoverflow.core.mof.md import ATMOSPHERE_PA, MDOutcome, StabilitySettings, md_outcome
+from discoverflow.core.mof.supercell import Repeats, repeated, repeats_for
+from discoverflow.core.mof.uff4mof import longest_bond
 
 CHUNK = 100
 """MD steps between temperature samples."""
@@ -189,16 +190,25 @@ def final_structure(lmp, species: list[str]) -> Structure:
     return Structure(Lattice(cell), species, ordered, coords_are_cartesian=True)
 
 
+def lammps_repeats(structure: Structure, settings: StabilitySettings) -> Repeats:
+    """At least ``settings.supercell`` per axis, and every perpendicular width above twice
+    the pair cutoff (and twice the longest bond, so that bonds join distinct atoms)."""
+    width = 2 * max(settings.lammps_cutoff, longest_bond(structure)) + 0.01
+    return repeats_for(structure, width, at_least=settings.supercell)
+
+
 def lammps_npt_md(
     structure: Structure,
     settings: StabilitySettings | None = None,
     folder: str | Path | None = None,
 ) -> MDOutcome:
-    """Minimise at fixed cell, then NPT (Nose-Hoover, full cell) with UFF4MOF in LAMMPS; the
-    strain compares the cell before and after the MD. The data file and input are written to
+    """Minimise at fixed cell, then NPT (Nose-Hoover, full cell) with UFF4MOF in LAMMPS, in
+    the supercell ``lammps_repeats`` chooses; the strain compares the cell before and after
+    the MD, divided back into the original cell. The data file and input are written to
     ``folder`` (a temporary one by default). Non-finite results raise RuntimeError."""
     settings = settings or StabilitySettings()
-    start = structure * settings.supercell if settings.supercell > 1 else structure.copy()
+    repeats = lammps_repeats(structure, settings)
+    start = repeated(structure, repeats)
     field = uff4mof_forcefield(start)
     lammps = lammps_class()
     with tempfile.TemporaryDirectory() as scratch:
@@ -227,13 +237,6 @@ def lammps_npt_md(
             raise RuntimeError(f"LAMMPS failed: {error}") from error
         finally:
             lmp.close()
-    if not np.isfinite(energy) or not np.all(np.isfinite(final.lattice.matrix)):
+    if not np.isfinite(energy):
         raise RuntimeError("MD diverged (non-finite energy or cell)")
-    return MDOutcome(
-        initial=initial,
-        final=final,
-        strain=lattice_strain(initial.lattice.matrix, final.lattice.matrix),
-        steps=settings.steps,
-        mean_temperature=float(np.mean(temperatures)) if temperatures else settings.temperature,
-        volume_change=final.volume / initial.volume - 1.0,
-    )
+    return md_outcome(initial, final, repeats, settings, temperatures)

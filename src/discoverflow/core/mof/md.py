@@ -13,6 +13,7 @@ from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from discoverflow.core.mof.strain import lattice_strain
+from discoverflow.core.mof.supercell import Repeats, original_cell, repeated
 from discoverflow.settings import PositiveInt, StageSettings
 
 ATMOSPHERE_PA = 101325.0
@@ -30,7 +31,11 @@ class StabilitySettings(StageSettings):
     timestep_fs: float = Field(0.5, gt=0, le=2.0, description="MD time step (fs)")
     temperature: float = Field(300.0, gt=0, description="Temperature (K)")
     pressure_pa: float = Field(ATMOSPHERE_PA, ge=0, description="Pressure (Pa)")
-    supercell: PositiveInt = Field(1, description="Repeat the cell this many times per axis")
+    supercell: PositiveInt = Field(
+        1,
+        description="Repeat the cell at least this many times per axis (LAMMPS repeats it "
+        "further until every perpendicular width exceeds twice lammps_cutoff)",
+    )
     thermostat_fs: float = Field(50.0, gt=0, description="Thermostat time constant (fs)")
     barostat_fs: float = Field(500.0, gt=0, description="Barostat time constant (fs)")
     seed: int = Field(0, description="Seed of the initial Maxwell-Boltzmann velocities")
@@ -48,11 +53,36 @@ class StabilitySettings(StageSettings):
 @dataclass
 class MDOutcome:
     initial: Structure
+    """The simulated supercell before the MD."""
     final: Structure
     strain: float
+    """Of the original cell: the supercell's cells divided back by ``supercell``."""
     steps: int
     mean_temperature: float
     volume_change: float
+    supercell: Repeats = (1, 1, 1)
+
+
+def md_outcome(
+    initial: Structure,
+    final: Structure,
+    supercell: Repeats,
+    settings: StabilitySettings,
+    temperatures: list[float],
+) -> MDOutcome:
+    """The strain of the original cell and the volume change a supercell's MD left."""
+    if not np.all(np.isfinite(final.lattice.matrix)):
+        raise RuntimeError("MD diverged (non-finite energy or cell)")
+    before, after = (original_cell(s.lattice.matrix, supercell) for s in (initial, final))
+    return MDOutcome(
+        initial=initial,
+        final=final,
+        strain=lattice_strain(before, after),
+        steps=settings.steps,
+        mean_temperature=float(np.mean(temperatures)) if temperatures else settings.temperature,
+        volume_change=final.volume / initial.volume - 1.0,
+        supercell=supercell,
+    )
 
 
 def npt_md(
@@ -61,13 +91,16 @@ def npt_md(
     """Martyna-Tobias-Klein NPT (full cell fluctuations) from Maxwell-Boltzmann velocities.
 
     The strain compares the starting cell with the final one (both of the simulated
-    supercell), as MOFA does; non-finite energies raise RuntimeError.
+    supercell, divided back into the original cell), as MOFA does; non-finite energies raise
+    RuntimeError. CHGNet's graph takes periodic images itself: the supercell is
+    ``settings.supercell`` per axis.
     """
     from ase.md.nose_hoover_chain import MTKNPT
     from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 
     settings = settings or StabilitySettings()
-    start = structure * settings.supercell if settings.supercell > 1 else structure.copy()
+    repeats = (settings.supercell,) * 3
+    start = repeated(structure, repeats)
     atoms = AseAtomsAdaptor.get_atoms(start)
     atoms.calc = calculator
     MaxwellBoltzmannDistribution(
@@ -90,11 +123,4 @@ def npt_md(
     if not np.isfinite(atoms.get_potential_energy()) or not np.all(np.isfinite(atoms.cell)):
         raise RuntimeError("MD diverged (non-finite energy or cell)")
     final = AseAtomsAdaptor.get_structure(atoms)
-    return MDOutcome(
-        initial=start,
-        final=final,
-        strain=lattice_strain(start.lattice.matrix, final.lattice.matrix),
-        steps=settings.steps,
-        mean_temperature=float(np.mean(temperatures)) if temperatures else settings.temperature,
-        volume_change=final.volume / start.volume - 1.0,
-    )
+    return md_outcome(start, final, repeats, settings, temperatures)

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
+import json
 import re
+import subprocess
 import sys
 import tempfile
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 from pymatgen.core import Structure
 from pymatgen.io.cif import CifWriter
 
 CO2_PROBE_RADIUS = 1.65
 """Half CO2's kinetic diameter (3.3 A)."""
+JIGGLE = 0.001
+"""Displacement (A) that lifts the degeneracy of an exactly symmetric cell for Zeo++."""
+
+
+class ZeoFailed(RuntimeError):
+    """Zeo++ stopped on this structure."""
 
 
 @dataclass
@@ -42,25 +50,46 @@ class PoreDescriptors:
         return asdict(self)
 
 
-@contextlib.contextmanager
-def quiet_stdout():
-    """Zeo++ prints to the C stdout; send it to /dev/null while it runs."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with open(os.devnull, "w") as null:
-        os.dup2(null.fileno(), 1)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-
-
 def zeo_field(text: str, name: str) -> float:
     found = re.search(rf"{re.escape(name)}:\s*([-+0-9.eE]+)", text)
     if found is None:
         raise RuntimeError(f"Zeo++ gave no {name}: {text!r}")
     return float(found.group(1))
+
+
+def run_zeo(
+    structure: Structure, probe_radius: float, surface_samples: int, volume_samples: int
+) -> dict:
+    """Zeo++'s results for a structure, from a separate Python process (``zeo_worker``)."""
+    try:
+        import pyzeo  # noqa: F401
+    except ImportError as error:
+        raise ImportError("pore descriptors need pyzeo: pip install 'discoverflow[mof]'") from error
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # CifWriter: labels of a supercell repeat
+        cif = Path(folder) / "framework.cif"
+        CifWriter(structure).write_file(str(cif))
+        numbers = (probe_radius, surface_samples, volume_samples)
+        command = [sys.executable, "-m", "discoverflow.core.mof.zeo_worker", str(cif)]
+        result = subprocess.run(
+            [*command, *map(str, numbers)], capture_output=True, text=True, cwd=folder
+        )
+    if result.returncode != 0 or not result.stdout:
+        noise = ("Opening File", "Point ")
+        lines = [s for s in result.stderr.splitlines() if s.strip() and not s.startswith(noise)]
+        raise ZeoFailed(" ".join(lines[-2:]) or f"Zeo++ stopped (exit code {result.returncode})")
+    return json.loads(result.stdout)
+
+
+def displaced(structure: Structure, distance: float = JIGGLE, seed: int = 0) -> Structure:
+    """Every atom moved by about ``distance`` A in a random direction (seeded)."""
+    steps = np.random.default_rng(seed).normal(0.0, distance, (len(structure), 3))
+    return Structure(
+        structure.lattice,
+        structure.species,
+        structure.cart_coords + steps,
+        coords_are_cartesian=True,
+    )
 
 
 def pore_descriptors(
@@ -70,24 +99,19 @@ def pore_descriptors(
     volume_samples: int = 50000,
 ) -> PoreDescriptors:
     """Largest included and free spheres, accessible surface area and volume with a probe of
-    ``probe_radius`` (Monte Carlo: samples per atom for the area, per cell for the volume)."""
+    ``probe_radius`` (Monte Carlo: samples per atom for the area, per cell for the volume).
+
+    Zeo++ handles periodic images itself (no supercell). Where its Voronoi network of an
+    exactly symmetric cell is degenerate (Zeo++ stops), the atoms are displaced by
+    ``JIGGLE`` A and it runs again; a second stop raises ZeoFailed.
+    """
+    settings = (probe_radius, surface_samples, volume_samples)
     try:
-        from pyzeo.extension import AtomNetwork, surface_area, volume
-    except ImportError as error:
-        raise ImportError("pore descriptors need pyzeo: pip install 'discoverflow[mof]'") from error
-    with tempfile.TemporaryDirectory() as folder, quiet_stdout():
-        cif = Path(folder) / "framework.cif"
-        CifWriter(structure).write_file(str(cif))
-        network = AtomNetwork.read_from_CIF(str(cif), rad_flag=True)
-        res = Path(folder) / "framework.res"
-        network.calculate_free_sphere_parameters(str(res))
-        spheres = [float(x) for x in res.read_text().split()[1:4]]
-        area = surface_area(network, probe_radius, probe_radius, surface_samples)
-        accessible = volume(network, probe_radius, probe_radius, volume_samples)
-        void = volume(network, 0.0, 0.0, volume_samples)
-    area, accessible, void = (
-        x.decode() if isinstance(x, bytes) else x for x in (area, accessible, void)
-    )
+        found = run_zeo(structure, *settings)
+    except ZeoFailed:
+        found = run_zeo(displaced(structure), *settings)
+    area, accessible, void = found["area"], found["accessible"], found["void"]
+    spheres = found["spheres"]
     return PoreDescriptors(
         largest_included_sphere=spheres[0],
         largest_free_sphere=spheres[1],

@@ -19,6 +19,7 @@ import numpy as np
 from pymatgen.core import Element, Structure
 
 from discoverflow.core.mof.overlap import covalent_radius
+from discoverflow.core.mof.supercell import Repeats, repeated, repeats_for
 
 BOND_TOLERANCE = 0.4
 """Two atoms are bonded below the sum of their covalent radii plus this (angstrom)."""
@@ -61,31 +62,66 @@ class BondGraph:
         return [j for j, _ in self.neighbours[i]]
 
 
-def bond_graph(structure: Structure, tolerance: float = BOND_TOLERANCE) -> BondGraph:
-    """Covalent-radius bonds (no H-H, no metal-H); each bond must join two distinct atoms."""
+def longest_bond(structure: Structure, tolerance: float = BOND_TOLERANCE) -> float:
+    """The longest bond the covalent-radius rule allows between two of the structure's
+    elements (A)."""
+    return 2 * max(covalent_radius(s.symbol) for s in structure.composition) + tolerance
+
+
+def covalent_bonds(
+    structure: Structure, tolerance: float = BOND_TOLERANCE
+) -> list[tuple[int, int, np.ndarray]]:
+    """Every bond (i, j, image of j) below the sum of the covalent radii plus ``tolerance``,
+    in both directions; no H-H, no metal-H, images of an atom included."""
     symbols = [site.specie.symbol for site in structure]
     radii = np.array([covalent_radius(s) for s in symbols])
     centres, others, images, distances = structure.get_neighbor_list(
-        float(2 * radii.max() + tolerance)
+        longest_bond(structure, tolerance)
     )
-    neighbours: list[list[tuple[int, np.ndarray]]] = [[] for _ in symbols]
-    bonds = set()
-    cart = structure.cart_coords
-    matrix = structure.lattice.matrix
+    found = []
     for i, j, image, d in zip(centres, others, images, distances, strict=True):
         a, b = symbols[i], symbols[j]
         if d > radii[i] + radii[j] + tolerance or d < 0.1:
             continue
         if a == b == "H" or ("H" in (a, b) and (is_metal(a) or is_metal(b))):
             continue
+        found.append((int(i), int(j), np.asarray(image)))
+    return found
+
+
+def bond_graph(structure: Structure, tolerance: float = BOND_TOLERANCE) -> BondGraph:
+    """Covalent-radius bonds (no H-H, no metal-H); each bond must join two distinct atoms
+    (``framework_graph`` chooses a supercell where they do)."""
+    symbols = [site.specie.symbol for site in structure]
+    neighbours: list[list[tuple[int, np.ndarray]]] = [[] for _ in symbols]
+    bonds = set()
+    cart = structure.cart_coords
+    matrix = structure.lattice.matrix
+    for i, j, image in covalent_bonds(structure, tolerance):
         if i == j:
-            raise TypingFailed(f"atom {i} ({a}) bonds to its own image: the cell is too small")
-        neighbours[i].append((int(j), cart[j] + image @ matrix - cart[i]))
+            raise TypingFailed(
+                f"atom {i} ({symbols[i]}) bonds to its own image: the cell is too small"
+            )
+        neighbours[i].append((j, cart[j] + image @ matrix - cart[i]))
         bonds.add((min(i, j), max(i, j)))
     for i, found in enumerate(neighbours):
         if len({j for j, _ in found}) < len(found):
             raise TypingFailed(f"atom {i} bonds to two images of one atom: the cell is too small")
     return BondGraph(symbols, neighbours, sorted(bonds))
+
+
+def graph_repeats(structure: Structure, tolerance: float = BOND_TOLERANCE) -> Repeats:
+    """The supercell in which every bond joins two distinct atoms, once: each perpendicular
+    width above twice the longest possible bond (one repeat for most MOFs)."""
+    return repeats_for(structure, 2 * longest_bond(structure, tolerance) + 0.01)
+
+
+def framework_graph(
+    structure: Structure, tolerance: float = BOND_TOLERANCE
+) -> tuple[BondGraph, Repeats]:
+    """The bond graph of the supercell ``graph_repeats`` chooses, and its repeats."""
+    repeats = graph_repeats(structure, tolerance)
+    return bond_graph(repeated(structure, repeats), tolerance), repeats
 
 
 def angle(u: np.ndarray, v: np.ndarray) -> float:
@@ -122,9 +158,10 @@ def planar(vectors: list[np.ndarray]) -> bool:
     return sum(angle(vectors[a], vectors[b]) for a, b in ((0, 1), (1, 2), (0, 2))) > 350.0
 
 
-def metal_geometry(vectors: list[np.ndarray], bonded_metal: bool) -> str:
-    """UFF coordination digit of a metal: 1 linear, 2 trigonal, 3 tetrahedral, 4 square
-    planar (and paddlewheels with their M-M bond and axial pillars), 6 octahedral, 8 cubic."""
+def metal_geometry(vectors: list[np.ndarray]) -> str:
+    """UFF coordination digit of a metal from its bonds to non-metals: 1 linear, 2 trigonal,
+    3 tetrahedral, 4 square planar (and paddlewheels with their axial pillars), 6 octahedral,
+    8 cubic. Metal neighbours (a paddlewheel's partner, a chain's next metal) do not count."""
     count = len(vectors)
     if count <= 3:
         return str(max(count - 1, 1))
@@ -133,7 +170,7 @@ def metal_geometry(vectors: list[np.ndarray], bonded_metal: bool) -> str:
         square = np.mean([min(abs(a - 90), abs(a - 180)) for a in angles])
         tetrahedral = np.mean([abs(a - 109.47) for a in angles])
         return "4" if square < tetrahedral else "3"
-    if count == 5 or (count == 6 and bonded_metal):
+    if count == 5:
         return "4"
     return "6" if count == 6 else "8"
 
@@ -157,8 +194,8 @@ def atom_types(graph: BondGraph, table: dict | None = None) -> list[str]:
         count = len(partners)
         metals = sum(is_metal(p) for p in partners)
         if is_metal(symbol):
-            bonded_metal = metals > 0
-            name = metal_type(symbol, metal_geometry(vectors, bonded_metal), table)
+            ligands = [v for j, v in graph.neighbours[i] if not is_metal(graph.symbols[j])]
+            name = metal_type(symbol, metal_geometry(ligands), table)
         elif symbol == "H":
             name = "H_"
         elif symbol in HALOGENS:

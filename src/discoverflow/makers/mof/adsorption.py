@@ -22,12 +22,17 @@ def adsorption_fields(settings: AdsorptionSettings):
     """A MOF document's adsorption fields from a finished GCMC record."""
 
     def fields(mof_id: str, data: dict) -> dict:
-        done = data.get("status") == "done"
+        done = data.get("status") != "failed"
+        judged = done and data.get("mean_molecules") is not None  # not records of before
         return {
             "charges_method": CHARGES_METHOD if done else None,
             "charges": data.get("charges") or {},
             "uptake_mol_per_kg": data.get("uptake_mol_per_kg"),
             "uptake_error": data.get("uptake_error"),
+            "uptake_molecules": data.get("mean_molecules"),
+            "uptake_converged": data.get("status") == "done" if judged else None,
+            "gcmc_cycles": data.get("cycles") if done else None,
+            "gcmc_unit_cells": data.get("unit_cells") or None,
             "excess_mol_per_kg": data.get("excess_mol_per_kg"),
             "adsorption_temperature": settings.temperature,
             "adsorption_pressure": settings.pressure,
@@ -38,7 +43,8 @@ def adsorption_fields(settings: AdsorptionSettings):
 
 @dataclass
 class AdsorptionMaker(StageMaker):
-    """Charge equilibration and CO2 GCMC with RASPA2 for each relaxed MOF; in a campaign each
+    """Charge equilibration and CO2 GCMC with RASPA2 for each relaxed MOF (``not converged``
+    when the block-average error exceeds the uptake or nothing adsorbed); in a campaign each
     finished simulation is recorded at once (and is taken from there by a
     rerun of the job)."""
 
@@ -56,9 +62,12 @@ class AdsorptionMaker(StageMaker):
             result = co2_uptake(structure, settings)
             return AdsorptionRecord(
                 mof_id=mof_id,
-                status="done",
+                status="done" if result.converged else "not converged",
+                reason=result.verdict(),
                 uptake_mol_per_kg=result.uptake_mol_per_kg,
                 uptake_error=result.uptake_error,
+                mean_molecules=result.mean_molecules,
+                framework_atoms=result.framework_atoms,
                 excess_mol_per_kg=result.excess_mol_per_kg,
                 helium_void_fraction=result.helium_void_fraction,
                 charges=result.charges,

@@ -10,7 +10,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.mof.checks import CharacterisationSettings, characterise
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint
+from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint, structure_fields
 from discoverflow.makers.mof.stability import each_mof
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import (
@@ -27,16 +27,23 @@ CHECK_FIELDS = {
     "open_metal_sites": "open_metal_sites",
     "charge_balanced": "charge_balanced",
     "metal_oxidation_state": "metal_oxidation_state",
+    "supercell": "bond_graph_supercell",
 }
 
 
 def characterisation_fields(_: str, data: dict) -> dict:
-    """A MOF document's check verdicts and pore descriptors (MOFDoc fields)."""
+    """A MOF document's check verdicts and pore descriptors (MOFDoc fields); where solvent
+    was removed, the solvent-free cell and its metadata (``structure_initial`` stays)."""
     checks = data.get("checks") or {}
     fields = {doc: checks.get(key) for key, doc in CHECK_FIELDS.items() if key in checks}
     fields["checks_passed"] = data.get("status") == "passed"
+    fields["free_molecules"] = data.get("free_molecules") or []
+    fields["solvent_removed"] = bool(data.get("solvent_removed"))
     pores = dict(data.get("pores") or {})
     pores.pop("density_g_cm3", None)  # emmet's density is already in the document
+    if (cleaned := data.get("structure")) is not None:
+        cleaned = cleaned if isinstance(cleaned, Structure) else Structure.from_dict(cleaned)
+        fields |= structure_fields(cleaned)
     return fields | pores
 
 
@@ -45,7 +52,8 @@ class MOFCharacterisationMaker(StageMaker):
     """mofchecker's checks and Zeo++'s pore descriptors of each assembled MOF, in one job
     per batch; each result is recorded as it finishes. A MOF failing one of
     ``settings.reject`` is recorded with the reason and left out of the output's structures,
-    which the stability MD takes."""
+    which the stability MD takes (without their free solvent with
+    ``settings.remove_solvent``)."""
 
     name: str = "mof characterisation"
     settings: CharacterisationSettings = field(default_factory=CharacterisationSettings)
@@ -69,6 +77,9 @@ class MOFCharacterisationMaker(StageMaker):
                 reason="; ".join(found.reasons) or None,
                 checks=found.checks.to_dict(),
                 pores=found.pores.to_dict() if found.pores else None,
+                free_molecules=[m.describe() for m in found.free_molecules],
+                solvent_removed=found.solvent_removed,
+                structure=found.structure if found.solvent_removed else None,
             )
 
         records = each_mof(
@@ -79,5 +90,9 @@ class MOFCharacterisationMaker(StageMaker):
             round=assembly.round,
             probe_radius=settings.probe_radius,
             records=records,
-            structures={k: s for k, s in assembly.structures.items() if k in passed},
+            structures={
+                r.mof_id: r.structure or assembly.structures[r.mof_id]
+                for r in records
+                if r.mof_id in passed
+            },
         )

@@ -75,7 +75,7 @@ class MOFDiscoveryMaker(RoundsMaker, MOFStagesMaker):
         uptakes = {
             r.mof_id: r.uptake_mol_per_kg
             for r in (adsorption.records if adsorption else [])
-            if r.status == "done"
+            if r.uptake_mol_per_kg is not None
         }
         for record in assembly.records:
             if record.status != "assembled":

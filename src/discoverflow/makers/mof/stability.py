@@ -78,7 +78,11 @@ class MOFStabilityMaker(StageMaker):
             MOFS,
             "stability",
             settings.model_dump(exclude=IRRELEVANT[settings.engine]),
-            lambda _, data: {"strain": data.get("strain"), "md_engine": engine},
+            lambda _, data: {
+                "strain": data.get("strain"),
+                "md_engine": engine,
+                "md_supercell": data.get("supercell"),
+            },
         )
         calculator = functools.cache(lambda: chgnet_calculator(settings.model))
 
@@ -94,6 +98,7 @@ class MOFStabilityMaker(StageMaker):
                 volume_change=outcome.volume_change,
                 mean_temperature=outcome.mean_temperature,
                 steps=outcome.steps,
+                supercell=list(outcome.supercell),
             )
 
         records = each_mof(assembly.structures, "stability MD", run_md, StabilityRecord, checkpoint)
