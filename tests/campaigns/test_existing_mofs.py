@@ -14,9 +14,6 @@ from maggma.stores import MemoryStore
 from pymatgen.core import Structure
 from rich.console import Console
 
-pytest.importorskip("pyzeo", reason="pore descriptors need the [mof] extra")
-pytest.importorskip("RASPA2", reason="GCMC needs the [mof] extra")
-
 from discoverflow.campaigns.existing_mofs.campaign import ExistingMOFsCampaign
 from discoverflow.campaigns.existing_mofs.config import ExistingMOFsConfig
 from discoverflow.campaigns.existing_mofs.driver import stored_evaluation

@@ -5,9 +5,6 @@ import numpy as np
 import pytest
 from scipy.constants import Avogadro
 
-pytest.importorskip("pormake", reason="MOF tests need the [mof] extra")
-pytest.importorskip("pyzeo", reason="pore descriptors need the [mof] extra")
-
 from discoverflow.core.mof.assembly import AssemblySettings, assemble_mof
 from discoverflow.core.mof.checks import (
     CharacterisationSettings,

@@ -4,11 +4,6 @@ import numpy as np
 import pytest
 from pymatgen.core import Lattice, Structure
 
-from discoverflow.core.mof.strain import lattice_strain
-
-pytest.importorskip("rdkit", reason="MOF tests need the [mof] extra")
-pytest.importorskip("pormake", reason="MOF tests need the [mof] extra")
-
 from discoverflow.core.mof.assembly import AssemblyFailed, AssemblySettings, assemble_mof
 from discoverflow.core.mof.generation import TrainingExample
 from discoverflow.core.mof.growth import GrowthLinkerGenerator
@@ -18,6 +13,7 @@ from discoverflow.core.mof.linkers import (
     smiles_from_xyz,
 )
 from discoverflow.core.mof.overlap import find_overlaps
+from discoverflow.core.mof.strain import lattice_strain
 
 BDC = "OC(=O)c1ccc(cc1)C(=O)O"
 DICYANOBENZENE = "N#Cc1ccc(cc1)C#N"
@@ -188,7 +184,6 @@ def test_retraining_changes_what_the_generator_proposes():
 
 
 def test_short_gcmc_gives_positive_uptake_rising_with_pressure_and_neutral_charges(bdc):
-    pytest.importorskip("RASPA2", reason="GCMC needs the [mof] extra")
     from discoverflow.core.mof.adsorption import AdsorptionSettings, co2_uptake
 
     framework = assemble_mof([bdc], settings=AssemblySettings(supercell=1)).structure  # 53 atoms
@@ -213,7 +208,6 @@ def test_short_gcmc_gives_positive_uptake_rising_with_pressure_and_neutral_charg
 
 
 def test_helium_void_fraction_gives_excess_below_absolute_loading(bdc):
-    pytest.importorskip("RASPA2", reason="GCMC needs the [mof] extra")
     from discoverflow.core.mof.adsorption import AdsorptionSettings, co2_uptake
 
     framework = assemble_mof([bdc], settings=AssemblySettings(supercell=1)).structure

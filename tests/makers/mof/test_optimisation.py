@@ -1,7 +1,6 @@
 """The MOF campaign's cell optimisation with ``engine: cp2k``: the stage the campaign builds,
 run through jobflow into the ``mofs`` documents, and its validate-time checks."""
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -101,9 +100,6 @@ def test_a_geometry_reached_through_an_unconverged_scf_is_not_relaxed():
     assert cp2k_record("water", start, fine)["status"] == "relaxed"
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("pormake") is None, reason="the MOF campaign needs the [mof] extra"
-)
 @pytest.mark.parametrize("command", ["validate", "run"])
 def test_the_cli_stops_on_a_missing_cp2k_before_the_flow_starts(tmp_path, command):
     store = tmp_path / "store"
