@@ -22,7 +22,7 @@ from discoverflow.makers.base import StageMaker
 from discoverflow.makers.relax import MLRelaxMaker
 from discoverflow.makers.rounds import RoundsMaker
 from discoverflow.models.base import FineTunable, UncertaintyModel
-from discoverflow.models.ensemble import MemberEnsemble
+from discoverflow.models.ensemble import EnsembleModel
 from discoverflow.plugins import load_model
 from discoverflow.schemas.active import (
     ActiveLearningDocument,
@@ -43,7 +43,7 @@ def uncertainty_model(name: str, options: dict) -> UncertaintyModel:
 
 
 def member_names(model: UncertaintyModel) -> list[str]:
-    return model.member_names() if isinstance(model, MemberEnsemble) else [model.name]
+    return model.member_names() if isinstance(model, EnsembleModel) else [model.name]
 
 
 @dataclass

@@ -8,117 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from pymatgen.core import Structure
 
 from discoverflow.core.crystal.stability_probability import EnsembleEntry
 from discoverflow.errors import DiscoverflowError
 from discoverflow.models.base import FineTunable
-from discoverflow.models.chgnet import load_chgnet, load_chgnet_file, save_chgnet
-from discoverflow.models.finetune import finetune_chgnet
 from discoverflow.plugins import load_model
-from discoverflow.settings import get_settings
-
-
-class MemberEnsemble:
-    """Mean, spread and per-member entries from ``member_energies`` (one row per member)."""
-
-    def member_energies(self, structures: Sequence[Structure]) -> np.ndarray:
-        raise NotImplementedError
-
-    def member_names(self) -> list[str]:
-        raise NotImplementedError
-
-    def predict_with_uncertainty(
-        self, structures: Sequence[Structure]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        energies = self.member_energies(structures)
-        return energies.mean(axis=0), energies.std(axis=0)
-
-    def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray:
-        return self.predict_with_uncertainty(structures)[0]
-
-    def entries(self, structures: Mapping[str, Structure]) -> list[EnsembleEntry]:
-        """Every member's energy per atom of each structure, for ``stability_probability``."""
-        energies = self.member_energies(list(structures.values()))
-        return [
-            EnsembleEntry(key, structure.composition, [float(e) for e in energies[:, i]])
-            for i, (key, structure) in enumerate(structures.items())
-        ]
-
-
-class CHGNetEnsemble(MemberEnsemble):
-    """Energy per atom averaged over CHGNet members; their standard deviation is the
-    uncertainty. Members are shipped weights by version (0.3.0, 0.2.0) and saved files."""
-
-    def __init__(
-        self,
-        versions: Sequence[str] = ("0.3.0", "0.2.0"),
-        model_files: Sequence[str] = (),
-        device: str | None = None,
-        batch_size: int = 16,
-    ) -> None:
-        if len(versions) + len(model_files) < 2:
-            raise DiscoverflowError("an ensemble needs at least two members")
-        self.versions = list(versions)
-        self.model_files = list(model_files)
-        self.device = device or get_settings().DEVICE
-        self.batch_size = batch_size
-        self.name = "chgnet-ensemble"
-
-    def members(self) -> list:
-        return [load_chgnet(v, self.device) for v in self.versions] + [
-            load_chgnet_file(str(f), self.device) for f in self.model_files
-        ]
-
-    def member_names(self) -> list[str]:
-        return [f"chgnet-{v}" for v in self.versions] + [
-            f"chgnet-{Path(f).stem}" for f in self.model_files
-        ]
-
-    def finetuned(
-        self,
-        structures: Sequence[Structure],
-        energies_per_atom: Sequence[float],
-        epochs: int,
-        learning_rate: float,
-        stem: Path,
-        seed: int = 0,
-    ) -> dict[str, Any]:
-        """Fine-tune every member (seed + its index), save them as ``<stem>-member<i>.pt``
-        and return the options of the ensemble of the tuned members."""
-        files = []
-        for index, member in enumerate(self.members()):
-            tuned = finetune_chgnet(
-                member,
-                structures,
-                energies_per_atom,
-                epochs,
-                learning_rate,
-                seed + index,
-                self.device,
-            )
-            path = f"{stem}-member{index}.pt"
-            save_chgnet(tuned, path)
-            files.append(path)
-        return {"versions": [], "model_files": files}
-
-    def member_energies(self, structures: Sequence[Structure]) -> np.ndarray:
-        """Energy per atom, one row per member."""
-        rows = []
-        with torch.no_grad():
-            for model in self.members():
-                graphs = [model.graph_converter(s) for s in structures]
-                predictions = (
-                    model.predict_graph(graphs, task="e", batch_size=self.batch_size)
-                    if graphs
-                    else []
-                )
-                if isinstance(predictions, dict):
-                    predictions = [predictions]
-                rows.append([float(p["e"]) for p in predictions])
-        return np.array(rows)
-
 
 Member = str | Mapping[str, Any]
 
@@ -142,7 +37,7 @@ def member_model(member: Member):
     return load_model(spec["model"], **spec["model_options"])
 
 
-class EnsembleModel(MemberEnsemble):
+class EnsembleModel:
     """Energy per atom averaged over members of any architecture (plugin names, e.g.
     ``["chgnet", "sevennet"]``); their standard deviation per structure is the uncertainty."""
 
@@ -155,6 +50,23 @@ class EnsembleModel(MemberEnsemble):
 
     def member_names(self) -> list[str]:
         return [m.name for m in self.members]
+
+    def predict_with_uncertainty(
+        self, structures: Sequence[Structure]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        energies = self.member_energies(structures)
+        return energies.mean(axis=0), energies.std(axis=0)
+
+    def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray:
+        return self.predict_with_uncertainty(structures)[0]
+
+    def entries(self, structures: Mapping[str, Structure]) -> list[EnsembleEntry]:
+        """Every member's energy per atom of each structure, for ``stability_probability``."""
+        energies = self.member_energies(list(structures.values()))
+        return [
+            EnsembleEntry(key, structure.composition, [float(e) for e in energies[:, i]])
+            for i, (key, structure) in enumerate(structures.items())
+        ]
 
     def finetuned(
         self,
@@ -187,3 +99,34 @@ class EnsembleModel(MemberEnsemble):
         return np.array([m.predict_energy_per_atom(structures) for m in self.members]).reshape(
             len(self.members), len(structures)
         )
+
+
+class CHGNetEnsemble(EnsembleModel):
+    """An ``EnsembleModel`` of CHGNet members: shipped weights by version (0.3.0, 0.2.0) and
+    saved files (``model_files``); fine-tuning gives the ensemble of the tuned files."""
+
+    def __init__(
+        self,
+        versions: Sequence[str] = ("0.3.0", "0.2.0"),
+        model_files: Sequence[str] = (),
+        device: str | None = None,
+        batch_size: int | None = None,
+    ) -> None:
+        shared = {
+            key: value
+            for key, value in (("device", device), ("batch_size", batch_size))
+            if value is not None
+        }
+        super().__init__(
+            [{"model": "chgnet", "model_options": {**shared, "model_name": v}} for v in versions]
+            + [
+                {"model": "chgnet", "model_options": {**shared, "model_file": str(f)}}
+                for f in model_files
+            ]
+        )
+        self.name = "chgnet-ensemble"
+
+    def finetuned(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """``EnsembleModel.finetuned``, as this model's options: the tuned members' files."""
+        tuned = super().finetuned(*args, **kwargs)["members"]
+        return {"versions": [], "model_files": [m["model_options"]["model_file"] for m in tuned]}
