@@ -8,6 +8,7 @@ import pytest
 PACKAGE = Path(__file__).parents[1] / "src" / "discoverflow"
 GROUND_FLOOR = {
     "errors",
+    "faults",
     "settings",
     "progress",
     "routing",

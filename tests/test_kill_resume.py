@@ -1,24 +1,26 @@
-"""Faults a long campaign meets: SIGKILL in each stage, and a candidate whose relaxation fails.
+"""Faults a long campaign meets: SIGKILL in each stage (at a named point, through
+``discoverflow.faults``), and a candidate whose relaxation fails.
 
 Each run is the ``discoverflow`` command in its own process, as users run it."""
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from pymatgen.core import Lattice, Structure
 
 from discoverflow.campaigns.loading import load_campaign
+from discoverflow.faults import KILL_AT as KILL_AT_VARIABLE
 from discoverflow.stores import document_store, make_store
 
-KILL_AFTER = ("references", "generation", "screen-batch", "screen", "relax-batch", "relax")
-"""A stage whose first stored output means the next one is under way."""
+KILL_AT = ("relax", "generation", "screening", "selection", "relax", "hull")
+"""Stages whose first committed record write ends a run (``discoverflow.faults``). The first
+relaxation records are the elemental references' (the first job), the second ``relax`` kill
+comes after the first relaxed candidate, in the middle of a batch job."""
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -49,25 +51,15 @@ def results(config: Path, store: Path) -> dict[str, tuple]:
     }
 
 
-def run_until(config: Path, store: Path, stage: str, delay: float) -> bool:
-    """Start a run and SIGKILL it ``delay`` s after ``stage`` first has an output; False when
-    the run finished before that."""
-    process = subprocess.Popen(
+def run_killed_at(config: Path, store: Path, stage: str) -> subprocess.CompletedProcess:
+    """A run that SIGKILLs itself right after its first write of ``stage``'s records."""
+    return subprocess.run(
         [sys.executable, "-m", "discoverflow.cli", "run", str(config), "--store", str(store)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, KILL_AT_VARIABLE: f"{stage}:1"},
     )
-    deadline = time.time() + 600
-    while time.time() < deadline and process.poll() is None:
-        if stage in stored_stages(store):
-            time.sleep(delay)
-            break
-        time.sleep(0.3)
-    if process.poll() is not None:
-        return False
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    return True
 
 
 @pytest.fixture
@@ -87,11 +79,10 @@ def test_sigkill_in_every_stage_resumes_to_the_uninterrupted_results(config, tmp
     expected = results(config, uninterrupted)
 
     store = tmp_path / "killed"
-    rng = random.Random(0)
-    kills = 0
-    for stage in KILL_AFTER:
+    for stage in KILL_AT:
         before = stored_stages(store)
-        kills += run_until(config, store, stage, delay=rng.uniform(0.0, 1.5))
+        run = run_killed_at(config, store, stage)
+        assert run.returncode == -signal.SIGKILL, f"{stage}: {run.stderr[-500:]}"
         after = stored_stages(store)
         for finished, uuids in before.items():  # finished jobs are kept and not run again
             assert uuids <= after.get(finished, set())
@@ -100,7 +91,6 @@ def test_sigkill_in_every_stage_resumes_to_the_uninterrupted_results(config, tmp
             growing = finished in ("screen-batch", "relax-batch", "reference-relax")
             if not growing and not finished.endswith("-fanout"):
                 assert len(after[finished]) == len(uuids), finished
-    assert kills >= 4, "too few runs were still going when their kill came"
 
     final = cli("run", str(config), "--store", str(store))
     assert final.returncode == 0, final.stderr

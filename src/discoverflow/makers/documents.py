@@ -15,6 +15,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.checkpoint import fingerprint
 from discoverflow.core.structures import density
+from discoverflow.faults import records_written
 from discoverflow.schemas.candidate import CANDIDATES
 from discoverflow.schemas.records import RECORDS, Stage, StageResult, Status
 from discoverflow.stores import document_store
@@ -133,6 +134,7 @@ class StageRecords:
             ],
             key="record_id",
         )
+        records_written(stage.value)
 
     def written(self, stage: Stage, stamp: str | None, among: list[str] | None = None) -> set[str]:
         """The items (of ``among``, if given) with a result of ``stage`` under ``stamp``."""
