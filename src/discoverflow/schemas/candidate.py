@@ -94,6 +94,9 @@ class CandidateDoc(CampaignDocument):
     looked_up_from: str | None = Field(
         None, description="Coordinate pattern: the computed result it matched"
     )
+    coordinate_round: int | None = Field(
+        None, description="Coordinate pattern: the round that gave it its energy"
+    )
     source_energy_per_atom: float | None = Field(
         None, description="Known phases: the energy their source gave (eV/atom)"
     )

@@ -38,6 +38,7 @@ from discoverflow.makers import (
 )
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.outputs import write_hull_files
+from discoverflow.makers.crystal.scorecard import AuditMaker, write_scorecard
 from discoverflow.makers.relax import merge_relax_batches
 from discoverflow.makers.task_relax import TaskRelaxMaker, maker_from_dict
 from discoverflow.plugins import (
@@ -182,6 +183,7 @@ def discovery_maker(config: CampaignConfig) -> CrystalDiscoveryMaker:
         relax_maker=relax_maker(config),
         coordinate_maker=coordinate_maker(config),
         hull_maker=HullMaker(settings=config.hull),
+        audit_maker=AuditMaker(settings=config.screening),
     )
 
 
@@ -241,6 +243,7 @@ def campaign_progress(
         relax_batches=[reference(d) for d in matching("relax-batch", "relax_engine")],
         relax=latest("relax"),
         hull=latest("hull"),
+        scorecard=latest("scorecard", "audit"),
     )
 
 
@@ -249,14 +252,18 @@ def build_flow(config: CampaignConfig, store: JobStore) -> Flow | None:
     inputs = load_inputs(config, store)
     fingerprints = stage_fingerprints(config, inputs.templates, inputs.known_phases)
     progress = campaign_progress(CampaignRecord(store, config.name), config, fingerprints)
-    if progress.hull is not None:
+    if progress.hull is not None and progress.scorecard is not None:
         return None
     discovery = discovery_maker(config).make(
         inputs.templates, config.elements, inputs.known_phases, progress
     )
     hull = discovery.output
     files = write_hull_files(hull, hull.uuid, str(config.output_dir), config.hull)
-    flow = Flow([discovery, files], output=hull, name=discovery.name)
+    jobs = [discovery, files]
+    score = next((j for j in discovery.jobs if j.name == "score_campaign"), None)
+    if score is not None:
+        jobs.append(write_scorecard(score.output, str(config.output_dir)))
+    flow = Flow(jobs, output=hull, name=discovery.name)
     flow.update_metadata({"campaign": config.name, "fingerprints": fingerprints}, dynamic=True)
     flow.update_config({"expose_store": True}, attributes="expose_store", dynamic=True)
     return flow

@@ -10,9 +10,12 @@ from discoverflow.builders.documents import build_documents
 from discoverflow.campaigns.base import CampaignRecord
 from discoverflow.campaigns.crystal.config import CampaignConfig
 from discoverflow.makers.crystal.outputs import hull_files, store_location
+from discoverflow.makers.crystal.scorecard import save_summary, scorecard_files
 from discoverflow.makers.views import campaign_selection
 from discoverflow.schemas.candidate import CANDIDATES
 from discoverflow.schemas.hull import HullDocument
+from discoverflow.schemas.scorecard import CAMPAIGNS, ScorecardDoc
+from discoverflow.stores import document_store
 
 
 def refresh_results(
@@ -31,4 +34,18 @@ def refresh_results(
         "hull_job": found[-1]["uuid"] if found else None,
         "hull_fingerprint": fingerprints["hull"],
     }
-    return hull_files(hull, Path(config.output_dir), config.hull, run)
+    files = hull_files(hull, Path(config.output_dir), config.hull, run)
+    card = current_scorecard(record, fingerprints)
+    if card is not None:
+        save_summary(store, card)
+        files += scorecard_files(card, Path(config.output_dir))
+    else:
+        document_store(store, CAMPAIGNS).remove_docs({"campaign": config.name})
+    return files
+
+
+def current_scorecard(record: CampaignRecord, fingerprints: dict[str, str]) -> ScorecardDoc | None:
+    """The scorecard of these settings, if the campaign got that far."""
+    criteria = {"metadata.fingerprints.audit": fingerprints["audit"]}
+    found = record.docs("scorecard", criteria=criteria)
+    return ScorecardDoc.model_validate(record.output(found[-1], load=True)) if found else None
