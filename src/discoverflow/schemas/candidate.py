@@ -60,6 +60,11 @@ class CandidateDoc(CampaignDocument):
         default_factory=dict, description="Template element -> substituted element"
     )
     scale: float | None = Field(None, description="Isotropic lattice-parameter scale")
+    provenance: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Generator details: a partial substitution's Wyckoff orbit, element and "
+        "share of the orbit; a predicted substitution's probability",
+    )
     generator: str | None = Field(None, description="Generation method (substitution, random)")
     generations: list[str] = Field(
         default_factory=list, description="Fingerprints of the generation runs that produced it"

@@ -37,6 +37,10 @@ from discoverflow.makers import (
     VaspRelaxMaker,
 )
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.crystal.guided import (
+    PartialSubstitutionMaker,
+    SubstitutionPredictorMaker,
+)
 from discoverflow.makers.crystal.outputs import write_hull_files
 from discoverflow.makers.crystal.scorecard import AuditMaker, write_scorecard
 from discoverflow.makers.relax import merge_relax_batches
@@ -52,6 +56,12 @@ from discoverflow.plugins import (
 from discoverflow.schemas.relax import RelaxBatchDocument
 from discoverflow.stores import make_store
 
+GUIDED = {
+    "partial-substitution": PartialSubstitutionMaker,
+    "substitution-predictor": SubstitutionPredictorMaker,
+}
+"""Generators of this package beside substitution (also entry points), by method name."""
+
 
 @dataclass
 class CampaignInputs:
@@ -65,7 +75,9 @@ def check_inputs(config: CampaignConfig, store: JobStore | None = None) -> list[
     folders = []
     if config.inputs.templates is not None:
         folders.append(("inputs.templates", config.inputs.templates))
-    elif config.generation.method in ("substitution", "user"):
+    elif config.generation.method in ("substitution", "user", "partial-substitution") or (
+        config.generation.method == "substitution-predictor" and config.inputs.known_phases is None
+    ):
         problems.append(
             f"inputs.templates: required by generation.method {config.generation.method!r}"
         )
@@ -105,6 +117,8 @@ def check_inputs(config: CampaignConfig, store: JobStore | None = None) -> list[
         ),
     ):
         known = available_plugins(group) + (["vasp"] if group == RELAXERS else [])
+        if group == GENERATORS:
+            known = sorted({*known, *GUIDED})
         if name not in known:
             problems.append(f"{key}: no plugin named {name!r} (available: {', '.join(known)})")
     if config.relax.maker:
@@ -141,6 +155,8 @@ def load_inputs(config: CampaignConfig, store: JobStore | None = None) -> Campai
         phases = load_known_phases(config, materials_project_cache(store))
     except ValueError as error:
         raise ConfigError(str(error)) from None
+    if config.generation.method == "substitution-predictor":  # known phases are templates too
+        templates |= {f"known:{p.name}": p.structure for p in phases}
     return CampaignInputs(templates, phases)
 
 
@@ -149,7 +165,7 @@ def generation_maker(config: CampaignConfig) -> Maker:
     generation = config.generation
     if generation.method == "substitution":
         return SubstitutionMaker(settings=generation.substitution())
-    plugin = load_plugin(GENERATORS, generation.method)
+    plugin = GUIDED.get(generation.method) or load_plugin(GENERATORS, generation.method)
     try:
         if issubclass(plugin, StageMaker):
             return plugin(settings=generation.options)
