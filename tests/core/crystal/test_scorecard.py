@@ -1,6 +1,7 @@
 """The scorecard's figures against hand-computed values and independent implementations
 (scipy's Wilson interval, scikit-learn's classification and regression metrics)."""
 
+import csv
 import math
 
 import numpy as np
@@ -17,6 +18,7 @@ from discoverflow.core.crystal.scorecard import (
     spread_coverage,
     wilson_interval,
 )
+from discoverflow.core.crystal.scorecard_files import write_scorecard_files
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 1), (1, 1), (3, 10), (8, 10), (17, 250)])
@@ -116,3 +118,20 @@ def test_scorecard_per_round():
     assert (first.model_coverage.within_1.k, first.model_coverage.within_2.k) == (1, 2)
     assert second.hit_rate.value == 1.0 and second.model_error.mae == pytest.approx(0.01)
     assert card.formation_energy_error.mae == pytest.approx((0.1 + 0.3 + 0.02) / 3)
+
+
+def test_round_table_and_plot(tmp_path):
+    def item(cid, ehull, round_):
+        return Evaluated(cid, ehull, -0.3, -0.25, None, round_)
+
+    kept = [item("a", 0.0, 0), item("b", 0.0, 0), item("c", 0.5, 1), item("d", 0.4, 1)]
+    card = scorecard(kept, 4, [], 0, threshold=0.1)  # all stable, then none
+    written = write_scorecard_files(card.rounds, tmp_path, "test")
+    assert [p.name for p in written] == ["scorecard_rounds.csv", "scorecard_rounds.png"]
+    rows = list(csv.DictReader(written[0].open()))
+    assert [(r["round"], r["n_relaxed"], r["hit_rate"]) for r in rows] == [
+        ("0", "2", "1.0"),
+        ("1", "2", "0.0"),
+    ]
+    assert float(rows[0]["mae"]) == pytest.approx(0.05)
+    assert written[1].stat().st_size > 10_000

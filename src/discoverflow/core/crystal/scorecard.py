@@ -38,7 +38,8 @@ def wilson_interval(k: int, n: int, z: float = Z_95) -> tuple[float, float]:
     denominator = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if k == 0 else max(0.0, centre - half)
+    return low, 1.0 if k == n else min(1.0, centre + half)
 
 
 def rate(k: int, n: int) -> Rate:

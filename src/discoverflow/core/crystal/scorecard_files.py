@@ -71,7 +71,10 @@ def plot_rounds(rounds: Sequence[RoundFigures], path: Path, title: str) -> Path:
         left.errorbar(
             x,
             [r.value for r in values],
-            yerr=[[r.value - r.low for r in values], [r.high - r.value for r in values]],
+            yerr=[
+                [max(0.0, r.value - r.low) for r in values],
+                [max(0.0, r.high - r.value) for r in values],
+            ],
             marker="o",
             capsize=3,
             color="tab:blue",
