@@ -120,10 +120,14 @@ def test_a_threshold_round_trip_shows_the_current_settings(finished, monkeypatch
         d["candidate_id"]: d["status"] for d in documents(store, "alniti", everything=True)
     }
     assert loose_view != first
-    before = counts(store, "alniti")
     campaign = CrystalCampaign(load_config(config_file))
+    assert campaign.summary(make_store(store))["formation_energy_threshold"] == 0.0
+    before = counts(store, "alniti")
     campaign.run(make_store(store))
     assert counts(store, "alniti") == before  # every stage reused
+    summary = campaign.summary(make_store(store))  # the scorecard of these settings again
+    assert summary["formation_energy_threshold"] == -0.25
+    assert summary["hit_rate"]["n"] == len(documents(store, "alniti"))
     again = {d["candidate_id"]: d["status"] for d in documents(store, "alniti", everything=True)}
     assert again == first
     rows = campaign.results_json(make_store(store))
