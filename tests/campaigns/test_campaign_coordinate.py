@@ -12,6 +12,7 @@ from pymatgen.core import Lattice, Structure
 from test_cli import cli
 
 from discoverflow.campaigns import CampaignRecord, load_config
+from discoverflow.campaigns.crystal.campaign import CrystalCampaign
 from discoverflow.campaigns.crystal.driver import check_inputs, run_campaign
 from discoverflow.campaigns.crystal.fingerprints import stage_fingerprints
 from discoverflow.core.crystal.prototypes import write_prototypes
@@ -141,6 +142,12 @@ def test_coordinate_campaign_end_to_end(campaign, tmp_path, monkeypatch):
         expected = doc["energy_per_atom"] - sum(x * mu[str(el)] for el, x in fractions.items())
         assert entry["formation_energy_per_atom"] == pytest.approx(expected, abs=1e-6)
     assert len(hull["entries"]) == 5
+
+    card = CrystalCampaign(config).summary(make_store(store))  # scored per round
+    assert (card["n_relaxed"], card["n_predicted"]) == (3, 2)  # two relaxed, one looked up
+    (scored,) = card["rounds"]
+    assert scored["model_error"]["n"] == 2 and scored["hit_rate"]["n"] == 3
+    assert card["screen"]["n_rejected"] == 0 and card["screen"]["recall"] == 1.0
 
     rounds = [d for d in record.docs("active-update")]
     state = record.output(rounds[-1], load=True)
