@@ -30,8 +30,11 @@ AUDIT_RELAX = "audit-relax"
 """The stage of the audit's relaxation jobs (not the campaign's relax stage)."""
 
 
-def rejected_records(records: StageRecords, screen_stamp: str | None) -> list[ScreenRecord]:
-    """The candidates the screen of fingerprint ``screen_stamp`` rejected, from their records."""
+def rejected_records(
+    records: StageRecords, screen_stamp: str | None, model_stamp: str | None = None
+) -> list[ScreenRecord]:
+    """The candidates the screen of fingerprint ``screen_stamp`` rejected, with the energies
+    of the model of fingerprint ``model_stamp`` (any, without), from their records."""
     criteria = {"campaign": records.campaign, "fingerprint": screen_stamp}
     selection = records.store.query(
         {**criteria, "stage": Stage.SELECTION.value, "status": Status.SCREENED_OUT.value},
@@ -45,6 +48,7 @@ def rejected_records(records: StageRecords, screen_stamp: str | None) -> list[Sc
             "campaign": records.campaign,
             "stage": Stage.SCREENING.value,
             "item_id": {"$in": sorted(predicted)},
+            **({"fingerprint": model_stamp} if model_stamp else {}),
         },
         properties=["item_id", "fields"],
     )
@@ -155,7 +159,8 @@ class AuditMaker(StageMaker):
         """The sample, from the screen's records of the running campaign (none without)."""
         records = StageRecords.of_running_job()
         stamp = running_fingerprint("screen")
-        rejected = rejected_records(records, stamp) if records and stamp else []
+        model = running_fingerprint("screen_model")
+        rejected = rejected_records(records, stamp, model) if records and stamp else []
         chosen = set(
             audit_sample(
                 [r.candidate_id for r in rejected],
