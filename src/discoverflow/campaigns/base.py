@@ -282,6 +282,10 @@ class Campaign(ABC):
         """Tables of the campaign's summary document."""
         raise DiscoverflowError(f"{self.kind} campaigns keep no scorecard")
 
+    def summary_page(self, store: JobStore) -> Path:
+        """The campaign's HTML page in ``output_dir``."""
+        raise DiscoverflowError(f"{self.kind} campaigns have no campaign page")
+
     def run_report(self, store: JobStore) -> list[RenderableType]:
         """What ``discoverflow run`` prints at the end."""
         return [*self.status_report(store), *self.results_report(store, limit=15)]

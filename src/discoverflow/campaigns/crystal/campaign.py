@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from jobflow import Flow, JobStore
 from rich.console import RenderableType
 from rich.table import Table
@@ -16,7 +18,7 @@ from discoverflow.campaigns.base import (
 )
 from discoverflow.campaigns.crystal.config import CampaignConfig
 from discoverflow.campaigns.crystal.driver import build_flow, check_inputs, load_inputs
-from discoverflow.campaigns.crystal.exports import refresh_results
+from discoverflow.campaigns.crystal.exports import campaign_page, refresh_results
 from discoverflow.campaigns.crystal.fingerprints import stage_fingerprints
 from discoverflow.campaigns.crystal.report import (
     REDOES,
@@ -235,6 +237,15 @@ class CrystalCampaign(Campaign):
 
     def summary_report(self, store: JobStore) -> list[RenderableType]:
         return scorecard_tables(self.summary_json(store))
+
+    def summary_page(self, store: JobStore) -> Path:
+        docs = []
+        for doc in self.documents(store, None):
+            doc = json_ready(doc)
+            doc["space_group"] = (doc.get("symmetry") or {}).get("symbol")
+            doc["novelty"] = doc.get("known_phase") or novelty(doc)
+            docs.append(doc)
+        return campaign_page(self.config, store, self.fingerprints(store), docs)
 
     def documents(self, store: JobStore, wanted: ResultFilter | None, properties=None):
         self.record(store)

@@ -9,7 +9,9 @@ from jobflow import JobStore
 from discoverflow.builders.documents import build_documents
 from discoverflow.campaigns.base import CampaignRecord
 from discoverflow.campaigns.crystal.config import CampaignConfig
-from discoverflow.makers.crystal.outputs import hull_files, store_location
+from discoverflow.core.crystal.campaign_page import write_campaign_page
+from discoverflow.core.crystal.outputs import formation_diagram
+from discoverflow.makers.crystal.outputs import hull_files, hull_row, store_location
 from discoverflow.makers.crystal.scorecard import save_summary, scorecard_files
 from discoverflow.makers.views import campaign_selection
 from discoverflow.schemas.candidate import CANDIDATES
@@ -27,7 +29,7 @@ def refresh_results(
     build_documents(store, config.name, CANDIDATES, campaign_selection(fingerprints))
     record = CampaignRecord(store, config.name)
     found = record.docs("hull", criteria={"metadata.fingerprints.hull": fingerprints["hull"]})
-    hull = HullDocument.model_validate(record.output(found[-1], load=True)) if found else None
+    hull = current_hull(record, fingerprints)
     run = {
         "campaign": config.name,
         "store": store_location(store),
@@ -42,6 +44,29 @@ def refresh_results(
     else:
         document_store(store, CAMPAIGNS).remove_docs({"campaign": config.name})
     return files
+
+
+def current_hull(record: CampaignRecord, fingerprints: dict[str, str]) -> HullDocument | None:
+    """The hull result of these settings, if any."""
+    found = record.docs("hull", criteria={"metadata.fingerprints.hull": fingerprints["hull"]})
+    return HullDocument.model_validate(record.output(found[-1], load=True)) if found else None
+
+
+def campaign_page(
+    config: CampaignConfig, store: JobStore, fingerprints: dict[str, str], docs: list[dict]
+) -> Path:
+    """``output_dir/campaign.html`` from the candidates' documents ``docs``, the scorecard
+    and the hull of these settings."""
+    record = CampaignRecord(store, config.name)
+    hull = current_hull(record, fingerprints)
+    diagram = None
+    if hull is not None:
+        rows = [hull_row(e) for e in [*hull.entries, *hull.reference_phases]]
+        diagram = formation_diagram(hull.elements, rows)
+    card = current_scorecard(record, fingerprints)
+    summary = card.model_dump(mode="json") if card else None
+    title = f"{config.name}: {'-'.join(config.elements)}"
+    return write_campaign_page(Path(config.output_dir), title, summary, docs, diagram)
 
 
 def current_scorecard(record: CampaignRecord, fingerprints: dict[str, str]) -> ScorecardDoc | None:
