@@ -3,23 +3,30 @@ in ``campaigns`` (and ``discoverflow report --json``) holds figures that the can
 documents and the audit sample give again when recomputed here by hand."""
 
 import json
+import re
+import shutil
+import subprocess
 
+import numpy as np
 import pytest
+from PIL import Image
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 from rich.console import Console
 from test_cli import cli
 
 from discoverflow.campaigns import CampaignRecord, load_config
+from discoverflow.campaigns.base import ResultFilter
 from discoverflow.campaigns.crystal.campaign import CrystalCampaign
 from discoverflow.campaigns.crystal.driver import build_flow, run_campaign
 from discoverflow.core.crystal.prototypes import write_prototypes
 from discoverflow.stores import document_store, make_store
 
 
-@pytest.fixture
-def scored(tmp_path):
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
     """Al-Ni from three prototypes, default screening (audit) and hull settings."""
+    tmp_path = tmp_path_factory.mktemp("scored")
     write_prototypes(tmp_path / "templates", ["Cu3Au", "CuZn", "AlB2"])
     config = {
         "name": "alni-score",
@@ -106,3 +113,49 @@ def test_scorecard_figures_recomputed_from_the_documents(scored):
     table = (config_file.parent / "results" / "scorecard_rounds.csv").read_text().splitlines()
     assert table[0].startswith("round,n_relaxed,hit_rate") and len(table) == 2
     assert build_flow(load_config(config_file), make_store(store)) is None
+
+
+def chromium(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+         "--virtual-time-budget=5000", *args],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def table_rows(dom: str) -> list[tuple[str, list[str]]]:
+    """(style, cells) of each candidate row of a dumped page."""
+    rows = re.findall(r'<tr data-id="[^"]+"([^>]*)>(.*?)</tr>', dom)
+    return [(style, re.findall(r"<td>(.*?)</td>", cells)) for style, cells in rows]
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_campaign_page_in_headless_chromium(scored, tmp_path):
+    config_file, store = scored
+    campaign = CrystalCampaign(load_config(config_file))
+    page = campaign.summary_page(make_store(store))
+    assert (page.parent / "plotly.min.js").is_file()
+    url = page.resolve().as_uri()
+
+    found = chromium("--dump-dom", f"{url}#sort=3&order=desc")
+    assert found.returncode == 0
+    console = [line for line in found.stderr.splitlines() if ":CONSOLE" in line]
+    assert not [line for line in console if "Uncaught" in line or "Error" in line], console
+    rows = table_rows(found.stdout)
+    everything = campaign.documents(make_store(store), ResultFilter(everything=True))
+    assert len(rows) == len(everything) > 2
+    predicted = [float(cells[3]) for _, cells in rows if cells[3]]
+    assert len(predicted) > 2 and predicted == sorted(predicted, reverse=True)
+    assert 'class="main-svg"' in found.stdout  # plotly drew the figures
+
+    formula = rows[0][1][1]
+    filtered = table_rows(chromium("--dump-dom", f"{url}#filter={formula}").stdout)
+    shown = ["".join(cells).lower() for style, cells in filtered if "none" not in style]
+    hidden = ["".join(cells).lower() for style, cells in filtered if "none" in style]
+    assert shown and all(formula.lower() in row for row in shown)
+    assert len(shown) < len(rows) and not any(formula.lower() in row for row in hidden)
+
+    shot = tmp_path / "page.png"
+    chromium("--window-size=1200,2000", f"--screenshot={shot}", url)
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
+    assert pixels.std() > 10 and (pixels < 128).mean() > 0.01  # text and plots, not blank

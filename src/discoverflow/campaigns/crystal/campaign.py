@@ -240,7 +240,7 @@ class CrystalCampaign(Campaign):
 
     def summary_page(self, store: JobStore) -> Path:
         docs = []
-        for doc in self.documents(store, None):
+        for doc in self.documents(store, ResultFilter(everything=True)):
             doc = json_ready(doc)
             doc["space_group"] = (doc.get("symmetry") or {}).get("symbol")
             doc["novelty"] = doc.get("known_phase") or novelty(doc)
