@@ -260,7 +260,7 @@ def test_remote_init_writes_a_valid_project(tmp_path):
     assert "exists" in one_error_line(cli(*args))
 
 
-COMMANDS = [[], ["validate"], ["run"], ["submit"], ["status"], ["results"], ["config"],
+COMMANDS = [[], ["validate"], ["run"], ["submit"], ["status"], ["results"], ["report"], ["config"],
             ["config", "show"], ["remote"], ["remote", "init"], ["remote", "estimate"]]  # fmt: skip
 
 

@@ -233,6 +233,32 @@ def results(
         say(*campaign.results_report(results_store, wanted))
 
 
+@app.command(cls=Command)
+def report(
+    config: ConfigArg,
+    set_: SetOpt = None,
+    store: StoreOpt = None,
+    project: ProjectOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The campaign's summary document as JSON")
+    ] = False,
+    as_html: Annotated[
+        bool, typer.Option("--html", help="Write the campaign's page into its output folder")
+    ] = False,
+) -> None:
+    """The campaign's scorecard: hit rate, and the screen judged by the relaxed results."""
+    campaign = load(config, set_)
+    summary_store = job_store(store, project, config, quiet=as_json)
+    if as_html:
+        say(f"campaign page: {campaign.summary_page(summary_store)}")
+    if as_json:
+        print(json.dumps(campaign.summary_json(summary_store), indent=1))
+    elif as_html:
+        return
+    else:
+        say(*campaign.summary_report(summary_store))
+
+
 config_app = commands("The campaign file's keys.")
 app.add_typer(config_app, name="config")
 

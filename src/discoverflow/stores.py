@@ -32,9 +32,9 @@ DOCS_COLLECTION = "outputs"
 DATA_COLLECTION = "outputs_data"
 LOCAL_COPIES = (JSONStore, MinimalFileStore)
 """The file stores a jobflow-remote worker runs jobs on (uploaded to the project when done)."""
-DOCUMENT_COLLECTIONS = ("candidates", "mofs", "records")
-"""Per-item documents (one per candidate crystal, one per MOF) and the stage records they are
-built from, beside the job outputs."""
+DOCUMENT_COLLECTIONS = ("candidates", "mofs", "records", "campaigns")
+"""Per-item documents (one per candidate crystal, one per MOF), the stage records they are
+built from, and one summary (scorecard) per campaign, beside the job outputs."""
 DOCUMENT_INDEXES = (
     "campaign",
     "candidate_id",

@@ -12,6 +12,7 @@ from pymatgen.core import Lattice, Structure
 from test_cli import cli
 
 from discoverflow.campaigns import CampaignRecord, load_config
+from discoverflow.campaigns.crystal.campaign import CrystalCampaign
 from discoverflow.campaigns.crystal.driver import check_inputs, run_campaign
 from discoverflow.campaigns.crystal.fingerprints import stage_fingerprints
 from discoverflow.core.crystal.prototypes import write_prototypes
@@ -114,6 +115,8 @@ def test_coordinate_campaign_end_to_end(campaign, tmp_path, monkeypatch):
     references = record.output(record.latest("references"), load=True)
     (alni3,) = [p for p in references["phases"] if p["name"] == "AlNi3"]
 
+    records = document_store(make_store(store), "records")  # the documents' full results
+    records.connect()
     sources = {cid: doc["energy_source"] for cid, doc in docs.items()}
     for cid, doc in docs.items():
         if structures[cid].composition.reduced_formula == "AlNi3":  # the known phase's energy
@@ -129,7 +132,7 @@ def test_coordinate_campaign_end_to_end(campaign, tmp_path, monkeypatch):
             assert doc["energy_per_atom"] == pytest.approx(mean[cid], abs=1e-5)
         else:
             assert sources[cid] == "relaxation"
-            relaxed = doc["stages"]["relax"]["record"]
+            relaxed = records.query_one({"item_id": cid, "stage": "relax"}, ["record"])["record"]
             assert doc["energy_per_atom"] == relaxed["energy_per_atom"]
             assert doc["relax_engine"] == "chgnet-0.3.0"
     assert sorted(sources.values()) == ["lookup", "prediction", "prediction"] + ["relaxation"] * 2
@@ -141,6 +144,12 @@ def test_coordinate_campaign_end_to_end(campaign, tmp_path, monkeypatch):
         expected = doc["energy_per_atom"] - sum(x * mu[str(el)] for el, x in fractions.items())
         assert entry["formation_energy_per_atom"] == pytest.approx(expected, abs=1e-6)
     assert len(hull["entries"]) == 5
+
+    card = CrystalCampaign(config).summary(make_store(store))  # scored per round
+    assert (card["n_relaxed"], card["n_predicted"]) == (3, 2)  # two relaxed, one looked up
+    (scored,) = card["rounds"]
+    assert scored["model_error"]["n"] == 2 and scored["hit_rate"]["n"] == 3
+    assert card["screen"]["n_rejected"] == 0 and card["screen"]["recall"] == 1.0
 
     rounds = [d for d in record.docs("active-update")]
     state = record.output(rounds[-1], load=True)

@@ -120,10 +120,14 @@ def test_a_threshold_round_trip_shows_the_current_settings(finished, monkeypatch
         d["candidate_id"]: d["status"] for d in documents(store, "alniti", everything=True)
     }
     assert loose_view != first
-    before = counts(store, "alniti")
     campaign = CrystalCampaign(load_config(config_file))
+    assert campaign.summary(make_store(store))["formation_energy_threshold"] == 0.0
+    before = counts(store, "alniti")
     campaign.run(make_store(store))
     assert counts(store, "alniti") == before  # every stage reused
+    summary = campaign.summary(make_store(store))  # the scorecard of these settings again
+    assert summary["formation_energy_threshold"] == -0.25
+    assert summary["hit_rate"]["n"] == len(documents(store, "alniti"))
     again = {d["candidate_id"]: d["status"] for d in documents(store, "alniti", everything=True)}
     assert again == first
     rows = campaign.results_json(make_store(store))
@@ -151,7 +155,7 @@ def test_every_document_validates_against_its_schema(finished):
 def test_status_counts_every_stored_relaxation(finished):
     """The relax row counts the relaxation records of the current engine settings, finished
     batch or not (a batch killed half way leaves records without a job output)."""
-    from discoverflow.campaigns.crystal.report import campaign_status
+    from discoverflow.campaigns.crystal.report import campaign_status, selected_ids
 
     config_file, store = finished
     job_store = make_store(store)
@@ -161,6 +165,7 @@ def test_status_counts_every_stored_relaxation(finished):
     relaxed = record.results(
         Stage.RELAX, fingerprints["relax_engine"], {"fields.role": "candidate"}
     )
+    relaxed = relaxed.keys() & selected_ids(record, fingerprints)  # not the audit sample's
     batches = job_store.query({"metadata.campaign": "alniti", "metadata.stage": "relax-batch"})
     job_store.docs_store.remove_docs({"uuid": next(batches)["uuid"]})  # as if never finished
     relax = {s.stage: s for s in campaign_status(record, fingerprints)}["relax"]

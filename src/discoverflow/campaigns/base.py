@@ -16,6 +16,7 @@ from pydantic import Field
 from rich.console import RenderableType
 
 from discoverflow.builders.documents import RecordSelection, build_documents
+from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.views import DocumentsMaker
 from discoverflow.schemas.records import RECORDS, Stage
 from discoverflow.settings import StageSettings
@@ -272,6 +273,18 @@ class Campaign(ABC):
     @abstractmethod
     def results_csv(self, store: JobStore, wanted: ResultFilter | None = None) -> str:
         """Every scalar field of the results ``wanted``, one row each."""
+
+    def summary_json(self, store: JobStore) -> dict:
+        """The campaign's summary document (its scorecard), JSON-ready."""
+        raise DiscoverflowError(f"{self.kind} campaigns keep no scorecard")
+
+    def summary_report(self, store: JobStore) -> list[RenderableType]:
+        """Tables of the campaign's summary document."""
+        raise DiscoverflowError(f"{self.kind} campaigns keep no scorecard")
+
+    def summary_page(self, store: JobStore) -> Path:
+        """The campaign's HTML page in ``output_dir``."""
+        raise DiscoverflowError(f"{self.kind} campaigns have no campaign page")
 
     def run_report(self, store: JobStore) -> list[RenderableType]:
         """What ``discoverflow run`` prints at the end."""

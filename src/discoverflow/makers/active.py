@@ -149,6 +149,7 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
                     action=decision["action"],
                     energy_per_atom=energy,
                     uncertainty=decision["uncertainty"],
+                    predicted_energy_per_atom=decision.get("predicted"),
                     source=source,
                     relax_status=(record.status if record else "failed")
                     if decision["action"] == "dft"

@@ -244,6 +244,7 @@ def candidate_fields(info, structure: Structure) -> dict[str, Any]:
         "template": info.template,
         "species_map": info.species_map,
         "scale": info.scale,
+        **({"provenance": info.provenance} if info.provenance else {}),
     }
 
 

@@ -16,6 +16,9 @@ class ActiveResult(BaseModel):
     action: str = Field(description="lookup, ml or dft")
     energy_per_atom: float | None = None
     uncertainty: float | None = Field(None, description="Ensemble standard deviation (eV/atom)")
+    predicted_energy_per_atom: float | None = Field(
+        None, description="The model's mean before any relaxation (eV/atom)"
+    )
     source: str | None = Field(None, description="Matched result, model or relax engine")
     relax_status: str | None = Field(None, description="The relaxation's status (dft only)")
     models: list[str] = Field(

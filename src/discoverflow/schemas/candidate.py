@@ -60,6 +60,11 @@ class CandidateDoc(CampaignDocument):
         default_factory=dict, description="Template element -> substituted element"
     )
     scale: float | None = Field(None, description="Isotropic lattice-parameter scale")
+    provenance: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Generator details: a partial substitution's Wyckoff orbit, element and "
+        "share of the orbit; a predicted substitution's probability",
+    )
     generator: str | None = Field(None, description="Generation method (substitution, random)")
     generations: list[str] = Field(
         default_factory=list, description="Fingerprints of the generation runs that produced it"
@@ -93,6 +98,9 @@ class CandidateDoc(CampaignDocument):
     )
     looked_up_from: str | None = Field(
         None, description="Coordinate pattern: the computed result it matched"
+    )
+    coordinate_round: int | None = Field(
+        None, description="Coordinate pattern: the round that gave it its energy"
     )
     source_energy_per_atom: float | None = Field(
         None, description="Known phases: the energy their source gave (eV/atom)"

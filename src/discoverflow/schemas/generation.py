@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from discoverflow.schemas.base import StageDocument
@@ -15,6 +17,11 @@ class CandidateInfo(BaseModel):
     species_map: dict[str, str] = Field(description="Template element -> target element")
     scale: float = Field(description="Lattice-parameter scale")
     n_sites: int
+    provenance: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What else the generator did: the orbit and share of a partial "
+        "substitution, the probability of a predicted substitution, ...",
+    )
 
 
 class SkippedTemplateInfo(BaseModel):

@@ -37,6 +37,10 @@ class RelaxRecordInfo(BaseModel):
     models: list[str] = Field(
         default_factory=list, description="Coordinate pattern: the ensemble's members then"
     )
+    round: int | None = Field(None, description="Coordinate pattern: the round it was in")
+    predicted_energy_per_atom: float | None = Field(
+        None, description="Coordinate pattern: the model's mean before relaxing (eV/atom)"
+    )
     entry: ComputedEntry | None = Field(
         None, description="DFT entry with its run parameters (for energy corrections)"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from jobflow import Flow, JobStore
 from rich.console import RenderableType
 from rich.table import Table
@@ -16,7 +18,7 @@ from discoverflow.campaigns.base import (
 )
 from discoverflow.campaigns.crystal.config import CampaignConfig
 from discoverflow.campaigns.crystal.driver import build_flow, check_inputs, load_inputs
-from discoverflow.campaigns.crystal.exports import refresh_results
+from discoverflow.campaigns.crystal.exports import campaign_page, refresh_results
 from discoverflow.campaigns.crystal.fingerprints import stage_fingerprints
 from discoverflow.campaigns.crystal.report import (
     REDOES,
@@ -28,6 +30,7 @@ from discoverflow.campaigns.crystal.report import (
 from discoverflow.errors import NotStarted
 from discoverflow.makers.views import campaign_selection
 from discoverflow.schemas.candidate import CANDIDATES
+from discoverflow.schemas.scorecard import CAMPAIGNS
 from discoverflow.stores import document_store
 
 PROMISING = ("on hull", "promising")
@@ -96,6 +99,75 @@ def candidates_table(title: str, docs: list[dict]) -> Table:
     return table
 
 
+def share(rate: dict | None) -> tuple[str, str, str]:
+    """A rate's value, the counts it rests on and its 95% interval, as table cells."""
+    if not rate or rate.get("value") is None:
+        return "", f"{(rate or {}).get('k', 0)}/{(rate or {}).get('n', 0)}", ""
+    return (
+        f"{rate['value']:.3f}",
+        f"{rate['k']}/{rate['n']}",
+        f"{rate['low']:.3f}-{rate['high']:.3f}",
+    )
+
+
+def number(value: float | None, digits: int = 3) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def scorecard_tables(doc: dict) -> list[Table]:
+    """The summary document as two tables: the campaign's figures, and per round."""
+    screen, error = doc["screen"], doc["formation_energy_error"]
+    title = (
+        f"{doc['campaign']}: scorecard (screen at E_f < {doc['formation_energy_threshold']} "
+        f"eV/atom, stable within {doc['e_above_hull_threshold']} eV/atom of the hull)"
+    )
+    table = Table(title=title)
+    for column in ("figure", "value", "rests on", "95% interval"):
+        table.add_column(column, no_wrap=True)
+    table.add_row("hit rate (within threshold)", *share(doc["hit_rate"]))
+    table.add_row("on the hull", *share(doc["on_hull"]))
+    table.add_row("precision", *share(screen["precision"]))
+    audit = screen["audit_miss_rate"]
+    rests = f"{screen['n_kept']} kept, {screen['n_rejected']} rejected ({audit['n']} audited)"
+    interval = (
+        f"{screen['recall_low']:.3f}-{screen['recall_high']:.3f}"
+        if screen.get("recall_low") is not None
+        else ""
+    )
+    table.add_row("recall", number(screen.get("recall")), rests, interval)
+    table.add_row("F1", number(screen.get("f1")), rests, "")
+    table.add_row("DAF", number(screen.get("daf"), 2), rests, "")
+    table.add_row("stable among audited rejects", *share(audit))
+    counted = f"{error['n']} relaxed"
+    table.add_row("MAE E_f (eV/atom)", number(error.get("mae")), counted, "")
+    table.add_row("RMSE E_f (eV/atom)", number(error.get("rmse")), counted, "")
+    table.add_row("R^2 E_f", number(error.get("r2")), counted, "")
+    if coverage := doc.get("spread_coverage"):
+        table.add_row("within 1 spread", *share(coverage["within_1"]))
+        table.add_row("within 2 spreads", *share(coverage["within_2"]))
+    rounds = Table(title=f"{doc['campaign']}: per round")
+    for column in ("round", "relaxed", "hit rate", "95% interval", "on hull", "MAE E_f"):
+        rounds.add_column(column, justify="right", no_wrap=True)
+    modelled = any(r.get("model_error") for r in doc["rounds"])
+    if modelled:
+        rounds.add_column("model MAE E", justify="right", no_wrap=True)
+        rounds.add_column("within 1 / 2 spreads", justify="right", no_wrap=True)
+    for r in doc["rounds"]:
+        value, _, interval = share(r["hit_rate"])
+        cells = [str(r["round"]), str(r["hit_rate"]["n"]), value, interval]
+        cells += [str(r["on_hull"]["k"]), number(r["formation_energy_error"].get("mae"))]
+        if modelled:
+            coverage = r.get("model_coverage")
+            cells += [
+                number((r.get("model_error") or {}).get("mae")),
+                f"{share(coverage['within_1'])[0]} / {share(coverage['within_2'])[0]}"
+                if coverage
+                else "",
+            ]
+        rounds.add_row(*cells)
+    return [table, rounds]
+
+
 class CrystalCampaign(Campaign):
     """exa-AMD's crystal discovery: templates x elements -> screen -> relax -> hull."""
 
@@ -144,7 +216,36 @@ class CrystalCampaign(Campaign):
             rerun = reuse[stage.stage]
             rerun = rerun if rerun != REDOES else f"[yellow]{rerun}[/yellow]"
             table.add_row(stage.stage, state, rerun, stage.detail)
-        return [table]
+        summary = self.summary(store)
+        return [table, *(scorecard_tables(summary)[:1] if summary else [])]
+
+    def summary(self, store: JobStore) -> dict | None:
+        """The campaign's summary document (the scorecard of its current settings), if any."""
+        found = document_store(store, CAMPAIGNS)
+        found.connect()
+        doc = found.query_one({"campaign": self.name})
+        return json_ready(doc) if doc else None
+
+    def summary_json(self, store: JobStore) -> dict:
+        self.record(store)
+        summary = self.summary(store)
+        if summary is None:
+            raise NotStarted(
+                f"campaign {self.name!r} has no scorecard yet (it comes after the hull)"
+            )
+        return summary
+
+    def summary_report(self, store: JobStore) -> list[RenderableType]:
+        return scorecard_tables(self.summary_json(store))
+
+    def summary_page(self, store: JobStore) -> Path:
+        docs = []
+        for doc in self.documents(store, ResultFilter(everything=True)):
+            doc = json_ready(doc)
+            doc["space_group"] = (doc.get("symmetry") or {}).get("symbol")
+            doc["novelty"] = doc.get("known_phase") or novelty(doc)
+            docs.append(doc)
+        return campaign_page(self.config, store, self.fingerprints(store), docs)
 
     def documents(self, store: JobStore, wanted: ResultFilter | None, properties=None):
         self.record(store)

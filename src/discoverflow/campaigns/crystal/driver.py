@@ -37,7 +37,12 @@ from discoverflow.makers import (
     VaspRelaxMaker,
 )
 from discoverflow.makers.base import StageMaker
+from discoverflow.makers.crystal.guided import (
+    PartialSubstitutionMaker,
+    SubstitutionPredictorMaker,
+)
 from discoverflow.makers.crystal.outputs import write_hull_files
+from discoverflow.makers.crystal.scorecard import AuditMaker, write_scorecard
 from discoverflow.makers.relax import merge_relax_batches
 from discoverflow.makers.task_relax import TaskRelaxMaker, maker_from_dict
 from discoverflow.plugins import (
@@ -50,6 +55,12 @@ from discoverflow.plugins import (
 )
 from discoverflow.schemas.relax import RelaxBatchDocument
 from discoverflow.stores import make_store
+
+GUIDED = {
+    "partial-substitution": PartialSubstitutionMaker,
+    "substitution-predictor": SubstitutionPredictorMaker,
+}
+"""Generators of this package beside substitution (also entry points), by method name."""
 
 
 @dataclass
@@ -64,7 +75,9 @@ def check_inputs(config: CampaignConfig, store: JobStore | None = None) -> list[
     folders = []
     if config.inputs.templates is not None:
         folders.append(("inputs.templates", config.inputs.templates))
-    elif config.generation.method in ("substitution", "user"):
+    elif config.generation.method in ("substitution", "user", "partial-substitution") or (
+        config.generation.method == "substitution-predictor" and config.inputs.known_phases is None
+    ):
         problems.append(
             f"inputs.templates: required by generation.method {config.generation.method!r}"
         )
@@ -104,6 +117,8 @@ def check_inputs(config: CampaignConfig, store: JobStore | None = None) -> list[
         ),
     ):
         known = available_plugins(group) + (["vasp"] if group == RELAXERS else [])
+        if group == GENERATORS:
+            known = sorted({*known, *GUIDED})
         if name not in known:
             problems.append(f"{key}: no plugin named {name!r} (available: {', '.join(known)})")
     if config.relax.maker:
@@ -140,6 +155,8 @@ def load_inputs(config: CampaignConfig, store: JobStore | None = None) -> Campai
         phases = load_known_phases(config, materials_project_cache(store))
     except ValueError as error:
         raise ConfigError(str(error)) from None
+    if config.generation.method == "substitution-predictor":  # known phases are templates too
+        templates |= {f"known:{p.name}": p.structure for p in phases}
     return CampaignInputs(templates, phases)
 
 
@@ -148,7 +165,7 @@ def generation_maker(config: CampaignConfig) -> Maker:
     generation = config.generation
     if generation.method == "substitution":
         return SubstitutionMaker(settings=generation.substitution())
-    plugin = load_plugin(GENERATORS, generation.method)
+    plugin = GUIDED.get(generation.method) or load_plugin(GENERATORS, generation.method)
     try:
         if issubclass(plugin, StageMaker):
             return plugin(settings=generation.options)
@@ -182,6 +199,7 @@ def discovery_maker(config: CampaignConfig) -> CrystalDiscoveryMaker:
         relax_maker=relax_maker(config),
         coordinate_maker=coordinate_maker(config),
         hull_maker=HullMaker(settings=config.hull),
+        audit_maker=AuditMaker(settings=config.screening),
     )
 
 
@@ -241,6 +259,7 @@ def campaign_progress(
         relax_batches=[reference(d) for d in matching("relax-batch", "relax_engine")],
         relax=latest("relax"),
         hull=latest("hull"),
+        scorecard=latest("scorecard", "audit"),
     )
 
 
@@ -249,14 +268,18 @@ def build_flow(config: CampaignConfig, store: JobStore) -> Flow | None:
     inputs = load_inputs(config, store)
     fingerprints = stage_fingerprints(config, inputs.templates, inputs.known_phases)
     progress = campaign_progress(CampaignRecord(store, config.name), config, fingerprints)
-    if progress.hull is not None:
+    if progress.hull is not None and progress.scorecard is not None:
         return None
     discovery = discovery_maker(config).make(
         inputs.templates, config.elements, inputs.known_phases, progress
     )
     hull = discovery.output
     files = write_hull_files(hull, hull.uuid, str(config.output_dir), config.hull)
-    flow = Flow([discovery, files], output=hull, name=discovery.name)
+    jobs = [discovery, files]
+    score = next((j for j in discovery.jobs if j.name == "score_campaign"), None)
+    if score is not None:
+        jobs.append(write_scorecard(score.output, str(config.output_dir)))
+    flow = Flow(jobs, output=hull, name=discovery.name)
     flow.update_metadata({"campaign": config.name, "fingerprints": fingerprints}, dynamic=True)
     flow.update_config({"expose_store": True}, attributes="expose_store", dynamic=True)
     return flow

@@ -21,9 +21,11 @@ STAGES = (
     "relax_engine",
     "relax",
     "hull",
+    "audit",
 )
 """Stages in flow order; ``screen_model`` (the per-candidate energies) and ``relax_engine``
-(the per-candidate relaxations) fingerprint what single candidates reuse."""
+(the per-candidate relaxations) fingerprint what single candidates reuse; ``audit`` is the
+control sample's and the scorecard's."""
 
 
 def structure_ids(structures: dict[str, Structure]) -> list[str]:
@@ -103,6 +105,12 @@ def stage_fingerprints(
             "references": found["references"],
             "known_phases": known_phase_ids(known_phases),
             "hull": config.hull.model_dump(),
+        }
+    )
+    found["audit"] = fingerprint(
+        {
+            "after": found["hull"],
+            "audit": screening.model_dump(include={"audit_fraction", "audit_seed"}),
         }
     )
     return found

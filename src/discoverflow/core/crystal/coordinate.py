@@ -77,6 +77,7 @@ class Decision:
     energy_per_atom: float | None
     uncertainty: float | None = None
     source: str | None = None
+    predicted: float | None = None  # the model's mean, kept for a relaxed candidate too
 
 
 def decide(
@@ -97,5 +98,5 @@ def decide(
         for cid, mean, spread in zip(unknown, means, spreads, strict=True):
             action: Action = "ml" if spread < threshold else "dft"
             energy = float(mean) if action == "ml" else None
-            decisions[cid] = Decision(cid, action, energy, float(spread), model.name)
+            decisions[cid] = Decision(cid, action, energy, float(spread), model.name, float(mean))
     return [decisions[cid] for cid in structures]

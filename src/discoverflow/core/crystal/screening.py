@@ -24,6 +24,15 @@ class ScreeningSettings(StageSettings):
         None, description="Keep at most this many (lowest formation energy first)"
     )
     batch_size: PositiveInt = Field(512, description="Structures per screening job")
+    audit_fraction: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="Share of the rejected candidates relaxed as a control sample (at least "
+        "one where any were rejected; 0: none), from which the scorecard estimates the "
+        "screen's recall",
+    )
+    audit_seed: int = Field(0, description="Seed of the audit sample")
 
 
 class PropertyScreenSettings(StageSettings):

@@ -95,10 +95,13 @@ def energy_record(
         energy_source=source,
         energy_per_atom_std=spread,
         models=result.models,
+        round=result.round,
+        predicted_energy_per_atom=result.predicted_energy_per_atom,
     )
     fields = {
         "energy_source": source,
         "energy_per_atom_std": spread,
+        "coordinate_round": result.round,
         "energy_models": result.models,
         "looked_up_from": result.source if result.action == "lookup" else None,
     }

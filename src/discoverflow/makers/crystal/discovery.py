@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from jobflow import Flow, Maker, OutputReference
 from pymatgen.core import Structure
@@ -14,6 +14,7 @@ from discoverflow.makers.crystal.coordinate import coordinate_selected
 from discoverflow.makers.crystal.dedup import DedupMaker
 from discoverflow.makers.crystal.hull import HullMaker
 from discoverflow.makers.crystal.references import ReferenceMaker
+from discoverflow.makers.crystal.scorecard import AuditMaker, score_campaign
 from discoverflow.makers.crystal.screen import MLScreenMaker
 from discoverflow.makers.crystal.substitution import SubstitutionMaker
 from discoverflow.makers.relax import MLRelaxMaker, relax_selected
@@ -41,6 +42,7 @@ class CampaignProgress:
     relax_batches: list[OutputReference] = field(default_factory=list)
     relax: OutputReference | None = None
     hull: OutputReference | None = None
+    scorecard: OutputReference | None = None
 
 
 @dataclass
@@ -55,7 +57,9 @@ class CrystalDiscoveryMaker(Maker):
     ``{candidate_id: structure}`` and outputs a ``RelaxBatchDocument``. With a
     ``coordinate_maker`` the candidates' relax stage is the coordinate pattern instead
     (lookup, ensemble prediction, relaxation with its ``relax_maker`` only when unsure).
-    The ``documents_maker`` job builds the ``candidates`` documents at the end.
+    After the hull, ``audit_maker`` relaxes a sample of the candidates the screen rejected
+    (with ``relax_maker``) and a last job scores the campaign (``score_campaign``); the
+    ``documents_maker`` job builds the ``candidates`` documents at the end.
     """
 
     name: str = "crystal discovery"
@@ -67,6 +71,7 @@ class CrystalDiscoveryMaker(Maker):
     relax_maker: Maker = field(default_factory=MLRelaxMaker)
     coordinate_maker: ActiveLearningMaker | None = None
     hull_maker: HullMaker = field(default_factory=HullMaker)
+    audit_maker: AuditMaker | None = field(default_factory=AuditMaker)
     documents_maker: DocumentsMaker | None = field(
         default_factory=lambda: DocumentsMaker(collections=(CANDIDATES,))
     )
@@ -121,6 +126,11 @@ class CrystalDiscoveryMaker(Maker):
             relax = relax_selected(self.relax_maker, generation, selection, done.relax_batches)
         relaxed = done.relax or add(relax)
         hull = done.hull or add(self.hull_maker.make(relaxed, references, selection))
+        audit = None
+        if self.audit_maker is not None and done.scorecard is None:
+            auditor = replace(self.audit_maker, relax_maker=self.relax_maker)
+            audit = add(auditor.make(generation, screen, hull))
+        score = done.scorecard or add(score_campaign(screen, selection, relaxed, hull, audit))
         if self.documents_maker is not None:
-            add(self.documents_maker.make(hull))
+            add(self.documents_maker.make(hull, score))
         return Flow(jobs, output=hull, name=self.name)
