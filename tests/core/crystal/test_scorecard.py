@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from scipy.stats import binomtest
+from sklearn import metrics
 
 from discoverflow.core.crystal.scorecard import (
     Evaluated,
@@ -31,7 +32,6 @@ def test_wilson_interval_matches_scipy(k, n):
 
 
 def test_error_metrics_match_scikit_learn():
-    metrics = pytest.importorskip("sklearn.metrics")
     rng = np.random.default_rng(3)
     relaxed = rng.normal(-0.4, 0.2, 40)
     predicted = relaxed + rng.normal(0.02, 0.05, 40)
@@ -46,7 +46,6 @@ def test_error_metrics_match_scikit_learn():
 def test_every_candidate_relaxed_gives_the_plain_metrics():
     """With every kept and every rejected candidate relaxed, the estimates are the plain
     confusion-matrix figures, and DAF is precision over the share of stable candidates."""
-    metrics = pytest.importorskip("sklearn.metrics")
     kept = [True, True, False, True, False, True]
     rejected = [False, True, False, False, False, False, False, True, False]
     truth = kept + rejected
