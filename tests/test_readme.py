@@ -39,7 +39,7 @@ def test_readme_python_example_runs(capsys):
     from discoverflow.schemas.candidate import CandidateDoc
 
     namespace = {}
-    exec(compile(block("relax_selected"), "README.md", "exec"), namespace)
+    exec(compile(block("RelaxSelectedMaker"), "README.md", "exec"), namespace)
     stable = capsys.readouterr().out
     assert "AlNi" in stable and "Al" in stable and "Ni" in stable
     store = namespace["store"]

@@ -10,7 +10,10 @@ from pymatgen.core import Lattice, Structure
 from discoverflow.campaigns.loading import load_campaign
 from discoverflow.core.crystal.prototypes import write_prototypes
 from discoverflow.errors import ConfigError
-from discoverflow.makers.task_relax import maker_from_dict, task_record
+from discoverflow.makers.relax import MLRelaxMaker, RelaxMaker, RelaxSelectedMaker
+from discoverflow.makers.task_relax import TaskRelaxMaker, maker_from_dict, task_record
+from discoverflow.makers.vasp import ENGINE as VASP_ENGINE
+from discoverflow.makers.vasp import VaspRelaxMaker
 from discoverflow.models.chgnet import load_chgnet
 from discoverflow.stores import document_store, make_store
 
@@ -66,3 +69,18 @@ def test_campaign_with_atomate2_forcefield_relax_maker(tmp_path, monkeypatch):
     assert len(tasks) == 1 and tasks[0]["output"]["forcefield_name"]
     references = list(documents.query({"campaign": "nial-atomate2", "role": "reference"}))
     assert {d["formula_pretty"] for d in references} >= {"Al", "Ni"}
+
+
+def test_every_relax_engine_fills_the_relax_slot_one_way():
+    """MLRelaxMaker, VaspRelaxMaker and an atomate2 Maker in TaskRelaxMaker are relax Makers:
+    a batch size for RelaxSelectedMaker and the engine name their relaxations report."""
+    atomate2 = TaskRelaxMaker(maker=ForceFieldRelaxMaker(force_field_name="CHGNet"))
+    ml = MLRelaxMaker(settings={"batch_size": 5})
+    vasp = VaspRelaxMaker(check_environment=False)
+    for maker in (ml, vasp, atomate2):
+        assert isinstance(maker, RelaxMaker)
+    assert (ml.batch_size, vasp.batch_size, atomate2.batch_size) == (5, 1, 1)
+    assert ml.engine == ml.relaxer().name and ml.engine.startswith("chgnet")
+    assert vasp.engine == VASP_ENGINE
+    assert atomate2.engine == "atomate2.forcefields.jobs.ForceFieldRelaxMaker"
+    assert RelaxSelectedMaker(relax_maker=ml).relax_maker.batch_size == 5

@@ -13,7 +13,7 @@ from discoverflow.makers.crystal.properties import PropertyScreenMaker
 from discoverflow.makers.crystal.references import ReferenceMaker
 from discoverflow.makers.crystal.screen import MLScreenMaker
 from discoverflow.makers.crystal.substitution import SubstitutionMaker
-from discoverflow.makers.relax import MLRelaxMaker
+from discoverflow.makers.relax import MLRelaxMaker, RelaxMaker, RelaxSelectedMaker
 from discoverflow.makers.task_relax import TaskRelaxMaker
 from discoverflow.makers.vasp import VaspRelaxMaker
 from discoverflow.makers.views import DocumentsMaker
@@ -30,6 +30,8 @@ __all__ = [
     "PropertyScreenMaker",
     "RandomStructureMaker",
     "ReferenceMaker",
+    "RelaxMaker",
+    "RelaxSelectedMaker",
     "SubstitutionMaker",
     "TaskRelaxMaker",
     "UserStructuresMaker",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
-from jobflow import Flow, Maker, Response, job
+from jobflow import Flow, Job, Maker, Response, job
 from pymatgen.core import Structure
 
 from discoverflow.core.relax import RelaxSettings, relax_many, relaxer_settings
@@ -26,6 +27,22 @@ from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
 
+@runtime_checkable
+class RelaxMaker(Protocol):
+    """What fills a relax slot (``CrystalDiscoveryMaker.relax_maker``, ``ReferenceMaker``,
+    ``RelaxSelectedMaker``): ``make({id: Structure})`` gives a job or flow whose output is a
+    ``RelaxBatchDocument``; ``batch_size`` structures go to one such job; ``engine`` names the
+    engine as its relaxations report it. ``MLRelaxMaker``, ``VaspRelaxMaker`` and
+    ``TaskRelaxMaker`` (any atomate2 relax Maker) are relax Makers."""
+
+    batch_size: int
+
+    @property
+    def engine(self) -> str: ...
+
+    def make(self, structures: dict[str, Structure]) -> Job | Flow: ...
+
+
 @dataclass
 class MLRelaxMaker(StageMaker):
     """Relax a batch of structures with an ML potential (a relax-engine plugin).
@@ -43,6 +60,10 @@ class MLRelaxMaker(StageMaker):
     @property
     def batch_size(self) -> int:
         return self.settings.batch_size
+
+    @property
+    def engine(self) -> str:
+        return self.relaxer().name
 
     def relaxer(self):
         settings = self.settings
@@ -155,24 +176,32 @@ def collect_relaxations(
     )
 
 
-@job(config=READS_CHUNKS, metadata={"stage": "relax-fanout", "runs_on": "cpu"})
-def relax_selected(
-    relax_maker: Maker,
-    generation: GenerationDocument,
-    selection: ScreenDocument | DedupDocument,
-    previous: list[RelaxBatchDocument] | None = None,
-) -> Response:
-    """Relax the selected candidates not relaxed before, ``relax_maker.batch_size`` per job."""
-    previous = previous or []
-    done = {record.candidate_id for batch in previous for record in batch.records}
-    todo = [r.candidate_id for r in selection.kept if r.candidate_id not in done]
-    batch_size = getattr(relax_maker, "batch_size", 1)
-    structures = candidate_structures(generation, todo)
-    jobs = [
-        relax_maker.make({cid: structures[cid] for cid in todo[i : i + batch_size]})
-        for i in range(0, len(todo), batch_size)
-    ]
-    selected = [r.candidate_id for r in selection.kept]
-    collect = collect_relaxations([*previous, *(j.output for j in jobs)], keep=selected)
-    flow = Flow([*jobs, collect], output=collect.output, name="relax candidates")
-    return Response(replace=route_new_jobs(flow))
+@dataclass
+class RelaxSelectedMaker(Maker):
+    """Relax the candidates a selection kept (a screen's or a dedup's ``kept``) with
+    ``relax_maker``, ``relax_maker.batch_size`` per job; candidates relaxed in ``previous``
+    batches (a resumed campaign) are not relaxed again."""
+
+    name: str = "relax selected"
+    relax_maker: RelaxMaker = field(default_factory=lambda: MLRelaxMaker())
+
+    @job(config=READS_CHUNKS, metadata={"stage": "relax-fanout", "runs_on": "cpu"})
+    def make(
+        self,
+        generation: GenerationDocument,
+        selection: ScreenDocument | DedupDocument,
+        previous: list[RelaxBatchDocument] | None = None,
+    ) -> Response:
+        previous = previous or []
+        done = {record.candidate_id for batch in previous for record in batch.records}
+        todo = [r.candidate_id for r in selection.kept if r.candidate_id not in done]
+        size = self.relax_maker.batch_size
+        structures = candidate_structures(generation, todo)
+        jobs = [
+            self.relax_maker.make({cid: structures[cid] for cid in todo[i : i + size]})
+            for i in range(0, len(todo), size)
+        ]
+        selected = [r.candidate_id for r in selection.kept]
+        collect = collect_relaxations([*previous, *(j.output for j in jobs)], keep=selected)
+        flow = Flow([*jobs, collect], output=collect.output, name="relax candidates")
+        return Response(replace=route_new_jobs(flow))

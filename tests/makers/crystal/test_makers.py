@@ -33,7 +33,7 @@ def store():
 def pipeline(store):
     """References, generation, screen, dedup, relax and hull for Al-Ni on three templates."""
     from discoverflow.core.crystal.prototypes import PROTOTYPES
-    from discoverflow.makers.relax import relax_selected
+    from discoverflow.makers.relax import RelaxSelectedMaker
 
     templates = {n: PROTOTYPES[n].structure() for n in ("Cu3Au", "CuZn", "MgCu2")}
     references = ReferenceMaker(relax_maker=FAST_RELAX).make(["Al", "Ni"])
@@ -44,7 +44,7 @@ def pipeline(store):
         generation.output, references.output
     )
     dedup = DedupMaker().make(generation.output, screen.output)
-    relaxed = relax_selected(FAST_RELAX, generation.output, dedup.output)
+    relaxed = RelaxSelectedMaker(relax_maker=FAST_RELAX).make(generation.output, dedup.output)
     hull = HullMaker().make(relaxed.output, references.output, dedup.output)
     flow = Flow([references, generation, screen, dedup, relaxed, hull])
     run(flow, store)

@@ -17,7 +17,7 @@ from discoverflow.makers.crystal.references import ReferenceMaker
 from discoverflow.makers.crystal.scorecard import AuditMaker, score_campaign
 from discoverflow.makers.crystal.screen import MLScreenMaker
 from discoverflow.makers.crystal.substitution import SubstitutionMaker
-from discoverflow.makers.relax import MLRelaxMaker, relax_selected
+from discoverflow.makers.relax import MLRelaxMaker, RelaxMaker, RelaxSelectedMaker
 from discoverflow.makers.views import DocumentsMaker
 from discoverflow.schemas.candidate import CANDIDATES
 
@@ -68,7 +68,7 @@ class CrystalDiscoveryMaker(Maker):
     screen_maker: MLScreenMaker = field(default_factory=MLScreenMaker)
     dedup_maker: DedupMaker | None = field(default_factory=DedupMaker)
     property_maker: Maker | None = None
-    relax_maker: Maker = field(default_factory=MLRelaxMaker)
+    relax_maker: RelaxMaker = field(default_factory=MLRelaxMaker)
     coordinate_maker: ActiveLearningMaker | None = None
     hull_maker: HullMaker = field(default_factory=HullMaker)
     audit_maker: AuditMaker | None = field(default_factory=AuditMaker)
@@ -123,7 +123,9 @@ class CrystalDiscoveryMaker(Maker):
         if self.coordinate_maker is not None:
             relax = coordinate_selected(self.coordinate_maker, generation, selection, references)
         else:
-            relax = relax_selected(self.relax_maker, generation, selection, done.relax_batches)
+            relax = RelaxSelectedMaker(relax_maker=self.relax_maker).make(
+                generation, selection, done.relax_batches
+            )
         relaxed = done.relax or add(relax)
         hull = done.hull or add(self.hull_maker.make(relaxed, references, selection))
         audit = None

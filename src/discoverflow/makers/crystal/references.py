@@ -13,9 +13,7 @@ from discoverflow.core.crystal.elements import elemental_reference_candidates
 from discoverflow.core.crystal.known_phases import KnownPhase
 from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
-from discoverflow.makers.relax import MLRelaxMaker
-from discoverflow.makers.vasp import ENGINE as VASP_ENGINE
-from discoverflow.makers.vasp import VaspRelaxMaker
+from discoverflow.makers.relax import MLRelaxMaker, RelaxMaker
 from discoverflow.schemas.relax import ReferenceDocument, ReferencePhase, RelaxBatchDocument
 
 PHASE_PREFIX = "phase:"
@@ -51,13 +49,6 @@ def reference_structures(
         if in_system(structure, elements):
             structures[f"{PHASE_PREFIX}{name}"] = structure
     return structures
-
-
-def engine_name(relax_maker: Maker) -> str | None:
-    """The relax engine's name as its relaxations report it (None when unknown)."""
-    if hasattr(relax_maker, "relaxer"):
-        return relax_maker.relaxer().name
-    return VASP_ENGINE if isinstance(relax_maker, VaspRelaxMaker) else None
 
 
 def known_phase_fields(phase: ReferencePhase, structure: Structure | None) -> dict:
@@ -167,19 +158,19 @@ class ReferenceMaker(Maker):
     """
 
     name: str = "references"
-    relax_maker: Maker = field(default_factory=MLRelaxMaker)
+    relax_maker: RelaxMaker = field(default_factory=MLRelaxMaker)
 
     def make(
         self,
         elements: list[str],
         known_phases: Mapping[str, Structure] | Sequence[KnownPhase] | None = None,
     ) -> Flow:
-        engine = engine_name(self.relax_maker)
+        engine = self.relax_maker.engine
         known, to_relax, given = [], {}, {}
         for phase in known_phase_list(known_phases):
             if not in_system(phase.structure, elements):
                 continue
-            as_given = engine is not None and phase.engine == engine
+            as_given = phase.engine == engine
             known.append(
                 ReferencePhase(
                     name=phase.name,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from jobflow import CURRENT_JOB, Flow, JobStore, Maker, job
+from jobflow import CURRENT_JOB, Flow, JobStore, job
 from pymatgen.core import Composition
 
 from discoverflow.core.crystal.hull import e_above_hull, formation_energy_per_atom
@@ -17,7 +17,7 @@ from discoverflow.core.crystal.screening import ScreeningSettings
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.outputs import hull_row
 from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, running_fingerprint
-from discoverflow.makers.relax import relax_selected
+from discoverflow.makers.relax import RelaxMaker, RelaxSelectedMaker
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.hull import HullDocument, HullEntryInfo
 from discoverflow.schemas.records import Stage, Status
@@ -143,13 +143,13 @@ class AuditMaker(StageMaker):
 
     name: str = "audit"
     settings: ScreeningSettings = field(default_factory=ScreeningSettings)
-    relax_maker: Maker | None = None
+    relax_maker: RelaxMaker | None = None
 
     def make(
         self, generation: GenerationDocument, screen: ScreenDocument, hull: HullDocument
     ) -> Flow:
         sample = self.pick(screen)
-        relax = relax_selected(self.relax_maker, generation, sample.output)
+        relax = RelaxSelectedMaker(relax_maker=self.relax_maker).make(generation, sample.output)
         relax.update_metadata({"stage": AUDIT_RELAX}, dynamic=True)
         placed = self.place(sample.output, relax.output, hull)
         return Flow([sample, relax, placed], output=placed.output, name=self.name)
