@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from jobflow import Flow, Job, Maker, Response, job
+from jobflow import CURRENT_JOB, Flow, Job, Maker, Response, job
 from pymatgen.core import Structure
 
 from discoverflow.core.relax import RelaxSettings, relax_many, relaxer_settings
@@ -25,6 +25,17 @@ from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.records import Stage
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
+
+REFERENCE_RELAX = "reference-relax"
+"""The stage of the jobs that relax a campaign's elemental references and known phases."""
+
+
+def relaxation_role() -> str:
+    """``reference`` in a reference relaxation job (stage ``REFERENCE_RELAX``), else
+    ``candidate``: the role the relaxed items' documents get."""
+    running = CURRENT_JOB.job
+    stage = running.metadata.get("stage") if running is not None else None
+    return "reference" if stage == REFERENCE_RELAX else "candidate"
 
 
 @runtime_checkable
@@ -85,7 +96,7 @@ class MLRelaxMaker(StageMaker):
         relaxer = self.relaxer()
         checkpoint = None
         if self.documents:
-            role = "reference" if running_stage("relax") == "references" else "candidate"
+            role = relaxation_role()
             fields = relax_fields(self.documents, relaxer.name, role)
             checkpoint = RecordCheckpoint.of_running_job(
                 self.documents, "relax", relaxer_settings(relaxer), fields
@@ -123,7 +134,7 @@ def save_relax_record(
     stage_results = StageRecords.of_running_job()
     if stage_results is None:
         return
-    role = "reference" if running_stage("relax") == "references" else "candidate"
+    role = relaxation_role()
     data = record.model_dump(
         include={"status", "reason", "energy", "energy_per_atom", "n_steps", "max_force"}
     )

@@ -13,7 +13,7 @@ from discoverflow.core.crystal.elements import elemental_reference_candidates
 from discoverflow.core.crystal.known_phases import KnownPhase
 from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
-from discoverflow.makers.relax import MLRelaxMaker, RelaxMaker
+from discoverflow.makers.relax import REFERENCE_RELAX, MLRelaxMaker, RelaxMaker
 from discoverflow.schemas.relax import ReferenceDocument, ReferencePhase, RelaxBatchDocument
 
 PHASE_PREFIX = "phase:"
@@ -185,6 +185,6 @@ class ReferenceMaker(Maker):
             )
             (given if as_given else to_relax)[phase.name] = phase.structure
         relax = self.relax_maker.make(reference_structures(elements, to_relax))
-        relax.update_metadata({"stage": "reference-relax"})
+        relax.update_metadata({"stage": REFERENCE_RELAX})
         collect = collect_references(relax.output, elements, known, given)
         return Flow([relax, collect], output=collect.output, name=self.name)
