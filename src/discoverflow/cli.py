@@ -73,7 +73,7 @@ def load(config: Path, overrides: list[str] | None):
 
 def campaign_store(store: str | None, config: Path) -> str:
     """The store spec of a campaign: --store, DISCOVERFLOW_STORE, or beside its file."""
-    from discoverflow.stores import store_spec
+    from discoverflow.locations import store_spec
 
     return store_spec(store, config.expanduser().resolve().parent)
 
@@ -83,7 +83,8 @@ def job_store(store: str | None, project: str | None, config: Path, quiet: bool 
     of a jobflow-remote project. An embedded store that does not exist yet is not made (the
     campaign has not started)."""
     if project is None:
-        from discoverflow.stores import describe_store, embedded_folder, make_store
+        from discoverflow.locations import embedded_folder
+        from discoverflow.stores import describe_store, make_store
 
         spec = campaign_store(store, config)
         folder = embedded_folder(spec)
@@ -112,13 +113,15 @@ def main_options(
 @app.command(cls=Command)
 def validate(config: ConfigArg, set_: SetOpt = None) -> None:
     """Check the config and its inputs without running anything."""
-    campaign = load(config, set_)
-    problems = campaign.check_inputs()
+    from discoverflow.campaigns.loading import input_problems, load_config
+
+    campaign_file = load_config(config, set_)
+    problems = input_problems(campaign_file)
     if problems:
         for problem in problems:
             complain(f"error: {problem}")
         raise typer.Exit(2)
-    say(f"[green]ok[/green]: {config} ({campaign.name}: {campaign.describe()})")
+    say(f"[green]ok[/green]: {config} ({campaign_file.name}: {campaign_file.describe()})")
 
 
 @app.command(cls=Command)

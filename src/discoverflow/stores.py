@@ -20,12 +20,10 @@ from maggma.core import Store
 from maggma.stores import GridFSStore, JSONStore, MemoryStore, MongoStore, MontyStore
 
 from discoverflow.errors import DiscoverflowError
+from discoverflow.locations import embedded_folder, is_mongo_uri, store_spec
 from discoverflow.settings import get_settings
 from discoverflow.sqlite_store import DATABASE_FILE, SQLiteStore
 
-DEFAULT_STORE_FOLDER = "discoverflow-data"
-"""The embedded store's folder, beside the campaign file, when neither --store nor
-DISCOVERFLOW_STORE names a store."""
 LOCK_FILE = "run.lock"
 OWNER_FILE = "run.owner.json"
 DOCS_COLLECTION = "outputs"
@@ -49,20 +47,6 @@ DOCUMENT_INDEXES = (
     "job_uuid",
     "record_id",
 )
-
-
-def is_mongo_uri(spec: str) -> bool:
-    return spec.startswith(("mongodb://", "mongodb+srv://"))
-
-
-def store_spec(spec: str | None = None, beside: Path | None = None) -> str:
-    """Where results go, by one rule: ``spec`` (``--store``), else DISCOVERFLOW_STORE, else the
-    embedded store ``discoverflow-data`` in the folder ``beside`` (the campaign file's folder;
-    the current folder when there is no campaign file)."""
-    chosen = spec or get_settings().STORE
-    if chosen:
-        return chosen
-    return str((beside or Path.cwd()).resolve() / DEFAULT_STORE_FOLDER)
 
 
 def make_store(spec: str | None = None) -> JobStore:
@@ -269,14 +253,6 @@ def holder(owner: Path) -> str:
         return f"process {pid} on {host} (`{command}`, since {since})"
     except (OSError, ValueError, KeyError):
         return "another process"
-
-
-def embedded_folder(spec: str | None = None) -> Path | None:
-    """The folder of an embedded store spec (None for MongoDB and memory)."""
-    spec = store_spec(spec)
-    if spec == "memory" or is_mongo_uri(spec):
-        return None
-    return Path(spec).expanduser().resolve()
 
 
 def sibling_store(store: Store, collection: str) -> Store:

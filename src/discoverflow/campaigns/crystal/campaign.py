@@ -15,9 +15,10 @@ from discoverflow.campaigns.base import (
     json_ready,
 )
 from discoverflow.campaigns.crystal.config import CampaignConfig
-from discoverflow.campaigns.crystal.driver import build_flow, check_inputs, load_inputs
+from discoverflow.campaigns.crystal.driver import build_flow, load_inputs
 from discoverflow.campaigns.crystal.exports import refresh_results
 from discoverflow.campaigns.crystal.fingerprints import stage_fingerprints
+from discoverflow.campaigns.crystal.inputs import check_inputs
 from discoverflow.campaigns.crystal.report import (
     REDOES,
     campaign_status,
@@ -103,9 +104,6 @@ class CrystalCampaign(Campaign):
     config_type = CampaignConfig
     collection = CANDIDATES
     config: CampaignConfig
-
-    def describe(self) -> str:
-        return "-".join(self.config.elements)
 
     def check_inputs(self) -> list[str]:
         return check_inputs(self.config)

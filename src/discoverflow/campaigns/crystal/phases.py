@@ -4,8 +4,7 @@ Materials Project entries cached beside the store."""
 from __future__ import annotations
 
 from pathlib import Path
-
-from jobflow import JobStore
+from typing import TYPE_CHECKING
 
 from discoverflow.campaigns.crystal.config import CampaignConfig
 from discoverflow.core.crystal.known_phases import (
@@ -17,8 +16,10 @@ from discoverflow.core.crystal.known_phases import (
     read_known_phases,
     within_system,
 )
-from discoverflow.sqlite_store import SQLiteStore
-from discoverflow.stores import embedded_folder
+from discoverflow.locations import embedded_folder
+
+if TYPE_CHECKING:
+    from jobflow import JobStore
 
 MP_CACHE = "materials_project"
 
@@ -28,6 +29,8 @@ def materials_project_cache(store: JobStore | None = None) -> Path:
     (the given store's, else DISCOVERFLOW_STORE's), else a user cache folder."""
     folder = None
     if store is not None:
+        from discoverflow.sqlite_store import SQLiteStore  # maggma: only with a store
+
         if isinstance(store.docs_store, SQLiteStore):
             folder = Path(store.docs_store.database_path)
     else:

@@ -9,7 +9,6 @@ from itertools import permutations
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Structure
 
 from discoverflow.core.crystal.elements import (
@@ -48,9 +47,13 @@ class SubstitutionSettings(StageSettings):
         return symbols
 
 
-_STRICT_MATCHER = StructureMatcher(
-    ltol=1e-3, stol=1e-3, angle_tol=0.1, primitive_cell=True, scale=False
-)
+@cache
+def strict_matcher():
+    """A StructureMatcher for a template mapped onto itself (imported here: it loads scipy's
+    optimisers, which reading a campaign file does not need)."""
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
+    return StructureMatcher(ltol=1e-3, stol=1e-3, angle_tol=0.1, primitive_cell=True, scale=False)
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ def invariant_permutations(template: Structure) -> list[dict[str, str]]:
     found = []
     for image in permutations(species):
         mapping = dict(zip(species, image, strict=True))
-        if all(k == v for k, v in mapping.items()) or _STRICT_MATCHER.fit(
+        if all(k == v for k, v in mapping.items()) or strict_matcher().fit(
             template, relabel(template, mapping)
         ):
             found.append(mapping)
