@@ -8,7 +8,7 @@ from math import ceil
 from typing import TYPE_CHECKING
 
 from jobflow import JobStore
-from jobflow_remote import ConfigManager, JobController, submit_flow
+from jobflow_remote import JobController, submit_flow
 from qtoolkit.io.shell import ShellIO, ShellState
 
 from discoverflow.campaigns.crystal.config import CampaignConfig
@@ -18,14 +18,12 @@ from discoverflow.makers.crystal.chunks import (
     MAX_SITES_PER_CHUNK,
     chunk_bounds,
 )
-from discoverflow.remote_project import BatchLimits
+from discoverflow.remote_project import BatchLimits, reachable_project
 from discoverflow.routing import ROUTING_KEY, route
 from discoverflow.stores import (
     DOCUMENT_COLLECTIONS,
-    check_reachable,
     document_store,
     ensure_document_indexes,
-    mongo_uri_of,
 )
 
 if TYPE_CHECKING:
@@ -54,13 +52,7 @@ class LenientShellIO(ShellIO):
 
 def project_jobstore(project: str | None = None) -> JobStore:
     """The JobStore of a jobflow-remote project (the current one by default)."""
-    try:
-        store = ConfigManager().get_project(project).get_jobstore()
-    except Exception as exc:
-        raise DiscoverflowError(f"jobflow-remote project {project or '(default)'}: {exc}") from None
-    if (uri := mongo_uri_of(store.docs_store)) is not None:
-        check_reachable(uri)
-    return store
+    return reachable_project(project).get_jobstore()
 
 
 def active_campaign_jobs(campaign: str, project: str | None = None) -> int:
@@ -77,12 +69,12 @@ def submit_campaign(campaign: Campaign, project: str | None = None) -> list:
     Finished per-item results live in the campaign's documents in the project's database,
     so a job interrupted on one worker resumes on any other.
     """
+    store = project_jobstore(project)
     if active := active_campaign_jobs(campaign.name, project):
         raise DiscoverflowError(
             f"campaign {campaign.name!r} still has {active} jobs queued or running (or failed); "
             "wait for them, or rerun failed ones with `jf job rerun`"
         )
-    store = project_jobstore(project)
     for name in DOCUMENT_COLLECTIONS:
         ensure_document_indexes(document_store(store, name))
     flow = campaign.build_flow(store)

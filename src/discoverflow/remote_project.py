@@ -11,6 +11,7 @@ import yaml
 from jobflow_remote.config.base import Project
 
 from discoverflow.errors import DiscoverflowError
+from discoverflow.stores import check_reachable, mongo_uri_of
 
 LAST_JOB_HOURS = 1
 """Walltime a batch allocation has beyond ``max_time`` for the last job it started."""
@@ -163,3 +164,19 @@ def write_starter_project(path: Path, **options) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(project, sort_keys=False))
     return path
+
+
+def reachable_project(project: str | None = None) -> Project:
+    """A jobflow-remote project (the current one by default) whose queue and JobStore
+    databases answer a ping: one line in seconds when they do not, not pymongo's 30 s."""
+    from jobflow_remote import ConfigManager
+
+    try:
+        found = ConfigManager().get_project(project)
+        stores = [found.get_queue_store(), found.get_jobstore().docs_store]
+    except Exception as exc:
+        raise DiscoverflowError(f"jobflow-remote project {project or '(default)'}: {exc}") from None
+    for uri in dict.fromkeys(mongo_uri_of(store) for store in stores):
+        if uri is not None:
+            check_reachable(uri)
+    return found

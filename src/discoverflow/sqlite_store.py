@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -60,6 +61,29 @@ def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def read_only_connection(path: Path) -> sqlite3.Connection:
+    """A connection that only reads ``path``: through the WAL where its files can be had, else
+    the file as it is (a store copied read-only has no WAL files and cannot make them)."""
+    for options in ("mode=ro", "mode=ro&immutable=1"):
+        connection = sqlite3.connect(
+            f"{path.as_uri()}?{options}", uri=True, check_same_thread=False
+        )
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return connection
+        except sqlite3.OperationalError as error:
+            connection.close()
+            reason = error
+    raise StoreError(f"cannot read {path}: {reason}")
+
+
+def is_read_only(folder: Path) -> bool:
+    """Whether the embedded store in ``folder`` exists and cannot be written (permissions or a
+    read-only file system)."""
+    path = folder / DATABASE_FILE
+    return path.exists() and not (os.access(folder, os.W_OK) and os.access(path, os.W_OK))
+
+
 class SQLiteStore(Store):
     """A collection of documents in ``<database_path>/discoverflow.sqlite``."""
 
@@ -69,10 +93,12 @@ class SQLiteStore(Store):
         database_path: str,
         key: str = "task_id",
         indexes: list[str] | None = None,
+        read_only: bool = False,
         **kwargs,
     ) -> None:
         self.collection_name = collection_name
         self.database_path = str(database_path)
+        self.read_only = read_only
         self.indexes = list(INDEXED if indexes is None else indexes)
         self.kwargs = kwargs
         self._connection: sqlite3.Connection | None = None
@@ -105,6 +131,9 @@ class SQLiteStore(Store):
         if self._connection is not None and not force_reset:
             return
         self.close()
+        if self.read_only:
+            self._connection = self.open_read_only()
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(
             self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
@@ -124,6 +153,18 @@ class SQLiteStore(Store):
             for field in dict.fromkeys([*self.indexes, self.key]):
                 self._index(db, field, unique=False)
 
+    def open_read_only(self) -> sqlite3.Connection:
+        """A connection that only reads; a collection the file lacks reads as empty."""
+        connection = read_only_connection(self.path)
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        for table, columns in (
+            (FIELDS_TABLE, "collection TEXT, field TEXT, scalar INTEGER"),
+            (self.collection_name, "id INTEGER PRIMARY KEY, doc TEXT NOT NULL"),
+        ):
+            if table not in tables:
+                connection.execute(f"CREATE TEMP TABLE {quoted(table)} ({columns})")
+        return connection
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
@@ -132,6 +173,8 @@ class SQLiteStore(Store):
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (SQLite's lock taken at once, so reads in it are current)."""
+        if self.read_only:
+            raise StoreError(f"{self.path} is read-only: nothing can be written to it")
         self.connect()
         with self._lock:
             db = self.connection

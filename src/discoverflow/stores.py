@@ -16,13 +16,18 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 from jobflow import JobStore
 from jobflow_remote.remote.data import MinimalFileStore
-from maggma.core import Store
+from maggma.core import Store, StoreError
 from maggma.stores import GridFSStore, JSONStore, MemoryStore, MongoStore, MontyStore
 
 from discoverflow.errors import DiscoverflowError
 from discoverflow.locations import embedded_folder, is_mongo_uri, store_spec
 from discoverflow.settings import get_settings
-from discoverflow.sqlite_store import DATABASE_FILE, SQLiteStore
+from discoverflow.sqlite_store import (
+    DATABASE_FILE,
+    SQLiteStore,
+    is_read_only,
+    read_only_connection,
+)
 
 LOCK_FILE = "run.lock"
 OWNER_FILE = "run.owner.json"
@@ -49,24 +54,33 @@ DOCUMENT_INDEXES = (
 )
 
 
-def make_store(spec: str | None = None) -> JobStore:
+def make_store(spec: str | None = None, reading: bool = False) -> JobStore:
     """A JobStore with a ``data`` additional store for ``spec``.
 
     ``spec`` is a folder (the embedded store, one SQLite file), a
     ``mongodb://`` URI, or ``memory``; by default as ``store_spec`` says. An embedded store
-    whose files are damaged, or whose folder cannot be made, is a DiscoverflowError.
+    whose files are damaged, or whose folder cannot be made, is a DiscoverflowError; one that
+    cannot be written is opened read-only when only ``reading``, else refused as read-only.
     """
     spec = store_spec(spec)
+    read_only = False
     if is_mongo_uri(spec):
         check_reachable(spec)
     elif spec != "memory":
-        check_embedded(Path(spec).expanduser().resolve())
-    docs = collection_store(spec, DOCS_COLLECTION)
+        folder = Path(spec).expanduser().resolve()
+        read_only = is_read_only(folder)
+        if read_only and not reading:
+            raise DiscoverflowError(
+                f"the store at {folder} is read-only: `status` and `results` can read it; "
+                "a run needs a writable copy or another --store"
+            )
+        check_embedded(folder, read_only)
+    docs = collection_store(spec, DOCS_COLLECTION, read_only)
     if is_mongo_uri(spec):
         database = get_settings().DATABASE
         data = GridFSStore(database, DATA_COLLECTION, uri=spec, compression=True)
     else:
-        data = collection_store(spec, DATA_COLLECTION)
+        data = collection_store(spec, DATA_COLLECTION, read_only)
     documents = {name: sibling_store(docs, name) for name in DOCUMENT_COLLECTIONS}
     return JobStore(docs, additional_stores={"data": data, **documents})
 
@@ -105,14 +119,16 @@ def mongo_uri_of(store: Store) -> str | None:
     return f"mongodb://{store.host}:{store.port}"
 
 
-def collection_store(spec: str, collection: str) -> Store:
+def collection_store(spec: str, collection: str, read_only: bool = False) -> Store:
     """One collection of the store ``spec``: a folder (SQLite), a URI or memory."""
     if spec == "memory":
         return MemoryStore(collection)
     if is_mongo_uri(spec):
         return MongoStore.from_uri(spec, collection, database=get_settings().DATABASE)
-    folder = make_folder(Path(spec).expanduser().resolve())
-    return SQLiteStore(collection, database_path=str(folder))
+    folder = Path(spec).expanduser().resolve()
+    if read_only:
+        return SQLiteStore(collection, database_path=str(folder), read_only=True)
+    return SQLiteStore(collection, database_path=str(make_folder(folder)))
 
 
 def make_folder(folder: Path) -> Path:
@@ -128,7 +144,7 @@ def make_folder(folder: Path) -> Path:
     return folder
 
 
-def check_embedded(folder: Path) -> None:
+def check_embedded(folder: Path, read_only: bool = False) -> None:
     """Refuse an embedded store whose database file is damaged (sqlite's quick check), before
     anything reads or writes it; copy an older MontyDB store in the folder into it first."""
     if folder.exists() and not folder.is_dir():
@@ -139,12 +155,12 @@ def check_embedded(folder: Path) -> None:
     if not path.exists():
         return
     try:
-        connection = sqlite3.connect(path)
+        connection = read_only_connection(path) if read_only else sqlite3.connect(path)
         try:
             verdict = connection.execute("PRAGMA quick_check(1)").fetchone()[0]
         finally:
             connection.close()
-    except sqlite3.Error as error:
+    except (sqlite3.Error, StoreError) as error:
         verdict = str(error)
     if verdict != "ok":
         raise DiscoverflowError(
@@ -315,7 +331,8 @@ def describe_store(spec: str | None = None) -> str:
         return "in-memory store"
     if is_mongo_uri(spec):
         return f"MongoDB ({spec.split('@')[-1]})"
-    return f"embedded store at {Path(spec).expanduser().resolve()}"
+    folder = Path(spec).expanduser().resolve()
+    return f"embedded store at {folder}" + (" (read-only)" if is_read_only(folder) else "")
 
 
 def default_model_dir(spec: str | None = None) -> Path:

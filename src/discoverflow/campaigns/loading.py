@@ -164,7 +164,11 @@ def input_problems(config: CampaignConfigBase) -> list[str]:
     return CAMPAIGN_KINDS[config.workflow].check_inputs(config)
 
 
+def campaign_of(config: CampaignConfigBase) -> Campaign:
+    """The campaign of a loaded file, ready to check, run or report."""
+    return CAMPAIGN_KINDS[config.workflow].campaign_type()(config)
+
+
 def load_campaign(path: str | Path, overrides: list[str] | None = None) -> Campaign:
     """The campaign a file describes, ready to check, run or report."""
-    config = load_config(path, overrides)
-    return CAMPAIGN_KINDS[config.workflow].campaign_type()(config)
+    return campaign_of(load_config(path, overrides))
