@@ -19,7 +19,7 @@ class Clock:
 def test_a_log_gets_stage_starts_ends_and_counts_now_and_then():
     out, clock = io.StringIO(), Clock()
     reporter = LineReporter(Console(file=out, width=200), every=30, clock=clock)
-    for batch in range(3):  # three batches of 4 screened, 10 s each: one stage
+    for _ in range(3):  # three batches of 4 screened, 10 s each: one stage
         advance = reporter.start("screen", 4)
         for _ in range(4):
             clock.now += 2.5
@@ -43,10 +43,9 @@ def test_a_run_piped_to_a_file_reports_in_lines():
     out = io.StringIO()
     console = Console(file=out, width=200)
     assert not console.is_terminal
-    with run_progress(console):
-        with stage_progress("relax", 3) as advance:
-            for _ in range(3):
-                advance()
+    with run_progress(console), stage_progress("relax", 3) as advance:
+        for _ in range(3):
+            advance()
     assert out.getvalue().splitlines()[0] == "relax: started (3 to do)"
     assert out.getvalue().splitlines()[-1].startswith("relax: done 3/3 in ")
     assert "━" not in out.getvalue()  # no bar
