@@ -26,6 +26,7 @@ from discoverflow.campaigns.crystal.report import (
     novelty,
     stage_reuse,
 )
+from discoverflow.campaigns.crystal.screen_note import empty_screen_note
 from discoverflow.errors import NotStarted
 from discoverflow.makers.views import campaign_selection
 from discoverflow.schemas.candidate import CANDIDATES
@@ -142,7 +143,8 @@ class CrystalCampaign(Campaign):
             rerun = reuse[stage.stage]
             rerun = rerun if rerun != REDOES else f"[yellow]{rerun}[/yellow]"
             table.add_row(stage.stage, state, rerun, stage.detail)
-        return [table]
+        note = empty_screen_note(record, fingerprints)
+        return [table, *([f"[yellow]note[/yellow]: {note}"] if note else [])]
 
     def documents(self, store: JobStore, wanted: ResultFilter | None, properties=None):
         self.record(store)
