@@ -73,6 +73,8 @@ def candidates_table(title: str, docs: list[dict]) -> Table:
     for doc in docs:
         reason = doc.get("reason")
         shown = f" ({reason})" if reason and doc["status"] != "duplicate" else ""
+        if reason and reason.startswith(doc["status"]):  # "duplicate of <id> (<template>)"
+            shown = reason.removeprefix(doc["status"])
         spread = doc.get("energy_above_hull_std"), doc.get("probability_stable")
         table.add_row(
             doc["candidate_id"],
