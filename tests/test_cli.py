@@ -1,5 +1,7 @@
 """The discoverflow command, run as users run it: in its own process."""
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -132,6 +134,11 @@ def test_unreachable_project_database_is_one_line(command, config, tmp_path):
     assert one_error_line(result).startswith("error: MongoDB at 127.0.0.1:1 is not reachable")
 
 
+def test_results_take_json_or_csv_not_both(config):
+    line = one_error_line(cli("results", str(config), "--json", "--csv"))
+    assert line == "error: give --json or --csv, not both"
+
+
 def test_remote_init_defaults_work_as_given(tmp_path):
     import yaml
 
@@ -184,6 +191,13 @@ def test_run_then_status_and_results_from_other_processes(config, campaign_dir, 
     assert (outputs / "phase_diagram.html").is_file()
     assert (outputs / "stability_cdf.png").is_file()
     assert (outputs / "parity.png").is_file()
+
+    typo = one_error_line(cli("results", str(config), "--store", store, "--sort", "-e_hull"))
+    assert "--sort -e_hull: no result has a field 'e_hull'" in typo
+    assert "did you mean 'energy_above_hull'?" in typo
+    by_formula = cli("results", str(config), "--store", store, "--csv", "--sort", "-formula_pretty")
+    formulas = [row["formula_pretty"] for row in csv.DictReader(io.StringIO(by_formula.stdout))]
+    assert formulas == sorted(formulas, reverse=True)
 
     again = cli("run", str(config), "--store", store)
     assert again.returncode == 0, again.stderr

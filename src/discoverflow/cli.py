@@ -199,6 +199,9 @@ def results(
     """Candidates (or MOFs) with their predicted and computed values, from the store."""
     from discoverflow.campaigns.base import ResultFilter
 
+    if as_json and as_csv:
+        raise DiscoverflowError("give --json or --csv, not both")
+
     campaign = load(config, set_)
     results_store = job_store(store, project, config, quiet=as_json or as_csv)
     wanted = ResultFilter(everything, stable, max_ehull, formula, sort)

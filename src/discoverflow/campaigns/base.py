@@ -7,6 +7,7 @@ import csv
 import io
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,6 +17,7 @@ from rich.console import RenderableType
 
 from discoverflow.builders.documents import RecordSelection, build_documents
 from discoverflow.campaigns.config import CampaignConfigBase
+from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.views import DocumentsMaker
 from discoverflow.schemas.records import RECORDS, Stage
 from discoverflow.stores import DOCUMENT_COLLECTIONS, document_store, ensure_document_indexes
@@ -38,6 +40,14 @@ class ResultFilter:
         if not self.sort:
             return docs
         field = self.sort.removeprefix("-")
+        if docs and not any(field in doc for doc in docs):
+            fields = sorted({key for doc in docs for key in doc if not key.startswith("_")})
+            meant = get_close_matches(field, fields, n=1)
+            hint = f"did you mean {meant[0]!r}? " if meant else ""
+            raise DiscoverflowError(
+                f"--sort {self.sort}: no result has a field {field!r} ({hint}fields: "
+                f"{', '.join(fields)})"
+            )
         present = [d for d in docs if d.get(field) is not None]
         missing = [d for d in docs if d.get(field) is None]
         present.sort(key=lambda d: d[field], reverse=self.sort.startswith("-"))

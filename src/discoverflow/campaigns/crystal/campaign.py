@@ -151,7 +151,10 @@ class CrystalCampaign(Campaign):
     def documents(self, store: JobStore, wanted: ResultFilter | None, properties=None):
         self.record(store)
         found = document_store(store, CANDIDATES)
-        return candidate_documents(found, self.name, wanted or ResultFilter(), properties)
+        wanted = wanted or ResultFilter()
+        if properties and wanted.sort:  # the table's columns and the field it is sorted by
+            properties = [*properties, wanted.sort.removeprefix("-")]
+        return candidate_documents(found, self.name, wanted, properties)
 
     def results_report(
         self, store: JobStore, wanted: ResultFilter | None = None, limit: int | None = None
