@@ -271,6 +271,12 @@ def holder(owner: Path) -> str:
         return "another process"
 
 
+def embedded_folder_of(store: JobStore | None) -> Path | None:
+    """The folder of a JobStore's embedded database (None for MongoDB and memory)."""
+    docs = store.docs_store if store is not None else None
+    return Path(docs.database_path) if isinstance(docs, SQLiteStore) else None
+
+
 def sibling_store(store: Store, collection: str) -> Store:
     """A store of another collection in the same database as ``store`` (same class and
     connection settings; a plain in-memory store has no database to share)."""

@@ -31,4 +31,4 @@ def refresh_results(
         "hull_job": found[-1]["uuid"] if found else None,
         "hull_fingerprint": fingerprints["hull"],
     }
-    return hull_files(hull, Path(config.output_dir), config.hull, run)
+    return hull_files(hull, Path(config.output_dir), config.hull, run, store)

@@ -27,12 +27,10 @@ MP_CACHE = "materials_project"
 def materials_project_cache(store: JobStore | None = None) -> Path:
     """The folder of cached Materials Project entries: inside the embedded store's folder
     (the given store's, else DISCOVERFLOW_STORE's), else a user cache folder."""
-    folder = None
     if store is not None:
-        from discoverflow.sqlite_store import SQLiteStore  # maggma: only with a store
+        from discoverflow.stores import embedded_folder_of  # maggma: only with a store
 
-        if isinstance(store.docs_store, SQLiteStore):
-            folder = Path(store.docs_store.database_path)
+        folder = embedded_folder_of(store)
     else:
         folder = embedded_folder()
     if folder is None:

@@ -3,6 +3,7 @@ predicted against relaxed formation energies."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,19 +72,20 @@ def plot_phase_diagram(
     threshold: float,
     title: str,
     stem: str = "phase_diagram",
+    scripts: Path | None = None,
 ) -> list[Path]:
     """The hull as a PNG and an interactive HTML drawn from the same coordinates: its lines,
     the stable phases labelled, the entries within ``threshold`` (eV/atom) coloured by their
     distance to the hull (a colour bar; the HTML also tells it on hover). The HTML loads
-    plotly.js from a file beside it (written once per folder): small, and it opens offline.
-    Quaternaries use pymatgen's own plots."""
+    plotly.js from a file (written once in ``scripts``, else beside it): small, and it opens
+    offline. Quaternaries use pymatgen's own plots."""
     folder.mkdir(parents=True, exist_ok=True)
     html, png = folder / f"{stem}.html", folder / f"{stem}.png"
     elements = [str(el) for el in phase_diagram.elements]
     if len(elements) > 3:
         plotter = PDPlotter(phase_diagram, backend="plotly", show_unstable=threshold)
         plotter.get_plot(label_unstable=False).update_layout(title=title).write_html(
-            html, include_plotlyjs="directory"
+            html, include_plotlyjs=plotly_script(html, scripts)
         )
         axes = PDPlotter(phase_diagram, backend="matplotlib", show_unstable=threshold).get_plot(
             label_unstable=False
@@ -91,7 +93,7 @@ def plot_phase_diagram(
         axes.set_title(title)
         return [html, save(axes.figure, png)]
     lines, stable, above = hull_geometry(phase_diagram, threshold)
-    write_hull_html(lines, stable, above, threshold, title, html, binary=len(elements) == 2)
+    write_hull_html(lines, stable, above, threshold, title, html, len(elements) == 2, scripts)
     figure = hull_figure(lines, stable, above, threshold, title, elements)
     return [html, save(figure, png)]
 
@@ -162,7 +164,26 @@ def beside_stable(
     return float(x), float(y)
 
 
-def write_hull_html(lines, stable, above, threshold, title, path: Path, binary: bool) -> None:
+def plotly_script(html: Path, scripts: Path | None) -> str:
+    """How an HTML plot loads plotly.js: from the one copy in ``scripts`` (written there
+    first: 4.8 MB that every results folder of a store shares), else from a copy beside it."""
+    if scripts is None:
+        return "directory"
+    import plotly
+    from plotly.offline import get_plotlyjs
+
+    script = scripts / f"plotly-{plotly.__version__}.min.js"
+    if not script.is_file():
+        scripts.mkdir(parents=True, exist_ok=True)
+        partial = script.with_suffix(".partial")
+        partial.write_text(get_plotlyjs(), encoding="utf-8")
+        partial.replace(script)
+    return Path(os.path.relpath(script, html.parent)).as_posix()
+
+
+def write_hull_html(
+    lines, stable, above, threshold, title, path: Path, binary: bool, scripts: Path | None = None
+) -> None:
     import plotly.graph_objects as go
 
     figure = go.Figure()
@@ -192,7 +213,7 @@ def write_hull_html(lines, stable, above, threshold, title, path: Path, binary: 
     else:
         figure.update_xaxes(visible=False)
         figure.update_yaxes(visible=False, scaleanchor="x")
-    figure.write_html(path, include_plotlyjs="directory")
+    figure.write_html(path, include_plotlyjs=plotly_script(path, scripts))
 
 
 def plot_stability_cdf(
