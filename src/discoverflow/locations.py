@@ -3,10 +3,13 @@ without opening or importing any store."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from discoverflow.settings import get_settings
 
+DATABASE_FILE = "discoverflow.sqlite"
+"""The embedded store's one file, in its folder."""
 DEFAULT_STORE_FOLDER = "discoverflow-data"
 """The embedded store's folder, beside the campaign file, when neither --store nor
 DISCOVERFLOW_STORE names a store."""
@@ -32,3 +35,10 @@ def embedded_folder(spec: str | None = None) -> Path | None:
     if spec == "memory" or is_mongo_uri(spec):
         return None
     return Path(spec).expanduser().resolve()
+
+
+def is_read_only(folder: Path) -> bool:
+    """Whether the embedded store in ``folder`` exists and cannot be written (permissions or a
+    read-only file system)."""
+    path = folder / DATABASE_FILE
+    return path.exists() and not (os.access(folder, os.W_OK) and os.access(path, os.W_OK))

@@ -12,9 +12,7 @@ one writer at a time, so concurrent writers wait for each other instead of losin
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -25,6 +23,7 @@ from typing import Any
 
 from maggma.core import Sort, Store, StoreError
 
+from discoverflow.locations import DATABASE_FILE
 from discoverflow.mongo_query import (
     MISSING,
     matches,
@@ -33,11 +32,12 @@ from discoverflow.mongo_query import (
     sort_key,
     values_at,
 )
-from discoverflow.sqlite_codec import decode, encode, stored
+from discoverflow.sqlite_codec import collector_paused, decode, hashable, nested, stored
 from discoverflow.sqlite_pushdown import Pushdown, extract, indexable, is_scalar
 
-DATABASE_FILE = "discoverflow.sqlite"
 FIELDS_TABLE = "discoverflow_fields"
+FIELDS_COLUMNS = "collection TEXT, field TEXT, scalar INTEGER, PRIMARY KEY (collection, field)"
+DOC_COLUMNS = "id INTEGER PRIMARY KEY, doc TEXT NOT NULL"
 INDEXED = (
     "uuid",
     "index",
@@ -75,13 +75,6 @@ def read_only_connection(path: Path) -> sqlite3.Connection:
             connection.close()
             reason = error
     raise StoreError(f"cannot read {path}: {reason}")
-
-
-def is_read_only(folder: Path) -> bool:
-    """Whether the embedded store in ``folder`` exists and cannot be written (permissions or a
-    read-only file system)."""
-    path = folder / DATABASE_FILE
-    return path.exists() and not (os.access(folder, os.W_OK) and os.access(path, os.W_OK))
 
 
 class SQLiteStore(Store):
@@ -142,14 +135,8 @@ class SQLiteStore(Store):
         connection.execute("PRAGMA synchronous=NORMAL")
         self._connection = connection
         with self._write() as db:
-            db.execute(
-                f"CREATE TABLE IF NOT EXISTS {FIELDS_TABLE} (collection TEXT, field TEXT, "
-                "scalar INTEGER, PRIMARY KEY (collection, field))"
-            )
-            db.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._table} "
-                "(id INTEGER PRIMARY KEY, doc TEXT NOT NULL)"
-            )
+            db.execute(f"CREATE TABLE IF NOT EXISTS {FIELDS_TABLE} ({FIELDS_COLUMNS})")
+            db.execute(f"CREATE TABLE IF NOT EXISTS {self._table} ({DOC_COLUMNS})")
             for field in dict.fromkeys([*self.indexes, self.key]):
                 self._index(db, field, unique=False)
 
@@ -157,10 +144,7 @@ class SQLiteStore(Store):
         """A connection that only reads; a collection the file lacks reads as empty."""
         connection = read_only_connection(self.path)
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        for table, columns in (
-            (FIELDS_TABLE, "collection TEXT, field TEXT, scalar INTEGER"),
-            (self.collection_name, "id INTEGER PRIMARY KEY, doc TEXT NOT NULL"),
-        ):
+        for table, columns in ((FIELDS_TABLE, FIELDS_COLUMNS), (self.collection_name, DOC_COLUMNS)):
             if table not in tables:
                 connection.execute(f"CREATE TEMP TABLE {quoted(table)} ({columns})")
         return connection
@@ -408,30 +392,3 @@ class SQLiteStore(Store):
 
     def __hash__(self) -> int:
         return hash((str(self.path.resolve()), self.collection_name, self.last_updated_field))
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a batch of documents is decoded: it would otherwise
-    run every 700 new dicts and lists and walk every live one (3x the decoding time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def hashable(value: Any) -> Any:
-    """A key under which equal values (as MongoDB's distinct sees them) coincide."""
-    if isinstance(value, dict | list):
-        return ("json", encode({"v": value}))
-    return (type(value) is bool, value)
-
-
-def nested(doc: dict, path: str, value: Any) -> None:
-    *parents, leaf = path.split(".")
-    for part in parents:
-        doc = doc.setdefault(part, {})
-    doc[leaf] = value

@@ -20,14 +20,9 @@ from maggma.core import Store, StoreError
 from maggma.stores import GridFSStore, JSONStore, MemoryStore, MongoStore, MontyStore
 
 from discoverflow.errors import DiscoverflowError
-from discoverflow.locations import embedded_folder, is_mongo_uri, store_spec
+from discoverflow.locations import embedded_folder, is_mongo_uri, is_read_only, store_spec
 from discoverflow.settings import get_settings
-from discoverflow.sqlite_store import (
-    DATABASE_FILE,
-    SQLiteStore,
-    is_read_only,
-    read_only_connection,
-)
+from discoverflow.sqlite_store import DATABASE_FILE, SQLiteStore, read_only_connection
 
 LOCK_FILE = "run.lock"
 OWNER_FILE = "run.owner.json"
