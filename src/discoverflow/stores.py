@@ -91,9 +91,13 @@ def check_reachable(uri: str) -> None:
     from pymongo.uri_parser import parse_uri
 
     try:
-        hosts = ", ".join(f"{h}:{p}" for h, p in parse_uri(uri)["nodelist"]) or uri
+        nodes = parse_uri(uri)["nodelist"]
     except (PyMongoError, ValueError) as error:
         raise DiscoverflowError(f"not a valid MongoDB URI: {error}") from None
+    hosts = ", ".join(f"{h}:{p}" for h, p in nodes) or uri
+    refused = [refusal(host, port) for host, port in nodes]
+    if nodes and all(refused):  # no server listens: say so now, not after the ping's wait
+        raise DiscoverflowError(f"MongoDB at {hosts} is not reachable ({refused[0]})")
     client = MongoClient(uri, serverSelectionTimeoutMS=MONGO_PING_TIMEOUT_MS)
     try:
         client.admin.command("ping")
@@ -102,6 +106,15 @@ def check_reachable(uri: str) -> None:
         raise DiscoverflowError(f"MongoDB at {hosts} is not reachable ({reason})") from None
     finally:
         client.close()
+
+
+def refusal(host: str, port: int) -> str | None:
+    """Why nothing accepts a TCP connection at host:port (None when something does)."""
+    try:
+        socket.create_connection((host, port), timeout=MONGO_PING_TIMEOUT_MS / 1000).close()
+    except OSError as error:
+        return f"{host}:{port}: {error}"
+    return None
 
 
 def mongo_uri_of(store: Store) -> str | None:
