@@ -19,6 +19,7 @@ GROUND_FLOOR = {
     "mongo_query",
     "plugins",
     "testing",
+    "locations",
 }
 MAX_LINES = 400
 
@@ -99,7 +100,7 @@ def layer(module: str) -> int:
     if len(parts) == 1 or parts[1] in GROUND_FLOOR:
         return 0
     layers = {"core": 1, "models": 1, "schemas": 1, "builders": 1, "makers": 2, "campaigns": 3}
-    return {**layers, "remote": 4}.get(parts[1], 5)
+    return {**layers, "remote": 4, "remote_project": 4}.get(parts[1], 5)
 
 
 def test_no_import_cycle():

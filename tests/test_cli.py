@@ -1,9 +1,13 @@
 """The discoverflow command, run as users run it: in its own process."""
 
+import csv
+import io
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -111,7 +115,8 @@ def test_unreachable_mongodb_is_one_line_naming_the_host(config):
     assert line.startswith("error: MongoDB at 127.0.0.1:1 is not reachable")
 
 
-def test_unreachable_project_database_is_one_line(config, tmp_path):
+@pytest.mark.parametrize("command", ["status", "submit"])
+def test_unreachable_project_database_is_one_line(command, config, tmp_path):
     import yaml
 
     folder = tmp_path / "projects"
@@ -125,8 +130,13 @@ def test_unreachable_project_database_is_one_line(config, tmp_path):
     }
     (folder / "dead.yaml").write_text(yaml.safe_dump(project))
     env = {"JFREMOTE_PROJECTS_FOLDER": str(folder)}
-    result = cli("status", str(config), "--project", "dead", env=env)
+    result = cli(command, str(config), "--project", "dead", env=env)
     assert one_error_line(result).startswith("error: MongoDB at 127.0.0.1:1 is not reachable")
+
+
+def test_results_take_json_or_csv_not_both(config):
+    line = one_error_line(cli("results", str(config), "--json", "--csv"))
+    assert line == "error: give --json or --csv, not both"
 
 
 def test_remote_init_defaults_work_as_given(tmp_path):
@@ -149,6 +159,10 @@ def test_run_then_status_and_results_from_other_processes(config, campaign_dir, 
     run = cli("run", str(config), "--store", store)
     assert run.returncode == 0, run.stderr
     assert "promising candidates" in run.stdout
+    lines = run.stdout.splitlines()  # piped: a line per stage start and end, no bars
+    for stage in ("references", "screen", "relax"):  # each ends as often as it starts
+        started = sum(line.startswith(f"{stage}: started (") for line in lines)
+        assert started >= 1 and started == sum(line.startswith(f"{stage}: done ") for line in lines)
 
     status = cli("status", str(config), "--store", store)
     assert status.returncode == 0, status.stderr
@@ -180,11 +194,54 @@ def test_run_then_status_and_results_from_other_processes(config, campaign_dir, 
     assert (outputs / "stability_cdf.png").is_file()
     assert (outputs / "parity.png").is_file()
 
+    typo = one_error_line(
+        cli("results", str(config), "--store", store, "--sort", "-energy_abve_hull")
+    )
+    assert "--sort -energy_abve_hull: no result has a field 'energy_abve_hull'" in typo
+    assert "did you mean 'energy_above_hull'?" in typo
+    by_formula = cli("results", str(config), "--store", store, "--csv", "--sort", "-formula_pretty")
+    formulas = [row["formula_pretty"] for row in csv.DictReader(io.StringIO(by_formula.stdout))]
+    assert formulas == sorted(formulas, reverse=True)
+
     again = cli("run", str(config), "--store", store)
     assert again.returncode == 0, again.stderr
     everything = json.loads(cli("results", str(config), "--store", store, "--json", "--all").stdout)
     assert len(everything) > len(rows)
     assert {"screened out", "duplicate"} & {r["status"] for r in everything}
+
+    with read_only(Path(store)):  # a store shared read-only: read, never called damaged
+        status = cli("status", str(config), "--store", store)
+        assert status.returncode == 0, status.stderr
+        assert status.stdout.count("done") == 6 and "(read-only)" in status.stdout
+        shared = cli("results", str(config), "--store", store, "--json", "--all")
+        assert shared.returncode == 0, shared.stderr
+        assert json.loads(shared.stdout) == everything
+        refused = one_error_line(cli("run", str(config), "--store", store))
+        assert "read-only" in refused and "damaged" not in refused
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """``folder`` made read-only: by its permissions, or as root (whom permissions do not
+    stop) by a read-only bind mount of it."""
+    if os.geteuid() != 0:
+        files = [folder, *folder.iterdir()]
+        modes = {path: path.stat().st_mode for path in files}
+        for path in files:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            for path, mode in modes.items():
+                path.chmod(mode)
+        return
+    mounted = subprocess.run(["mount", "--bind", "-o", "ro", folder, folder], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot make a read-only folder here: {mounted.stderr.decode().strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", folder], check=True)
 
 
 def test_kill_9_during_relaxations_then_resume(config, tmp_path):

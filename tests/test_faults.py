@@ -12,8 +12,9 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from discoverflow import cli
+from discoverflow.locations import DEFAULT_STORE_FOLDER
 from discoverflow.sqlite_store import DATABASE_FILE
-from discoverflow.stores import DEFAULT_STORE_FOLDER, OWNER_FILE, make_store
+from discoverflow.stores import OWNER_FILE, make_store
 
 
 def tree(folder: Path) -> dict[str, tuple[int, int]]:

@@ -8,8 +8,9 @@ import yaml
 from jobflow_remote.config.base import Project
 
 from discoverflow.campaigns import load_campaign
-from discoverflow.remote import BatchLimits, campaign_jobs, crystal_stage_jobs
+from discoverflow.remote import campaign_jobs, crystal_stage_jobs
 from discoverflow.remote_cli import DEFAULT_BATCH
+from discoverflow.remote_project import BatchLimits
 
 LIMITS = ["--batch-allocations", "6", "--batch-max-jobs", "50", "--batch-max-wait", "120",
           "--batch-max-time", "7200", "--batch-parallel", "2"]  # fmt: skip

@@ -42,7 +42,7 @@ def test_embedded_store_survives_the_process(tmp_path):
 
 
 def test_one_rule_for_the_default_store(tmp_path, monkeypatch):
-    from discoverflow.stores import store_spec
+    from discoverflow.locations import store_spec
 
     monkeypatch.chdir(tmp_path)
     campaign = tmp_path / "campaigns" / "mine"

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from discoverflow.console import (
     Command,
@@ -45,26 +44,6 @@ StoreOpt = Annotated[
 ]
 
 
-class RichReporter:
-    """Progress bars per stage; batches of one stage add to the same bar."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.tasks: dict[str, int] = {}
-
-    def start(self, description: str, total: int):
-        if description not in self.tasks:
-            self.tasks[description] = self.progress.add_task(description, total=total)
-        else:
-            task = self.tasks[description]
-            self.progress.update(task, total=self.progress.tasks[task].total + total)
-        task = self.tasks[description]
-        return lambda n=1: self.progress.advance(task, n)
-
-    def finish(self, description: str) -> None:
-        self.progress.refresh()
-
-
 def load(config: Path, overrides: list[str] | None):
     from discoverflow.campaigns import load_campaign
 
@@ -73,7 +52,7 @@ def load(config: Path, overrides: list[str] | None):
 
 def campaign_store(store: str | None, config: Path) -> str:
     """The store spec of a campaign: --store, DISCOVERFLOW_STORE, or beside its file."""
-    from discoverflow.stores import store_spec
+    from discoverflow.locations import store_spec
 
     return store_spec(store, config.expanduser().resolve().parent)
 
@@ -83,13 +62,14 @@ def job_store(store: str | None, project: str | None, config: Path, quiet: bool 
     of a jobflow-remote project. An embedded store that does not exist yet is not made (the
     campaign has not started)."""
     if project is None:
-        from discoverflow.stores import describe_store, embedded_folder, make_store
+        from discoverflow.locations import embedded_folder
+        from discoverflow.stores import describe_store, make_store
 
         spec = campaign_store(store, config)
         folder = embedded_folder(spec)
         if folder is not None and not folder.exists():
             raise NotStarted(f"not started: no store at {folder}")
-        results = make_store(spec)
+        results = make_store(spec, reading=True)
         make_console(stderr=quiet).print(f"store: {describe_store(spec)}", highlight=False)
         return results
     if store is not None:
@@ -112,19 +92,21 @@ def main_options(
 @app.command(cls=Command)
 def validate(config: ConfigArg, set_: SetOpt = None) -> None:
     """Check the config and its inputs without running anything."""
-    campaign = load(config, set_)
-    problems = campaign.check_inputs()
+    from discoverflow.campaigns.loading import input_problems, load_config
+
+    campaign_file = load_config(config, set_)
+    problems = input_problems(campaign_file)
     if problems:
         for problem in problems:
             complain(f"error: {problem}")
         raise typer.Exit(2)
-    say(f"[green]ok[/green]: {config} ({campaign.name}: {campaign.describe()})")
+    say(f"[green]ok[/green]: {config} ({campaign_file.name}: {campaign_file.describe()})")
 
 
 @app.command(cls=Command)
 def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
     """Run (or resume) a campaign locally; results go to the store."""
-    from discoverflow.progress import set_reporter
+    from discoverflow.cli_progress import run_progress
     from discoverflow.stores import describe_store, exclusive_run, make_store
 
     campaign = load(config, set_)
@@ -136,18 +118,8 @@ def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
     console.print(
         f"campaign [bold]{campaign.name}[/bold] ({campaign.describe()}) -> {describe_store(spec)}"
     )
-    columns = (
-        TextColumn("{task.description:>10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with exclusive_run(spec), Progress(*columns, console=console, transient=False) as progress:
-        set_reporter(RichReporter(progress))
-        try:
-            campaign.run(results)
-        finally:
-            set_reporter(None)
+    with exclusive_run(spec), run_progress(console):
+        campaign.run(results)
     console.print(*campaign.run_report(results))
     console.print(f"outputs in {campaign.output_dir}")
 
@@ -166,9 +138,14 @@ def submit(
     ] = None,
 ) -> None:
     """Submit what the campaign still needs to a jobflow-remote project."""
+    from discoverflow.campaigns.loading import campaign_of, load_config
+    from discoverflow.remote_project import reachable_project
+
+    campaign_file = load_config(config, set_)
+    reachable_project(project)  # before the flow machinery loads: one line in seconds if not
     from discoverflow.remote import submit_campaign
 
-    campaign = load(config, set_)
+    campaign = campaign_of(campaign_file)
     if problems := campaign.check_inputs():
         raise DiscoverflowError(problems[0])
     ids = submit_campaign(campaign, project)
@@ -221,6 +198,9 @@ def results(
 ) -> None:
     """Candidates (or MOFs) with their predicted and computed values, from the store."""
     from discoverflow.campaigns.base import ResultFilter
+
+    if as_json and as_csv:
+        raise DiscoverflowError("give --json or --csv, not both")
 
     campaign = load(config, set_)
     results_store = job_store(store, project, config, quiet=as_json or as_csv)

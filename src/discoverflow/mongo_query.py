@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any
 
 MISSING = object()
@@ -367,3 +368,28 @@ def sort_docs(docs: list[dict], sort: dict) -> list[dict]:
 def sortable(doc: dict, field: str) -> Any:
     found = values_at(doc, field)
     return found if len(found) > 1 else found[0]
+
+
+def grouped(docs: Iterable[dict], keys: list[str]) -> Iterator[tuple[dict, list[dict]]]:
+    """``docs`` grouped by the values of ``keys`` as MongoDB's ``$group`` sees them (those
+    lacking one left out), each group under ``{key: value}`` (dotted keys nested)."""
+    present = [doc for doc in docs if all(values_at(doc, k)[0] is not MISSING for k in keys)]
+
+    def grouping(doc: dict) -> tuple:
+        return tuple(values_at(doc, k)[0] for k in keys)
+
+    ordered = sorted(present, key=lambda d: [sort_key(v, False) for v in grouping(d)])
+    for _, group in groupby(ordered, key=lambda d: repr(grouping(d))):
+        members = list(group)
+        head: dict = {}
+        for key, value in zip(keys, grouping(members[0]), strict=True):
+            nested(head, key, value)
+        yield head, members
+
+
+def nested(doc: dict, path: str, value: Any) -> None:
+    """Set the dotted ``path`` of ``doc`` to ``value``, making the documents on the way."""
+    *parents, leaf = path.split(".")
+    for part in parents:
+        doc = doc.setdefault(part, {})
+    doc[leaf] = value

@@ -12,7 +12,8 @@ from rich.table import Table
 from discoverflow.console import Command, ConfigArg, SetOpt, commands, say
 
 if TYPE_CHECKING:
-    from discoverflow.remote import BatchLimits, StageJobs
+    from discoverflow.remote import StageJobs
+    from discoverflow.remote_project import BatchLimits
 
 remote_app = commands("jobflow-remote helpers.")
 
@@ -22,7 +23,7 @@ DEFAULT_BATCH = {
     "max_wait": 300,
     "max_time": 3 * 3600,
     "parallel_jobs": 1,
-}  # remote.BatchLimits()'s, here so that the commands start without importing jobflow-remote
+}  # remote_project.BatchLimits()'s, here so that --help does not import jobflow-remote
 
 AllocationsOpt = Annotated[
     int,
@@ -107,7 +108,7 @@ def remote_init(
     ] = None,
 ) -> None:
     """Write a starter jobflow-remote project: SLURM GPU and CPU workers, MongoDB stores."""
-    from discoverflow.remote import BatchLimits, write_starter_project
+    from discoverflow.remote_project import BatchLimits, write_starter_project
 
     limits = BatchLimits(allocations, max_jobs_per_batch, max_wait, max_time, parallel_jobs)
     folder = os.environ.get("JFREMOTE_PROJECTS_FOLDER", str(Path.home() / ".jfremote"))
@@ -171,7 +172,8 @@ def remote_estimate(
     """Jobs a fresh campaign creates per stage, and the queue allocations they take with
     plain workers (one per job) and with batch workers."""
     from discoverflow.campaigns import load_campaign
-    from discoverflow.remote import DEFAULT_SITES, BatchLimits, campaign_jobs
+    from discoverflow.remote import DEFAULT_SITES, campaign_jobs
+    from discoverflow.remote_project import BatchLimits
 
     campaign = load_campaign(config, set_ or [])
     stages = campaign_jobs(campaign, candidates, sites or DEFAULT_SITES, selected)

@@ -10,8 +10,11 @@ document's own one-key ``{"$date": ...}`` dict would come back as a datetime, as
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -122,4 +125,34 @@ def special(value: dict) -> Any:
             return base64.b64decode(inner, validate=True)
     except ValueError:
         pass
+    return value
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a batch of documents is decoded: it would otherwise
+    run every 700 new dicts and lists and walk every live one (3x the decoding time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def hashable(value: Any) -> Any:
+    """A key under which equal values (as MongoDB's distinct sees them) coincide."""
+    if isinstance(value, dict | list):
+        return ("json", encode({"v": value}))
+    return (type(value) is bool, value)
+
+
+def json_value(kind: str, value: Any) -> Any:
+    """The Python value of what SQLite's ``json_extract`` gave for a value of JSON type
+    ``kind`` (``json_type``)."""
+    if kind in ("object", "array"):
+        return decode_value(value)
+    if kind in ("true", "false"):
+        return kind == "true"
     return value

@@ -16,6 +16,43 @@ def indexable(field: str) -> bool:
     return bool(field) and not any(c in field for c in "'\"$") and all(field.split("."))
 
 
+INDEXED = (
+    "uuid",
+    "index",
+    "blob_uuid",
+    "metadata.campaign",
+    "metadata.stage",
+    "campaign",
+    "candidate_id",
+    "mof_id",
+    "item_id",
+    "collection",
+    "stage",
+    "fingerprint",
+)
+"""Fields every collection is indexed on: job outputs by uuid and index, data blobs by
+blob_uuid, per-item documents by campaign and item id, stage records by collection, stage and
+fingerprint."""
+
+
+def field_columns(fields: list[str]) -> str:
+    """SQL columns giving each field's JSON type and value (``json_value`` reads them)."""
+    return ", ".join(
+        f"json_type(doc, '{json_path(f)}'), json_extract(doc, '{json_path(f)}')" for f in fields
+    )
+
+
+def top_level_fields(properties: dict | list | None) -> list[str] | None:
+    """The fields a projection includes where all are top-level names (else None)."""
+    if isinstance(properties, dict):
+        if any(not v for k, v in properties.items() if k != "_id"):
+            return None
+        properties = [k for k in properties if k != "_id"]
+    if not properties or not all(indexable(f) and "." not in f for f in properties):
+        return None
+    return list(dict.fromkeys(properties))
+
+
 def json_path(field: str) -> str:
     return "$" + "".join(f'."{part}"' for part in field.split("."))
 

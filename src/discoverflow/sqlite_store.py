@@ -12,54 +12,54 @@ one writer at a time, so concurrent writers wait for each other instead of losin
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from maggma.core import Sort, Store, StoreError
 
-from discoverflow.mongo_query import (
-    MISSING,
-    matches,
-    project,
-    sort_docs,
-    sort_key,
-    values_at,
+from discoverflow.locations import DATABASE_FILE
+from discoverflow.mongo_query import MISSING, grouped, matches, project, sort_docs, values_at
+from discoverflow.sqlite_codec import collector_paused, decode, hashable, json_value, stored
+from discoverflow.sqlite_pushdown import (
+    INDEXED,
+    Pushdown,
+    extract,
+    field_columns,
+    indexable,
+    is_scalar,
+    top_level_fields,
 )
-from discoverflow.sqlite_codec import decode, decode_value, encode, stored
-from discoverflow.sqlite_pushdown import Pushdown, extract, indexable, is_scalar, json_path
 
-DATABASE_FILE = "discoverflow.sqlite"
 FIELDS_TABLE = "discoverflow_fields"
-INDEXED = (
-    "uuid",
-    "index",
-    "blob_uuid",
-    "metadata.campaign",
-    "metadata.stage",
-    "campaign",
-    "candidate_id",
-    "mof_id",
-    "item_id",
-    "collection",
-    "stage",
-    "fingerprint",
-)
-"""Fields every collection is indexed on: job outputs by uuid and index, data blobs by
-blob_uuid, per-item documents by campaign and item id, stage records by collection, stage and
-fingerprint."""
+FIELDS_COLUMNS = "collection TEXT, field TEXT, scalar INTEGER, PRIMARY KEY (collection, field)"
+DOC_COLUMNS = "id INTEGER PRIMARY KEY, doc TEXT NOT NULL"
 BUSY_TIMEOUT_S = 600.0
 BATCH = 500
 
 
 def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def read_only_connection(path: Path) -> sqlite3.Connection:
+    """A connection that only reads ``path``: through the WAL where its files can be had, else
+    the file as it is (a store copied read-only has no WAL files and cannot make them)."""
+    for options in ("mode=ro", "mode=ro&immutable=1"):
+        connection = sqlite3.connect(
+            f"{path.as_uri()}?{options}", uri=True, check_same_thread=False
+        )
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return connection
+        except sqlite3.OperationalError as error:
+            connection.close()
+            reason = error
+    raise StoreError(f"cannot read {path}: {reason}")
 
 
 class SQLiteStore(Store):
@@ -71,10 +71,12 @@ class SQLiteStore(Store):
         database_path: str,
         key: str = "task_id",
         indexes: list[str] | None = None,
+        read_only: bool = False,
         **kwargs,
     ) -> None:
         self.collection_name = collection_name
         self.database_path = str(database_path)
+        self.read_only = read_only
         self.indexes = list(INDEXED if indexes is None else indexes)
         self.kwargs = kwargs
         self._connection: sqlite3.Connection | None = None
@@ -107,6 +109,9 @@ class SQLiteStore(Store):
         if self._connection is not None and not force_reset:
             return
         self.close()
+        if self.read_only:
+            self._connection = self.open_read_only()
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(
             self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
@@ -115,16 +120,19 @@ class SQLiteStore(Store):
         connection.execute("PRAGMA synchronous=NORMAL")
         self._connection = connection
         with self._write() as db:
-            db.execute(
-                f"CREATE TABLE IF NOT EXISTS {FIELDS_TABLE} (collection TEXT, field TEXT, "
-                "scalar INTEGER, PRIMARY KEY (collection, field))"
-            )
-            db.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._table} "
-                "(id INTEGER PRIMARY KEY, doc TEXT NOT NULL)"
-            )
+            db.execute(f"CREATE TABLE IF NOT EXISTS {FIELDS_TABLE} ({FIELDS_COLUMNS})")
+            db.execute(f"CREATE TABLE IF NOT EXISTS {self._table} ({DOC_COLUMNS})")
             for field in dict.fromkeys([*self.indexes, self.key]):
                 self._index(db, field, unique=False)
+
+    def open_read_only(self) -> sqlite3.Connection:
+        """A connection that only reads; a collection the file lacks reads as empty."""
+        connection = read_only_connection(self.path)
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        for table, columns in ((FIELDS_TABLE, FIELDS_COLUMNS), (self.collection_name, DOC_COLUMNS)):
+            if table not in tables:
+                connection.execute(f"CREATE TEMP TABLE {quoted(table)} ({columns})")
+        return connection
 
     def close(self) -> None:
         if self._connection is not None:
@@ -134,6 +142,8 @@ class SQLiteStore(Store):
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (SQLite's lock taken at once, so reads in it are current)."""
+        if self.read_only:
+            raise StoreError(f"{self.path} is read-only: nothing can be written to it")
         self.connect()
         with self._lock:
             db = self.connection
@@ -258,26 +268,17 @@ class SQLiteStore(Store):
 
     def _fields(self, ids: list[int], fields: list[str], keep_id: bool) -> Iterator[dict]:
         """The top-level ``fields`` of the documents of ``ids``, in that order."""
-        columns = ", ".join(
-            f"json_type(doc, '{json_path(f)}'), json_extract(doc, '{json_path(f)}')" for f in fields
-        )
+        sql = f"SELECT id, {field_columns(fields)} FROM {self._table} WHERE id IN "
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
-            sql = (
-                f"SELECT id, {columns} FROM {self._table} "
-                "WHERE id IN (SELECT value FROM json_each(?))"
-            )
-            rows = {row[0]: row[1:] for row in self._read(sql, (str(chunk),))}
-            for i in chunk:
-                if i not in rows:
-                    continue
-                row = rows[i]
-                doc = {"_id": i} if keep_id else {}
-                for n, field in enumerate(fields):
-                    kind, value = row[2 * n], row[2 * n + 1]
-                    if kind is not None:
-                        doc[field] = json_value(kind, value)
-                yield doc
+            rows = {
+                r[0]: r[1:]
+                for r in self._read(sql + "(SELECT value FROM json_each(?))", (str(chunk),))
+            }
+            for i in (i for i in chunk if i in rows):
+                kinds = zip(fields, rows[i][::2], rows[i][1::2], strict=True)
+                found = {f: json_value(kind, v) for f, kind, v in kinds if kind is not None}
+                yield {"_id": i, **found} if keep_id else found
 
     def distinct(self, field: str, criteria: dict | None = None, all_exist: bool = False) -> list:
         """The distinct values of ``field`` (array elements counted one by one)."""
@@ -307,22 +308,7 @@ class SQLiteStore(Store):
         keys = [keys] if isinstance(keys, str) else list(keys)
         wanted = list(properties or [])
         fields = None if properties is None else [*keys, *wanted]
-        docs = [
-            doc
-            for doc in self.query(criteria, fields, sort, skip, limit)
-            if all(values_at(doc, k)[0] is not MISSING for k in keys)
-        ]
-
-        def grouping(doc: dict) -> tuple:
-            return tuple(values_at(doc, k)[0] for k in keys)
-
-        ordered = sorted(docs, key=lambda d: [sort_key(v, False) for v in grouping(d)])
-        for _, group in groupby(ordered, key=lambda d: repr(grouping(d))):
-            members = list(group)
-            head: dict = {}
-            for k, v in zip(keys, grouping(members[0]), strict=True):
-                nested(head, k, v)
-            yield head, members
+        yield from grouped(self.query(criteria, fields, sort, skip, limit), keys)
 
     def update(self, docs: list[dict] | dict, key: list | str | None = None) -> None:
         """Replace, or insert, each document with the same ``key`` field(s) (the store's key
@@ -405,50 +391,3 @@ class SQLiteStore(Store):
 
     def __hash__(self) -> int:
         return hash((str(self.path.resolve()), self.collection_name, self.last_updated_field))
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a batch of documents is decoded: it would otherwise
-    run every 700 new dicts and lists and walk every live one (3x the decoding time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def top_level_fields(properties: dict | list | None) -> list[str] | None:
-    """The fields a projection includes where all are top-level names (else None)."""
-    if isinstance(properties, dict):
-        if any(not v for k, v in properties.items() if k != "_id"):
-            return None
-        properties = [k for k in properties if k != "_id"]
-    if not properties or not all(indexable(f) and "." not in f for f in properties):
-        return None
-    return list(dict.fromkeys(properties))
-
-
-def json_value(kind: str, value: Any) -> Any:
-    """The Python value of what ``json_extract`` gave for a value of JSON type ``kind``."""
-    if kind in ("object", "array"):
-        return decode_value(value)
-    if kind in ("true", "false"):
-        return kind == "true"
-    return value
-
-
-def hashable(value: Any) -> Any:
-    """A key under which equal values (as MongoDB's distinct sees them) coincide."""
-    if isinstance(value, dict | list):
-        return ("json", encode({"v": value}))
-    return (type(value) is bool, value)
-
-
-def nested(doc: dict, path: str, value: Any) -> None:
-    *parents, leaf = path.split(".")
-    for part in parents:
-        doc = doc.setdefault(part, {})
-    doc[leaf] = value

@@ -16,16 +16,14 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 from jobflow import JobStore
 from jobflow_remote.remote.data import MinimalFileStore
-from maggma.core import Store
+from maggma.core import Store, StoreError
 from maggma.stores import GridFSStore, JSONStore, MemoryStore, MongoStore, MontyStore
 
 from discoverflow.errors import DiscoverflowError
+from discoverflow.locations import embedded_folder, is_mongo_uri, is_read_only, store_spec
 from discoverflow.settings import get_settings
-from discoverflow.sqlite_store import DATABASE_FILE, SQLiteStore
+from discoverflow.sqlite_store import DATABASE_FILE, SQLiteStore, read_only_connection
 
-DEFAULT_STORE_FOLDER = "discoverflow-data"
-"""The embedded store's folder, beside the campaign file, when neither --store nor
-DISCOVERFLOW_STORE names a store."""
 LOCK_FILE = "run.lock"
 OWNER_FILE = "run.owner.json"
 DOCS_COLLECTION = "outputs"
@@ -51,38 +49,33 @@ DOCUMENT_INDEXES = (
 )
 
 
-def is_mongo_uri(spec: str) -> bool:
-    return spec.startswith(("mongodb://", "mongodb+srv://"))
-
-
-def store_spec(spec: str | None = None, beside: Path | None = None) -> str:
-    """Where results go, by one rule: ``spec`` (``--store``), else DISCOVERFLOW_STORE, else the
-    embedded store ``discoverflow-data`` in the folder ``beside`` (the campaign file's folder;
-    the current folder when there is no campaign file)."""
-    chosen = spec or get_settings().STORE
-    if chosen:
-        return chosen
-    return str((beside or Path.cwd()).resolve() / DEFAULT_STORE_FOLDER)
-
-
-def make_store(spec: str | None = None) -> JobStore:
+def make_store(spec: str | None = None, reading: bool = False) -> JobStore:
     """A JobStore with a ``data`` additional store for ``spec``.
 
     ``spec`` is a folder (the embedded store, one SQLite file), a
     ``mongodb://`` URI, or ``memory``; by default as ``store_spec`` says. An embedded store
-    whose files are damaged, or whose folder cannot be made, is a DiscoverflowError.
+    whose files are damaged, or whose folder cannot be made, is a DiscoverflowError; one that
+    cannot be written is opened read-only when only ``reading``, else refused as read-only.
     """
     spec = store_spec(spec)
+    read_only = False
     if is_mongo_uri(spec):
         check_reachable(spec)
     elif spec != "memory":
-        check_embedded(Path(spec).expanduser().resolve())
-    docs = collection_store(spec, DOCS_COLLECTION)
+        folder = Path(spec).expanduser().resolve()
+        read_only = is_read_only(folder)
+        if read_only and not reading:
+            raise DiscoverflowError(
+                f"the store at {folder} is read-only: `status` and `results` can read it; "
+                "a run needs a writable copy or another --store"
+            )
+        check_embedded(folder, read_only)
+    docs = collection_store(spec, DOCS_COLLECTION, read_only)
     if is_mongo_uri(spec):
         database = get_settings().DATABASE
         data = GridFSStore(database, DATA_COLLECTION, uri=spec, compression=True)
     else:
-        data = collection_store(spec, DATA_COLLECTION)
+        data = collection_store(spec, DATA_COLLECTION, read_only)
     documents = {name: sibling_store(docs, name) for name in DOCUMENT_COLLECTIONS}
     return JobStore(docs, additional_stores={"data": data, **documents})
 
@@ -98,9 +91,13 @@ def check_reachable(uri: str) -> None:
     from pymongo.uri_parser import parse_uri
 
     try:
-        hosts = ", ".join(f"{h}:{p}" for h, p in parse_uri(uri)["nodelist"]) or uri
+        nodes = parse_uri(uri)["nodelist"]
     except (PyMongoError, ValueError) as error:
         raise DiscoverflowError(f"not a valid MongoDB URI: {error}") from None
+    hosts = ", ".join(f"{h}:{p}" for h, p in nodes) or uri
+    refused = [refusal(host, port) for host, port in nodes]
+    if nodes and all(refused):  # no server listens: say so now, not after the ping's wait
+        raise DiscoverflowError(f"MongoDB at {hosts} is not reachable ({refused[0]})")
     client = MongoClient(uri, serverSelectionTimeoutMS=MONGO_PING_TIMEOUT_MS)
     try:
         client.admin.command("ping")
@@ -109,6 +106,15 @@ def check_reachable(uri: str) -> None:
         raise DiscoverflowError(f"MongoDB at {hosts} is not reachable ({reason})") from None
     finally:
         client.close()
+
+
+def refusal(host: str, port: int) -> str | None:
+    """Why nothing accepts a TCP connection at host:port (None when something does)."""
+    try:
+        socket.create_connection((host, port), timeout=MONGO_PING_TIMEOUT_MS / 1000).close()
+    except OSError as error:
+        return f"{host}:{port}: {error}"
+    return None
 
 
 def mongo_uri_of(store: Store) -> str | None:
@@ -121,14 +127,16 @@ def mongo_uri_of(store: Store) -> str | None:
     return f"mongodb://{store.host}:{store.port}"
 
 
-def collection_store(spec: str, collection: str) -> Store:
+def collection_store(spec: str, collection: str, read_only: bool = False) -> Store:
     """One collection of the store ``spec``: a folder (SQLite), a URI or memory."""
     if spec == "memory":
         return MemoryStore(collection)
     if is_mongo_uri(spec):
         return MongoStore.from_uri(spec, collection, database=get_settings().DATABASE)
-    folder = make_folder(Path(spec).expanduser().resolve())
-    return SQLiteStore(collection, database_path=str(folder))
+    folder = Path(spec).expanduser().resolve()
+    if read_only:
+        return SQLiteStore(collection, database_path=str(folder), read_only=True)
+    return SQLiteStore(collection, database_path=str(make_folder(folder)))
 
 
 def make_folder(folder: Path) -> Path:
@@ -144,7 +152,7 @@ def make_folder(folder: Path) -> Path:
     return folder
 
 
-def check_embedded(folder: Path) -> None:
+def check_embedded(folder: Path, read_only: bool = False) -> None:
     """Refuse an embedded store whose database file is damaged (sqlite's quick check), before
     anything reads or writes it; copy an older MontyDB store in the folder into it first."""
     if folder.exists() and not folder.is_dir():
@@ -155,12 +163,12 @@ def check_embedded(folder: Path) -> None:
     if not path.exists():
         return
     try:
-        connection = sqlite3.connect(path)
+        connection = read_only_connection(path) if read_only else sqlite3.connect(path)
         try:
             verdict = connection.execute("PRAGMA quick_check(1)").fetchone()[0]
         finally:
             connection.close()
-    except sqlite3.Error as error:
+    except (sqlite3.Error, StoreError) as error:
         verdict = str(error)
     if verdict != "ok":
         raise DiscoverflowError(
@@ -271,12 +279,10 @@ def holder(owner: Path) -> str:
         return "another process"
 
 
-def embedded_folder(spec: str | None = None) -> Path | None:
-    """The folder of an embedded store spec (None for MongoDB and memory)."""
-    spec = store_spec(spec)
-    if spec == "memory" or is_mongo_uri(spec):
-        return None
-    return Path(spec).expanduser().resolve()
+def embedded_folder_of(store: JobStore | None) -> Path | None:
+    """The folder of a JobStore's embedded database (None for MongoDB and memory)."""
+    docs = store.docs_store if store is not None else None
+    return Path(docs.database_path) if isinstance(docs, SQLiteStore) else None
 
 
 def sibling_store(store: Store, collection: str) -> Store:
@@ -339,7 +345,8 @@ def describe_store(spec: str | None = None) -> str:
         return "in-memory store"
     if is_mongo_uri(spec):
         return f"MongoDB ({spec.split('@')[-1]})"
-    return f"embedded store at {Path(spec).expanduser().resolve()}"
+    folder = Path(spec).expanduser().resolve()
+    return f"embedded store at {folder}" + (" (read-only)" if is_read_only(folder) else "")
 
 
 def default_model_dir(spec: str | None = None) -> Path:

@@ -5,7 +5,9 @@ import json
 import pytest
 
 from discoverflow.campaigns import CampaignRecord, load_config
+from discoverflow.campaigns.base import ResultFilter
 from discoverflow.campaigns.crystal import driver as campaign_module
+from discoverflow.campaigns.crystal.campaign import CrystalCampaign
 from discoverflow.campaigns.crystal.driver import build_flow, run_campaign
 from discoverflow.errors import ConfigError
 from discoverflow.makers import relax as relax_module
@@ -117,6 +119,20 @@ def test_changed_threshold_reuses_screening(campaign_dir, tmp_path, monkeypatch)
     selected = {r["candidate_id"] for r in loaded(record, "dedup")["kept"]}
     hull = record.latest("hull", ["output.entries"])["output"]["entries"]
     assert {e["candidate_id"] for e in hull} == selected  # earlier, looser selections stay out
+
+    nothing = load_config(campaign_dir / "config.json", ["screening.formation_energy_threshold=-5"])
+    run_campaign(nothing, store)  # nothing passes: the status says why, with the best value
+    campaign, results = CrystalCampaign(nothing), make_store(store)
+    *_, note = campaign.status_report(results)
+    predicted = [
+        doc["predicted_formation_energy_per_atom"]
+        for doc in campaign.results_json(results, ResultFilter(everything=True))
+        if doc.get("predicted_formation_energy_per_atom") is not None
+    ]
+    assert "screening.formation_energy_threshold (-5 eV/atom)" in note
+    assert f"best predicted formation energy is {min(predicted):.3f} eV/atom" in note
+    suggested = float(note.rsplit("=", 1)[1])
+    assert min(predicted) < suggested <= min(predicted) + 0.05
 
 
 def test_a_campaign_name_cannot_change_its_elements(campaign_dir, tmp_path):

@@ -48,4 +48,3 @@ def test_other_settings_and_undecodable_records_are_recomputed(tmp_path):
     (checkpoint.folder / "a.json").write_text(json.dumps({"stale": True}))
     assert run({"a": 2}, checkpoint, calls) == [{"key": "a", "square": 4}]
     assert calls == ["a", "a", "a"]
-    assert JsonCheckpoint.in_folder(None, "squares", {}) is None

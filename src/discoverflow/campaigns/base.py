@@ -7,73 +7,20 @@ import csv
 import io
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from jobflow import Flow, Job, JobStore, run_locally
 from monty.json import jsanitize
-from pydantic import Field
 from rich.console import RenderableType
 
 from discoverflow.builders.documents import RecordSelection, build_documents
+from discoverflow.campaigns.config import CampaignConfigBase
 from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.views import DocumentsMaker
 from discoverflow.schemas.records import RECORDS, Stage
-from discoverflow.settings import StageSettings
 from discoverflow.stores import DOCUMENT_COLLECTIONS, document_store, ensure_document_indexes
-
-CAMPAIGN_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-
-
-class WorkerRoute(StageSettings):
-    worker: str = Field(description="jobflow-remote worker name")
-    exec_config: str | None = Field(None, description="A named exec_config of the project")
-    resources: dict[str, Any] = Field(
-        default_factory=dict, description="Queue resources (qtoolkit QResources keys)"
-    )
-
-
-class ResourcesConfig(StageSettings):
-    gpu: WorkerRoute = Field(
-        default_factory=lambda: WorkerRoute(worker="gpu"),
-        description="Where ML inference, training and generation jobs run",
-    )
-    cpu: WorkerRoute = Field(
-        default_factory=lambda: WorkerRoute(worker="cpu"),
-        description="Where DFT, MD, dedup and hull jobs run",
-    )
-
-    def routing_table(self) -> dict[str, dict]:
-        """runs_on -> manager_config entries (worker, exec_config, resources)."""
-        table = {}
-        for kind, route in (("gpu", self.gpu), ("cpu", self.cpu)):
-            entry = {"worker": route.worker}
-            if route.exec_config:
-                entry["exec_config"] = route.exec_config
-            if route.resources:
-                entry["resources"] = route.resources
-            table[kind] = entry
-        return table
-
-
-class CampaignConfigBase(StageSettings):
-    """The keys every campaign file has."""
-
-    name: str = Field(pattern=CAMPAIGN_NAME, description="Campaign id")
-    output_dir: Path = Field(Path("results"), description="Plots, CIFs and tables go here")
-    resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
-
-    def resolve_paths(self, base: Path) -> CampaignConfigBase:
-        """Make relative paths absolute against ``base`` (the campaign file's folder)."""
-        self.output_dir = resolve_path(self.output_dir, base)
-        return self
-
-
-def resolve_path(path: Path | None, base: Path) -> Path | None:
-    if path is None:
-        return None
-    path = path.expanduser()
-    return path if path.is_absolute() else (base / path).resolve()
 
 
 @dataclass
@@ -93,6 +40,14 @@ class ResultFilter:
         if not self.sort:
             return docs
         field = self.sort.removeprefix("-")
+        if docs and not any(field in doc for doc in docs):
+            fields = sorted({key for doc in docs for key in doc if not key.startswith("_")})
+            meant = get_close_matches(field, fields, n=1)
+            hint = f"did you mean {meant[0]!r}? " if meant else ""
+            raise DiscoverflowError(
+                f"--sort {self.sort}: no result has a field {field!r} ({hint}fields: "
+                f"{', '.join(fields)})"
+            )
         present = [d for d in docs if d.get(field) is not None]
         missing = [d for d in docs if d.get(field) is None]
         present.sort(key=lambda d: d[field], reverse=self.sort.startswith("-"))
@@ -215,9 +170,8 @@ class Campaign(ABC):
     def routing_table(self) -> dict[str, dict]:
         return self.config.resources.routing_table()
 
-    @abstractmethod
     def describe(self) -> str:
-        """A few words on what the campaign explores."""
+        return self.config.describe()
 
     @abstractmethod
     def check_inputs(self) -> list[str]:

@@ -3,59 +3,80 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from difflib import get_close_matches
+from importlib import import_module
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Discriminator, Tag, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from discoverflow.campaigns.base import Campaign, CampaignConfigBase
-from discoverflow.campaigns.crystal.campaign import CrystalCampaign
-from discoverflow.campaigns.existing_mofs.campaign import ExistingMOFsCampaign
-from discoverflow.campaigns.mof.campaign import MOFCampaign
+from discoverflow.campaigns.config import CampaignConfigBase
 from discoverflow.campaigns.schema import annotated_defaults, close_key
 from discoverflow.errors import ConfigError
 
-CAMPAIGN_KINDS: dict[str, type[Campaign]] = {
-    kind.kind: kind for kind in (CrystalCampaign, MOFCampaign, ExistingMOFsCampaign)
+if TYPE_CHECKING:
+    from discoverflow.campaigns.base import Campaign
+
+
+def imported(path: str) -> Any:
+    """The object ``module:name`` names, importing its module."""
+    module, name = path.split(":")
+    return getattr(import_module(module), name)
+
+
+@dataclass(frozen=True)
+class CampaignKind:
+    """A kind of campaign file, each part ``module:name`` imported when a command needs it:
+    reading a crystal file loads no MOF science, and reading or checking a file loads neither
+    jobflow, the Makers nor the models (seconds of start-up) as running a campaign does."""
+
+    config: str
+    """Its file's model."""
+    inputs: str
+    """Its inputs' check: config -> problems, one line each."""
+    campaign: str
+    """Its ``Campaign``: runs and reports it."""
+
+    @property
+    def config_type(self) -> type[CampaignConfigBase]:
+        return imported(self.config)
+
+    def check_inputs(self, config: CampaignConfigBase) -> list[str]:
+        return imported(self.inputs)(config)
+
+    def campaign_type(self) -> type[Campaign]:
+        return imported(self.campaign)
+
+
+def kind_modules(package: str, config: str, inputs: str, campaign: str) -> CampaignKind:
+    where = f"discoverflow.campaigns.{package}"
+    return CampaignKind(
+        f"{where}.config:{config}", f"{where}.inputs:{inputs}", f"{where}.campaign:{campaign}"
+    )
+
+
+CAMPAIGN_KINDS: dict[str, CampaignKind] = {
+    "crystal": kind_modules("crystal", "CampaignConfig", "check_inputs", "CrystalCampaign"),
+    "mof": kind_modules("mof", "MOFCampaignConfig", "check_mof_inputs", "MOFCampaign"),
+    "existing-mofs": kind_modules(
+        "existing_mofs", "ExistingMOFsConfig", "check_existing_inputs", "ExistingMOFsCampaign"
+    ),
 }
-DEFAULT_KIND = CrystalCampaign.kind
+DEFAULT_KIND = "crystal"
 
 
-def campaign_kind(data: Any) -> str:
-    """The ``workflow`` key of a campaign file (crystal when absent)."""
-    if isinstance(data, dict):
-        return data.get("workflow", DEFAULT_KIND)
-    return getattr(data, "workflow", DEFAULT_KIND)
-
-
-CAMPAIGN_FILE = TypeAdapter(
-    Annotated[
-        Annotated[CrystalCampaign.config_type, Tag(CrystalCampaign.kind)]
-        | Annotated[MOFCampaign.config_type, Tag(MOFCampaign.kind)]
-        | Annotated[ExistingMOFsCampaign.config_type, Tag(ExistingMOFsCampaign.kind)],
-        Discriminator(campaign_kind),
-    ]
-)
-
-
-def format_validation_error(error: ValidationError) -> str:
+def format_validation_error(error: ValidationError, model: type[CampaignConfigBase]) -> str:
     """One line per problem: the key path, what is wrong and the offending value."""
     lines = []
     for problem in error.errors():
         location = list(problem["loc"])
-        kind = DEFAULT_KIND
-        if location and location[0] in CAMPAIGN_KINDS:
-            kind, location = location[0], location[1:]  # the union's tag, not a key of the file
         where = ".".join(str(part) for part in location) or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "unknown key"
-            if meant := close_key(CAMPAIGN_KINDS[kind].config_type, location):
+            if meant := close_key(model, location):
                 message += f"; did you mean {meant!r}?"
-        elif problem["type"] == "union_tag_invalid":
-            where = "workflow"
-            message = unknown_workflow(problem.get("input", {}).get("workflow"))
         value = problem.get("input")
         shown = json.dumps(value, default=str) if not isinstance(value, dict) else None
         lines.append(f"{where}: {message}" + (f" (got {shown})" if shown else ""))
@@ -127,14 +148,27 @@ def load_config(path: str | Path, overrides: list[str] | None = None):
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a JSON object at the top level")
     data = apply_overrides(data, overrides or [])
+    workflow = data.get("workflow", DEFAULT_KIND)
+    if workflow not in CAMPAIGN_KINDS:
+        raise ConfigError(f"{path}: workflow: {unknown_workflow(workflow)}")
+    model = CAMPAIGN_KINDS[workflow].config_type
     try:
-        config = CAMPAIGN_FILE.validate_python(data)
+        config = model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {format_validation_error(exc)}") from None
+        raise ConfigError(f"{path}: {format_validation_error(exc, model)}") from None
     return config.resolve_paths(path.parent.resolve())
+
+
+def input_problems(config: CampaignConfigBase) -> list[str]:
+    """What stops a campaign file's inputs from running, one line each (empty when none)."""
+    return CAMPAIGN_KINDS[config.workflow].check_inputs(config)
+
+
+def campaign_of(config: CampaignConfigBase) -> Campaign:
+    """The campaign of a loaded file, ready to check, run or report."""
+    return CAMPAIGN_KINDS[config.workflow].campaign_type()(config)
 
 
 def load_campaign(path: str | Path, overrides: list[str] | None = None) -> Campaign:
     """The campaign a file describes, ready to check, run or report."""
-    config = load_config(path, overrides)
-    return CAMPAIGN_KINDS[config.workflow](config)
+    return campaign_of(load_config(path, overrides))

@@ -25,13 +25,6 @@ class JsonCheckpoint:
         self.folder = Path(folder) / f"{name}-{fingerprint(settings)}"
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    @classmethod
-    def in_folder(
-        cls, folder: str | Path | None, name: str, settings: dict[str, Any]
-    ) -> JsonCheckpoint | None:
-        """A checkpoint under ``folder``, or None without a folder (nothing is kept)."""
-        return cls(Path(folder), name, settings) if folder else None
-
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
 

@@ -10,6 +10,7 @@ from discoverflow.makers.crystal.generators import (
 )
 from discoverflow.makers.crystal.hull import HullMaker
 from discoverflow.makers.crystal.properties import PropertyScreenMaker
+from discoverflow.makers.crystal.prototypes import PrototypesMaker
 from discoverflow.makers.crystal.references import ReferenceMaker
 from discoverflow.makers.crystal.screen import MLScreenMaker
 from discoverflow.makers.crystal.substitution import SubstitutionMaker
@@ -28,6 +29,7 @@ __all__ = [
     "MLRelaxMaker",
     "MLScreenMaker",
     "PropertyScreenMaker",
+    "PrototypesMaker",
     "RandomStructureMaker",
     "ReferenceMaker",
     "RelaxMaker",

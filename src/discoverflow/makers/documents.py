@@ -264,9 +264,11 @@ class GenerationRecorder:
             return set(ids)
         return set(ids) - self.records.written(Stage.GENERATION, self.stamp, among=ids)
 
-    def record(self, chunk, removed: dict[str, str] | None = None) -> None:
+    def record(
+        self, chunk, removed: dict[str, str] | None = None, status: Status = Status.INVALID
+    ) -> None:
         """``chunk``'s candidates (a generation chunk document) and, for the ``removed`` ones
-        (id -> reason), their validity verdicts."""
+        (id -> reason), their validity verdicts (``status``)."""
         if self.records is None:
             return
         infos = {c.candidate_id: c for c in chunk.candidates}
@@ -285,7 +287,7 @@ class GenerationRecorder:
             self.records.write(
                 Stage.VALIDITY,
                 {cid: {} for cid in removed if cid in infos},
-                Status.INVALID,
+                status,
                 removed,
             )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import cache, cached_property
@@ -34,7 +35,8 @@ def load_chgnet(model_name: str = "0.3.0", device: str = "cpu"):
 
     configure_torch()
     try:
-        model = CHGNet.load(model_name=model_name, use_device=device, verbose=False)
+        with contextlib.redirect_stdout(io.StringIO()):  # "CHGNet ... initialized with ..."
+            model = CHGNet.load(model_name=model_name, use_device=device, verbose=False)
     except (ValueError, FileNotFoundError) as exc:
         raise DiscoverflowError(f"cannot load CHGNet weights {model_name!r}: {exc}") from None
     return model.eval()
@@ -47,7 +49,8 @@ def load_chgnet_file(path: str, device: str = "cpu"):
 
     if not Path(path).is_file():
         raise DiscoverflowError(f"fine-tuned CHGNet weights not found: {path}")
-    return CHGNet.from_file(path).to(device)
+    with contextlib.redirect_stdout(io.StringIO()):
+        return CHGNet.from_file(path).to(device)
 
 
 def save_chgnet(model, path) -> None:
@@ -251,7 +254,10 @@ class CHGNetRelaxer(BatchRelaxing):
         inputs = [graph.atom_frac_coord.requires_grad_() for graph in graphs]
         if self.relax_cell:
             inputs += [graph.lattice.requires_grad_() for graph in graphs]
-        with torch.enable_grad():
+        with torch.enable_grad(), warnings.catch_warnings():
+            # CHGNet batches the cells' volumes with torch.tensor, which warns when the
+            # lattices require gradients, as they do here for the stress
+            warnings.filterwarnings("ignore", "Converting a tensor with requires_grad")
             energies = model(graphs, task="e")["e"]
             if model.is_intensive:
                 energies = energies * torch.tensor([len(s) for s in structures]).to(energies)

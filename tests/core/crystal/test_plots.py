@@ -31,6 +31,19 @@ def test_phase_diagram_html_is_small_and_the_binary_axis_is_the_composition(tmp_
     assert png.stat().st_size > 10_000
 
 
+def test_results_folders_of_one_store_share_one_plotly_js(tmp_path):
+    store = tmp_path / "discoverflow-data"
+    pages = [
+        plot_phase_diagram(al_ni(), tmp_path / folder, 0.1, "Al-Ni convex hull", scripts=store)[0]
+        for folder in ("results", "other-results")
+    ]
+    (script,) = store.glob("plotly-*.min.js")
+    assert script.stat().st_size > 1_000_000
+    for page in pages:
+        assert not (page.parent / "plotly.min.js").exists()
+        assert f'src="../discoverflow-data/{script.name}"' in page.read_text()
+
+
 def test_parity_plot_is_written(tmp_path):
     path = plot_parity([-0.3, -0.5], [-0.35, -0.45], tmp_path / "parity.png", "Al-Ni")
     assert path.stat().st_size > 10_000

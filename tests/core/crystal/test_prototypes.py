@@ -81,3 +81,26 @@ def test_named_templates_come_from_the_library_where_it_has_them():
         assert structure.composition.reduced_formula == formula
         assert structure.get_space_group_info()[1] == number
     assert PROTOTYPES["CuZn"].label == "AB_cP2_221_b_a"
+
+
+def test_coinciding_prototypes_keep_the_textbook_one():
+    """Decorated at the elements' volumes, D0_c and L6_0 Cu3Au are L1_2 and L1_0 CuAu is B2:
+    the library's textbook prototype is the one kept, the others are its duplicates."""
+    from discoverflow.core.crystal.validity import ValiditySettings, near_duplicates
+
+    result, _ = decorate_prototypes(["Cu", "Au"], PrototypeSettings(max_sites=8))
+    structures = {c.candidate_id: c.structure for c in result.candidates}
+    template = {c.candidate_id: c.template for c in result.candidates}
+    duplicate_of = {
+        (template[cid], structures[cid].composition.reduced_formula): template[kept]
+        for cid, kept in near_duplicates(structures, ValiditySettings().matcher).items()
+    }
+    assert duplicate_of[("AB3_tI16_140_b_ah (D0_c)", "Cu3Au")] == "AB3_cP4_221_a_c (L1_2)"
+    assert duplicate_of[("AB3_tP4_123_a_ce (L6_0)", "Cu3Au")] == "AB3_cP4_221_a_c (L1_2)"
+    assert duplicate_of[("AB_tP2_123_a_d (L1_0)", "CuAu")] == "AB_cP2_221_b_a (B2)"
+    kept = set(template.values()) - set(duplicate_of)
+    assert {"AB3_cP4_221_a_c (L1_2)", "AB_cP2_221_b_a (B2)"} <= kept
+    assert StructureMatcher().fit(
+        next(s for c, s in structures.items() if template[c] == "AB3_cP4_221_a_c (L1_2)"),
+        PROTOTYPES["Cu3Au"].structure(),
+    )

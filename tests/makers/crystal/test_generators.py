@@ -3,12 +3,15 @@
 from jobflow import Flow, run_locally
 
 from discoverflow.core.crystal.generators import charge_neutral_compositions
+from discoverflow.core.crystal.prototypes import PrototypeSettings
+from discoverflow.core.crystal.validity import ValiditySettings
 from discoverflow.makers.crystal.chunks import merged_generation
 from discoverflow.makers.crystal.generators import (
     RandomStructureMaker,
     UserStructuresMaker,
     ValidityFilterMaker,
 )
+from discoverflow.makers.crystal.prototypes import PrototypesMaker
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.stores import make_store
 
@@ -48,3 +51,17 @@ def test_user_structures_keep_only_the_campaign_elements(rocksalt, prototypes):
     store = run(job)
     doc = loaded(store, job)
     assert [c.template for c in doc.candidates] == ["nacl"]
+
+
+def test_validity_keeps_the_textbook_prototype_of_coinciding_ones():
+    settings = PrototypeSettings(stoichiometries=["AB3"], space_groups=[140, 221])
+    generate = PrototypesMaker(settings=settings).make({}, ["Cu", "Au"])
+    check = ValidityFilterMaker(settings=ValiditySettings(charge_neutral=False)).make(
+        generate.output
+    )
+    store = run(Flow([generate, check]))
+    generated = {c.template for c in loaded(store, generate).candidates}
+    kept = {(c.template, c.formula) for c in loaded(store, check).candidates}
+    assert "aflow:AB3_tI16_140_b_ah (D0_c)" in generated  # coincides with L1_2 once decorated
+    assert ("aflow:AB3_cP4_221_a_c (L1_2)", "Cu3Au") in kept
+    assert not any(template.endswith("(D0_c)") and formula == "Cu3Au" for template, formula in kept)

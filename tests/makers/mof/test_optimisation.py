@@ -13,7 +13,8 @@ from pymatgen.core import Lattice, Structure
 
 from discoverflow.campaigns.base import campaign_flow
 from discoverflow.campaigns.mof.config import MOFCampaignConfig
-from discoverflow.campaigns.mof.driver import mof_discovery_maker, optimisation_problems
+from discoverflow.campaigns.mof.driver import mof_discovery_maker
+from discoverflow.campaigns.mof.inputs import optimisation_problems
 from discoverflow.core.checkpoint import fingerprint
 from discoverflow.core.mof.cp2k import CP2KOutcome, CP2KSettings, cp2k_problems, single_point
 from discoverflow.core.relax import relaxer_settings

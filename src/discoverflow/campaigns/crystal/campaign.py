@@ -17,9 +17,10 @@ from discoverflow.campaigns.base import (
     json_ready,
 )
 from discoverflow.campaigns.crystal.config import CampaignConfig
-from discoverflow.campaigns.crystal.driver import build_flow, check_inputs, load_inputs
+from discoverflow.campaigns.crystal.driver import build_flow, load_inputs
 from discoverflow.campaigns.crystal.exports import campaign_page, refresh_results
 from discoverflow.campaigns.crystal.fingerprints import stage_fingerprints
+from discoverflow.campaigns.crystal.inputs import check_inputs
 from discoverflow.campaigns.crystal.report import (
     REDOES,
     campaign_status,
@@ -27,6 +28,7 @@ from discoverflow.campaigns.crystal.report import (
     novelty,
     stage_reuse,
 )
+from discoverflow.campaigns.crystal.screen_note import empty_screen_note
 from discoverflow.errors import NotStarted
 from discoverflow.makers.views import campaign_selection
 from discoverflow.schemas.candidate import CANDIDATES
@@ -74,6 +76,8 @@ def candidates_table(title: str, docs: list[dict]) -> Table:
     for doc in docs:
         reason = doc.get("reason")
         shown = f" ({reason})" if reason and doc["status"] != "duplicate" else ""
+        if reason and reason.startswith(doc["status"]):  # "duplicate of <id> (<template>)"
+            shown = reason.removeprefix(doc["status"])
         spread = doc.get("energy_above_hull_std"), doc.get("probability_stable")
         table.add_row(
             doc["candidate_id"],
@@ -176,9 +180,6 @@ class CrystalCampaign(Campaign):
     collection = CANDIDATES
     config: CampaignConfig
 
-    def describe(self) -> str:
-        return "-".join(self.config.elements)
-
     def check_inputs(self) -> list[str]:
         return check_inputs(self.config)
 
@@ -216,8 +217,13 @@ class CrystalCampaign(Campaign):
             rerun = reuse[stage.stage]
             rerun = rerun if rerun != REDOES else f"[yellow]{rerun}[/yellow]"
             table.add_row(stage.stage, state, rerun, stage.detail)
+        note = empty_screen_note(record, fingerprints)
         summary = self.summary(store)
-        return [table, *(scorecard_tables(summary)[:1] if summary else [])]
+        return [
+            table,
+            *([f"[yellow]note[/yellow]: {note}"] if note else []),
+            *(scorecard_tables(summary)[:1] if summary else []),
+        ]
 
     def summary(self, store: JobStore) -> dict | None:
         """The campaign's summary document (the scorecard of its current settings), if any."""
@@ -250,7 +256,10 @@ class CrystalCampaign(Campaign):
     def documents(self, store: JobStore, wanted: ResultFilter | None, properties=None):
         self.record(store)
         found = document_store(store, CANDIDATES)
-        return candidate_documents(found, self.name, wanted or ResultFilter(), properties)
+        wanted = wanted or ResultFilter()
+        if properties and wanted.sort:  # the table's columns and the field it is sorted by
+            properties = [*properties, wanted.sort.removeprefix("-")]
+        return candidate_documents(found, self.name, wanted, properties)
 
     def results_report(
         self, store: JobStore, wanted: ResultFilter | None = None, limit: int | None = None

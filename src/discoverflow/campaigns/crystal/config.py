@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from discoverflow.campaigns.base import CampaignConfigBase, resolve_path
+from discoverflow.campaigns.config import CampaignConfigBase, resolve_path
 from discoverflow.core.crystal.coordinate import CoordinateSettings
 from discoverflow.core.crystal.dedup import DedupSettings
 from discoverflow.core.crystal.elements import check_element_symbols
@@ -111,6 +111,9 @@ class CampaignConfig(CampaignConfigBase):
         if len(set(symbols)) != len(symbols):
             raise ValueError(f"repeated element in {symbols}")
         return symbols
+
+    def describe(self) -> str:
+        return "-".join(self.elements)
 
     @property
     def validity_enabled(self) -> bool:

@@ -13,14 +13,9 @@ from discoverflow.campaigns.base import CampaignRecord, run_flow_locally
 from discoverflow.campaigns.crystal.config import CampaignConfig
 from discoverflow.campaigns.crystal.exports import refresh_results
 from discoverflow.campaigns.crystal.fingerprints import stage_fingerprints
-from discoverflow.campaigns.crystal.phases import (
-    known_phase_problems,
-    load_known_phases,
-    materials_project_cache,
-)
+from discoverflow.campaigns.crystal.inputs import check_inputs
+from discoverflow.campaigns.crystal.phases import load_known_phases, materials_project_cache
 from discoverflow.core.crystal.known_phases import KnownPhase
-from discoverflow.core.crystal.substitution import template_problem
-from discoverflow.core.crystal.vasp import vasp_environment_problems
 from discoverflow.core.structures import read_structure_folder
 from discoverflow.errors import ConfigError
 from discoverflow.makers import (
@@ -37,99 +32,19 @@ from discoverflow.makers import (
     VaspRelaxMaker,
 )
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.crystal.guided import (
-    PartialSubstitutionMaker,
-    SubstitutionPredictorMaker,
-)
 from discoverflow.makers.crystal.outputs import write_hull_files
 from discoverflow.makers.crystal.scorecard import AuditMaker, write_scorecard
 from discoverflow.makers.relax import merge_relax_batches
 from discoverflow.makers.task_relax import TaskRelaxMaker, maker_from_dict
-from discoverflow.plugins import (
-    GENERATORS,
-    MODELS,
-    PROPERTIES,
-    RELAXERS,
-    available_plugins,
-    load_plugin,
-)
+from discoverflow.plugins import GENERATORS, load_plugin
 from discoverflow.schemas.relax import RelaxBatchDocument
 from discoverflow.stores import make_store
-
-GUIDED = {
-    "partial-substitution": PartialSubstitutionMaker,
-    "substitution-predictor": SubstitutionPredictorMaker,
-}
-"""Generators of this package beside substitution (also entry points), by method name."""
 
 
 @dataclass
 class CampaignInputs:
     templates: dict[str, Structure]
     known_phases: list[KnownPhase] = field(default_factory=list)
-
-
-def check_inputs(config: CampaignConfig, store: JobStore | None = None) -> list[str]:
-    """Problems with the campaign's inputs, one readable line each (empty when all is well)."""
-    problems = known_phase_problems(config, materials_project_cache(store))
-    folders = []
-    if config.inputs.templates is not None:
-        folders.append(("inputs.templates", config.inputs.templates))
-    elif config.generation.method in ("substitution", "user", "partial-substitution") or (
-        config.generation.method == "substitution-predictor" and config.inputs.known_phases is None
-    ):
-        problems.append(
-            f"inputs.templates: required by generation.method {config.generation.method!r}"
-        )
-    if config.inputs.reference_phases is not None:
-        folders.append(("inputs.reference_phases", config.inputs.reference_phases))
-    usable = 0
-    for key, folder in folders:
-        try:
-            structures, unreadable = read_structure_folder(folder)
-        except FileNotFoundError:
-            problems.append(f"{key}: folder not found: {folder}")
-            continue
-        problems.extend(f"{key}: {bad.path}: {bad.reason}" for bad in unreadable)
-        if key == "inputs.templates" and config.generation.method == "substitution":
-            if not structures and not unreadable:
-                problems.append(f"{key}: no structure files (.cif, .vasp, .json) in {folder}")
-            excluded = config.generation.excluded_template_elements
-            usable += sum(
-                template_problem(s, len(config.elements), excluded) is None
-                for s in structures.values()
-            )
-            if structures and not usable:
-                problems.append(f"{key}: none of the {len(structures)} templates can be used")
-    for key, name, group in (
-        ("generation.method", config.generation.method, GENERATORS),
-        ("screening.model", config.screening.model, MODELS),
-        *(
-            [("property_screen.model", config.property_screen.model, PROPERTIES)]
-            if config.property_screen
-            else []
-        ),
-        *([] if config.relax.maker else [("relax.engine", config.relax.engine, RELAXERS)]),
-        *(
-            [("relax.coordinate.model", config.relax.coordinate.model, MODELS)]
-            if config.relax.pattern == "coordinate"
-            else []
-        ),
-    ):
-        known = available_plugins(group) + (["vasp"] if group == RELAXERS else [])
-        if group == GENERATORS:
-            known = sorted({*known, *GUIDED})
-        if name not in known:
-            problems.append(f"{key}: no plugin named {name!r} (available: {', '.join(known)})")
-    if config.relax.maker:
-        try:
-            maker_from_dict(config.relax.maker)
-        except ConfigError as error:
-            problems.append(str(error))
-    elif config.relax.engine == "vasp":
-        maker = relax_maker(config)
-        problems.extend(f"relax.vasp: {p}" for p in vasp_environment_problems(maker.command()))
-    return problems
 
 
 def relax_maker(config: CampaignConfig) -> Maker:
@@ -165,7 +80,7 @@ def generation_maker(config: CampaignConfig) -> Maker:
     generation = config.generation
     if generation.method == "substitution":
         return SubstitutionMaker(settings=generation.substitution())
-    plugin = GUIDED.get(generation.method) or load_plugin(GENERATORS, generation.method)
+    plugin = load_plugin(GENERATORS, generation.method)
     try:
         if issubclass(plugin, StageMaker):
             return plugin(settings=generation.options)

@@ -36,7 +36,7 @@ def refresh_results(
         "hull_job": found[-1]["uuid"] if found else None,
         "hull_fingerprint": fingerprints["hull"],
     }
-    files = hull_files(hull, Path(config.output_dir), config.hull, run)
+    files = hull_files(hull, Path(config.output_dir), config.hull, run, store)
     card = current_scorecard(record, fingerprints)
     if card is not None:
         save_summary(store, card)

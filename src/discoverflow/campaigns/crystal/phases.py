@@ -4,8 +4,7 @@ Materials Project entries cached beside the store."""
 from __future__ import annotations
 
 from pathlib import Path
-
-from jobflow import JobStore
+from typing import TYPE_CHECKING
 
 from discoverflow.campaigns.crystal.config import CampaignConfig
 from discoverflow.core.crystal.known_phases import (
@@ -17,8 +16,10 @@ from discoverflow.core.crystal.known_phases import (
     read_known_phases,
     within_system,
 )
-from discoverflow.sqlite_store import SQLiteStore
-from discoverflow.stores import embedded_folder
+from discoverflow.locations import embedded_folder
+
+if TYPE_CHECKING:
+    from jobflow import JobStore
 
 MP_CACHE = "materials_project"
 
@@ -26,10 +27,10 @@ MP_CACHE = "materials_project"
 def materials_project_cache(store: JobStore | None = None) -> Path:
     """The folder of cached Materials Project entries: inside the embedded store's folder
     (the given store's, else DISCOVERFLOW_STORE's), else a user cache folder."""
-    folder = None
     if store is not None:
-        if isinstance(store.docs_store, SQLiteStore):
-            folder = Path(store.docs_store.database_path)
+        from discoverflow.stores import embedded_folder_of  # maggma: only with a store
+
+        folder = embedded_folder_of(store)
     else:
         folder = embedded_folder()
     if folder is None:

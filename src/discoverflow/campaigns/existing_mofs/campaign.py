@@ -7,13 +7,9 @@ from rich.console import RenderableType
 
 from discoverflow.campaigns.base import Campaign, ResultFilter, documents_csv, json_ready
 from discoverflow.campaigns.existing_mofs.config import ExistingMOFsConfig
-from discoverflow.campaigns.existing_mofs.driver import (
-    build_existing_flow,
-    check_existing_inputs,
-    evaluation_fingerprint,
-)
+from discoverflow.campaigns.existing_mofs.driver import build_existing_flow, evaluation_fingerprint
+from discoverflow.campaigns.existing_mofs.inputs import check_existing_inputs
 from discoverflow.campaigns.existing_mofs.report import evaluated_mofs, mofs_table, progress_table
-from discoverflow.core.mof.inputs import cif_files
 from discoverflow.schemas.candidate import MOFS
 
 
@@ -25,11 +21,6 @@ class ExistingMOFsCampaign(Campaign):
     config_type = ExistingMOFsConfig
     collection = MOFS
     config: ExistingMOFsConfig
-
-    def describe(self) -> str:
-        folder = self.config.inputs.mofs
-        found = len(cif_files(folder)) if folder.is_dir() else 0
-        return f"{found} CIF files in {folder}"
 
     def check_inputs(self) -> list[str]:
         return check_existing_inputs(self.config)

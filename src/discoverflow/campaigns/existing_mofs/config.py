@@ -8,8 +8,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from discoverflow.campaigns.base import resolve_path
+from discoverflow.campaigns.config import resolve_path
 from discoverflow.campaigns.mof.config import MOFStagesConfig
+from discoverflow.core.mof.inputs import cif_files
 from discoverflow.settings import StageSettings
 
 
@@ -23,6 +24,11 @@ class ExistingMOFsConfig(MOFStagesConfig):
 
     workflow: Literal["existing-mofs"]
     inputs: MOFInputs = Field(description='The MOFs: {"mofs": "<folder of CIF files>"}')
+
+    def describe(self) -> str:
+        folder = self.inputs.mofs
+        found = len(cif_files(folder)) if folder.is_dir() else 0
+        return f"{found} CIF files in {folder}"
 
     def resolve_paths(self, base: Path) -> ExistingMOFsConfig:
         super().resolve_paths(base)

@@ -7,7 +7,7 @@ from jobflow import Flow, JobStore
 
 from discoverflow.campaigns.base import CampaignRecord, campaign_flow
 from discoverflow.campaigns.existing_mofs.config import ExistingMOFsConfig
-from discoverflow.campaigns.mof.driver import missing_extras, stage_makers
+from discoverflow.campaigns.mof.driver import stage_makers
 from discoverflow.core.checkpoint import fingerprint
 from discoverflow.core.mof.inputs import cif_files, mof_id
 from discoverflow.makers.mof.existing import ExistingMOFsMaker
@@ -43,16 +43,3 @@ def build_existing_flow(config: ExistingMOFsConfig, store: JobStore) -> Flow | N
         return None
     maker = existing_mofs_maker(config)
     return campaign_flow(maker.make(config.inputs.mofs, stamp), config.name, MOFS)
-
-
-def check_existing_inputs(config: ExistingMOFsConfig) -> list[str]:
-    """A missing package, a missing folder or one without CIF files; a file that does not
-    read is no problem here (its MOF is recorded as invalid)."""
-    if missing := missing_extras(config, []):
-        return missing
-    folder = config.inputs.mofs
-    try:
-        files = cif_files(folder)
-    except FileNotFoundError:
-        return [f"inputs.mofs: folder not found: {folder}"]
-    return [] if files else [f"inputs.mofs: no CIF files (.cif) in {folder}"]

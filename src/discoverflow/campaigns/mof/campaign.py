@@ -7,7 +7,8 @@ from rich.console import RenderableType
 
 from discoverflow.campaigns.base import Campaign, ResultFilter, documents_csv, json_ready
 from discoverflow.campaigns.mof.config import MOFCampaignConfig
-from discoverflow.campaigns.mof.driver import build_mof_flow, check_mof_inputs
+from discoverflow.campaigns.mof.driver import build_mof_flow
+from discoverflow.campaigns.mof.inputs import check_mof_inputs
 from discoverflow.campaigns.mof.report import (
     campaign_rounds,
     mof_documents,
@@ -25,9 +26,6 @@ class MOFCampaign(Campaign):
     config_type = MOFCampaignConfig
     collection = MOFS
     config: MOFCampaignConfig
-
-    def describe(self) -> str:
-        return f"MOFs: {self.config.assembly.node} on {self.config.assembly.topology}"
 
     def check_inputs(self) -> list[str]:
         return check_mof_inputs(self.config)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from discoverflow.campaigns.base import CampaignConfigBase
+from discoverflow.campaigns.config import CampaignConfigBase
 from discoverflow.core.mof.adsorption import AdsorptionSettings
 from discoverflow.core.mof.assembly import AssemblySettings
 from discoverflow.core.mof.checks import CharacterisationSettings
@@ -71,3 +71,6 @@ class MOFCampaignConfig(MOFStagesConfig):
     linkers: LinkerSettings = Field(default_factory=LinkerSettings)
     assembly: AssemblySettings = Field(default_factory=AssemblySettings)
     retraining: RetrainingSettings = Field(default_factory=RetrainingSettings)
+
+    def describe(self) -> str:
+        return f"MOFs: {self.assembly.node} on {self.assembly.topology}"

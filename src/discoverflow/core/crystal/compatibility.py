@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from pymatgen.entries.compatibility import CompatibilityError, MaterialsProject2020Compatibility
-from pymatgen.entries.computed_entries import ComputedEntry
+if TYPE_CHECKING:
+    from pymatgen.entries.computed_entries import ComputedEntry
 
 
 def needs_mp2020(entries: Mapping[str, ComputedEntry]) -> bool:
@@ -18,6 +19,9 @@ def mp2020_energies_per_atom(
     entries: Mapping[str, ComputedEntry],
 ) -> dict[str, tuple[float | None, str | None]]:
     """(corrected energy per atom, None) for each entry, or (None, why) when rejected."""
+    # a second to import (VASP input sets, local environments): only when a hull mixes U
+    from pymatgen.entries.compatibility import CompatibilityError, MaterialsProject2020Compatibility
+
     compatibility = MaterialsProject2020Compatibility(check_potcar=False)
     corrected: dict[str, tuple[float | None, str | None]] = {}
     with warnings.catch_warnings():

@@ -65,10 +65,10 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import Field
-from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Lattice, Structure
 
 from discoverflow.core.crystal.matcher_bounds import (
@@ -79,6 +79,9 @@ from discoverflow.core.crystal.matcher_bounds import (
     reduce_like_matcher,
 )
 from discoverflow.settings import StageSettings
+
+if TYPE_CHECKING:
+    from pymatgen.analysis.structure_matcher import StructureMatcher
 
 PARALLEL_MIN = 5000  # forking pays off only for large sets on a busy machine
 PREFILTER_TRIAL, PREFILTER_RATE = 4, 0.25  # may_fit is skipped where it refutes < 1 in 4
@@ -95,6 +98,8 @@ class DedupSettings(StageSettings):
     angle_tol: float = Field(5.0, gt=0, description="Angle tolerance (degrees)")
 
     def matcher(self) -> StructureMatcher:
+        from pymatgen.analysis.structure_matcher import StructureMatcher  # scipy: when matching
+
         return StructureMatcher(ltol=self.ltol, stol=self.stol, angle_tol=self.angle_tol)
 
 

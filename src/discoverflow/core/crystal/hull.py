@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition, Element
+
+if TYPE_CHECKING:  # a second to import (it loads matplotlib): only when a hull is built
+    from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 
 HULL_TOLERANCE = 1e-9
 
@@ -123,4 +126,6 @@ def _above(energies_per_atom: np.ndarray, hull: np.ndarray) -> np.ndarray:
 
 
 def build_phase_diagram(entries: Sequence[PDEntry]) -> PhaseDiagram:
+    from pymatgen.analysis.phase_diagram import PhaseDiagram
+
     return PhaseDiagram(list(entries))

@@ -9,14 +9,16 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monty.serialization import dumpfn, loadfn
-from pymatgen.analysis.phase_diagram import PhaseDiagram
-from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Structure
-from pymatgen.entries.computed_entries import ComputedEntry, ComputedStructureEntry
 
 from discoverflow.core.structures import read_structure_folder
+
+if TYPE_CHECKING:  # each a second to import: where a function needs them
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+    from pymatgen.entries.computed_entries import ComputedEntry, ComputedStructureEntry
 
 ENERGIES_FILE = "energies.json"
 """In a folder of known phases: ``{file stem: {"energy_per_atom": eV, "engine": name}}``."""
@@ -53,6 +55,8 @@ def entry_engine(entry: ComputedEntry) -> str | None:
 def from_entries(entries: Iterable[ComputedStructureEntry], source: str) -> list[KnownPhase]:
     """Known phases from pymatgen entries; energies per atom as the entries give them
     (corrected energies, e.g. MP2020-mixed for Materials Project entries)."""
+    from pymatgen.entries.computed_entries import ComputedStructureEntry
+
     phases = []
     for index, entry in enumerate(entries):
         if not isinstance(entry, ComputedStructureEntry):
@@ -67,6 +71,8 @@ def from_entries(entries: Iterable[ComputedStructureEntry], source: str) -> list
 def read_entries(path: Path) -> list[ComputedStructureEntry]:
     """A JSON list of ComputedStructureEntry (monty-serialised, as ``dumpfn`` writes what
     ``MPRester.get_entries_in_chemsys`` returns)."""
+    from pymatgen.entries.computed_entries import ComputedStructureEntry
+
     try:
         found = loadfn(path)
     except (ValueError, json.JSONDecodeError) as error:
@@ -128,6 +134,9 @@ def near_source_hull(phases: list[KnownPhase], limit: float | None) -> list[Know
     energies (per source method); phases without energies are all kept."""
     if limit is None:
         return phases
+    from pymatgen.analysis.phase_diagram import PhaseDiagram
+    from pymatgen.entries.computed_entries import ComputedEntry
+
     kept = [p for p in phases if p.energy_per_atom is None]
     by_engine: dict[str | None, list[KnownPhase]] = {}
     for phase in phases:
@@ -196,6 +205,8 @@ def match_known_phases(
 ) -> dict[str, str | None]:
     """For each structure, the label of a known phase it matches (same reduced formula and
     StructureMatcher with volume scaling), or None: a new phase."""
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
     matcher = matcher or StructureMatcher()
     by_formula: dict[str, list[str]] = {}
     for key, structure in known.items():

@@ -51,10 +51,12 @@ def write_hull_outputs(
     elements: Sequence[str],
     settings: HullSettings,
     known_phases: Mapping[str, str | None] | None = None,
+    scripts: Path | None = None,
 ) -> list[Path]:
     """Promising CIFs (exactly ``promising``), ``hull.csv`` (with the known phase each
     candidate matches, if any) and, with ``settings.plot``, the stability CDF, the parity plot
-    and (2-4 elements) the phase diagram; returns the files written."""
+    and (2-4 elements) the phase diagram (loading plotly.js from ``scripts`` if given);
+    returns the files written."""
     clear_hull_outputs(folder, keep=set(promising))
     cif_dir = folder / PROMISING_FOLDER
     cif_dir.mkdir(parents=True, exist_ok=True)
@@ -72,7 +74,7 @@ def write_hull_outputs(
             writer.writerow([*asdict(row).values(), label or "", "known" if label else "new"])
     written.append(table)
     if settings.plot and rows:
-        written.extend(draw_hull_plots(folder, diagram, rows, elements, settings))
+        written.extend(draw_hull_plots(folder, diagram, rows, elements, settings, scripts))
     return written
 
 
@@ -92,6 +94,7 @@ def draw_hull_plots(
     rows: Sequence[HullRow],
     elements: Sequence[str],
     settings: HullSettings,
+    scripts: Path | None = None,
 ) -> list[Path]:
     system = "-".join(elements)
     threshold = settings.e_above_hull_threshold
@@ -105,7 +108,7 @@ def draw_hull_plots(
     ]
     if 2 <= len(elements) <= 4:
         title = f"{system} convex hull (entries within {threshold} eV/atom shown)"
-        written.extend(plot_phase_diagram(diagram, folder, threshold, title))
+        written.extend(plot_phase_diagram(diagram, folder, threshold, title, scripts=scripts))
     pairs = [
         (row.predicted_formation_energy_per_atom, row.formation_energy_per_atom)
         for row in rows

@@ -60,6 +60,11 @@ class LibraryPrototype:
     def n_elements(self) -> int:
         return len(self.structure.composition.elements)
 
+    @property
+    def title(self) -> str:
+        """Its AFLOW label, with its textbook (Strukturbericht) name where it has one."""
+        return f"{self.label} ({self.strukturbericht})" if self.strukturbericht else self.label
+
     def names(self) -> set[str]:
         """What a user may call it: AFLOW label, Strukturbericht, mineral, compound."""
         found = {self.label, self.name, self.pearson}
@@ -136,23 +141,34 @@ def space_group_number(value: int | str) -> int:
 
 
 def select_prototypes(settings: PrototypeSettings, n_targets: int) -> dict[str, LibraryPrototype]:
-    """The library prototypes that pass the settings' filters, keyed by AFLOW label."""
+    """The library prototypes that pass the settings' filters, keyed by AFLOW label,
+    canonical ones first."""
     counts = set(settings.n_elements or range(2, n_targets + 1))
     stoichiometries = {stoichiometry_key(s) for s in settings.stoichiometries or []}
     groups = {space_group_number(g) for g in settings.space_groups or []}
     labels = {name.lower() for name in settings.labels or []}
-    chosen = {}
-    for prototype in library():
+    sites = {}
+    for index, prototype in enumerate(library()):
         if (
             prototype.n_elements in counts
             and prototype.n_elements <= n_targets
             and (not stoichiometries or prototype.stoichiometry in stoichiometries)
             and (not groups or prototype.space_group in groups)
             and (not labels or labels & prototype.names())
-            and len(prototype.structure.get_primitive_structure()) <= settings.max_sites
         ):
-            chosen[prototype.label] = prototype
+            sites[index] = len(prototype.structure.get_primitive_structure())
+    chosen = {}
+    for index in sorted(sites, key=lambda i: canonical_first(library()[i], sites[i])):
+        if sites[index] <= settings.max_sites:
+            chosen.setdefault(library()[index].label, library()[index])
     return chosen
+
+
+def canonical_first(prototype: LibraryPrototype, sites: int) -> tuple:
+    """Textbook prototypes first (a Strukturbericht name: L1_2, B2), then the smallest
+    primitive cell and the highest symmetry: where decorations of two prototypes coincide,
+    the first is kept and the other is its duplicate."""
+    return (prototype.strukturbericht is None, sites, -prototype.space_group, prototype.label)
 
 
 def wyckoff_colourings(structure: Structure, targets: Sequence[str]) -> tuple[list[Structure], int]:
@@ -185,7 +201,7 @@ def decorate_wyckoff(
 ) -> SubstitutionResult:
     result = SubstitutionResult()
     seen: set[str] = set()
-    for label, prototype in prototypes.items():
+    for prototype in prototypes.values():
         primitive = prototype.structure.get_primitive_structure()
         colourings, total = wyckoff_colourings(primitive, targets)
         result.assignments_total += total
@@ -201,7 +217,7 @@ def decorate_wyckoff(
                 if cid not in seen:
                     seen.add(cid)
                     result.candidates.append(
-                        SubstitutionCandidate(cid, structure, label, {}, float(scale))
+                        SubstitutionCandidate(cid, structure, prototype.title, {}, float(scale))
                     )
     return result
 
@@ -215,7 +231,7 @@ def decorate_prototypes(
     prototypes = select_prototypes(settings, len(targets))
     if settings.decoration == "wyckoff":
         return decorate_wyckoff(prototypes, targets, settings), len(prototypes)
-    templates = {label: p.structure for label, p in prototypes.items()}
+    templates = {p.title: p.structure for p in prototypes.values()}
     return substitute(templates, targets, settings), len(prototypes)
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
-from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
 from discoverflow.core.crystal.compatibility import mp2020_energies_per_atom, needs_mp2020
@@ -19,6 +18,9 @@ from discoverflow.core.crystal.hull import (
 )
 from discoverflow.errors import DiscoverflowError
 from discoverflow.settings import StageSettings
+
+if TYPE_CHECKING:  # a second to import (it loads matplotlib): only when a hull is built
+    from pymatgen.analysis.phase_diagram import PhaseDiagram
 
 CIF_SYMPREC = 0.1
 """Symmetry tolerance (A) of the promising CIFs, written with their space group."""
@@ -153,6 +155,8 @@ def analyse_hull(
         candidates, phases, elemental_energies, excluded = apply_mp2020(
             candidates, phases, elemental_energies, elemental_entries or {}
         )
+    from pymatgen.analysis.phase_diagram import PDEntry
+
     entries = [PDEntry(Composition(el), e, name=el) for el, e in elemental_energies.items()]
     entries += [
         PDEntry(

@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, field_validator
-from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Structure
 
 from discoverflow.core.crystal.elements import (
@@ -50,9 +49,13 @@ class SubstitutionSettings(StageSettings):
         return symbols
 
 
-_STRICT_MATCHER = StructureMatcher(
-    ltol=1e-3, stol=1e-3, angle_tol=0.1, primitive_cell=True, scale=False
-)
+@cache
+def strict_matcher():
+    """A StructureMatcher for a template mapped onto itself (imported here: it loads scipy's
+    optimisers, which reading a campaign file does not need)."""
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
+    return StructureMatcher(ltol=1e-3, stol=1e-3, angle_tol=0.1, primitive_cell=True, scale=False)
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ def invariant_permutations(template: Structure) -> list[dict[str, str]]:
     found = []
     for image in permutations(species):
         mapping = dict(zip(species, image, strict=True))
-        if all(k == v for k, v in mapping.items()) or _STRICT_MATCHER.fit(
+        if all(k == v for k, v in mapping.items()) or strict_matcher().fit(
             template, relabel(template, mapping)
         ):
             found.append(mapping)

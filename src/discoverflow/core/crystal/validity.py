@@ -74,13 +74,14 @@ class FilterOutcome:
     counts: dict[str, int]
 
 
-def near_duplicates(structures: Mapping[str, Structure], matcher: DedupSettings) -> list[str]:
-    """Keys of the structures that match an earlier one (StructureMatcher groups)."""
+def near_duplicates(structures: Mapping[str, Structure], matcher: DedupSettings) -> dict[str, str]:
+    """Key of each structure that matches an earlier one -> key of the first it matches
+    (StructureMatcher groups; the first of a group is kept)."""
     keys = list(structures)
     if len(keys) < 2:
-        return []
+        return {}
     groups = group_like_structure_matcher([structures[k] for k in keys], matcher)
-    return [keys[i] for group in groups for i in group[1:]]
+    return {keys[i]: keys[group[0]] for group in groups for i in group[1:]}
 
 
 def filter_counts(removed: Mapping[str, str]) -> dict[str, int]:

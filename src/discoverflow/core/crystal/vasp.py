@@ -6,16 +6,18 @@ import os
 import shlex
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from custodian.custodian import ErrorHandler
 from custodian.utils import backup
 from pydantic import Field
 from pymatgen.core import SETTINGS, Element, Structure
-from pymatgen.io.vasp import Incar, Vasprun
 
 from discoverflow.settings import PositiveInt, StageSettings
+
+if TYPE_CHECKING:  # a second to import: only where VASP runs
+    from pymatgen.io.vasp import Vasprun
 
 EXA_AMD_RELAX_INCAR = {
     "ENCUT": 520,
@@ -110,6 +112,8 @@ class MaxForceErrorHandler(ErrorHandler):
         path = Path(directory) / self.output_filename
         if not path.exists() and Path(f"{path}.gz").exists():
             path = Path(f"{path}.gz")
+        from pymatgen.io.vasp import Vasprun
+
         try:
             vasprun = Vasprun(
                 str(path), parse_dos=False, parse_eigen=False, parse_potcar_file=False
@@ -119,6 +123,8 @@ class MaxForceErrorHandler(ErrorHandler):
         return bool(vasprun.converged and final_max_force(vasprun) > self.max_force_threshold)
 
     def correct(self, directory: str = "./") -> dict:
+        from pymatgen.io.vasp import Incar
+
         backup(["INCAR", "KPOINTS", "POSCAR", "OUTCAR", "vasprun.xml"], directory=directory)
         incar_path = Path(directory) / "INCAR"
         incar = Incar.from_file(incar_path)

@@ -34,6 +34,7 @@ from discoverflow.makers.crystal.chunks import (
 )
 from discoverflow.makers.documents import GenerationRecorder
 from discoverflow.schemas.generation import CandidateInfo, GenerationDocument
+from discoverflow.schemas.records import Status
 
 
 def chunked_generation(
@@ -151,7 +152,14 @@ class ValidityFilterMaker(StageMaker):
             found = chunk_document(
                 generation.elements, [infos[cid] for cid in structures], structures
             )
-            recorder.record(found, removed=dict.fromkeys(structures, "duplicate"))
+            recorder.record(
+                found,
+                removed={
+                    cid: f"duplicate of {kept} ({infos[kept].template})"
+                    for cid, kept in duplicates.items()
+                },
+                status=Status.DUPLICATE,
+            )
             removed |= dict.fromkeys(structures, "duplicate")
         kept = [info for cid, info in infos.items() if cid in survivors]
         index = generation.model_copy(

@@ -17,6 +17,7 @@ from discoverflow.core.crystal.outputs import (
 from discoverflow.core.crystal.stability import HullRow, HullSettings
 from discoverflow.makers.documents import WRITES_RECORDS
 from discoverflow.schemas.hull import HullDocument, HullEntryInfo
+from discoverflow.stores import embedded_folder_of
 
 ROW_FIELDS = {f.name for f in fields(HullRow)}
 
@@ -35,11 +36,16 @@ def store_location(store: JobStore | None) -> str:
 
 
 def hull_files(
-    hull: HullDocument | None, folder: Path, settings: HullSettings, run: dict[str, Any]
+    hull: HullDocument | None,
+    folder: Path,
+    settings: HullSettings,
+    run: dict[str, Any],
+    store: JobStore | None = None,
 ) -> list[Path]:
     """``folder`` as the hull result shows it (promising CIFs, table, plots drawn again from
     its formation energies) with ``run.json`` (``run`` and the files); without a hull, the
-    hull files of another state are removed."""
+    hull files of another state are removed. HTML plots load plotly.js from one copy in
+    ``store``'s folder (an embedded store), else from a copy in ``folder``."""
     if hull is None:
         if folder.is_dir():
             clear_hull_outputs(folder)
@@ -55,6 +61,7 @@ def hull_files(
         hull.elements,
         settings,
         {entry.candidate_id: entry.known_phase for entry in hull.entries},
+        scripts=embedded_folder_of(store),
     )
     return [*files, write_run_record(folder, run, files)]
 
@@ -73,4 +80,4 @@ def write_hull_files(
         if running
         else None,
     }
-    return [str(p) for p in hull_files(hull, Path(output_dir), settings, run)]
+    return [str(p) for p in hull_files(hull, Path(output_dir), settings, run, CURRENT_JOB.store)]

@@ -10,6 +10,7 @@ from discoverflow.core.crystal.screening import PropertyScreenSettings
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structures
 from discoverflow.makers.documents import StageRecords
+from discoverflow.models.base import PropertyModel
 from discoverflow.plugins import PROPERTIES, load_plugin
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.screen import DedupDocument, PropertyScreenDocument, ScreenDocument
@@ -32,7 +33,7 @@ class PropertyScreenMaker(StageMaker):
         self, generation: GenerationDocument, selection: ScreenDocument | DedupDocument
     ) -> PropertyScreenDocument:
         settings = self.settings
-        model = load_plugin(PROPERTIES, settings.model)(**settings.model_options)
+        model: PropertyModel = load_plugin(PROPERTIES, settings.model)(**settings.model_options)
         ids = [r.candidate_id for r in selection.kept]
         structures = candidate_structures(generation, ids)
         predicted = model.predict(list(structures.values())) if ids else []
