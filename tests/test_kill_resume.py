@@ -89,7 +89,10 @@ def test_sigkill_in_every_stage_resumes_to_the_uninterrupted_results(config, tmp
             # batch stages grow by the batches still to do; a fan-out only plans work, so a
             # rerun plans again (without redoing the batches that were finished)
             growing = finished in ("screen-batch", "relax-batch", "reference-relax")
-            if not growing and not finished.endswith("-fanout"):
+            # the scorecard's audit is planned again until the scorecard is stored (its
+            # relaxations come back from their records, not recomputed)
+            replanned = finished.endswith("-fanout") or finished.startswith("audit")
+            if not growing and not replanned:
                 assert len(after[finished]) == len(uuids), finished
 
     final = cli("run", str(config), "--store", str(store))

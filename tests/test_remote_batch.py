@@ -96,7 +96,8 @@ def test_estimate_counts_the_jobs_a_campaign_runs(campaign_dir, monkeypatch, ded
     generation = merged_generation(index, store)
     relaxed = record.output(record.latest("relax"))["records"]
     n_sites = [c.n_sites for c in generation.candidates]
-    estimate = crystal_stage_jobs(campaign.config, n_sites, selected=len(relaxed))
+    audited = len(record.output(record.latest("audit-sample"))["kept"])
+    estimate = crystal_stage_jobs(campaign.config, n_sites, len(relaxed), audited)
 
     assert len(index.chunks) > 1 and len(relaxed) > 2  # several chunks and relax batches
     expected = Counter()

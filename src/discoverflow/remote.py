@@ -18,6 +18,7 @@ from discoverflow.makers.crystal.chunks import (
     MAX_SITES_PER_CHUNK,
     chunk_bounds,
 )
+from discoverflow.makers.crystal.scorecard import AUDIT_RELAX
 from discoverflow.remote_project import BatchLimits, reachable_project
 from discoverflow.routing import ROUTING_KEY, route
 from discoverflow.stores import (
@@ -119,11 +120,15 @@ def chunk_count(n_sites: Sequence[int]) -> list[int]:
 
 
 def crystal_stage_jobs(
-    config: CampaignConfig, n_sites: Sequence[int], selected: int | None = None
+    config: CampaignConfig,
+    n_sites: Sequence[int],
+    selected: int | None = None,
+    audited: int | None = None,
 ) -> list[StageJobs]:
     """The jobs a fresh crystal campaign creates for candidates of ``n_sites`` sites each
     (all passing the validity filter), ``selected`` of them relaxed (by default
-    ``screening.max_candidates``, else all)."""
+    ``screening.max_candidates``, else all) and ``audited`` rejected ones relaxed as the
+    scorecard's control sample (by default ``screening.audit_fraction`` of the others)."""
     if config.relax.pattern != "relax" or config.relax.maker or config.relax.engine == "vasp":
         raise DiscoverflowError(
             "estimate: only ML relax engines with relax.pattern 'relax' are estimated"
@@ -148,8 +153,19 @@ def crystal_stage_jobs(
     relaxed = min(selected, len(n_sites))
     relax_batches = StageJobs("relax-batch", "gpu", ceil(relaxed / config.relax.batch_size))
     relax = fanout("relax-fanout", relax_batches, "relax")
-    ends = [StageJobs(stage, "cpu", 1) for stage in ("hull", "hull-outputs", "documents")]
-    return [*stages, *relax, *ends]
+    if audited is None:
+        audited = ceil(config.screening.audit_fraction * (len(n_sites) - relaxed))
+    audit_batches = StageJobs(AUDIT_RELAX, "gpu", ceil(audited / config.relax.batch_size))
+    audit = [
+        StageJobs("audit-sample", "cpu", 1),
+        *fanout(AUDIT_RELAX, audit_batches, AUDIT_RELAX),
+        StageJobs("audit", "cpu", 1),
+    ]
+    ends = [
+        StageJobs(stage, "cpu", 1)
+        for stage in ("hull", "scorecard", "scorecard-outputs", "hull-outputs", "documents")
+    ]
+    return [*stages, *relax, *audit, *ends]
 
 
 ESTIMATES = {CampaignConfig: crystal_stage_jobs}

@@ -123,7 +123,7 @@ def test_changed_threshold_reuses_screening(campaign_dir, tmp_path, monkeypatch)
     nothing = load_config(campaign_dir / "config.json", ["screening.formation_energy_threshold=-5"])
     run_campaign(nothing, store)  # nothing passes: the status says why, with the best value
     campaign, results = CrystalCampaign(nothing), make_store(store)
-    *_, note = campaign.status_report(results)
+    note = next(line for line in campaign.status_report(results) if isinstance(line, str))
     predicted = [
         doc["predicted_formation_energy_per_atom"]
         for doc in campaign.results_json(results, ResultFilter(everything=True))
