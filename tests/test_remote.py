@@ -79,7 +79,8 @@ def test_lenient_shell_io_skips_kernel_threads():
 def test_campaign_runs_on_gpu_and_cpu_workers(project, campaign_dir, tmp_path):
     blocker = campaign_dir / "blocked"
     blocker.write_text("a file where the campaign wants its output folder")
-    config = load_campaign(campaign_dir / "config.json", [f"output_dir={blocker}"])
+    overrides = [f"output_dir={blocker}", "screening.audit_fraction=0"]  # routing, not scores
+    config = load_campaign(campaign_dir / "config.json", overrides)
     assert submit_campaign(config, "dftest")
     run_all()
 
