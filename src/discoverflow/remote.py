@@ -12,6 +12,7 @@ from jobflow_remote import JobController, submit_flow
 from qtoolkit.io.shell import ShellIO, ShellState
 
 from discoverflow.campaigns.crystal.config import CampaignConfig
+from discoverflow.core.crystal.scorecard import audit_size
 from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.crystal.chunks import (
     MAX_CANDIDATES_PER_CHUNK,
@@ -154,7 +155,8 @@ def crystal_stage_jobs(
     relax_batches = StageJobs("relax-batch", "gpu", ceil(relaxed / config.relax.batch_size))
     relax = fanout("relax-fanout", relax_batches, "relax")
     if audited is None:
-        audited = ceil(config.screening.audit_fraction * (len(n_sites) - relaxed))
+        screening = config.screening
+        audited = audit_size(len(n_sites) - relaxed, screening.audit_fraction, screening.audit_max)
     audit_batches = StageJobs(AUDIT_RELAX, "gpu", ceil(audited / config.relax.batch_size))
     audit = [
         StageJobs("audit-sample", "cpu", 1),

@@ -12,6 +12,7 @@ from sklearn import metrics
 from discoverflow.core.crystal.scorecard import (
     Evaluated,
     audit_sample,
+    audit_size,
     error_metrics,
     rate,
     scorecard,
@@ -92,6 +93,9 @@ def test_audit_sample_is_seeded_sized_and_nested():
     assert set(small) <= set(audit_sample(ids, 0.1, seed=7))
     assert small != audit_sample(ids, 0.02, seed=8)
     assert audit_sample(ids, 0.0) == [] and len(audit_sample(ids[:3], 0.02)) == 1
+    capped = audit_sample(ids, 0.1, seed=7, cap=3)  # the cap keeps the first of the same order
+    assert capped == audit_sample(ids, 0.1, seed=7)[:3] and set(capped) <= set(small)
+    assert len(audit_sample(ids, 1.0, cap=100)) == 100 == audit_size(230, 1.0, 100)
 
 
 def test_spread_coverage_counts_errors_within_one_and_two_spreads():

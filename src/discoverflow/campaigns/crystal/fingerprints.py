@@ -110,7 +110,7 @@ def stage_fingerprints(
     found["audit"] = fingerprint(
         {
             "after": found["hull"],
-            "audit": screening.model_dump(include={"audit_fraction", "audit_seed"}),
+            "audit": screening.model_dump(include={"audit_fraction", "audit_seed", "audit_max"}),
         }
     )
     return found

@@ -161,16 +161,25 @@ def screen_metrics(
     return metrics
 
 
-def audit_sample(ids: Sequence[str], fraction: float, seed: int = 0) -> list[str]:
-    """``ceil(fraction * len(ids))`` of ``ids``, the same for the same seed whatever their
-    order; a larger fraction adds to the sample of a smaller one."""
-    if fraction <= 0 or not ids:
+def audit_size(rejected: int, fraction: float, cap: int | None = None) -> int:
+    """How many of ``rejected`` candidates the audit relaxes: ``ceil(fraction * rejected)``,
+    at most ``cap``."""
+    size = math.ceil(fraction * rejected) if fraction > 0 else 0
+    return size if cap is None else min(size, cap)
+
+
+def audit_sample(
+    ids: Sequence[str], fraction: float, seed: int = 0, cap: int | None = None
+) -> list[str]:
+    """``audit_size`` of ``ids``, the same for the same seed whatever their order; a larger
+    fraction (or cap) adds to the sample of a smaller one."""
+    if not ids:
         return []
 
     def key(cid: str) -> str:
         return hashlib.sha256(f"{seed}:{cid}".encode()).hexdigest()
 
-    return sorted(ids, key=key)[: math.ceil(fraction * len(ids))]
+    return sorted(ids, key=key)[: audit_size(len(ids), fraction, cap)]
 
 
 @dataclass

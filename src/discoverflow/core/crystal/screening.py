@@ -33,6 +33,11 @@ class ScreeningSettings(StageSettings):
         "screen's recall",
     )
     audit_seed: int = Field(0, description="Seed of the audit sample")
+    audit_max: PositiveInt | None = Field(
+        100,
+        description="At most this many audited candidates (a 1e5 campaign's 2% would be 2,000 "
+        "relaxations; 100 bound the recall to about +-0.1); None: no cap",
+    )
 
 
 class PropertyScreenSettings(StageSettings):

@@ -166,6 +166,7 @@ class AuditMaker(StageMaker):
                 [r.candidate_id for r in rejected],
                 self.settings.audit_fraction,
                 self.settings.audit_seed,
+                self.settings.audit_max,
             )
         )
         return AuditDocument(
