@@ -76,6 +76,7 @@ def test_lenient_shell_io_skips_kernel_threads():
     assert [j.job_id for j in jobs] == ["123"]
 
 
+@pytest.mark.slow  # ~3 min, a process per job; test_remote_batch checks each job's runs_on
 def test_campaign_runs_on_gpu_and_cpu_workers(project, campaign_dir, tmp_path):
     blocker = campaign_dir / "blocked"
     blocker.write_text("a file where the campaign wants its output folder")
