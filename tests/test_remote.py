@@ -130,7 +130,7 @@ def test_campaign_runs_on_gpu_and_cpu_workers(project, campaign_dir, tmp_path):
     assert submit_campaign(config, "dftest") == []  # complete: nothing left to submit
 
 
-@pytest.mark.slow  # 77 s; the crystal campaign above covers the same routing in the default run
+@pytest.mark.slow  # 77 s; the crystal campaign above covers the same routing
 def test_mof_campaign_runs_on_gpu_and_cpu_workers(project, tmp_path):
     from discoverflow.campaigns.mof.campaign import MOFCampaign
     from discoverflow.campaigns.mof.config import MOFCampaignConfig
