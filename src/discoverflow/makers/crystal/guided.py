@@ -17,7 +17,7 @@ from discoverflow.core.crystal.predicted_substitution import (
     predicted_substitutions,
 )
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.crystal.chunks import chunked_output
+from discoverflow.makers.crystal.chunks import candidate_info, chunked_output
 from discoverflow.schemas.generation import (
     CandidateInfo,
     GenerationDocument,
@@ -42,6 +42,11 @@ def generated_output(name: str, elements: list[str], n_templates: int, result, i
     return chunked_output(index, infos, structures, name)
 
 
+def guided_info(candidate, **provenance) -> CandidateInfo:
+    """A guided generator's candidate as ``CandidateInfo``, with its ``provenance``."""
+    return candidate_info(candidate).model_copy(update={"provenance": provenance})
+
+
 @dataclass
 class PartialSubstitutionMaker(StageMaker):
     """Each template substituted with the target elements, then one Wyckoff orbit at a time
@@ -55,21 +60,14 @@ class PartialSubstitutionMaker(StageMaker):
     def make(self, templates: dict[str, Structure], elements: list[str]) -> Response:
         result = partial_substitute(templates, elements, self.settings)
         infos = [
-            CandidateInfo(
-                candidate_id=c.candidate_id,
-                formula=c.structure.composition.reduced_formula,
-                template=c.template,
-                species_map=c.species_map,
-                scale=c.scale,
-                n_sites=len(c.structure),
-                provenance={
-                    "generator": "partial-substitution",
-                    "orbit": c.orbit,
-                    "orbit_sites": list(c.orbit_sites),
-                    "element": c.element,
-                    "fraction": c.fraction,
-                    "n_replaced": c.n_replaced,
-                },
+            guided_info(
+                c,
+                generator="partial-substitution",
+                orbit=c.orbit,
+                orbit_sites=list(c.orbit_sites),
+                element=c.element,
+                fraction=c.fraction,
+                n_replaced=c.n_replaced,
             )
             for c in result.candidates
         ]
@@ -89,18 +87,11 @@ class SubstitutionPredictorMaker(StageMaker):
     def make(self, templates: dict[str, Structure], elements: list[str]) -> Response:
         result = predicted_substitutions(templates, elements, self.settings)
         infos = [
-            CandidateInfo(
-                candidate_id=c.candidate_id,
-                formula=c.structure.composition.reduced_formula,
-                template=c.template,
-                species_map=c.species_map,
-                scale=c.scale,
-                n_sites=len(c.structure),
-                provenance={
-                    "generator": "substitution-predictor",
-                    "probability": c.probability,
-                    "substitutions": c.substitutions,
-                },
+            guided_info(
+                c,
+                generator="substitution-predictor",
+                probability=c.probability,
+                substitutions=c.substitutions,
             )
             for c in result.candidates
         ]
