@@ -245,31 +245,30 @@ def read_only(folder: Path) -> Iterator[None]:
 
 
 def test_kill_9_during_relaxations_then_resume(config, tmp_path):
-    """SIGKILL mid-batch: the rerun finishes and keeps every relaxation finished before."""
-    import os
+    """SIGKILL in the middle of the relaxations (after the eighth committed write of
+    relaxation records; the first ones are the elemental references'): the rerun finishes
+    and keeps every relaxation finished before."""
     import signal
-    import time
+
+    from discoverflow.faults import KILL_AT
 
     edit(config, relax={"fmax": 0.05, "steps": 300, "batch_size": 50})
     store = tmp_path / "db"
-    process = subprocess.Popen(
+    killed = subprocess.run(
         [sys.executable, "-m", "discoverflow.cli", "run", str(config), "--store", str(store)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        capture_output=True,
+        env={**os.environ, KILL_AT: "relax:8"},
+        timeout=900,
     )
-    deadline = time.time() + 600
-    while time.time() < deadline and len(finished_relaxations(store)) < 5:
-        assert process.poll() is None, "the run ended before it could be killed"
-        time.sleep(0.5)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-500:]
     before = finished_relaxations(store)
-    assert len(before) >= 5
+    assert before
 
     resumed = cli("run", str(config), "--store", str(store))
     assert resumed.returncode == 0, resumed.stderr
     after = finished_relaxations(store)
-    assert {cid: after[cid] for cid in before} == before  # not recomputed (same job, same time)
+    assert {cid: after[cid] for cid in before} == before  # not recomputed: the same records
+    assert len(after) > len(before)  # killed in the middle
     rows = json.loads(cli("results", str(config), "--store", str(store), "--json").stdout)
     outcome = {"on hull", "promising", "above hull", "unconverged", "failed"}
     assert all(r["status"] in outcome for r in rows)  # every selected candidate got relaxed
@@ -278,25 +277,22 @@ def test_kill_9_during_relaxations_then_resume(config, tmp_path):
     assert status.count("done") == 6 and status.count("reuses it") == 6
 
 
-def finished_relaxations(store: Path) -> dict[str, tuple]:
-    """Candidate id -> (job, time) of each relaxation written into the candidates collection."""
+def finished_relaxations(store: Path) -> dict[str, list[str]]:
+    """Candidate id -> ids of the records of its computed relaxations (those that keep the
+    result as a checkpoint; the elemental references', ``El:origin``, left out)."""
+    from discoverflow.schemas.records import RECORDS, Stage
     from discoverflow.stores import document_store, make_store
 
-    if not store.exists():
-        return {}
-    documents = document_store(make_store(str(store)), "candidates")
-    documents.connect()
-    found = documents.query(
-        {"campaign": "alniti", "role": "candidate", "stages.relax": {"$exists": True}},
-        properties=["candidate_id", "stages.relax"],
-    )
-    return {
-        d["candidate_id"]: (
-            d["stages"]["relax"]["job_uuid"],
-            str(d["stages"]["relax"]["updated_at"]),
-        )
-        for d in found
-    }
+    records = document_store(make_store(str(store)), RECORDS)
+    records.connect()
+    found: dict[str, list[str]] = {}
+    for record in records.query(
+        {"campaign": "alniti", "stage": Stage.RELAX.value},
+        properties=["item_id", "record_id", "record"],
+    ):
+        if ":" not in record["item_id"] and record.get("record"):
+            found.setdefault(record["item_id"], []).append(record["record_id"])
+    return found
 
 
 def test_remote_init_writes_a_valid_project(tmp_path):

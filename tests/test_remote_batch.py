@@ -1,5 +1,6 @@
 """Batch workers in the starter project, and the estimate of a campaign's jobs."""
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -116,8 +117,15 @@ def test_estimate_command_reads_the_campaign_settings(campaign_dir, capsys, monk
     campaign = load_campaign(config, ["screening.max_candidates=30"])
     stages = {s.stage: s for s in campaign_jobs(campaign, 1000)}
     assert stages["relax-batch"].jobs == 10  # 30 selected, 3 per relax job (relax.batch_size)
-    line = next(line for line in out.splitlines() if "relax-batch" in line)
-    assert line.split("│")[3].strip() == "10"
+    assert "relax-batch" in out
+    code, out, _ = in_process(capsys, monkeypatch, "remote", "estimate", config, "--json",
+                              "--candidates", "1000", "--set", "screening.max_candidates=30")  # fmt: skip
+    rows = {(r["stage"], r["runs_on"]): r for r in json.loads(out)}
+    assert code == 0 and rows["relax-batch", "gpu"]["jobs"] == 10
+    all_jobs = rows["all", "gpu+cpu"]
+    assert all_jobs["jobs"] == sum(s.jobs for s in campaign_jobs(campaign, 1000))
+    assert all_jobs["allocations"]["plain"] == all_jobs["jobs"]  # one allocation per job
+    assert all_jobs["allocations"]["batch_gpu_cpu"] <= all_jobs["allocations"]["batch_gpu"]
     code, _, err = in_process(capsys, monkeypatch, "remote", "estimate", config,
                               "--candidates", "-3")  # fmt: skip
     assert code == 2 and len(err.strip().splitlines()) == 1

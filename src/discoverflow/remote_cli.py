@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -168,6 +169,7 @@ def remote_estimate(
     max_jobs_per_batch: JobsPerBatchOpt = DEFAULT_BATCH["max_jobs_per_batch"],
     max_time: MaxTimeOpt = DEFAULT_BATCH["max_time"],
     parallel_jobs: ParallelOpt = DEFAULT_BATCH["parallel_jobs"],
+    as_json: Annotated[bool, typer.Option("--json", help="The estimate as JSON rows")] = False,
 ) -> None:
     """Jobs a fresh campaign creates per stage, and the queue allocations they take with
     plain workers (one per job) and with batch workers."""
@@ -181,14 +183,45 @@ def remote_estimate(
         allocations, max_jobs_per_batch, max_time=max_time, parallel_jobs=parallel_jobs
     )
     job_seconds = job_minutes * 60 if job_minutes else None
-    say(estimate_table(f"{campaign.name}: {candidates} candidates", stages, limits, job_seconds))
+    rows = estimate_rows(stages, limits, job_seconds)
+    if as_json:
+        print(json.dumps(rows, indent=1))
+    else:
+        say(estimate_table(f"{campaign.name}: {candidates} candidates", rows, limits))
 
 
-def estimate_table(
-    title: str, stages: list[StageJobs], limits: BatchLimits, job_seconds: float | None
-) -> Table:
-    """Jobs and allocations per stage, then per worker and in all: with plain workers, a
-    batch GPU worker (``remote init``'s default) and batch GPU and CPU workers."""
+BATCHED_ON = {"plain": (), "batch_gpu": ("gpu",), "batch_gpu_cpu": ("gpu", "cpu")}
+"""The worker set-ups an estimate compares: which kinds of worker run batch allocations."""
+
+
+def estimate_rows(
+    stages: list[StageJobs], limits: BatchLimits, job_seconds: float | None
+) -> list[dict]:
+    """Jobs and allocations (per worker set-up of ``BATCHED_ON``) per stage, then in all per
+    kind of worker and for both."""
+
+    def row(label: str, runs_on: str, chosen: list[StageJobs]) -> dict:
+        return {
+            "stage": label,
+            "runs_on": runs_on,
+            "jobs": sum(s.jobs for s in chosen),
+            "allocations": {
+                name: sum(
+                    s.allocations(limits if s.runs_on in batch_on else None, job_seconds)
+                    for s in chosen
+                )
+                for name, batch_on in BATCHED_ON.items()
+            },
+        }
+
+    rows = [row(stage.stage, stage.runs_on, [stage]) for stage in stages]
+    rows += [row("all", kind, [s for s in stages if s.runs_on == kind]) for kind in ("gpu", "cpu")]
+    return [*rows, row("all", "gpu+cpu", stages)]
+
+
+def estimate_table(title: str, rows: list[dict], limits: BatchLimits) -> Table:
+    """``estimate_rows`` as a table: with plain workers, a batch GPU worker (``remote init``'s
+    default) and batch GPU and CPU workers."""
     per_job = f"{limits.max_jobs_per_batch} jobs" if limits.max_jobs_per_batch else "no job limit"
     table = Table(
         title=title,
@@ -201,27 +234,13 @@ def estimate_table(
     table.add_column("runs on", no_wrap=True)
     for column in ("jobs", "allocations: plain", "batch GPU", "batch GPU+CPU"):
         table.add_column(column, justify="right", no_wrap=True)
-
-    def allocations(chosen: list[StageJobs], batch_on: tuple[str, ...]) -> str:
-        return str(
-            sum(
-                s.allocations(limits if s.runs_on in batch_on else None, job_seconds)
-                for s in chosen
-            )
-        )
-
-    def row(label: str, runs_on: str, chosen: list[StageJobs], end: bool = False) -> None:
+    totals = sum(r["stage"] == "all" for r in rows)
+    for index, r in enumerate(rows):
         table.add_row(
-            label,
-            runs_on,
-            str(sum(s.jobs for s in chosen)),
-            *(allocations(chosen, batch_on) for batch_on in ((), ("gpu",), ("gpu", "cpu"))),
-            end_section=end,
+            r["stage"],
+            r["runs_on"],
+            str(r["jobs"]),
+            *(str(r["allocations"][name]) for name in BATCHED_ON),
+            end_section=index == len(rows) - totals - 1,
         )
-
-    for index, stage in enumerate(stages):
-        row(stage.stage, stage.runs_on, [stage], end=index == len(stages) - 1)
-    for kind in ("gpu", "cpu"):
-        row("all", kind, [s for s in stages if s.runs_on == kind])
-    row("all", "gpu+cpu", stages)
     return table
