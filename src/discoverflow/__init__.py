@@ -1,9 +1,7 @@
 """Composable jobflow Makers for AI-assisted materials discovery."""
 
-import warnings
+from discoverflow.third_party_warnings import silence_third_party_warnings
 
 __version__ = "0.1.0"
 
-# jobflow's local manager calls monty's ``cd``, deprecated in favour of contextlib.chdir: a
-# FutureWarning on every job that a user of jobflow cannot act on
-warnings.filterwarnings("ignore", "cd is deprecated", FutureWarning, "jobflow")
+silence_third_party_warnings()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -267,7 +266,6 @@ app.add_typer(remote_app, name="remote")
 
 def main() -> None:
     """Entry point: one readable line and exit 2 for bad input; tracebacks with --debug."""
-    warnings.filterwarnings("ignore")
     logging.getLogger("jobflow").setLevel(logging.WARNING)
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
     try:

@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import cache, cached_property
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -179,6 +180,7 @@ class CHGNetEnergyModel:
             return
         with ProcessPoolExecutor(
             self.graph_workers,
+            mp_context=get_context("forkserver"),  # never fork a process running torch threads
             initializer=_init_graph_worker,
             initargs=(converter.atom_graph_cutoff, converter.bond_graph_cutoff),
         ) as pool:

@@ -131,7 +131,7 @@ def test_round_table_and_plot(tmp_path):
     card = scorecard(kept, 4, [], 0, threshold=0.1)  # all stable, then none
     written = write_scorecard_files(card.rounds, tmp_path, "test")
     assert [p.name for p in written] == ["scorecard_rounds.csv", "scorecard_rounds.png"]
-    rows = list(csv.DictReader(written[0].open()))
+    rows = list(csv.DictReader(written[0].read_text().splitlines()))
     assert [(r["round"], r["n_relaxed"], r["hit_rate"]) for r in rows] == [
         ("0", "2", "1.0"),
         ("1", "2", "0.0"),

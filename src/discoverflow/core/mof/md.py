@@ -96,14 +96,14 @@ def npt_md(
     ``settings.supercell`` per axis.
     """
     from ase.md.nose_hoover_chain import MTKNPT
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+    from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
     settings = settings or StabilitySettings()
     repeats = (settings.supercell,) * 3
     start = repeated(structure, repeats)
     atoms = AseAtomsAdaptor.get_atoms(start)
     atoms.calc = calculator
-    MaxwellBoltzmannDistribution(
+    thermalize_momenta(
         atoms, temperature_K=settings.temperature, rng=np.random.default_rng(settings.seed)
     )
     Stationary(atoms)
