@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SilencedWarning:
-    """One third-party warning: the start of its message, its category and the module that
-    raises it, and why a discoverflow user need not see it."""
+    """One third-party warning: a regular expression matching the start of its message (no
+    colon: pytest's filter syntax splits on it), its category and the module it is attributed
+    to, and why a discoverflow user need not see it."""
 
     message: str
     category: type[Warning]
@@ -47,7 +48,7 @@ SILENCED = (
         "pymatgen's SpacegroupAnalyzer uses spglib's old error interface (pymatgen's to change)",
     ),
     SilencedWarning(
-        "The `disp` and `iprint` options",
+        ".*The `disp` and `iprint` options",
         DeprecationWarning,
         "pormake",
         "pormake's scaler passes L-BFGS-B options that SciPy 1.18 removes (pormake's to change)",
@@ -57,6 +58,18 @@ SILENCED = (
         DeprecationWarning,
         "torch.jit",
         "SevenNet scripts parts of its model; its authors' to change",
+    ),
+    SilencedWarning(
+        "`task_document_kwargs` is now deprecated",
+        DeprecationWarning,
+        "atomate2.forcefields",
+        "atomate2's ForceFieldRelaxMaker sets task_document_kwargs itself, then warns of it",
+    ),
+    SilencedWarning(
+        "'pin_memory' argument is set as true but no accelerator",
+        UserWarning,
+        "torch.utils.data",
+        "CHGNet's trainer pins memory for a GPU; on a CPU there is nothing to pin",
     ),
     SilencedWarning(
         "No tensor product accelerator is enabled",
