@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -66,10 +66,14 @@ def density(structure: Structure) -> float:
 
 def composition_mass(composition: Composition) -> float:
     """The mass of ``composition`` (amu)."""
-    return sum(
-        amount * atomic_mass(element.symbol)
-        for element, amount in composition.element_composition.items()
+    return elements_mass(
+        (element.symbol, amount) for element, amount in composition.element_composition.items()
     )
+
+
+def elements_mass(amounts: Iterable[tuple[str, float]]) -> float:
+    """The mass (amu) of these amounts of elements, summed in the order given."""
+    return sum(amount * atomic_mass(symbol) for symbol, amount in amounts)
 
 
 def cell_density(mass: float, volume: float) -> float:

@@ -17,7 +17,7 @@ from monty.json import jsanitize
 from pymatgen.core import Composition, Structure
 
 from discoverflow.core.checkpoint import fingerprint
-from discoverflow.core.structures import cell_density, composition_mass
+from discoverflow.core.structures import cell_density, composition_mass, elements_mass
 from discoverflow.faults import records_written
 from discoverflow.schemas.candidate import CANDIDATES
 from discoverflow.schemas.records import RECORDS, Stage, StageResult, Status
@@ -67,10 +67,12 @@ def generated_fields(structure: Structure) -> dict[str, Any]:
         metadata = composition_fields(composition, len(structure))
         mass = composition_mass(composition)
     else:
-        metadata, mass = counted_fields(tuple(Counter(symbol for symbol, _ in sites).items()))
+        counts = Counter(symbol for symbol, _ in sites)
+        metadata = counted_fields(counts)
+        mass = elements_mass((symbol, float(count)) for symbol, count in counts.items())
     volume = structure.volume
     return {
-        **{key: copy(value) for key, value in metadata.items()},
+        **metadata,
         "volume": volume,
         "density": cell_density(mass, volume),
         "density_atomic": volume / len(structure),
@@ -84,12 +86,21 @@ def composition_fields(composition: Composition, nsites: int) -> dict[str, Any]:
     return jsanitize(metadata.model_dump(), strict=True, allow_bson=True)
 
 
+def counted_fields(counts: Counter[str]) -> dict[str, Any]:
+    """``composition_fields`` of a crystal with these element counts (in the order of its
+    sites), computed once per composition: every candidate of one composition shares them,
+    whatever the template. Only the composition's order follows the sites."""
+    shared = sorted_counted_fields(tuple(sorted(counts.items())))
+    return {key: copy(value) for key, value in shared.items()} | {
+        key: {symbol: shared[key][symbol] for symbol in counts}
+        for key in ("composition", "composition_reduced")
+    }
+
+
 @lru_cache(maxsize=4096)
-def counted_fields(counts: tuple[tuple[str, int], ...]) -> tuple[dict[str, Any], float]:
-    """``composition_fields`` and the mass (amu) of a crystal with these element counts (in
-    the order of its sites), which every candidate of one template and species map shares."""
+def sorted_counted_fields(counts: tuple[tuple[str, int], ...]) -> dict[str, Any]:
     composition = Composition({symbol: float(count) for symbol, count in counts})
-    return composition_fields(composition, sum(n for _, n in counts)), composition_mass(composition)
+    return composition_fields(composition, sum(count for _, count in counts))
 
 
 class StageRecords:
