@@ -1,6 +1,8 @@
 """Structures in job outputs: the compact form reads back the same structure, and anything it
 cannot hold keeps pymatgen's form."""
 
+import json
+
 import numpy as np
 import pytest
 from monty.json import jsanitize
@@ -16,7 +18,7 @@ from discoverflow.core.crystal.substitution import (
 )
 from discoverflow.core.structures import candidate_id, density
 from discoverflow.schemas.generation import GenerationDocument
-from discoverflow.schemas.structures import compact_structure, stored_structure
+from discoverflow.schemas.structures import compact_structure, stored_structure, structure_dict
 
 
 def stored(structure: Structure) -> Structure:
@@ -87,3 +89,48 @@ def test_density_is_pymatgens_for_plain_and_oxidation_decorated_crystals():
         Structure(Lattice.cubic(3.6), [{"Cu": 0.5, "Au": 0.5}], [[0] * 3]),
     ):
         assert density(structure) == pytest.approx(float(structure.density), rel=1e-12)
+
+
+def float_occupancies(structure: Structure) -> Structure:
+    as_dict = structure.as_dict()
+    for site in as_dict["sites"]:
+        site["species"][0]["occu"] = 1.0
+    return Structure.from_dict(as_dict)
+
+
+CRYSTALS = {
+    "plain": PROTOTYPES["MgCu2"].structure(),
+    "cartesian": Structure(
+        Lattice([[3.1, 0.1, 0], [0.2, 2.9, 0.1], [0, 0.3, 3.3]]),
+        ["Al", "Ni", "Al"],
+        [[0, 0, 0], [1.3, 1.1, 1.7], [0.1, 1.9, 2.3]],
+        coords_are_cartesian=True,
+    ),
+    "float occupancies": float_occupancies(PROTOTYPES["CuZn"].structure()),
+    "labels": Structure(Lattice.cubic(2.9), ["Fe", "Ni"], [[0] * 3, [0.5] * 3], labels=["a", "b"]),
+    "site properties": Structure(
+        Lattice.cubic(2.9), ["Fe"], [[0, 0, 0]], site_properties={"magmom": [2.2]}
+    ),
+    "disorder": Structure(Lattice.cubic(3.6), [{"Cu": 0.5, "Au": 0.5}], [[0, 0, 0]]),
+    "charge": Structure(Lattice.cubic(2.9), ["Fe"], [[0, 0, 0]], charge=1.0),
+    "oxidation states": Structure(
+        Lattice.cubic(4.2), [Species("Na", 1), Species("Cl", -1)], [[0] * 3, [0.5] * 3]
+    ),
+}
+
+
+@pytest.mark.parametrize("structure", CRYSTALS.values(), ids=CRYSTALS.keys())
+def test_structure_dict_is_pymatgens_as_dict_as_stored(structure):
+    expected = jsanitize(structure.as_dict(), strict=True, allow_bson=True)
+    assert json.dumps(structure_dict(structure)) == json.dumps(expected)
+
+
+def test_the_earlier_compact_form_with_nested_lists_reads_back():
+    structure = PROTOTYPES["MgCu2"].structure()
+    nested = {
+        "lattice": structure.lattice.matrix.tolist(),
+        "species": [site.specie.symbol for site in structure],
+        "frac_coords": structure.frac_coords.tolist(),
+    }
+    assert stored_structure(nested) == stored_structure(compact_structure(structure)) == structure
+    assert len(compact_structure(structure)["frac_coords"]) == 3 * len(structure)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
-from pymatgen.core import Element, Structure
+from pymatgen.core import Composition, Element, Structure
 from pymatgen.core.units import Length, Mass
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
@@ -61,11 +61,24 @@ def atomic_mass(symbol: str) -> float:
 
 def density(structure: Structure) -> float:
     """``structure.density`` (g/cm^3) without pymatgen's unit arithmetic (50x faster)."""
-    mass = sum(
-        amount * atomic_mass(element.symbol)
-        for element, amount in structure.composition.element_composition.items()
+    return cell_density(composition_mass(structure.composition), structure.volume)
+
+
+def composition_mass(composition: Composition) -> float:
+    """The mass of ``composition`` (amu)."""
+    return elements_mass(
+        (element.symbol, amount) for element, amount in composition.element_composition.items()
     )
-    return mass * AMU_PER_CUBIC_ANGSTROM / structure.volume
+
+
+def elements_mass(amounts: Iterable[tuple[str, float]]) -> float:
+    """The mass (amu) of these amounts of elements, summed in the order given."""
+    return sum(amount * atomic_mass(symbol) for symbol, amount in amounts)
+
+
+def cell_density(mass: float, volume: float) -> float:
+    """g/cm^3 of ``mass`` amu in ``volume`` cubic angstrom."""
+    return mass * AMU_PER_CUBIC_ANGSTROM / volume
 
 
 def smiles_id(smiles: list[str]) -> str:

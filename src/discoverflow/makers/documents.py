@@ -4,20 +4,25 @@ records by ``discoverflow.builders`` and never written here."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
+from copy import copy
+from functools import lru_cache
 from typing import Any
 
 from emmet.core.structure import StructureMetadata
 from jobflow import CURRENT_JOB, JobConfig
 from maggma.core import Store
 from monty.json import jsanitize
-from pymatgen.core import Structure
+from pymatgen.core import Composition, Structure
 
 from discoverflow.core.checkpoint import fingerprint
-from discoverflow.core.structures import density
+from discoverflow.core.structures import cell_density, composition_mass, elements_mass
 from discoverflow.faults import records_written
 from discoverflow.schemas.candidate import CANDIDATES
 from discoverflow.schemas.records import RECORDS, Stage, StageResult, Status
+from discoverflow.schemas.structures import element_sites, sites_dict
+from discoverflow.sqlite_codec import collector_paused
 from discoverflow.stores import document_store
 
 WRITES_RECORDS = JobConfig(expose_store=True)
@@ -54,15 +59,48 @@ def structure_fields(structure: Structure) -> dict[str, Any]:
 
 def generated_fields(structure: Structure) -> dict[str, Any]:
     """emmet's structure metadata without the symmetry (spglib: the builder adds it for the
-    candidates that pass the screen), and the structure as generated."""
-    metadata = StructureMetadata.from_composition(
-        structure.composition,
-        nsites=len(structure),
-        volume=structure.volume,
-        density=density(structure),
-        density_atomic=structure.volume / len(structure),
-    )
-    return {**metadata.model_dump(), "structure_initial": structure}
+    candidates that pass the screen), and the structure as generated, all as stored (JSON
+    types, for ``StageRecords.write(plain=True)``)."""
+    sites = element_sites(structure)
+    if sites is None:
+        composition = structure.composition
+        metadata = composition_fields(composition, len(structure))
+        mass = composition_mass(composition)
+    else:
+        counts = Counter(symbol for symbol, _ in sites)
+        metadata = counted_fields(counts)
+        mass = elements_mass((symbol, float(count)) for symbol, count in counts.items())
+    volume = structure.volume
+    return {
+        **metadata,
+        "volume": volume,
+        "density": cell_density(mass, volume),
+        "density_atomic": volume / len(structure),
+        "structure_initial": sites_dict(structure, sites),
+    }
+
+
+def composition_fields(composition: Composition, nsites: int) -> dict[str, Any]:
+    """emmet's metadata of a structure of ``composition`` (JSON types), its cell left out."""
+    metadata = StructureMetadata.from_composition(composition, nsites=nsites)
+    return jsanitize(metadata.model_dump(), strict=True, allow_bson=True)
+
+
+def counted_fields(counts: Counter[str]) -> dict[str, Any]:
+    """``composition_fields`` of a crystal with these element counts (in the order of its
+    sites), computed once per composition: every candidate of one composition shares them,
+    whatever the template. Only the composition's order follows the sites."""
+    shared = sorted_counted_fields(tuple(sorted(counts.items())))
+    return {key: copy(value) for key, value in shared.items()} | {
+        key: {symbol: shared[key][symbol] for symbol in counts}
+        for key in ("composition", "composition_reduced")
+    }
+
+
+@lru_cache(maxsize=4096)
+def sorted_counted_fields(counts: tuple[tuple[str, int], ...]) -> dict[str, Any]:
+    composition = Composition({symbol: float(count) for symbol, count in counts})
+    return composition_fields(composition, sum(count for _, count in counts))
 
 
 class StageRecords:
@@ -93,8 +131,10 @@ class StageRecords:
         records: Mapping[str, dict] | None = None,
         fingerprint_: str | None = None,
         settings: dict[str, Any] | None = None,
+        plain: bool = False,
     ) -> None:
-        """Record ``items`` (id -> document fields) as ``stage``'s results, in one bulk write.
+        """Record ``items`` (id -> document fields) as ``stage``'s results, in one bulk write
+        (``plain``: the fields hold JSON types only, and are stored as they are).
 
         The fingerprint is the one given, else the campaign's for the stage
         (``FINGERPRINT_KEYS``), else that of ``settings``; ``settings`` (with ``records``, the
@@ -110,8 +150,9 @@ class StageRecords:
             or running_fingerprint(FINGERPRINT_KEYS.get(stage, stage.value))
             or settings_stamp
         )
-        results = [
-            StageResult(
+        documents = []
+        for item_id, fields in items.items():
+            result = StageResult(
                 campaign=self.campaign,
                 collection=self.collection,
                 item_id=item_id,
@@ -121,19 +162,17 @@ class StageRecords:
                 settings=settings,
                 status=status if isinstance(status, str) else status[item_id],
                 reason=(reasons or {}).get(item_id),
-                fields=fields,
+                fields={} if plain else fields,
                 record=(records or {}).get(item_id),
                 job_uuid=job.uuid if job is not None else None,
             )
-            for item_id, fields in items.items()
-        ]
-        self.store.update(
-            [
-                jsanitize(r.model_dump(), strict=True, allow_bson=True, enum_values=True)
-                for r in results
-            ],
-            key="record_id",
-        )
+            document = jsanitize(
+                result.model_dump(), strict=True, allow_bson=True, enum_values=True
+            )
+            if plain:
+                document["fields"] = fields
+            documents.append(document)
+        self.store.update(documents, key="record_id")
         records_written(stage.value)
 
     def written(self, stage: Stage, stamp: str | None, among: list[str] | None = None) -> set[str]:
@@ -237,15 +276,20 @@ def relax_fields(collection: str, engine: str, role: str = "candidate"):
 
 
 def candidate_fields(info, structure: Structure) -> dict[str, Any]:
-    """A generated candidate's document fields: provenance, metadata, initial structure."""
-    return {
+    """A generated candidate's document fields: provenance, metadata, initial structure (JSON
+    types)."""
+    fields = {
         **generated_fields(structure),
         "role": "candidate",
         "template": info.template,
-        "species_map": info.species_map,
+        "species_map": dict(info.species_map),
         "scale": info.scale,
-        **({"provenance": info.provenance} if info.provenance else {}),
     }
+    if info.provenance:
+        fields["provenance"] = jsanitize(
+            info.provenance, strict=True, allow_bson=True, enum_values=True
+        )
+    return fields
 
 
 class GenerationRecorder:
@@ -273,16 +317,18 @@ class GenerationRecorder:
             return
         infos = {c.candidate_id: c for c in chunk.candidates}
         todo = self.missing(list(infos))
-        self.records.write(
-            Stage.GENERATION,
-            {
-                cid: candidate_fields(infos[cid], chunk.structures[cid])
-                for cid in infos
-                if cid in todo
-            },
-            Status.GENERATED,
-            fingerprint_=self.stamp,
-        )
+        with collector_paused():  # the records are garbage once written
+            self.records.write(
+                Stage.GENERATION,
+                {
+                    cid: candidate_fields(infos[cid], chunk.structures[cid])
+                    for cid in infos
+                    if cid in todo
+                },
+                Status.GENERATED,
+                fingerprint_=self.stamp,
+                plain=True,
+            )
         if removed:
             self.records.write(
                 Stage.VALIDITY,
