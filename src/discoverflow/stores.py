@@ -234,6 +234,15 @@ def batches(docs: Iterable[dict], size: int = 1000) -> Iterator[list[dict]]:
         yield batch
 
 
+def add_new(store: Store, docs: list[dict], key: str) -> None:
+    """Write ``docs`` whose ``key`` is new (fresh ids): the embedded store inserts them
+    without looking each key up; any other store updates by ``key`` as usual."""
+    if isinstance(store, SQLiteStore):
+        store.insert(docs)
+    else:
+        store.update(docs, key=key)
+
+
 @contextmanager
 def exclusive_run(spec: str) -> Iterator[None]:
     """Hold the embedded store at ``spec`` for one run: a second run on it refuses at once,

@@ -23,7 +23,7 @@ from discoverflow.schemas.candidate import CANDIDATES
 from discoverflow.schemas.records import RECORDS, Stage, StageResult, Status
 from discoverflow.schemas.structures import element_sites, sites_dict
 from discoverflow.sqlite_codec import collector_paused
-from discoverflow.stores import document_store
+from discoverflow.stores import add_new, document_store
 
 WRITES_RECORDS = JobConfig(expose_store=True)
 """The config of a job that records its per-item results (it needs the store)."""
@@ -172,7 +172,7 @@ class StageRecords:
             if plain:
                 document["fields"] = fields
             documents.append(document)
-        self.store.update(documents, key="record_id")
+        add_new(self.store, documents, key="record_id")
         records_written(stage.value)
 
     def written(self, stage: Stage, stamp: str | None, among: list[str] | None = None) -> set[str]:
