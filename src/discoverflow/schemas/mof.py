@@ -111,7 +111,9 @@ class StabilityRecord(BaseModel):
     mof_id: str
     status: Literal["done", "failed"]
     reason: str | None = None
-    strain: float | None = Field(None, description="Largest |eigenvalue| of the MD lattice strain")
+    strain: float | None = Field(
+        None, description="Largest absolute eigenvalue of the MD lattice strain"
+    )
     stable: bool = False
     volume_change: float | None = None
     mean_temperature: float | None = None

@@ -2,8 +2,8 @@
 
 - ``primitive_translations``: when ``get_primitive_structure`` (absolute 0.25 A tolerance)
   reduces a crystal the same way at every scale >= 1, and to how many sites;
-- ``lattice_interval``: where the reduced lattice lengths of any structure that ``fit``s this
-  one can lie;
+- ``lattice_interval``: where the reduced lattice lengths of any structure that ``fit``
+  matches to this one can lie;
 - ``may_fit``: a necessary condition of ``fit``'s site stage, cheap and vectorised.
 
 The arguments are in ``discoverflow.core.crystal.dedup``'s docstring; only public pymatgen

@@ -1,4 +1,6 @@
-"""Run one RASPA simulation in this (fresh) process: ``python -m ... SCRIPT CIF`` prints
+"""Run one RASPA simulation in this (fresh) process.
+
+``python -m discoverflow.core.mof.raspa_worker SCRIPT CIF`` prints
 RASPA's output. A separate interpreter keeps RASPA's leaks and crashes, and fork-unsafe
 threads of the caller (JAX, torch), away from the calling process."""
 

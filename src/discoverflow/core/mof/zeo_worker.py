@@ -1,7 +1,9 @@
-"""Run Zeo++ (``pyzeo``) on one CIF in this (fresh) process: ``python -m ... CIF PROBE
-SURFACE_SAMPLES VOLUME_SAMPLES`` prints its -res, -sa and -vol results as JSON. Zeo++ ends
-the process on some inputs (degenerate Voronoi networks of exactly symmetric cells), so it
-runs apart from the caller; its own messages go to stderr."""
+"""Run Zeo++ (``pyzeo``) on one CIF in this (fresh) process.
+
+``python -m discoverflow.core.mof.zeo_worker CIF PROBE SURFACE_SAMPLES VOLUME_SAMPLES``
+prints its -res, -sa and -vol results as JSON. Zeo++ ends the process on some inputs
+(degenerate Voronoi networks of exactly symmetric cells), so it runs apart
+from the caller; its own messages go to stderr."""
 
 from __future__ import annotations
 
