@@ -109,7 +109,7 @@ class CandidateDoc(CampaignDocument):
         None, description="Predicted property of the surrogate screen"
     )
     property_value: float | None = Field(None, description="In property_unit")
-    property_unit: str | None = None
+    property_unit: str | None = Field(None, description="Unit of property_value")
     relax_engine: str | None = Field(None, description="Engine of the relaxation")
     energy: float | None = Field(None, description="Relaxed total energy (eV)")
     energy_per_atom: float | None = Field(
