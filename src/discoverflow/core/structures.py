@@ -21,6 +21,15 @@ MIN_DISTANCE = 0.5
 
 @dataclass(frozen=True)
 class UnreadableFile:
+    """A structure file that did not parse.
+
+    Parameters
+    ----------
+    path
+        The file.
+    reason
+        Why."""
+
     path: Path
     reason: str
 
@@ -123,6 +132,17 @@ def read_structure(path: Path) -> Structure:
 
 
 def structure_files(folder: Path) -> list[Path]:
+    """The structure files (CIF, POSCAR, ...) of a folder, sorted.
+
+    Parameters
+    ----------
+    folder
+        The folder.
+
+    Returns
+    -------
+    list of Path
+        The files with a structure suffix."""
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in STRUCTURE_SUFFIXES)
 
 

@@ -16,6 +16,17 @@ from discoverflow.settings import get_settings
 
 
 def check_optimizer(optimizer: str) -> None:
+    """Refuse an optimizer name ASE relaxations do not know.
+
+    Parameters
+    ----------
+    optimizer
+        The name (FIRE, BFGS, LBFGS).
+
+    Raises
+    ------
+    DiscoverflowError
+        For an unknown name."""
     if optimizer not in OPTIMIZERS:
         raise DiscoverflowError(f"unknown optimizer {optimizer!r}; choose from {OPTIMIZERS}")
 

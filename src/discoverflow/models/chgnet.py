@@ -54,6 +54,14 @@ def load_chgnet_file(path: str, device: str = "cpu"):
 
 
 def save_chgnet(model, path) -> None:
+    """Save a CHGNet model as ``CHGNet.from_file`` reads it.
+
+    Parameters
+    ----------
+    model
+        The model.
+    path
+        The file."""
     torch.save({"model": model.as_dict()}, path)
 
 

@@ -105,6 +105,21 @@ def structure_graph(structure: Structure, cutoff: float, modal: str | None):
 
 
 def check_elements(network, model: str, structures: Sequence[Structure]) -> None:
+    """Refuse structures with elements the SevenNet model has no parameters for.
+
+    Parameters
+    ----------
+    network
+        The SevenNet model.
+    model
+        Its name, for the message.
+    structures
+        The structures.
+
+    Raises
+    ------
+    DiscoverflowError
+        Naming the first structure with unknown elements."""
     known = set(network.type_map)
     for structure in structures:
         unknown = sorted({el.symbol for el in structure.composition if el.Z not in known})

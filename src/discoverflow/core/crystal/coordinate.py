@@ -43,6 +43,17 @@ class CoordinateSettings(StageSettings):
 
 @dataclass
 class KnownResult:
+    """A computed result the coordinate pattern may look a candidate up in.
+
+    Parameters
+    ----------
+    candidate_id
+        Id of the result's item.
+    structure
+        Its (relaxed) structure.
+    energy_per_atom
+        Its energy (eV/atom)."""
+
     candidate_id: str
     structure: Structure
     energy_per_atom: float
@@ -72,6 +83,23 @@ Action = Literal["lookup", "ml", "dft"]
 
 @dataclass
 class Decision:
+    """What the coordinate pattern does with one candidate.
+
+    Parameters
+    ----------
+    candidate_id
+        Candidate id.
+    action
+        lookup, ml (the prediction is accepted) or dft (relax it).
+    energy_per_atom
+        The looked-up or predicted energy (eV/atom); None until relaxed.
+    uncertainty
+        The ensemble's spread (eV/atom).
+    source
+        The matched result, or the model.
+    predicted
+        The model's mean (eV/atom), kept for a relaxed candidate too."""
+
     candidate_id: str
     action: Action
     energy_per_atom: float | None

@@ -348,6 +348,15 @@ def group_like_structure_matcher(
 
 @dataclass
 class DedupOutcome:
+    """Near-duplicate removal's answer, by position in the input.
+
+    Parameters
+    ----------
+    kept
+        Positions of the structures kept.
+    duplicate_of
+        Position of each removed structure -> position of the kept one it matches."""
+
     kept: list[int]
     duplicate_of: dict[int, int]
 

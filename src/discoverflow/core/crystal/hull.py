@@ -126,6 +126,17 @@ def _above(energies_per_atom: np.ndarray, hull: np.ndarray) -> np.ndarray:
 
 
 def build_phase_diagram(entries: Sequence[PDEntry]) -> PhaseDiagram:
+    """pymatgen's phase diagram of the entries.
+
+    Parameters
+    ----------
+    entries
+        The entries, elemental references included.
+
+    Returns
+    -------
+    PhaseDiagram
+        Their phase diagram."""
     from pymatgen.analysis.phase_diagram import PhaseDiagram
 
     return PhaseDiagram(list(entries))

@@ -125,6 +125,19 @@ def read_known_phases(path: Path) -> list[KnownPhase]:
 
 
 def within_system(phases: Iterable[KnownPhase], elements: Sequence[str]) -> list[KnownPhase]:
+    """The known phases whose elements all belong to the system.
+
+    Parameters
+    ----------
+    phases
+        Known phases.
+    elements
+        The system's elements.
+
+    Returns
+    -------
+    list of KnownPhase
+        The phases of the system or of its subsystems."""
     system = set(elements)
     return [p for p in phases if {str(e) for e in p.structure.composition.elements} <= system]
 

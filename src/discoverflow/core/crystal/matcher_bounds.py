@@ -88,6 +88,18 @@ def reduce_like_matcher(structure: Structure) -> Structure:
 
 
 def primitive_cell(niggli: Structure) -> Structure:
+    """The primitive cell of a Niggli-reduced structure, as
+    ``get_primitive_structure`` finds it (the structure itself where no smaller cell exists).
+
+    Parameters
+    ----------
+    niggli
+        A Niggli-reduced structure.
+
+    Returns
+    -------
+    Structure
+        Its primitive cell."""
     species = [site.species_string for site in niggli]
     ordered = all(site.is_ordered for site in niggli)
     if ordered and math.gcd(*(species.count(name) for name in set(species))) == 1:

@@ -96,6 +96,27 @@ def draw_hull_plots(
     settings: HullSettings,
     scripts: Path | None = None,
 ) -> list[Path]:
+    """Draw the campaign's phase diagram (PNG and HTML) and stability CDF.
+
+    Parameters
+    ----------
+    folder
+        Where the plots are written.
+    diagram
+        The campaign's phase diagram.
+    rows
+        The candidates on it.
+    elements
+        The system's elements (a diagram is drawn for 2-4 of them).
+    settings
+        The hull settings (the threshold of the entries shown).
+    scripts
+        A folder with ``plotly.min.js`` for offline HTML, if any.
+
+    Returns
+    -------
+    list of Path
+        The files written."""
     system = "-".join(elements)
     threshold = settings.e_above_hull_threshold
     written = [

@@ -77,6 +77,19 @@ class PartialCandidate:
 
 @dataclass
 class PartialSubstitutionResult:
+    """What partial substitution made of the templates.
+
+    Parameters
+    ----------
+    candidates
+        The candidates.
+    skipped
+        Templates left out, with the reason.
+    assignments_total
+        Substitutions tried.
+    assignments_distinct
+        Of those, distinct structures."""
+
     candidates: list[PartialCandidate] = field(default_factory=list)
     skipped: list[SkippedTemplate] = field(default_factory=list)
     assignments_total: int = 0

@@ -46,6 +46,25 @@ class PredictedSubstitutionSettings(SubstitutionSettings):
 
 @dataclass(frozen=True)
 class PredictedCandidate:
+    """A candidate of the substitution predictor.
+
+    Parameters
+    ----------
+    candidate_id
+        Deterministic id derived from the structure.
+    structure
+        The candidate's structure.
+    template
+        The template or known phase it was made from.
+    species_map
+        Template element -> target element.
+    scale
+        Lattice-parameter scale.
+    probability
+        The lambda table's probability of the substitution.
+    substitutions
+        Template ion -> target ion."""
+
     candidate_id: str
     structure: Structure
     template: str
@@ -57,6 +76,19 @@ class PredictedCandidate:
 
 @dataclass
 class PredictedSubstitutionResult:
+    """What the substitution predictor made of the templates.
+
+    Parameters
+    ----------
+    candidates
+        The candidates.
+    skipped
+        Templates left out, with the reason.
+    assignments_total
+        Substitutions tried.
+    assignments_distinct
+        Of those, distinct structures."""
+
     candidates: list[PredictedCandidate] = field(default_factory=list)
     skipped: list[SkippedTemplate] = field(default_factory=list)
     assignments_total: int = 0

@@ -86,6 +86,19 @@ class SpreadCoverage:
 def spread_coverage(
     predicted: Sequence[float], relaxed: Sequence[float], spread: Sequence[float]
 ) -> SpreadCoverage:
+    """How often the relaxed value lies within one and two spreads of the prediction.
+
+    Parameters
+    ----------
+    predicted, relaxed
+        Predicted and relaxed values (eV/atom).
+    spread
+        The ensemble's spread of each prediction (eV/atom).
+
+    Returns
+    -------
+    SpreadCoverage
+        The two rates with their counts and intervals."""
     error = np.abs(np.asarray(predicted, float) - np.asarray(relaxed, float))
     spread = np.asarray(spread, float)
     return SpreadCoverage(
@@ -213,6 +226,23 @@ class RoundFigures:
 
 @dataclass
 class Scorecard:
+    """A campaign's figures of merit.
+
+    Parameters
+    ----------
+    hit_rate
+        Share of the relaxed candidates within the hull threshold.
+    on_hull
+        Share of them on the hull.
+    screen
+        Precision, recall, F1 and DAF of the screen.
+    formation_energy_error
+        Error of the predicted formation energies against the relaxed ones.
+    spread_coverage
+        With an ensemble screen, how often the relaxed value lies within its spreads.
+    rounds
+        The same per coordinate round."""
+
     hit_rate: Rate
     on_hull: Rate
     screen: ScreenMetrics
@@ -233,6 +263,17 @@ def hit_rates(
 
 
 def predicted_error(evaluated: Sequence[Evaluated]) -> ErrorMetrics:
+    """The error of the screen's formation energies against the relaxed ones.
+
+    Parameters
+    ----------
+    evaluated
+        The relaxed candidates.
+
+    Returns
+    -------
+    ErrorMetrics
+        MAE, RMSE and R^2 over those with a prediction."""
     known = [e for e in evaluated if e.predicted_formation_energy_per_atom is not None]
     return error_metrics(
         [e.predicted_formation_energy_per_atom for e in known],
@@ -241,6 +282,19 @@ def predicted_error(evaluated: Sequence[Evaluated]) -> ErrorMetrics:
 
 
 def round_figures(evaluated: Sequence[Evaluated], threshold: float) -> list[RoundFigures]:
+    """The scorecard's figures per coordinate round (one round otherwise).
+
+    Parameters
+    ----------
+    evaluated
+        The relaxed candidates, each with its round.
+    threshold
+        Stable within this of the hull (eV/atom).
+
+    Returns
+    -------
+    list of RoundFigures
+        One entry per round, in order."""
     figures = []
     for number in sorted({e.round for e in evaluated}):
         members = [e for e in evaluated if e.round == number]

@@ -56,6 +56,8 @@ class PropertyScreenSettings(StageSettings):
 
 
 class Screened(Protocol):
+    """A screened candidate: an id and its predicted formation energy (eV/atom)."""
+
     candidate_id: str
     formation_energy_per_atom: float
 

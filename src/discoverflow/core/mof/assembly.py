@@ -103,6 +103,27 @@ class AssemblyFailed(ValueError):
 
 @dataclass
 class AssembledMOF:
+    """A MOF assembled on a net.
+
+    Parameters
+    ----------
+    structure
+        The assembled cell, sites sorted by element.
+    node
+        The metal node.
+    topology
+        The RCSR net.
+    linkers
+        SMILES of the carboxylate linkers.
+    pillar
+        SMILES of the nitrile pillar, if pillared.
+    node_rmsd
+        RMSD of the node's fit to the net's vertex (A).
+    closest_approach
+        Shortest interatomic distance (A).
+    linker_slots
+        Site indices of each placed linker."""
+
     structure: Structure
     node: str
     topology: str

@@ -63,6 +63,27 @@ class CharacterisationSettings(StageSettings):
 
 @dataclass
 class CheckVerdicts:
+    """The structure checks' findings on one MOF (sites by index in the original cell).
+
+    Parameters
+    ----------
+    overlapping_atoms
+        Sites closer than the overlap criterion.
+    overcoordinated
+        H, C and N sites with too many neighbours.
+    undercoordinated
+        H, C and N sites with too few.
+    missing_hydrogens
+        Whether undercoordinated sites suggest missing hydrogens.
+    open_metal_sites
+        Metal sites with an empty cone over 80 degrees in their coordination sphere.
+    charge_balanced
+        Whether the ligands' formal charges balance the metals (None: undecided).
+    metal_oxidation_state
+        The metals' mean oxidation state that balance implies.
+    supercell
+        Repeats of the cell whose bond graph the checks read."""
+
     overlapping_atoms: list[int] = field(default_factory=list)
     overcoordinated: list[int] = field(default_factory=list)
     undercoordinated: list[int] = field(default_factory=list)
@@ -201,6 +222,23 @@ def check_mof(
 
 @dataclass
 class Characterisation:
+    """A MOF's structure checks and pore descriptors.
+
+    Parameters
+    ----------
+    checks
+        The checks' findings.
+    pores
+        Zeo++'s descriptors, if computed.
+    reasons
+        Why the MOF is removed; empty if it goes on.
+    structure
+        The cell checked and passed on.
+    free_molecules
+        Molecules bonded to nothing else in the cell as read.
+    solvent_removed
+        Whether free solvent was removed."""
+
     checks: CheckVerdicts
     pores: PoreDescriptors | None
     reasons: list[str]

@@ -48,6 +48,13 @@ class ProcessedLinker:
 
 
 def rdkit_modules():
+    """RDKit's ``Chem`` and ``AllChem`` with RDKit's log silenced, and a clear error where
+    RDKit is missing.
+
+    Returns
+    -------
+    tuple
+        ``Chem`` and ``AllChem``."""
     try:
         from rdkit import Chem, RDLogger
         from rdkit.Chem import AllChem

@@ -52,6 +52,25 @@ class StabilitySettings(StageSettings):
 
 @dataclass
 class MDOutcome:
+    """An NPT MD run of a framework.
+
+    Parameters
+    ----------
+    initial
+        The simulated supercell before the MD.
+    final
+        It after the MD.
+    strain
+        Lattice strain of the original cell.
+    steps
+        MD steps run.
+    mean_temperature
+        Mean temperature (K).
+    volume_change
+        Final over initial volume, minus one.
+    supercell
+        Repeats of the cell simulated."""
+
     initial: Structure
     """The simulated supercell before the MD."""
     final: Structure

@@ -12,6 +12,19 @@ from pathlib import Path
 
 
 def run(script: str, cif: str) -> str:
+    """Run RASPA on one input in this process.
+
+    Parameters
+    ----------
+    script
+        RASPA's ``simulation.input`` text.
+    cif
+        The framework's CIF text.
+
+    Returns
+    -------
+    str
+        RASPA's output."""
     from RASPA2 import raspa2
 
     library = cdll.LoadLibrary(str(Path(raspa2.libraspa_dir) / raspa2.libraspa_file))

@@ -32,12 +32,16 @@ class RetrainingSettings(StageSettings):
 
 
 class Validated(Protocol):
+    """A MOF after the MD: its id, strain and verdict."""
+
     mof_id: str
     strain: float | None
     stable: bool | None
 
 
 class Evaluated(Protocol):
+    """A MOF with its linkers, edit histories, strain and uptake, as retraining ranks it."""
+
     linkers: list[str]
     pillar: str | None
     histories: list[list[str]]

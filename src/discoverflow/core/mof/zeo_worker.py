@@ -14,6 +14,21 @@ from pathlib import Path
 
 
 def run(cif: Path, probe_radius: float, surface_samples: int, volume_samples: int) -> dict:
+    """Zeo++'s spheres, surface area and volume of one CIF.
+
+    Parameters
+    ----------
+    cif
+        The CIF file.
+    probe_radius
+        Probe radius (A).
+    surface_samples, volume_samples
+        Monte Carlo samples per atom and per cell.
+
+    Returns
+    -------
+    dict
+        The -res, -sa and -vol results."""
     from pyzeo.extension import AtomNetwork, surface_area, volume
 
     network = AtomNetwork.read_from_CIF(str(cif), rad_flag=True)
