@@ -77,18 +77,9 @@ class PartialCandidate:
 
 @dataclass
 class PartialSubstitutionResult:
-    """What partial substitution made of the templates.
-
-    Parameters
-    ----------
-    candidates
-        The candidates.
-    skipped
-        Templates left out, with the reason.
-    assignments_total
-        Substitutions tried.
-    assignments_distinct
-        Of those, distinct structures."""
+    """What partial substitution made of the templates: its candidates, the templates it
+    skipped and the substitutions it tried (all, and distinct), as ``SubstitutionResult``
+    holds them for whole-template substitution."""
 
     candidates: list[PartialCandidate] = field(default_factory=list)
     skipped: list[SkippedTemplate] = field(default_factory=list)

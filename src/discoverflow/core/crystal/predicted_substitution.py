@@ -46,20 +46,11 @@ class PredictedSubstitutionSettings(SubstitutionSettings):
 
 @dataclass(frozen=True)
 class PredictedCandidate:
-    """A candidate of the substitution predictor.
+    """A candidate of the substitution predictor: the fields of a ``SubstitutionCandidate``
+    (its template being a template or a known phase), and
 
     Parameters
     ----------
-    candidate_id
-        Deterministic id derived from the structure.
-    structure
-        The candidate's structure.
-    template
-        The template or known phase it was made from.
-    species_map
-        Template element -> target element.
-    scale
-        Lattice-parameter scale.
     probability
         The lambda table's probability of the substitution.
     substitutions
@@ -76,18 +67,9 @@ class PredictedCandidate:
 
 @dataclass
 class PredictedSubstitutionResult:
-    """What the substitution predictor made of the templates.
-
-    Parameters
-    ----------
-    candidates
-        The candidates.
-    skipped
-        Templates left out, with the reason.
-    assignments_total
-        Substitutions tried.
-    assignments_distinct
-        Of those, distinct structures."""
+    """What the substitution predictor made of the templates: its candidates, the templates
+    it skipped and the substitutions it tried (all, and distinct), as ``SubstitutionResult``
+    holds them for whole-template substitution."""
 
     candidates: list[PredictedCandidate] = field(default_factory=list)
     skipped: list[SkippedTemplate] = field(default_factory=list)

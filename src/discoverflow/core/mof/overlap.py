@@ -52,17 +52,8 @@ def pair_key(a: str, b: str) -> str:
 
 
 def covalent_radius(symbol: str) -> float:
-    """An element's covalent radius, or its atomic radius where pymatgen has none.
-
-    Parameters
-    ----------
-    symbol
-        Element symbol.
-
-    Returns
-    -------
-    float
-        The radius (A); 1.5 where pymatgen knows neither."""
+    """The covalent radius (A) of the element ``symbol``: pymatgen's covalent radius, else
+    its atomic radius, else 1.5."""
     from pymatgen.analysis.molecule_structure_comparator import CovalentRadius
 
     radius = CovalentRadius.radius.get(symbol)

@@ -49,17 +49,8 @@ def uff4mof_table() -> dict[str, dict[str, float]]:
 
 
 def is_metal(symbol: str) -> bool:
-    """Whether an element counts as a metal for typing (metalloids but B, Si, As, Te).
-
-    Parameters
-    ----------
-    symbol
-        Element symbol.
-
-    Returns
-    -------
-    bool
-        Whether it is a metal."""
+    """Whether the element ``symbol`` is typed as a metal: metals, and metalloids but B, Si,
+    As and Te."""
     element = Element(symbol)
     return element.is_metal or (element.is_metalloid and symbol not in ("B", "Si", "As", "Te"))
 
