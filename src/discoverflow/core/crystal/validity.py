@@ -67,12 +67,12 @@ def minimum_distance(structure: Structure) -> float:
     Parameters
     ----------
     structure
-        The structure.
+        The structure checked for atoms on top of each other.
 
     Returns
     -------
     float
-        The distance (A)."""
+        The shortest distance (A)."""
     if len(structure) == 1:
         return float(min(structure.lattice.abc))
     distances = structure.distance_matrix

@@ -103,26 +103,10 @@ class AssemblyFailed(ValueError):
 
 @dataclass
 class AssembledMOF:
-    """A MOF assembled on a net.
-
-    Parameters
-    ----------
-    structure
-        The assembled cell, sites sorted by element.
-    node
-        The metal node.
-    topology
-        The RCSR net.
-    linkers
-        SMILES of the carboxylate linkers.
-    pillar
-        SMILES of the nitrile pillar, if pillared.
-    node_rmsd
-        RMSD of the node's fit to the net's vertex (A).
-    closest_approach
-        Shortest interatomic distance (A).
-    linker_slots
-        Site indices of each placed linker."""
+    """A MOF assembled on a net: its cell (sites sorted by element), ``node``, ``topology``
+    (the RCSR net), the carboxylate ``linkers`` and the nitrile ``pillar`` (SMILES), the RMSD
+    of the node's fit to the net's vertex and the shortest interatomic distance (A), and the
+    site indices of each placed linker (``linker_slots``)."""
 
     structure: Structure
     node: str

@@ -54,7 +54,7 @@ def lone_atom_charge(symbol: str) -> int | None:
     Parameters
     ----------
     symbol
-        Element symbol.
+        The lone atom's element.
 
     Returns
     -------
