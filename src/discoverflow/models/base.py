@@ -23,7 +23,13 @@ def configure_torch() -> None:
 
 @runtime_checkable
 class EnergyModel(Protocol):
-    """Predicts total energy per atom (eV/atom) for a batch of structures."""
+    """Predicts total energy per atom (eV/atom) for a batch of structures.
+
+    Attributes
+    ----------
+    name
+        The model's name and version, recorded with its predictions.
+    """
 
     name: str
 
@@ -41,7 +47,17 @@ class UncertaintyModel(EnergyModel, Protocol):
 
 @runtime_checkable
 class PropertyModel(Protocol):
-    """Predicts one property per structure (surrogate screening beyond energy)."""
+    """Predicts one property per structure (surrogate screening beyond energy).
+
+    Attributes
+    ----------
+    name
+        The model's name and version.
+    property_name
+        The property it predicts (a document field name).
+    unit
+        Its unit.
+    """
 
     name: str
     property_name: str
