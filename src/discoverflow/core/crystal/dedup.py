@@ -367,7 +367,24 @@ def deduplicate(
     settings: DedupSettings | None = None,
     workers: int | None = None,
 ) -> DedupOutcome:
-    """Keep the lowest-energy member of each near-duplicate group (indices into the input)."""
+    """Keep the lowest-energy member of each near-duplicate group (indices into the input).
+
+    Parameters
+    ----------
+    structures
+        The structures.
+    energies
+        Energy of each (any per-atom energy; the lowest of a group is kept).
+    settings
+        StructureMatcher's tolerances; None takes the defaults.
+    workers
+        Forked processes; None: every core from 5,000 structures on, else this process.
+
+    Returns
+    -------
+    DedupOutcome
+        Positions kept, and each removed one's kept match.
+    """
     order = sorted(range(len(structures)), key=lambda i: (energies[i], i))
     groups = group_like_structure_matcher([structures[i] for i in order], settings, workers)
     kept, duplicate_of = [], {}

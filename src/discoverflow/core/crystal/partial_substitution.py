@@ -202,7 +202,20 @@ def partial_substitute(
 ) -> PartialSubstitutionResult:
     """Every partial substitution of the usable ``templates`` (see
     ``iter_partial_substitutions``); compounds only (a replacement that leaves one element is
-    skipped)."""
+    skipped).
+
+    Parameters
+    ----------
+    templates, targets
+        As ``substitute`` takes them.
+    settings
+        The partial-substitution settings; None takes the defaults.
+
+    Returns
+    -------
+    PartialSubstitutionResult
+        The candidates, each with the orbit and share replaced, and the templates skipped.
+    """
     settings = settings or PartialSubstitutionSettings()
     usable, skipped = usable_templates(templates, len(targets), settings)
     result = PartialSubstitutionResult(skipped=skipped)

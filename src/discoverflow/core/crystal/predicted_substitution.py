@@ -106,7 +106,22 @@ def predicted_substitutions(
 ) -> PredictedSubstitutionResult:
     """Per template (oxidation states by guess), the substitutions into the ``elements`` that
     pymatgen's ``Substitutor`` finds above ``settings.threshold`` and charge-balanced, most
-    probable first, with their probabilities."""
+    probable first, with their probabilities.
+
+    Parameters
+    ----------
+    templates
+        Name -> template or known-phase structure.
+    elements
+        The target elements.
+    settings
+        The predictor's settings; None takes the defaults.
+
+    Returns
+    -------
+    PredictedSubstitutionResult
+        The candidates with their probabilities, and the templates skipped with the reason.
+    """
     settings = settings or PredictedSubstitutionSettings()
     usable, skipped = usable_templates(templates, len(elements), settings)
     result = PredictedSubstitutionResult(skipped=skipped)

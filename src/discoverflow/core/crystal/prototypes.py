@@ -263,7 +263,20 @@ def decorate_prototypes(
     targets: Sequence[str], settings: PrototypeSettings | None = None
 ) -> tuple[SubstitutionResult, int]:
     """Candidates from the selected prototypes decorated with ``targets``, and how many
-    prototypes were selected; the cells are scaled as substitution scales templates."""
+    prototypes were selected; the cells are scaled as substitution scales templates.
+
+    Parameters
+    ----------
+    targets
+        The target elements.
+    settings
+        The prototype filters and decoration; None takes the defaults.
+
+    Returns
+    -------
+    tuple
+        The ``SubstitutionResult`` and the number of prototypes selected.
+    """
     settings = settings or PrototypeSettings()
     prototypes = select_prototypes(settings, len(targets))
     if settings.decoration == "wyckoff":

@@ -188,6 +188,26 @@ def analyse_hull(
     Energies are per atom from one method; DFT entries that mix GGA and GGA+U are corrected
     with MP2020 first. ``predicted`` (the screening model's formation energies) is reported
     beside the relaxed values.
+
+    Parameters
+    ----------
+    candidates
+        The relaxed candidates: id, composition and energy per atom.
+    elemental_energies
+        Element -> reference energy (eV/atom), from the same method.
+    settings
+        The hull settings; None takes the defaults.
+    phases
+        Known phases on the hull.
+    elemental_entries
+        DFT entries of the elemental references, for energy corrections.
+    predicted
+        Candidate id -> the screening model's formation energy (eV/atom).
+
+    Returns
+    -------
+    HullAnalysis
+        The diagram and every entry's distance to it.
     """
     settings = settings or HullSettings()
     phases, excluded, corrections = list(phases), [], None

@@ -316,6 +316,20 @@ def substitute(
     ``volume='elemental'`` first rescales each substituted cell to the summed atomic
     volumes of its new elements; ``'template'`` keeps the template's own cell. With
     ``primitive`` each template is first reduced to its primitive cell.
+
+    Parameters
+    ----------
+    templates
+        Name -> template structure.
+    targets
+        The target elements.
+    settings
+        The substitution settings; None takes the defaults.
+
+    Returns
+    -------
+    SubstitutionResult
+        The distinct candidates and the templates skipped.
     """
     settings = settings or SubstitutionSettings()
     usable, skipped = usable_templates(templates, len(targets), settings)

@@ -128,7 +128,20 @@ def filter_counts(removed: Mapping[str, str]) -> dict[str, int]:
 def filter_structures(
     structures: Mapping[str, Structure], criteria: ValiditySettings | None = None
 ) -> FilterOutcome:
-    """Apply the filters in order; each removed structure is charged to the first that fails."""
+    """Apply the filters in order; each removed structure is charged to the first that fails.
+
+    Parameters
+    ----------
+    structures
+        Key -> structure.
+    criteria
+        The validity filters; None takes the defaults.
+
+    Returns
+    -------
+    FilterOutcome
+        The keys kept, each removed key's filter and the count per filter.
+    """
     criteria = criteria or ValiditySettings()
     removed = {}
     survivors = {}

@@ -302,7 +302,20 @@ def equilibrate_charges(structure: Structure, settings: AdsorptionSettings | Non
 def co2_uptake(
     structure: Structure, settings: AdsorptionSettings | None = None
 ) -> AdsorptionResult:
-    """Charge equilibration, then GCMC of CO2; loading in mol/kg of framework."""
+    """Charge equilibration, then GCMC of CO2; loading in mol/kg of framework.
+
+    Parameters
+    ----------
+    structure
+        The framework.
+    settings
+        The adsorption settings; None takes the defaults.
+
+    Returns
+    -------
+    AdsorptionResult
+        The uptake, its error, the charges and the simulation's size.
+    """
     settings = settings or AdsorptionSettings()
     raspa = _raspa()
     charges = equilibrate_charges(structure, settings)

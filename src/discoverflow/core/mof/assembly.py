@@ -245,6 +245,10 @@ def assemble_mof(
     smallest cell in which they can alternate; ``supercell`` repeats the net instead
     (``supercell=1`` keeps a one-node pcu cell with all nodes alike). Raises AssemblyFailed
     with the reason (topology mismatch, missing pillar, overlaps).
+
+    ``linkers`` are processed carboxylate linkers, ``pillar`` a processed nitrile for pillared
+    nodes, ``settings`` the node, net and overlap criteria (None: the defaults); returns the
+    ``AssembledMOF``.
     """
     settings = settings or AssemblySettings()
     node, topology, supercell = settings.node, settings.topology, settings.supercell

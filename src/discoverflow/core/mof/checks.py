@@ -252,7 +252,20 @@ class Characterisation:
 
 def characterise(structure: Structure, settings: CharacterisationSettings) -> Characterisation:
     """Free molecules (solvent removed if ``settings.remove_solvent``), mofchecker's checks,
-    then Zeo++'s descriptors of a MOF without overlapping atoms."""
+    then Zeo++'s descriptors of a MOF without overlapping atoms.
+
+    Parameters
+    ----------
+    structure
+        The MOF's cell.
+    settings
+        The characterisation settings.
+
+    Returns
+    -------
+    Characterisation
+        The checks' findings, the pores and why the MOF is removed, if it is.
+    """
     molecules = free_molecules(structure)
     removed = settings.remove_solvent and any(m.solvent for m in molecules)
     if removed:

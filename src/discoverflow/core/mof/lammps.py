@@ -231,7 +231,22 @@ def lammps_npt_md(
     """Minimise at fixed cell, then NPT (Nose-Hoover, full cell) with UFF4MOF in LAMMPS, in
     the supercell ``lammps_repeats`` chooses; the strain compares the cell before and after
     the MD, divided back into the original cell. The data file and input are written to
-    ``folder`` (a temporary one by default). Non-finite results raise RuntimeError."""
+    ``folder`` (a temporary one by default). Non-finite results raise RuntimeError.
+
+    Parameters
+    ----------
+    structure
+        The framework (its UFF4MOF types are found from its bond graph).
+    settings
+        The MD settings (steps, temperature, pressure, supercell); None takes the defaults.
+    folder
+        Where LAMMPS's files go; None: a temporary folder.
+
+    Returns
+    -------
+    MDOutcome
+        The strain, volume change, temperature and supercell of the run.
+    """
     settings = settings or StabilitySettings()
     repeats = lammps_repeats(structure, settings)
     start = repeated(structure, repeats)

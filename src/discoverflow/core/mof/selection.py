@@ -60,7 +60,20 @@ def most_stable(records: Sequence[V], limit: int) -> list[V]:
 
 def training_set(results: Sequence[E], settings: RetrainingSettings) -> tuple[list[E], str]:
     """The best MOFs so far and what they were ranked by: the least strained below
-    ``training_strain`` until ``adsorption_switch`` uptakes exist, then the highest uptakes."""
+    ``training_strain`` until ``adsorption_switch`` uptakes exist, then the highest uptakes.
+
+    Parameters
+    ----------
+    results
+        Every MOF evaluated so far.
+    settings
+        The retraining settings.
+
+    Returns
+    -------
+    tuple
+        The chosen MOFs, and ``stability`` or ``uptake``.
+    """
     adsorbed = [r for r in results if r.uptake_mol_per_kg is not None]
     if len(adsorbed) >= settings.adsorption_switch:
         ranked = sorted(adsorbed, key=lambda r: -r.uptake_mol_per_kg)
