@@ -213,7 +213,26 @@ def write_campaign_page(
     diagram: PhaseDiagram | None,
 ) -> Path:
     """``folder/campaign.html`` (and ``plotly.min.js`` beside it) from the scorecard
-    (``summary``), the candidate documents (with ``structure`` where relaxed) and the hull."""
+    (``summary``), the candidate documents (with ``structure`` where relaxed) and the hull.
+
+    Parameters
+    ----------
+    folder
+        The campaign's output folder.
+    title
+        The page's title.
+    summary
+        The scorecard document, or None before the hull.
+    docs
+        The candidates' documents.
+    diagram
+        The campaign's phase diagram, if any.
+
+    Returns
+    -------
+    Path
+        The page written.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / PLOTLY
     if not script.is_file():

@@ -33,7 +33,20 @@ PLOTS = (
 
 def formation_diagram(elements: Sequence[str], rows: Sequence[HullRow]) -> PhaseDiagram:
     """A phase diagram from formation energies (elements at zero): the hull of ``rows``
-    drawn again from stored results, as the hull job computed it."""
+    drawn again from stored results, as the hull job computed it.
+
+    Parameters
+    ----------
+    elements
+        The system's elements.
+    rows
+        The entries on the hull, with their formation energies (eV/atom).
+
+    Returns
+    -------
+    PhaseDiagram
+        The diagram.
+    """
     entries = [PDEntry(Composition(element), 0.0) for element in elements]
     for row in rows:
         composition = Composition(row.formula)

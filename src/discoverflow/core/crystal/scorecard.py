@@ -185,7 +185,22 @@ def audit_sample(
     ids: Sequence[str], fraction: float, seed: int = 0, cap: int | None = None
 ) -> list[str]:
     """``audit_size`` of ``ids``, the same for the same seed whatever their order; a larger
-    fraction (or cap) adds to the sample of a smaller one."""
+    fraction (or cap) adds to the sample of a smaller one.
+
+    Parameters
+    ----------
+    ids
+        The rejected candidates' ids.
+    fraction, cap
+        The share to sample (at least one where any are given) and the most, if any.
+    seed
+        The sample's seed.
+
+    Returns
+    -------
+    list of str
+        The sampled ids.
+    """
     if not ids:
         return []
 
@@ -337,7 +352,26 @@ def scorecard(
     """The campaign's figures: hit rates of the relaxed candidates the screen ``kept``
     (``n_kept`` in all), the screen judged on them and the ``audited`` rejected ones
     (``n_rejected`` in all) at the hull ``threshold`` (eV/atom), the error of the predicted
-    formation energies and the spread's coverage on the kept ones, per round."""
+    formation energies and the spread's coverage on the kept ones, per round.
+
+    Parameters
+    ----------
+    kept
+        The relaxed candidates the screen kept.
+    n_kept
+        All candidates the screen kept.
+    audited
+        The relaxed candidates of the audit sample.
+    n_rejected
+        All candidates the screen rejected.
+    threshold
+        Stable within this of the hull (eV/atom).
+
+    Returns
+    -------
+    Scorecard
+        The figures with their counts and intervals.
+    """
     within, on_hull = hit_rates(kept, threshold)
     spread = [
         e

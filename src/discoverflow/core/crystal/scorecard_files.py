@@ -120,7 +120,22 @@ def plot_rounds(rounds: Sequence[RoundFigures], path: Path, title: str) -> Path:
 
 
 def write_scorecard_files(rounds: Sequence[RoundFigures], folder: Path, title: str) -> list[Path]:
-    """The per-round table and (with any round) its plot."""
+    """The per-round table and (with any round) its plot.
+
+    Parameters
+    ----------
+    rounds
+        The figures of each round.
+    folder
+        The campaign's output folder.
+    title
+        The plot's title.
+
+    Returns
+    -------
+    list of Path
+        ``scorecard_rounds.csv`` and ``scorecard_rounds.png``.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     written = [write_round_table(rounds, folder / ROUNDS_TABLE)]
     if rounds:

@@ -138,7 +138,22 @@ def template_species(template: Structure) -> list[str]:
 def template_problem(
     template: Structure, n_targets: int, excluded_elements: Iterable[str] = ()
 ) -> str | None:
-    """Why a template cannot be used, or None."""
+    """Why a template cannot be used, or None.
+
+    Parameters
+    ----------
+    template
+        The template.
+    n_targets
+        How many target elements there are.
+    excluded_elements
+        Elements whose templates are skipped.
+
+    Returns
+    -------
+    str or None
+        The reason, or None where the template is usable.
+    """
     if not template.is_ordered:
         return "partial occupancy"
     species = template_species(template)

@@ -54,7 +54,20 @@ E = TypeVar("E", bound=Evaluated)
 
 
 def most_stable(records: Sequence[V], limit: int) -> list[V]:
-    """The stable MOFs, lowest strain first, at most ``limit``."""
+    """The stable MOFs, lowest strain first, at most ``limit``.
+
+    Parameters
+    ----------
+    records
+        The MOFs after the MD.
+    limit
+        The most to keep.
+
+    Returns
+    -------
+    list
+        The chosen MOFs.
+    """
     return sorted((r for r in records if r.stable), key=lambda r: r.strain)[:limit]
 
 
