@@ -112,7 +112,24 @@ def decide(
     structures: Mapping[str, Structure], lookup: ResultLookup, model, threshold: float
 ) -> list[Decision]:
     """Lookup first; else the model's prediction if its uncertainty is below ``threshold``
-    (``CoordinateSettings.uncertainty_threshold``); else the expensive calculation."""
+    (``CoordinateSettings.uncertainty_threshold``); else the expensive calculation.
+
+    Parameters
+    ----------
+    structures
+        Candidate id -> structure.
+    lookup
+        The computed results to look candidates up in.
+    model
+        An uncertainty model (``predict_with_uncertainty``).
+    threshold
+        Largest spread at which a prediction is accepted (eV/atom).
+
+    Returns
+    -------
+    list of Decision
+        One decision per candidate, in the input order.
+    """
     decisions: dict[str, Decision] = {}
     unknown = []
     for cid, structure in structures.items():
