@@ -72,7 +72,20 @@ class Relaxer(Protocol):
 
     name: str
 
-    def relax(self, structure: Structure) -> RelaxOutcome: ...
+    def relax(self, structure: Structure) -> RelaxOutcome:
+        """Relax one structure.
+
+        Parameters
+        ----------
+        structure
+            The structure to relax.
+
+        Returns
+        -------
+        RelaxOutcome
+            The relaxed structure, its energy and convergence; a failure raises.
+        """
+        ...
 
 
 @runtime_checkable

@@ -33,7 +33,20 @@ class EnergyModel(Protocol):
 
     name: str
 
-    def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray: ...
+    def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray:
+        """Total energy per atom of each structure (eV/atom).
+
+        Parameters
+        ----------
+        structures
+            The structures, evaluated as given (no relaxation).
+
+        Returns
+        -------
+        numpy.ndarray
+            One energy per structure.
+        """
+        ...
 
 
 @runtime_checkable
@@ -42,7 +55,20 @@ class UncertaintyModel(EnergyModel, Protocol):
 
     def predict_with_uncertainty(
         self, structures: Sequence[Structure]
-    ) -> tuple[np.ndarray, np.ndarray]: ...
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Energy per atom of each structure and its standard deviation (both eV/atom).
+
+        Parameters
+        ----------
+        structures
+            The structures, evaluated as given.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            The means and the standard deviations, one per structure.
+        """
+        ...
 
 
 @runtime_checkable
@@ -63,7 +89,20 @@ class PropertyModel(Protocol):
     property_name: str
     unit: str
 
-    def predict(self, structures: Sequence[Structure]) -> np.ndarray: ...
+    def predict(self, structures: Sequence[Structure]) -> np.ndarray:
+        """The property of each structure, in ``unit``.
+
+        Parameters
+        ----------
+        structures
+            The structures.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per structure.
+        """
+        ...
 
 
 @runtime_checkable
