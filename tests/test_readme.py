@@ -1,4 +1,10 @@
-"""The README's Python examples run as written."""
+"""The Python examples of the README and of the guides in docs/ run as written.
+
+Each example is found by a marker string it holds and run by its own test, with that test's
+assertions; ``test_every_python_block_runs_or_says_it_does_not`` checks that every
+```python block is one of them, runs any other itself, and accepts only blocks after a
+``<!-- norun: reason -->`` comment as shown but not run.
+"""
 
 import re
 from pathlib import Path
@@ -10,7 +16,25 @@ from discoverflow.campaigns.crystal.driver import run_campaign
 from discoverflow.stores import document_store, make_store
 
 ROOT = Path(__file__).parents[1]
-BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+FENCE = re.compile(r"(<!-- norun:[^>]*-->\s*)?^```python[ \t]*\n(.*?)^```", flags=re.S | re.M)
+# (page, code, runs): every ```python block of the README and the guides
+BLOCKS = [
+    (page.relative_to(ROOT).as_posix(), match[2], not match[1])
+    for page in PAGES
+    if "_build" not in page.parts
+    for match in FENCE.finditer(page.read_text())
+]
+# each marker names one block, run by the test beside it
+MARKERS = {
+    "RelaxSelectedMaker": "test_readme_python_example_runs",
+    "max_batch=32": "test_readme_batched_relaxation_example_runs",
+    "ForceFieldRelaxMaker": "test_readme_atomate2_maker_in_the_relax_slot",
+    "TightRelaxMaker": "test_readme_atomate2_vasp_makers_in_the_relax_slot",
+    "MOFDiscoveryMaker": "test_readme_mof_example_composes_a_flow",
+    "SQLiteStore": "test_readme_query_on_the_embedded_store",
+    "pymongo": "test_readme_query_on_mongodb",
+}
 EMMET_FIELDS = {
     "formula_pretty",
     "formula_anonymous",
@@ -28,9 +52,24 @@ EMMET_FIELDS = {
 }
 
 
-def block(marker: str) -> str:
-    (found,) = [b for b in BLOCKS if marker in b]
-    return found
+def block(marker: str):
+    """The one block holding ``marker``, compiled under its page's name."""
+    (found,) = [(page, code) for page, code, _ in BLOCKS if marker in code]
+    page, code = found
+    return compile(code, page, "exec")
+
+
+@pytest.mark.parametrize(
+    "page, code, runs", BLOCKS, ids=[f"{page}:{n}" for n, (page, *_) in enumerate(BLOCKS)]
+)
+def test_every_python_block_runs_or_says_it_does_not(page, code, runs, tmp_path, monkeypatch):
+    """A block is run by its marker's test, run here, or marked ``<!-- norun: ... -->``."""
+    claimed = [marker for marker in MARKERS if marker in code]
+    assert len(claimed) <= 1, f"{page}: a block holds several markers {claimed}"
+    if claimed or not runs:
+        return
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, page, "exec"), {})
 
 
 def test_readme_python_example_runs(capsys):
@@ -39,7 +78,7 @@ def test_readme_python_example_runs(capsys):
     from discoverflow.schemas.candidate import CandidateDoc
 
     namespace = {}
-    exec(compile(block("RelaxSelectedMaker"), "README.md", "exec"), namespace)
+    exec(block("RelaxSelectedMaker"), namespace)
     stable = capsys.readouterr().out
     assert "AlNi" in stable and "Al" in stable and "Ni" in stable
     store = namespace["store"]
@@ -64,7 +103,7 @@ def test_readme_python_example_runs(capsys):
 
 def test_readme_batched_relaxation_example_runs():
     namespace = {}
-    exec(compile(block("max_batch=32"), "README.md", "exec"), namespace)
+    exec(block("max_batch=32"), namespace)
     records = namespace["records"]
     assert [r.status for r in records] == ["relaxed", "relaxed"]
     # CHGNet's bcc iron relaxes from 2.95 A to about 2.84 A (experiment 2.87)
@@ -73,7 +112,7 @@ def test_readme_batched_relaxation_example_runs():
 
 def test_readme_atomate2_maker_in_the_relax_slot():
     namespace = {}
-    exec(compile(block("ForceFieldRelaxMaker"), "README.md", "exec"), namespace)
+    exec(block("ForceFieldRelaxMaker"), namespace)
     relax = namespace["discovery"].relax_maker
     assert relax.engine == "atomate2.forcefields.jobs.ForceFieldRelaxMaker"
     assert relax.maker.steps == 500 and relax.route() == "gpu"
@@ -81,7 +120,7 @@ def test_readme_atomate2_maker_in_the_relax_slot():
 
 def test_readme_atomate2_vasp_makers_in_the_relax_slot():
     namespace = {}
-    exec(compile(block("TightRelaxMaker"), "README.md", "exec"), namespace)
+    exec(block("TightRelaxMaker"), namespace)
     relax = namespace["discovery"].relax_maker
     assert relax.engine == "atomate2.vasp.jobs.core.TightRelaxMaker"
     assert relax.maker.input_set_generator.incar_updates["EDIFFG"] == -0.001
@@ -90,7 +129,7 @@ def test_readme_atomate2_vasp_makers_in_the_relax_slot():
 
 def test_readme_mof_example_composes_a_flow():
     namespace = {}
-    exec(compile(block("MOFDiscoveryMaker"), "README.md", "exec"), namespace)
+    exec(block("MOFDiscoveryMaker"), namespace)
     maker, flow = namespace["maker"], namespace["flow"]
     assert maker.assembly_maker.settings.node == "Cu-paddlewheel-pillared"
     assert maker.stability_maker.settings.steps == 5000
@@ -128,7 +167,7 @@ def test_readme_query_on_the_embedded_store(ce_fe_in, monkeypatch, capsys):
     expected = near_hull_ids(docs)
     assert len(expected) >= 5, "the example has candidates near the hull"
     monkeypatch.chdir(folder)
-    exec(compile(block("SQLiteStore"), "README.md", "exec"), {})
+    exec(block("SQLiteStore"), {})
     printed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert sorted(printed) == sorted(expected)
     for doc in docs:
@@ -159,7 +198,7 @@ def test_readme_query_on_mongodb(ce_fe_in, monkeypatch):
     client["discoverflow"]["candidates"].insert_many([{**d} for d in docs])
     monkeypatch.setattr(pymongo, "MongoClient", lambda uri: client)
     namespace = {"systems": ["Ce", "Fe", "In", "Ce-Fe", "Ce-In", "Fe-In", "Ce-Fe-In"]}
-    exec(compile(block("pymongo"), "README.md", "exec"), namespace)
+    exec(block("pymongo"), namespace)
     found = [d["candidate_id"] for d in namespace["near_hull"]]
     assert sorted(found) == sorted(near_hull_ids(docs))
     assert list(namespace["good_mofs"]) == []  # no MOF campaign in this database

@@ -143,7 +143,20 @@ class AseBatch:
 
 def evaluate_each(evaluate: BatchEvaluator, structures: list[Structure]) -> list[Result]:
     """(energy, forces, stress) per structure, or the exception of each structure that fails:
-    when the batched call raises, the structures are evaluated one at a time to find it."""
+    when the batched call raises, the structures are evaluated one at a time to find it.
+
+    Parameters
+    ----------
+    evaluate
+        The batched model call: structures -> (energies, forces, stresses or None).
+    structures
+        The structures.
+
+    Returns
+    -------
+    list
+        One ``(energy, forces, stress)`` or exception per structure.
+    """
     try:
         energies, forces, stresses = evaluate(structures)
         if not len(energies) == len(forces) == len(structures):
@@ -171,6 +184,24 @@ def relax_batch(
     A finished structure leaves the batch at once and the next one in line takes its place.
     Convergence is ASE's: the largest row norm of the optimised forces (the cell's included)
     below ``fmax``, within ``steps`` optimiser steps.
+
+    Parameters
+    ----------
+    structures
+        Key -> structure.
+    evaluate
+        The batched model call: structures -> (energies, forces, stresses or None).
+    fmax, steps, relax_cell
+        The force criterion (eV/A), the most optimiser steps, and whether the cell relaxes.
+    optimizer
+        FIRE (array arithmetic over the batch), BFGS or LBFGS (one ASE optimiser each).
+    max_batch
+        Structures in flight.
+
+    Yields
+    ------
+    tuple
+        ``(key, RelaxOutcome or exception)`` as each relaxation ends.
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose from {OPTIMIZERS}")

@@ -14,12 +14,33 @@ from monty.json import MontyEncoder
 
 
 def fingerprint(settings: dict[str, Any]) -> str:
-    """A short id of the settings that make results comparable."""
+    """A short id of the settings that make results comparable.
+
+    Parameters
+    ----------
+    settings
+        The settings, JSON-serialisable (others by ``str``).
+
+    Returns
+    -------
+    str
+        Twelve hex digits of the SHA-1 of their sorted JSON.
+    """
     return hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
 class JsonCheckpoint:
-    """``load(key)`` / ``save(key, data)`` in ``folder/<name>-<fingerprint>/<key>.json``."""
+    """``load(key)`` / ``save(key, data)`` in ``folder/<name>-<fingerprint>/<key>.json``.
+
+    Parameters
+    ----------
+    folder
+        Where checkpoints are kept.
+    name
+        The kind of work (e.g. ``relax``).
+    settings
+        The settings that make results comparable; their fingerprint names the subfolder.
+    """
 
     def __init__(self, folder: Path, name: str, settings: dict[str, Any]) -> None:
         self.folder = Path(folder) / f"{name}-{fingerprint(settings)}"
@@ -62,6 +83,26 @@ def each_checkpointed(
     An exception becomes ``failed(key, error)``, a record like any other, and the loop goes
     on; every new record is checkpointed the moment it exists (``encode`` / ``decode``
     convert records to and from JSON; a record that no longer decodes is recomputed).
+
+    Parameters
+    ----------
+    items
+        Key -> item.
+    compute
+        Makes an item's record.
+    failed
+        Makes the record of an item whose ``compute`` raised.
+    checkpoint
+        Where records are kept, if anywhere.
+    encode, decode
+        Record to JSON and back.
+    on_done
+        Called with each record as it is made or reused.
+
+    Returns
+    -------
+    list
+        One record per item, in the input order.
     """
     records = []
     for key, item in items.items():

@@ -33,7 +33,21 @@ class RelaxSettings(StageSettings):
 
 @dataclass
 class RelaxOutcome:
-    """One finished relaxation, as a relax engine reports it."""
+    """One finished relaxation, as a relax engine reports it.
+
+    Parameters
+    ----------
+    structure
+        The relaxed structure.
+    energy
+        Its total energy (eV).
+    n_steps
+        Optimiser steps taken.
+    converged
+        Whether the forces fell below ``fmax`` within the steps.
+    max_force
+        Largest residual force, cell forces included when the cell relaxes (eV/A).
+    """
 
     structure: Structure
     energy: float
@@ -48,11 +62,30 @@ class RelaxOutcome:
 
 @runtime_checkable
 class Relaxer(Protocol):
-    """A relax engine: relaxes one structure, raising on failure."""
+    """A relax engine: relaxes one structure, raising on failure.
+
+    Attributes
+    ----------
+    name
+        The engine's name and version, recorded with each relaxation.
+    """
 
     name: str
 
-    def relax(self, structure: Structure) -> RelaxOutcome: ...
+    def relax(self, structure: Structure) -> RelaxOutcome:
+        """Relax one structure.
+
+        Parameters
+        ----------
+        structure
+            The structure to relax.
+
+        Returns
+        -------
+        RelaxOutcome
+            The relaxed structure, its energy and convergence; a failure raises.
+        """
+        ...
 
 
 @runtime_checkable
@@ -68,7 +101,27 @@ class BatchRelaxer(Relaxer, Protocol):
 
 @dataclass
 class RelaxRecord:
-    """What happened to one candidate's relaxation."""
+    """What happened to one candidate's relaxation.
+
+    Parameters
+    ----------
+    candidate_id
+        Candidate id.
+    status
+        relaxed, unconverged or failed.
+    reason
+        Why it failed or did not converge.
+    energy
+        Final total energy (eV).
+    energy_per_atom
+        Final energy (eV/atom).
+    n_steps
+        Optimiser steps taken.
+    max_force
+        Largest residual force (eV/A).
+    structure
+        The relaxed structure.
+    """
 
     candidate_id: str
     status: Status
@@ -91,7 +144,18 @@ class RelaxRecord:
 
 
 def relaxer_settings(relaxer: Relaxer) -> dict:
-    """The relaxer's type and plain settings: what makes two relaxations interchangeable."""
+    """The relaxer's type and plain settings: what makes two relaxations interchangeable.
+
+    Parameters
+    ----------
+    relaxer
+        A relax engine.
+
+    Returns
+    -------
+    dict
+        Its class name and its public settings of plain types.
+    """
     settings = {
         key: value
         for key, value in sorted(vars(relaxer).items())
@@ -101,12 +165,40 @@ def relaxer_settings(relaxer: Relaxer) -> dict:
 
 
 def relax_checkpoint(folder: Path, relaxer: Relaxer) -> JsonCheckpoint:
-    """Finished relaxations, one JSON file per candidate, for this relaxer's settings."""
+    """Finished relaxations, one JSON file per candidate, for this relaxer's settings.
+
+    Parameters
+    ----------
+    folder
+        The checkpoint's folder.
+    relaxer
+        The relax engine; its settings name the checkpoint's subfolder.
+
+    Returns
+    -------
+    JsonCheckpoint
+        The checkpoint.
+    """
     return JsonCheckpoint(folder, "relax", relaxer_settings(relaxer))
 
 
 def relax_one(candidate_id: str, structure: Structure, relaxer: Relaxer) -> RelaxRecord:
-    """Relax one structure; a failure becomes a record with its reason, never an exception."""
+    """Relax one structure; a failure becomes a record with its reason, never an exception.
+
+    Parameters
+    ----------
+    candidate_id
+        Candidate id.
+    structure
+        The structure.
+    relaxer
+        The relax engine.
+
+    Returns
+    -------
+    RelaxRecord
+        The relaxation's record.
+    """
     try:
         outcome = relaxer.relax(structure)
     except Exception as exc:
@@ -117,7 +209,24 @@ def relax_one(candidate_id: str, structure: Structure, relaxer: Relaxer) -> Rela
 def record_of(
     candidate_id: str, structure: Structure, outcome: RelaxOutcome | Exception
 ) -> RelaxRecord:
-    """The record of a relaxation of ``structure`` that ended in ``outcome`` or raised it."""
+    """The record of a relaxation of ``structure`` that ended in ``outcome`` or raised it.
+
+    A volume change of more than a factor of three is a failure.
+
+    Parameters
+    ----------
+    candidate_id
+        Candidate id.
+    structure
+        The structure before relaxing.
+    outcome
+        What the relax engine returned or raised.
+
+    Returns
+    -------
+    RelaxRecord
+        relaxed, unconverged (with the residual force) or failed (with the reason).
+    """
     if isinstance(outcome, Exception):
         reason = f"{type(outcome).__name__}: {outcome}".strip()
         return RelaxRecord(candidate_id, "failed", reason=reason[:500])
@@ -158,6 +267,24 @@ def relax_many(
 
     An engine that relaxes batches (``relax_batch``) relaxes them together unless ``batched``
     is False; each record is checkpointed the moment its relaxation ends.
+
+    Parameters
+    ----------
+    structures
+        Candidate id -> structure.
+    relaxer
+        The relax engine.
+    checkpoint
+        Where finished relaxations are kept, if anywhere.
+    on_done
+        Called with each record as it is made or reused.
+    batched
+        Relax together when the engine can.
+
+    Returns
+    -------
+    list of RelaxRecord
+        One record per structure, in the input order.
     """
     if batched and isinstance(relaxer, BatchRelaxer):
         return relax_together(structures, relaxer, checkpoint, on_done)
@@ -173,7 +300,20 @@ def relax_many(
 
 
 def checkpointed_record(checkpoint: JsonCheckpoint | None, key: str) -> RelaxRecord | None:
-    """The record kept for ``key``, or None (none kept, or one that no longer decodes)."""
+    """The record kept for ``key``, or None (none kept, or one that no longer decodes).
+
+    Parameters
+    ----------
+    checkpoint
+        The checkpoint, if any.
+    key
+        Candidate id.
+
+    Returns
+    -------
+    RelaxRecord or None
+        The kept record.
+    """
     if checkpoint is None or (data := checkpoint.load(key)) is None:
         return None
     try:
@@ -186,7 +326,20 @@ def batch_outcomes(
     relaxer: BatchRelaxer, structures: Mapping[str, Structure]
 ) -> Iterator[tuple[str, RelaxOutcome | Exception]]:
     """``relaxer.relax_batch``, one outcome per structure: when the engine itself breaks (or
-    skips a structure), each structure left gets its exception."""
+    skips a structure), each structure left gets its exception.
+
+    Parameters
+    ----------
+    relaxer
+        A relax engine with ``relax_batch``.
+    structures
+        Candidate id -> structure.
+
+    Yields
+    ------
+    tuple
+        ``(key, outcome or exception)``, one per structure.
+    """
     done = set()
     try:
         for key, outcome in relaxer.relax_batch(structures):
@@ -206,7 +359,24 @@ def relax_together(
     checkpoint: JsonCheckpoint | None = None,
     on_done: Callable[[RelaxRecord], None] | None = None,
 ) -> list[RelaxRecord]:
-    """``relax_many`` through ``relaxer.relax_batch``: a killed job loses only those in flight."""
+    """``relax_many`` through ``relaxer.relax_batch``: a killed job loses only those in flight.
+
+    Parameters
+    ----------
+    structures
+        Candidate id -> structure.
+    relaxer
+        A relax engine with ``relax_batch``.
+    checkpoint
+        Where finished relaxations are kept, if anywhere.
+    on_done
+        Called with each record as it is made or reused.
+
+    Returns
+    -------
+    list of RelaxRecord
+        One record per structure, in the input order.
+    """
     records: dict[str, RelaxRecord] = {}
 
     def keep(record: RelaxRecord, new: bool) -> None:

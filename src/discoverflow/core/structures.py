@@ -21,19 +21,56 @@ MIN_DISTANCE = 0.5
 
 @dataclass(frozen=True)
 class UnreadableFile:
+    """A structure file that did not parse.
+
+    Parameters
+    ----------
+    path
+        The file.
+    reason
+        Why."""
+
     path: Path
     reason: str
 
 
 def rounded_sites(species: Sequence[str], frac_coords: np.ndarray) -> list[tuple]:
     """The sites as (species, a, b, c) with coordinates wrapped into [0, 1) and rounded to
-    1e-4, in sorted order: what ``candidate_id`` hashes."""
+    1e-4, in sorted order: what ``candidate_id`` hashes.
+
+    Parameters
+    ----------
+    species
+        Species string of each site.
+    frac_coords
+        Fractional coordinates, one row per site.
+
+    Returns
+    -------
+    list of tuple
+        The sorted sites.
+    """
     frac = np.round(np.mod(frac_coords, 1.0), 4) % 1.0 + 0.0
     return sorted((symbol, *row) for symbol, row in zip(species, frac, strict=True))
 
 
 def hashed_id(formula: str, lattice_matrix: np.ndarray, sites: list[tuple]) -> str:
-    """``candidate_id`` from its parts: the reduced formula, the lattice and ``rounded_sites``."""
+    """``candidate_id`` from its parts: the reduced formula, the lattice and ``rounded_sites``.
+
+    Parameters
+    ----------
+    formula
+        Reduced formula.
+    lattice_matrix
+        The lattice (A), rows the vectors.
+    sites
+        ``rounded_sites`` of the structure.
+
+    Returns
+    -------
+    str
+        ``<formula>-<12 hex digits>``.
+    """
     lattice = np.round(lattice_matrix, 4) + 0.0
     payload = repr((lattice.tolist(), sites)).encode()
     return f"{formula}-{hashlib.sha1(payload, usedforsecurity=False).hexdigest()[:12]}"
@@ -44,6 +81,16 @@ def candidate_id(structure: Structure) -> str:
 
     Lattice and fractional coordinates are rounded (1e-4 A, 1e-4) so that the same
     structure written and read back keeps its id; site order does not matter.
+
+    Parameters
+    ----------
+    structure
+        The structure to identify.
+
+    Returns
+    -------
+    str
+        ``<reduced formula>-<12 hex digits>``.
     """
     sites = rounded_sites([site.species_string for site in structure], structure.frac_coords)
     return hashed_id(structure.composition.reduced_formula, structure.lattice.matrix, sites)
@@ -55,12 +102,34 @@ AMU_PER_CUBIC_ANGSTROM = float(Mass(1, "amu").to("g")) / float(Length(1, "ang").
 
 @cache
 def atomic_mass(symbol: str) -> float:
-    """An element's standard atomic mass (amu)."""
+    """An element's standard atomic mass (amu).
+
+    Parameters
+    ----------
+    symbol
+        The element, e.g. ``Fe``.
+
+    Returns
+    -------
+    float
+        Its mass (amu).
+    """
     return float(Element(symbol).atomic_mass)
 
 
 def density(structure: Structure) -> float:
-    """``structure.density`` (g/cm^3) without pymatgen's unit arithmetic (50x faster)."""
+    """``structure.density`` (g/cm^3) without pymatgen's unit arithmetic (50x faster).
+
+    Parameters
+    ----------
+    structure
+        The cell, ordered or not (its composition is weighed).
+
+    Returns
+    -------
+    float
+        Its density (g/cm^3).
+    """
     return cell_density(composition_mass(structure.composition), structure.volume)
 
 
@@ -82,12 +151,36 @@ def cell_density(mass: float, volume: float) -> float:
 
 
 def smiles_id(smiles: list[str]) -> str:
-    """A short stable id from a list of SMILES (a MOF's linkers)."""
+    """A short stable id from a list of SMILES (a MOF's linkers).
+
+    Parameters
+    ----------
+    smiles
+        The SMILES, in order.
+
+    Returns
+    -------
+    str
+        Ten hex digits.
+    """
     return hashlib.sha1("|".join(smiles).encode(), usedforsecurity=False).hexdigest()[:10]
 
 
 def conventional_cell(structure: Structure | None, symprec: float = 0.1) -> dict:
-    """Space group symbol and conventional lattice lengths of a cell (empty if it has none)."""
+    """Space group symbol and conventional lattice lengths of a cell (empty if it has none).
+
+    Parameters
+    ----------
+    structure
+        The cell, or None.
+    symprec
+        spglib's symmetry tolerance (A).
+
+    Returns
+    -------
+    dict
+        ``space_group`` and ``conventional_abc`` (A), or empty.
+    """
     if structure is None:
         return {}
     try:
@@ -102,7 +195,23 @@ def conventional_cell(structure: Structure | None, symprec: float = 0.1) -> dict
 
 
 def read_structure(path: Path) -> Structure:
-    """Read one structure file; raise ValueError with a readable reason if it does not parse."""
+    """Read one structure file; raise ValueError with a readable reason if it does not parse.
+
+    Parameters
+    ----------
+    path
+        A CIF, POSCAR or pymatgen JSON file.
+
+    Returns
+    -------
+    Structure
+        The first structure in it.
+
+    Raises
+    ------
+    ValueError
+        If it does not parse, has partially occupied sites or atoms closer than 0.5 A.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -136,11 +245,28 @@ def read_structure(path: Path) -> Structure:
 
 
 def structure_files(folder: Path) -> list[Path]:
+    """The files of ``folder`` with a structure suffix (CIF, POSCAR, pymatgen JSON), sorted."""
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in STRUCTURE_SUFFIXES)
 
 
 def read_structure_folder(folder: Path) -> tuple[dict[str, Structure], list[UnreadableFile]]:
-    """All structures in ``folder`` keyed by file stem, and the files that did not parse."""
+    """All structures in ``folder`` keyed by file stem, and the files that did not parse.
+
+    Parameters
+    ----------
+    folder
+        The folder.
+
+    Returns
+    -------
+    tuple
+        File stem -> structure, and the files that did not parse with the reason.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder does not exist.
+    """
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: folder not found")
     structures: dict[str, Structure] = {}

@@ -16,6 +16,17 @@ from discoverflow.settings import get_settings
 
 
 def check_optimizer(optimizer: str) -> None:
+    """Refuse an optimizer name ASE relaxations do not know.
+
+    Parameters
+    ----------
+    optimizer
+        The name (FIRE, BFGS, LBFGS).
+
+    Raises
+    ------
+    DiscoverflowError
+        For an unknown name."""
     if optimizer not in OPTIMIZERS:
         raise DiscoverflowError(f"unknown optimizer {optimizer!r}; choose from {OPTIMIZERS}")
 
@@ -63,6 +74,23 @@ class BatchRelaxing:
         optimizer: str,
         max_batch: int,
     ) -> None:
+        """Check and keep the relax options.
+
+        Parameters
+        ----------
+        device
+            Torch device; None takes ``DISCOVERFLOW_DEVICE``.
+        fmax
+            Force convergence criterion (eV/A).
+        steps
+            Maximum optimiser steps.
+        relax_cell
+            Relax the cell as well as the positions.
+        optimizer
+            FIRE, BFGS or LBFGS.
+        max_batch
+            Structures in flight in ``relax_batch``.
+        """
         check_optimizer(optimizer)
         self.device = device or get_settings().DEVICE
         self.fmax = fmax

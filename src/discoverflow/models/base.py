@@ -23,11 +23,30 @@ def configure_torch() -> None:
 
 @runtime_checkable
 class EnergyModel(Protocol):
-    """Predicts total energy per atom (eV/atom) for a batch of structures."""
+    """Predicts total energy per atom (eV/atom) for a batch of structures.
+
+    Attributes
+    ----------
+    name
+        The model's name and version, recorded with its predictions.
+    """
 
     name: str
 
-    def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray: ...
+    def predict_energy_per_atom(self, structures: Sequence[Structure]) -> np.ndarray:
+        """Total energy per atom of each structure (eV/atom).
+
+        Parameters
+        ----------
+        structures
+            The structures, evaluated as given (no relaxation).
+
+        Returns
+        -------
+        numpy.ndarray
+            One energy per structure.
+        """
+        ...
 
 
 @runtime_checkable
@@ -36,18 +55,54 @@ class UncertaintyModel(EnergyModel, Protocol):
 
     def predict_with_uncertainty(
         self, structures: Sequence[Structure]
-    ) -> tuple[np.ndarray, np.ndarray]: ...
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Energy per atom of each structure and its standard deviation (both eV/atom).
+
+        Parameters
+        ----------
+        structures
+            The structures, evaluated as given.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            The means and the standard deviations, one per structure.
+        """
+        ...
 
 
 @runtime_checkable
 class PropertyModel(Protocol):
-    """Predicts one property per structure (surrogate screening beyond energy)."""
+    """Predicts one property per structure (surrogate screening beyond energy).
+
+    Attributes
+    ----------
+    name
+        The model's name and version.
+    property_name
+        The property it predicts (a document field name).
+    unit
+        Its unit.
+    """
 
     name: str
     property_name: str
     unit: str
 
-    def predict(self, structures: Sequence[Structure]) -> np.ndarray: ...
+    def predict(self, structures: Sequence[Structure]) -> np.ndarray:
+        """The property of each structure, in ``unit``.
+
+        Parameters
+        ----------
+        structures
+            The structures.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per structure.
+        """
+        ...
 
 
 @runtime_checkable

@@ -31,7 +31,20 @@ PIPELINE_FIRST_BATCH = 16
 
 @cache
 def load_chgnet(model_name: str = "0.3.0", device: str = "cpu"):
-    """A cached CHGNet; its weights ship inside the chgnet package."""
+    """A cached CHGNet; its weights ship inside the chgnet package.
+
+    Parameters
+    ----------
+    model_name
+        CHGNet version (0.3.0, 0.2.0).
+    device
+        Torch device.
+
+    Returns
+    -------
+    CHGNet
+        The model, in eval mode.
+    """
     from chgnet.model import CHGNet
 
     configure_torch()
@@ -45,7 +58,20 @@ def load_chgnet(model_name: str = "0.3.0", device: str = "cpu"):
 
 @cache
 def load_chgnet_file(path: str, device: str = "cpu"):
-    """A fine-tuned CHGNet saved by ``save_chgnet``."""
+    """A fine-tuned CHGNet saved by ``save_chgnet``.
+
+    Parameters
+    ----------
+    path
+        The saved model's file.
+    device
+        Torch device to load it on.
+
+    Returns
+    -------
+    CHGNet
+        The fine-tuned model.
+    """
     from chgnet.model import CHGNet
 
     if not Path(path).is_file():
@@ -55,6 +81,14 @@ def load_chgnet_file(path: str, device: str = "cpu"):
 
 
 def save_chgnet(model, path) -> None:
+    """Save a CHGNet model as ``CHGNet.from_file`` reads it.
+
+    Parameters
+    ----------
+    model
+        The model.
+    path
+        The file."""
     torch.save({"model": model.as_dict()}, path)
 
 
@@ -123,6 +157,21 @@ class CHGNetEnergyModel:
     While the model evaluates one batch, a thread builds the next batch's crystal graphs
     (torch releases the GIL), the first batch kept small so that little waits for graphs;
     ``graph_workers`` processes build them instead (worth it when inference runs on a GPU).
+
+    Parameters
+    ----------
+    model_name
+        CHGNet version of the shipped weights.
+    device
+        Torch device; None takes ``DISCOVERFLOW_DEVICE``.
+    batch_size
+        Most structures per forward pass.
+    batch_atoms
+        Most atoms per forward pass.
+    graph_workers
+        Processes building crystal graphs; None: none on a CPU, one per core but one otherwise.
+    model_file
+        A fine-tuned model's file, instead of the shipped weights.
     """
 
     def __init__(
@@ -215,6 +264,13 @@ class CHGNetRelaxer(BatchRelaxing):
     ``relax`` relaxes one structure through CHGNet's ASE calculator; ``relax_batch`` relaxes
     many with the same optimiser each, ``max_batch`` in flight, evaluated by one batched CHGNet
     call per step (the results do not depend on ``max_batch``, so it is no relax setting).
+
+    Parameters
+    ----------
+    model_name
+        CHGNet version of the shipped weights.
+    device, fmax, steps, relax_cell, optimizer, max_batch
+        The relax options (``BatchRelaxing.set_relax_options``).
     """
 
     def __init__(
@@ -280,7 +336,15 @@ class CHGNetRelaxer(BatchRelaxing):
 
 
 class CHGNetMagneticMomentModel:
-    """CHGNet's predicted magnetic moment, summed over sites, per atom (mu_B/atom)."""
+    """CHGNet's predicted magnetic moment, summed over sites, per atom (mu_B/atom).
+
+    Parameters
+    ----------
+    model_name, device
+        As ``CHGNetEnergyModel``'s.
+    batch_size
+        Structures per forward pass.
+    """
 
     property_name = "magnetic_moment_per_atom"
     unit = "mu_B/atom"

@@ -19,7 +19,18 @@ Member = str | Mapping[str, Any]
 
 
 def member_spec(member: Member) -> dict[str, Any]:
-    """A member as ``{"model": name, "model_options": {...}}`` (from a plugin name or that)."""
+    """A member as ``{"model": name, "model_options": {...}}`` (from a plugin name or that).
+
+    Parameters
+    ----------
+    member
+        A plugin name or a ``{"model": ..., "model_options": ...}`` dict.
+
+    Returns
+    -------
+    dict
+        The dict form.
+    """
     if isinstance(member, str):
         return {"model": member, "model_options": {}}
     unknown = set(member) - {"model", "model_options"}
@@ -32,14 +43,20 @@ def member_spec(member: Member) -> dict[str, Any]:
 
 
 def member_model(member: Member):
-    """A member model from its plugin name, or ``{"model": name, "model_options": {...}}``."""
+    """The energy model ``member`` names, loaded: ``member`` as ``member_spec`` takes it."""
     spec = member_spec(member)
     return load_model(spec["model"], **spec["model_options"])
 
 
 class EnsembleModel:
     """Energy per atom averaged over members of any architecture (plugin names, e.g.
-    ``["chgnet", "sevennet"]``); their standard deviation per structure is the uncertainty."""
+    ``["chgnet", "sevennet"]``); their standard deviation per structure is the uncertainty.
+
+    Parameters
+    ----------
+    members
+        At least two energy-model plugins, by name or as ``{"model", "model_options"}``.
+    """
 
     def __init__(self, members: Sequence[Member] = ("chgnet", "sevennet")) -> None:
         if len(members) < 2:
@@ -103,7 +120,19 @@ class EnsembleModel:
 
 class CHGNetEnsemble(EnsembleModel):
     """An ``EnsembleModel`` of CHGNet members: shipped weights by version (0.3.0, 0.2.0) and
-    saved files (``model_files``); fine-tuning gives the ensemble of the tuned files."""
+    saved files (``model_files``); fine-tuning gives the ensemble of the tuned files.
+
+    Parameters
+    ----------
+    versions
+        CHGNet versions of shipped weights, one member each.
+    model_files
+        Saved (fine-tuned) CHGNet files, one member each.
+    device
+        Torch device of every member; None takes ``DISCOVERFLOW_DEVICE``.
+    batch_size
+        Structures per forward pass of every member.
+    """
 
     def __init__(
         self,

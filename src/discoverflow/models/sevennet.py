@@ -105,6 +105,21 @@ def structure_graph(structure: Structure, cutoff: float, modal: str | None):
 
 
 def check_elements(network, model: str, structures: Sequence[Structure]) -> None:
+    """Refuse structures with elements the SevenNet model has no parameters for.
+
+    Parameters
+    ----------
+    network
+        The SevenNet model.
+    model
+        Its name, for the message.
+    structures
+        The structures.
+
+    Raises
+    ------
+    DiscoverflowError
+        Naming the first structure with unknown elements."""
     known = set(network.type_map)
     for structure in structures:
         unknown = sorted({el.symbol for el in structure.composition if el.Z not in known})
@@ -173,6 +188,17 @@ class SevenNetEnergyModel:
 
     ``predict_energy_forces_stress`` gives energies, forces and stresses of a batch in one
     pass too (for batched relaxations).
+
+    Parameters
+    ----------
+    model
+        SevenNet model name (7net-0, 7net-l3i5, 7net-mf-0) or a checkpoint file.
+    modal
+        The fidelity of a multi-fidelity model (e.g. PBE); None for the others.
+    device
+        Torch device; None takes ``DISCOVERFLOW_DEVICE``.
+    batch_size
+        Structures per forward pass.
     """
 
     def __init__(
@@ -269,7 +295,17 @@ def sevennet_calculator(model: str = "7net-0", modal: str | None = None, device:
 class SevenNetRelaxer(BatchRelaxing):
     """Relaxes positions (and the cell, under ASE's FrechetCellFilter) with SevenNet: one
     structure through sevenn's ASE calculator, or many together (``relax_batch``, the same
-    optimiser each, ``max_batch`` in flight, one batched SevenNet pass per step)."""
+    optimiser each, ``max_batch`` in flight, one batched SevenNet pass per step).
+
+    Parameters
+    ----------
+    model
+        SevenNet model name or checkpoint file.
+    modal
+        The fidelity of a multi-fidelity model; None for the others.
+    device, fmax, steps, relax_cell, optimizer, max_batch
+        The relax options (``BatchRelaxing.set_relax_options``).
+    """
 
     def __init__(
         self,

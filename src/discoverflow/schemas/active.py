@@ -11,10 +11,14 @@ from discoverflow.schemas.base import StageDocument
 
 
 class ActiveResult(BaseModel):
-    candidate_id: str
-    formula: str
+    """What the coordinate pattern did with one candidate in one round."""
+
+    candidate_id: str = Field(description="Candidate id")
+    formula: str = Field(description="Reduced formula")
     action: str = Field(description="lookup, ml or dft")
-    energy_per_atom: float | None = None
+    energy_per_atom: float | None = Field(
+        None, description="The energy it got: looked up, predicted or relaxed (eV/atom)"
+    )
     uncertainty: float | None = Field(None, description="Ensemble standard deviation (eV/atom)")
     predicted_energy_per_atom: float | None = Field(
         None, description="The model's mean before any relaxation (eV/atom)"
@@ -24,16 +28,20 @@ class ActiveResult(BaseModel):
     models: list[str] = Field(
         default_factory=list, description="The ensemble's members then (fine-tuned: file stem)"
     )
-    round: int
+    round: int = Field(description="The round it was decided in")
 
 
 class RoundReport(BaseModel):
-    round: int
-    lookups: int
-    ml_accepted: int
-    dft_runs: int
-    dft_failed: int = 0
-    finetuned: bool = False
+    """The counts and the model's error of one round of the coordinate pattern."""
+
+    round: int = Field(description="Round number, from 0")
+    lookups: int = Field(description="Candidates whose energy was looked up among computed results")
+    ml_accepted: int = Field(
+        description="Candidates whose predicted energy was accepted (spread below the threshold)"
+    )
+    dft_runs: int = Field(description="Candidates relaxed with the relax engine")
+    dft_failed: int = Field(0, description="Of those, relaxations that failed or did not converge")
+    finetuned: bool = Field(False, description="Whether the model was fine-tuned after this round")
     mae_before: float | None = Field(None, description="Ensemble MAE on the buffered DFT cases")
     mae_after: float | None = Field(None, description="The same after fine-tuning")
     model_options: dict[str, Any] | None = Field(
@@ -44,7 +52,7 @@ class RoundReport(BaseModel):
 class ActiveState(BaseModel):
     """What carries from one round to the next."""
 
-    round: int = 0
+    round: int = Field(0, description="The next round's number")
     model: str = Field(description="Uncertainty model plugin")
     model_options: dict[str, Any] = Field(
         default_factory=dict, description="Its options now (after the fine-tunes so far)"
@@ -58,13 +66,18 @@ class ActiveState(BaseModel):
         "candidate matching it is looked up too)",
     )
     buffer: list[str] = Field(default_factory=list, description="DFT results not yet trained on")
-    results: list[ActiveResult] = Field(default_factory=list)
-    rounds: list[RoundReport] = Field(default_factory=list)
+    results: list[ActiveResult] = Field(default_factory=list, description="Every result so far")
+    rounds: list[RoundReport] = Field(
+        default_factory=list, description="Every round's report so far"
+    )
 
 
 class ActiveLearningDocument(StageDocument):
-    rounds: list[RoundReport]
-    results: list[ActiveResult]
+    """The output of the coordinate pattern: its rounds, each candidate's result and
+    the model it ended with."""
+
+    rounds: list[RoundReport] = Field(description="One report per round")
+    results: list[ActiveResult] = Field(description="One result per candidate")
     model: str = Field(description="Uncertainty model plugin")
     model_options: dict[str, Any] = Field(description="Its options at the end")
     structures: dict[str, Structure] = Field(

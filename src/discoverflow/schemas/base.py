@@ -13,6 +13,8 @@ def current_campaign() -> str | None:
 
 
 class StageDocument(BaseModel):
+    """The output of a stage job: the fields every stage document carries."""
+
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     campaign: str | None = Field(default_factory=current_campaign, description="Campaign id")

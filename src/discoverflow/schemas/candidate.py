@@ -109,7 +109,7 @@ class CandidateDoc(CampaignDocument):
         None, description="Predicted property of the surrogate screen"
     )
     property_value: float | None = Field(None, description="In property_unit")
-    property_unit: str | None = None
+    property_unit: str | None = Field(None, description="Unit of property_value")
     relax_engine: str | None = Field(None, description="Engine of the relaxation")
     energy: float | None = Field(None, description="Relaxed total energy (eV)")
     energy_per_atom: float | None = Field(
@@ -202,7 +202,7 @@ class MOFDoc(CampaignDocument):
     )
     void_fraction: float | None = Field(None, description="Geometric void fraction (point probe)")
     probe_radius: float | None = Field(None, description="Zeo++ probe radius (A)")
-    strain: float | None = Field(None, description="Largest |eigenvalue| of the MD strain")
+    strain: float | None = Field(None, description="Largest absolute eigenvalue of the MD strain")
     stable: bool | None = Field(None, description="Strain below the campaign's threshold")
     md_engine: str | None = Field(
         None, description="Engine of the MD (chgnet-<version> or lammps-uff4mof)"

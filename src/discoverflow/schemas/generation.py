@@ -11,12 +11,14 @@ from discoverflow.schemas.structures import CompactStructure
 
 
 class CandidateInfo(BaseModel):
-    candidate_id: str
-    formula: str
-    template: str
+    """Where a generated candidate comes from: its template and substitution."""
+
+    candidate_id: str = Field(description="Deterministic id derived from the structure")
+    formula: str = Field(description="Reduced formula")
+    template: str = Field(description="Name of the template (or prototype) it was made from")
     species_map: dict[str, str] = Field(description="Template element -> target element")
     scale: float = Field(description="Lattice-parameter scale")
-    n_sites: int
+    n_sites: int = Field(description="Sites in its cell")
     provenance: dict[str, Any] = Field(
         default_factory=dict,
         description="What else the generator did: the orbit and share of a partial "
@@ -25,16 +27,23 @@ class CandidateInfo(BaseModel):
 
 
 class SkippedTemplateInfo(BaseModel):
-    template: str
-    reason: str
+    """A template the generator left out, and why."""
+
+    template: str = Field(description="Template name")
+    reason: str = Field(description="Why it was skipped")
 
 
 class GenerationDocument(StageDocument):
-    elements: list[str]
-    n_templates: int
+    """The output of a generator: counts and provenance of its candidates, the
+    candidates themselves or the chunk jobs that hold them."""
+
+    elements: list[str] = Field(description="Target elements")
+    n_templates: int = Field(description="Templates read")
     assignments_total: int = Field(description="Element assignments before symmetry reduction")
-    assignments_distinct: int
-    skipped_templates: list[SkippedTemplateInfo] = Field(default_factory=list)
+    assignments_distinct: int = Field(description="Element assignments after symmetry reduction")
+    skipped_templates: list[SkippedTemplateInfo] = Field(
+        default_factory=list, description="Templates left out, with the reason"
+    )
     n_candidates: int = Field(0, description="Number of candidates (the length of candidates)")
     candidates: list[CandidateInfo] = Field(
         default_factory=list, description="Provenance per candidate (data store)"

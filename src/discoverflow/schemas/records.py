@@ -22,6 +22,7 @@ ITEM_KEYS = {CANDIDATES: "candidate_id", MOFS: "mof_id"}
 
 
 def utcnow() -> datetime:
+    """The time now, in UTC."""
     return datetime.now(UTC)
 
 
@@ -105,7 +106,7 @@ class StageResult(BaseModel):
     campaign: str = Field(description="Campaign id")
     collection: str = Field(description="The per-item collection it belongs to")
     item_id: str = Field(description="candidate_id or mof_id")
-    stage: Stage
+    stage: Stage = Field(description="The stage that produced it")
     fingerprint: str | None = Field(
         None, description="Hash of the stage's settings and inputs that gave this result"
     )
@@ -113,7 +114,7 @@ class StageResult(BaseModel):
         None, description="Hash of the settings alone, for checkpoints reused across runs"
     )
     settings: dict[str, Any] | None = Field(None, description="The settings, where recorded")
-    status: Status
+    status: Status = Field(description="The item's status after that stage")
     reason: str | None = Field(None, description="Why it was rejected or failed")
     fields: dict[str, Any] = Field(
         default_factory=dict, description="Document fields the stage sets (emmet names)"

@@ -16,18 +16,23 @@ pattern's accepted predictions and reused results)."""
 
 
 class RelaxRecordInfo(BaseModel):
-    candidate_id: str
-    formula: str
-    status: Literal["relaxed", "unconverged", "failed", "predicted", "looked up"]
-    reason: str | None = None
+    """The result of relaxing one structure (or of the coordinate pattern's lookup
+    or prediction in its place)."""
+
+    candidate_id: str = Field(description="Candidate id")
+    formula: str = Field(description="Reduced formula")
+    status: Literal["relaxed", "unconverged", "failed", "predicted", "looked up"] = Field(
+        description="Outcome; relaxed, predicted and looked up have an energy for the hull"
+    )
+    reason: str | None = Field(None, description="Why it failed or did not converge")
     energy: float | None = Field(None, description="Total energy (eV)")
-    energy_per_atom: float | None = None
-    n_steps: int = 0
-    max_force: float | None = None
+    energy_per_atom: float | None = Field(None, description="Final energy (eV/atom)")
+    n_steps: int = Field(0, description="Optimiser steps taken")
+    max_force: float | None = Field(None, description="Largest force on an atom at the end (eV/A)")
     scf_steps: int | None = Field(None, description="DFT: SCF iterations over the optimisation")
     scf_converged: bool | None = Field(None, description="DFT: every SCF converged")
     seconds_per_scf_step: float | None = Field(None, description="DFT: wall time per SCF step")
-    task_dir: str | None = None
+    task_dir: str | None = Field(None, description="Folder of the DFT calculation, if any")
     energy_source: Literal["lookup", "prediction", "relaxation"] = Field(
         "relaxation", description="Where energy_per_atom comes from (coordinate pattern)"
     )
@@ -47,8 +52,13 @@ class RelaxRecordInfo(BaseModel):
 
 
 class RelaxBatchDocument(StageDocument):
-    engine: str
-    records: list[RelaxRecordInfo] = Field(default_factory=list)
+    """The output of a relax job: one record per structure and the relaxed
+    structures."""
+
+    engine: str = Field(description="Relax engine name (and version)")
+    records: list[RelaxRecordInfo] = Field(
+        default_factory=list, description="One record per structure"
+    )
     structures: dict[str, Structure] = Field(
         default_factory=dict, description="candidate_id -> relaxed structure (data store)"
     )
@@ -58,12 +68,14 @@ class RelaxBatchDocument(StageDocument):
 
 
 class ReferencePhase(BaseModel):
+    """A known phase on the hull, with where its energy comes from."""
+
     name: str = Field(description="Known phase id: its entry id or file stem")
-    formula: str
+    formula: str = Field(description="Reduced formula")
     energy_per_atom: float | None = Field(None, description="On the hull (eV/atom)")
-    status: str
-    reason: str | None = None
-    entry: ComputedEntry | None = None
+    status: str = Field(description="Its relaxation's status")
+    reason: str | None = Field(None, description="Why it failed, if it did")
+    entry: ComputedEntry | None = Field(None, description="Its computed entry on the hull")
     source: str | None = Field(None, description="Where it comes from (file, Materials Project)")
     energy_source: str | None = Field(
         None, description="Which energy it carries: 'relaxed with <engine>' or 'given (<engine>)'"
@@ -79,8 +91,11 @@ class ReferencePhase(BaseModel):
 
 
 class ReferenceDocument(StageDocument):
-    engine: str
-    elements: list[str]
+    """The output of the reference stage: elemental energies and known phases,
+    all from one relax engine."""
+
+    engine: str = Field(description="Relax engine name (and version) behind every energy")
+    elements: list[str] = Field(description="Elements of the system")
     elemental_energies: dict[str, float] = Field(
         description="Lowest relaxed energy per atom of each element (eV/atom)"
     )
@@ -90,7 +105,7 @@ class ReferenceDocument(StageDocument):
     elemental_entries: dict[str, ComputedEntry] = Field(
         default_factory=dict, description="DFT entries of the elemental references, if any"
     )
-    phases: list[ReferencePhase] = Field(default_factory=list)
+    phases: list[ReferencePhase] = Field(default_factory=list, description="Known phases")
     structures: dict[str, Structure] = Field(
         default_factory=dict, description="reference name -> relaxed structure (data store)"
     )

@@ -26,8 +26,8 @@ class AuditDocument(StageDocument):
     """Rejected candidates relaxed as a control sample, placed against the campaign's hull
     (not on it: they do not change it)."""
 
-    audit_fraction: float
-    seed: int
+    audit_fraction: float = Field(description="Share of the rejected candidates relaxed")
+    seed: int = Field(description="Seed of the random sample")
     n_rejected: int = Field(description="Candidates the screen rejected")
     kept: list[ScreenRecord] = Field(
         default_factory=list, description="The sample: rejected candidates to relax"
@@ -47,16 +47,18 @@ class ScorecardDoc(StageDocument):
     well its screen predicted that; every rate carries the counts it rests on (k of n) and its
     Wilson 95% interval."""
 
-    elements: list[str] = Field(default_factory=list)
-    chemsys: str | None = None
+    elements: list[str] = Field(default_factory=list, description="The campaign's elements")
+    chemsys: str | None = Field(None, description="Its chemical system")
     formation_energy_threshold: float = Field(
         description="The screen kept candidates predicted below this (eV/atom)"
     )
     e_above_hull_threshold: float = Field(
         description="Stable here: within this of the hull after relaxing (eV/atom)"
     )
-    audit_fraction: float
-    n_screened: int
+    audit_fraction: float = Field(
+        description="Share of the rejected candidates relaxed as a control sample"
+    )
+    n_screened: int = Field(description="Candidates screened")
     n_relaxed: int = Field(description="Kept candidates with a relaxed (or looked-up) energy")
     n_audited: int = Field(description="Rejected candidates relaxed as a control sample")
     n_failed: int = Field(0, description="Kept candidates whose relaxation gave no energy")

@@ -109,6 +109,18 @@ def structure_figure(structure: Structure, title: str) -> go.Figure:
 
 
 def parity_figure(docs: Sequence[dict]) -> go.Figure:
+    """The relaxed against the predicted formation energy of each relaxed candidate.
+
+    Parameters
+    ----------
+    docs
+        Candidate documents (``formation_energy_per_atom``,
+        ``predicted_formation_energy_per_atom``, ``formula_pretty``).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The parity plot."""
     pairs = [
         (
             d["formation_energy_per_atom"],
@@ -137,12 +149,34 @@ def parity_figure(docs: Sequence[dict]) -> go.Figure:
 
 
 def cell(value) -> str:
+    """A table cell's text: floats to three decimals, other values HTML-escaped.
+
+    Parameters
+    ----------
+    value
+        The value, or None for an empty cell.
+
+    Returns
+    -------
+    str
+        The cell's text."""
     if value is None:
         return ""
     return f"{value:.3f}" if isinstance(value, float) else html.escape(str(value))
 
 
 def scorecard_rows(summary: dict | None) -> str:
+    """The campaign page's scorecard as HTML.
+
+    Parameters
+    ----------
+    summary
+        The scorecard document as stored, or None before the hull.
+
+    Returns
+    -------
+    str
+        An HTML table of the rates and errors, or a sentence saying there is none yet."""
     if not summary:
         return "<p>No scorecard yet (it comes after the hull).</p>"
     screen = summary["screen"]
@@ -179,7 +213,26 @@ def write_campaign_page(
     diagram: PhaseDiagram | None,
 ) -> Path:
     """``folder/campaign.html`` (and ``plotly.min.js`` beside it) from the scorecard
-    (``summary``), the candidate documents (with ``structure`` where relaxed) and the hull."""
+    (``summary``), the candidate documents (with ``structure`` where relaxed) and the hull.
+
+    Parameters
+    ----------
+    folder
+        The campaign's output folder.
+    title
+        The page's title.
+    summary
+        The scorecard document, or None before the hull.
+    docs
+        The candidates' documents.
+    diagram
+        The campaign's phase diagram, if any.
+
+    Returns
+    -------
+    Path
+        The page written.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / PLOTLY
     if not script.is_file():

@@ -11,14 +11,36 @@ if TYPE_CHECKING:
 
 
 def needs_mp2020(entries: Mapping[str, ComputedEntry]) -> bool:
-    """True when some entries are GGA+U: then plain GGA and GGA+U energies would be mixed."""
+    """True when some entries are GGA+U: then plain GGA and GGA+U energies would be mixed.
+
+    Parameters
+    ----------
+    entries
+        Key -> computed entry (its ``is_hubbard`` parameter).
+
+    Returns
+    -------
+    bool
+        Whether MP2020 corrections apply.
+    """
     return any(entry.parameters.get("is_hubbard") for entry in entries.values())
 
 
 def mp2020_energies_per_atom(
     entries: Mapping[str, ComputedEntry],
 ) -> dict[str, tuple[float | None, str | None]]:
-    """(corrected energy per atom, None) for each entry, or (None, why) when rejected."""
+    """(corrected energy per atom, None) for each entry, or (None, why) when rejected.
+
+    Parameters
+    ----------
+    entries
+        Key -> computed entry with its run parameters.
+
+    Returns
+    -------
+    dict
+        Key -> (corrected energy per atom (eV/atom) or None, reason for a rejection or None).
+    """
     # a second to import (VASP input sets, local environments): only when a hull mixes U
     from pymatgen.entries.compatibility import CompatibilityError, MaterialsProject2020Compatibility
 

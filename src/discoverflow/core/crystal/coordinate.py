@@ -43,6 +43,17 @@ class CoordinateSettings(StageSettings):
 
 @dataclass
 class KnownResult:
+    """A computed result the coordinate pattern may look a candidate up in.
+
+    Parameters
+    ----------
+    candidate_id
+        Id of the result's item.
+    structure
+        Its (relaxed) structure.
+    energy_per_atom
+        Its energy (eV/atom)."""
+
     candidate_id: str
     structure: Structure
     energy_per_atom: float
@@ -72,6 +83,23 @@ Action = Literal["lookup", "ml", "dft"]
 
 @dataclass
 class Decision:
+    """What the coordinate pattern does with one candidate.
+
+    Parameters
+    ----------
+    candidate_id
+        Candidate id.
+    action
+        lookup, ml (the prediction is accepted) or dft (relax it).
+    energy_per_atom
+        The looked-up or predicted energy (eV/atom); None until relaxed.
+    uncertainty
+        The ensemble's spread (eV/atom).
+    source
+        The matched result, or the model.
+    predicted
+        The model's mean (eV/atom), kept for a relaxed candidate too."""
+
     candidate_id: str
     action: Action
     energy_per_atom: float | None
@@ -84,7 +112,24 @@ def decide(
     structures: Mapping[str, Structure], lookup: ResultLookup, model, threshold: float
 ) -> list[Decision]:
     """Lookup first; else the model's prediction if its uncertainty is below ``threshold``
-    (``CoordinateSettings.uncertainty_threshold``); else the expensive calculation."""
+    (``CoordinateSettings.uncertainty_threshold``); else the expensive calculation.
+
+    Parameters
+    ----------
+    structures
+        Candidate id -> structure.
+    lookup
+        The computed results to look candidates up in.
+    model
+        An uncertainty model (``predict_with_uncertainty``).
+    threshold
+        Largest spread at which a prediction is accepted (eV/atom).
+
+    Returns
+    -------
+    list of Decision
+        One decision per candidate, in the input order.
+    """
     decisions: dict[str, Decision] = {}
     unknown = []
     for cid, structure in structures.items():

@@ -4,7 +4,7 @@
 (``DedupSettings.matcher()``: scale and primitive_cell on, no supercells, species comparator).
 That method reduces every structure (Niggli, then ``get_primitive_structure``), splits them
 by composition and, in input order, lets the first unmatched structure take every later one
-that ``fit``s it. We run the same greedy with the same public ``fit`` on the same reductions
+that ``fit`` accepts. We run the same greedy with the same public ``fit`` on the same reductions
 (public ``Structure`` methods) and skip only calls whose answer is known. Each shortcut is
 exact; the bounds live in ``matcher_bounds``:
 
@@ -24,7 +24,7 @@ exact; the bounds live in ``matcher_bounds``:
    so a shape alone in its block is never reduced at all.
 2. **Blocks.** ``fit`` needs one composition and, without supercells, equal site counts.
 3. **Lattice bins.** With both cells scaled to one volume, ``fit(A, B)`` needs a basis
-   l' of A with |l'_i| / |b_i| in (1/(1+ltol), 1+ltol) and angles within angle_tol of B's
+   l' of A with ``|l'_i| / |b_i|`` in (1/(1+ltol), 1+ltol) and angles within angle_tol of B's
    reduced angles. Let mu_k be the sorted reduced lengths over (V/N)^(1/3), the successive
    minima of a Niggli cell (1e-3 slack). Order statistics give mu_k(A) < (1+ltol) mu_k(B);
    volume gives prod(l'_k/mu_k(A)) = sqrt(D_A/D'), D the determinant of a basis's cosine
@@ -348,6 +348,15 @@ def group_like_structure_matcher(
 
 @dataclass
 class DedupOutcome:
+    """Near-duplicate removal's answer, by position in the input.
+
+    Parameters
+    ----------
+    kept
+        Positions of the structures kept.
+    duplicate_of
+        Position of each removed structure -> position of the kept one it matches."""
+
     kept: list[int]
     duplicate_of: dict[int, int]
 
@@ -358,7 +367,24 @@ def deduplicate(
     settings: DedupSettings | None = None,
     workers: int | None = None,
 ) -> DedupOutcome:
-    """Keep the lowest-energy member of each near-duplicate group (indices into the input)."""
+    """Keep the lowest-energy member of each near-duplicate group (indices into the input).
+
+    Parameters
+    ----------
+    structures
+        The structures.
+    energies
+        Energy of each (any per-atom energy; the lowest of a group is kept).
+    settings
+        StructureMatcher's tolerances; None takes the defaults.
+    workers
+        Forked processes; None: every core from 5,000 structures on, else this process.
+
+    Returns
+    -------
+    DedupOutcome
+        Positions kept, and each removed one's kept match.
+    """
     order = sorted(range(len(structures)), key=lambda i: (energies[i], i))
     groups = group_like_structure_matcher([structures[i] for i in order], settings, workers)
     kept, duplicate_of = [], {}

@@ -19,7 +19,18 @@ SIMPLE_POLYMORPHS = ("fcc", "bcc", "hcp", "sc", "diamond")
 
 
 def check_element_symbols(symbols: Iterable[str]) -> None:
-    """Raise ValueError naming the first symbol that is not a chemical element."""
+    """Raise ValueError naming the first symbol that is not a chemical element.
+
+    Parameters
+    ----------
+    symbols
+        The symbols to check.
+
+    Raises
+    ------
+    ValueError
+        For the first symbol that is not an element.
+    """
     for symbol in symbols:
         if not isinstance(symbol, str) or not Element.is_valid_symbol(symbol):
             raise ValueError(f"unknown element symbol {symbol!r}")
@@ -62,6 +73,16 @@ def elemental_reference_candidates(symbol: str) -> dict[str, Structure]:
 
     ASE's reference state (experimental lattice) where ASE can build it; otherwise a
     dimer for diatomic gases, or the simple polymorphs (the lowest relaxed one is used).
+
+    Parameters
+    ----------
+    symbol
+        The element.
+
+    Returns
+    -------
+    dict
+        Origin -> structure to relax.
     """
     check_element_symbols([symbol])
     if symbol in DIATOMIC_GASES:

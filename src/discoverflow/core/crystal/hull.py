@@ -53,7 +53,22 @@ def formation_energy_per_atom(
     energies_per_atom: Sequence[float],
     elemental_energies: Mapping[str, float],
 ) -> np.ndarray:
-    """E_f = E/atom - sum_i x_i E_i/atom, with E_i the elemental reference energies."""
+    """E_f = E/atom - sum_i x_i E_i/atom, with E_i the elemental reference energies.
+
+    Parameters
+    ----------
+    compositions
+        The entries' compositions.
+    energies_per_atom
+        Their energies (eV/atom).
+    elemental_energies
+        Element -> reference energy (eV/atom).
+
+    Returns
+    -------
+    numpy.ndarray
+        The formation energies (eV/atom).
+    """
     missing = {str(el) for c in compositions for el in c.elements} - set(elemental_energies)
     if missing:
         raise ValueError(f"no elemental reference energy for {', '.join(sorted(missing))}")
@@ -104,7 +119,22 @@ def e_above_hull(
     compositions: Sequence[Composition],
     energies_per_atom: Sequence[float],
 ) -> np.ndarray:
-    """Energy above the hull (eV/atom) for many entries at once; round-off at zero is zeroed."""
+    """Energy above the hull (eV/atom) for many entries at once; round-off at zero is zeroed.
+
+    Parameters
+    ----------
+    phase_diagram
+        The hull.
+    compositions
+        The entries' compositions.
+    energies_per_atom
+        Their energies (eV/atom), on the diagram's footing.
+
+    Returns
+    -------
+    numpy.ndarray
+        The energies above the hull (eV/atom).
+    """
     fractions = composition_matrix(compositions, phase_diagram.elements)
     return _above(
         np.asarray(energies_per_atom, dtype=float), _hull_energy(phase_diagram, fractions)
@@ -126,6 +156,17 @@ def _above(energies_per_atom: np.ndarray, hull: np.ndarray) -> np.ndarray:
 
 
 def build_phase_diagram(entries: Sequence[PDEntry]) -> PhaseDiagram:
+    """pymatgen's phase diagram of the entries.
+
+    Parameters
+    ----------
+    entries
+        The entries, elemental references included.
+
+    Returns
+    -------
+    PhaseDiagram
+        Their phase diagram."""
     from pymatgen.analysis.phase_diagram import PhaseDiagram
 
     return PhaseDiagram(list(entries))

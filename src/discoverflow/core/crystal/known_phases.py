@@ -125,6 +125,19 @@ def read_known_phases(path: Path) -> list[KnownPhase]:
 
 
 def within_system(phases: Iterable[KnownPhase], elements: Sequence[str]) -> list[KnownPhase]:
+    """The known phases whose elements all belong to the system.
+
+    Parameters
+    ----------
+    phases
+        Known phases.
+    elements
+        The system's elements.
+
+    Returns
+    -------
+    list of KnownPhase
+        The phases of the system or of its subsystems."""
     system = set(elements)
     return [p for p in phases if {str(e) for e in p.structure.composition.elements} <= system]
 
@@ -204,7 +217,24 @@ def match_known_phases(
     matcher: StructureMatcher | None = None,
 ) -> dict[str, str | None]:
     """For each structure, the label of a known phase it matches (same reduced formula and
-    StructureMatcher with volume scaling), or None: a new phase."""
+    StructureMatcher with volume scaling), or None: a new phase.
+
+    Parameters
+    ----------
+    structures
+        Key -> relaxed structure.
+    known
+        Known phase id -> structure.
+    labels
+        Known phase id -> the label the results show.
+    matcher
+        The StructureMatcher; None takes pymatgen's defaults with volume scaling.
+
+    Returns
+    -------
+    dict
+        Key -> label of the matching known phase, or None.
+    """
     from pymatgen.analysis.structure_matcher import StructureMatcher
 
     matcher = matcher or StructureMatcher()

@@ -2,8 +2,8 @@
 
 - ``primitive_translations``: when ``get_primitive_structure`` (absolute 0.25 A tolerance)
   reduces a crystal the same way at every scale >= 1, and to how many sites;
-- ``lattice_interval``: where the reduced lattice lengths of any structure that ``fit``s this
-  one can lie;
+- ``lattice_interval``: where the reduced lattice lengths of any structure that ``fit``
+  matches to this one can lie;
 - ``may_fit``: a necessary condition of ``fit``'s site stage, cheap and vectorised.
 
 The arguments are in ``discoverflow.core.crystal.dedup``'s docstring; only public pymatgen
@@ -88,6 +88,18 @@ def reduce_like_matcher(structure: Structure) -> Structure:
 
 
 def primitive_cell(niggli: Structure) -> Structure:
+    """The primitive cell of a Niggli-reduced structure, as
+    ``get_primitive_structure`` finds it (the structure itself where no smaller cell exists).
+
+    Parameters
+    ----------
+    niggli
+        A Niggli-reduced structure.
+
+    Returns
+    -------
+    Structure
+        Its primitive cell."""
     species = [site.species_string for site in niggli]
     ordered = all(site.is_ordered for site in niggli)
     if ordered and math.gcd(*(species.count(name) for name in set(species))) == 1:

@@ -33,7 +33,20 @@ PLOTS = (
 
 def formation_diagram(elements: Sequence[str], rows: Sequence[HullRow]) -> PhaseDiagram:
     """A phase diagram from formation energies (elements at zero): the hull of ``rows``
-    drawn again from stored results, as the hull job computed it."""
+    drawn again from stored results, as the hull job computed it.
+
+    Parameters
+    ----------
+    elements
+        The system's elements.
+    rows
+        The entries on the hull, with their formation energies (eV/atom).
+
+    Returns
+    -------
+    PhaseDiagram
+        The diagram.
+    """
     entries = [PDEntry(Composition(element), 0.0) for element in elements]
     for row in rows:
         composition = Composition(row.formula)
@@ -96,6 +109,27 @@ def draw_hull_plots(
     settings: HullSettings,
     scripts: Path | None = None,
 ) -> list[Path]:
+    """Draw the campaign's phase diagram (PNG and HTML) and stability CDF.
+
+    Parameters
+    ----------
+    folder
+        Where the plots are written.
+    diagram
+        The campaign's phase diagram.
+    rows
+        The candidates on it.
+    elements
+        The system's elements (a diagram is drawn for 2-4 of them).
+    settings
+        The hull settings (the threshold of the entries shown).
+    scripts
+        A folder with ``plotly.min.js`` for offline HTML, if any.
+
+    Returns
+    -------
+    list of Path
+        The files written."""
     system = "-".join(elements)
     threshold = settings.e_above_hull_threshold
     written = [

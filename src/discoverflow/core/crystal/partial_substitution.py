@@ -77,6 +77,10 @@ class PartialCandidate:
 
 @dataclass
 class PartialSubstitutionResult:
+    """What partial substitution made of the templates: its candidates, the templates it
+    skipped and the substitutions it tried (all, and distinct), as ``SubstitutionResult``
+    holds them for whole-template substitution."""
+
     candidates: list[PartialCandidate] = field(default_factory=list)
     skipped: list[SkippedTemplate] = field(default_factory=list)
     assignments_total: int = 0
@@ -198,7 +202,20 @@ def partial_substitute(
 ) -> PartialSubstitutionResult:
     """Every partial substitution of the usable ``templates`` (see
     ``iter_partial_substitutions``); compounds only (a replacement that leaves one element is
-    skipped)."""
+    skipped).
+
+    Parameters
+    ----------
+    templates, targets
+        As ``substitute`` takes them.
+    settings
+        The partial-substitution settings; None takes the defaults.
+
+    Returns
+    -------
+    PartialSubstitutionResult
+        The candidates, each with the orbit and share replaced, and the templates skipped.
+    """
     settings = settings or PartialSubstitutionSettings()
     usable, skipped = usable_templates(templates, len(targets), settings)
     result = PartialSubstitutionResult(skipped=skipped)

@@ -30,6 +30,19 @@ COLOURS = "viridis"
 
 
 def save(figure, path: Path) -> Path:
+    """Save a matplotlib figure as a 150 dpi image and close it.
+
+    Parameters
+    ----------
+    figure
+        The figure.
+    path
+        Where to write it (its folder is created).
+
+    Returns
+    -------
+    Path
+        ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(figure)
@@ -38,6 +51,17 @@ def save(figure, path: Path) -> Path:
 
 @dataclass
 class HullPoint:
+    """An entry on a drawn phase diagram.
+
+    Parameters
+    ----------
+    x, y
+        Its position on the plot.
+    formula
+        Reduced formula.
+    e_above_hull
+        Energy above the hull (eV/atom)."""
+
     x: float
     y: float
     formula: str
@@ -184,6 +208,24 @@ def plotly_script(html: Path, scripts: Path | None) -> str:
 def write_hull_html(
     lines, stable, above, threshold, title, path: Path, binary: bool, scripts: Path | None = None
 ) -> None:
+    """Write the phase diagram as an interactive plotly page.
+
+    Parameters
+    ----------
+    lines
+        The hull's facets as (x, y) line segments.
+    stable, above
+        The points on the hull and those above it.
+    threshold
+        Entries within this of the hull are shown (eV/atom).
+    title
+        The plot's title.
+    path
+        The HTML file to write.
+    binary
+        Whether the system is binary (an energy-composition plot) or not (a triangle).
+    scripts
+        A folder with ``plotly.min.js`` for an offline page, if any."""
     import plotly.graph_objects as go
 
     figure = go.Figure()

@@ -46,6 +46,16 @@ class PredictedSubstitutionSettings(SubstitutionSettings):
 
 @dataclass(frozen=True)
 class PredictedCandidate:
+    """A candidate of the substitution predictor: the fields of a ``SubstitutionCandidate``
+    (its template being a template or a known phase), and
+
+    Parameters
+    ----------
+    probability
+        The lambda table's probability of the substitution.
+    substitutions
+        Template ion -> target ion."""
+
     candidate_id: str
     structure: Structure
     template: str
@@ -57,6 +67,10 @@ class PredictedCandidate:
 
 @dataclass
 class PredictedSubstitutionResult:
+    """What the substitution predictor made of the templates: its candidates, the templates
+    it skipped and the substitutions it tried (all, and distinct), as ``SubstitutionResult``
+    holds them for whole-template substitution."""
+
     candidates: list[PredictedCandidate] = field(default_factory=list)
     skipped: list[SkippedTemplate] = field(default_factory=list)
     assignments_total: int = 0
@@ -92,7 +106,22 @@ def predicted_substitutions(
 ) -> PredictedSubstitutionResult:
     """Per template (oxidation states by guess), the substitutions into the ``elements`` that
     pymatgen's ``Substitutor`` finds above ``settings.threshold`` and charge-balanced, most
-    probable first, with their probabilities."""
+    probable first, with their probabilities.
+
+    Parameters
+    ----------
+    templates
+        Name -> template or known-phase structure.
+    elements
+        The target elements.
+    settings
+        The predictor's settings; None takes the defaults.
+
+    Returns
+    -------
+    PredictedSubstitutionResult
+        The candidates with their probabilities, and the templates skipped with the reason.
+    """
     settings = settings or PredictedSubstitutionSettings()
     usable, skipped = usable_templates(templates, len(elements), settings)
     result = PredictedSubstitutionResult(skipped=skipped)

@@ -73,6 +73,17 @@ class LibraryPrototype:
 
 
 def tag(value: str) -> str | None:
+    """A library tag, or None where the library leaves it empty.
+
+    Parameters
+    ----------
+    value
+        The tag as the library gives it.
+
+    Returns
+    -------
+    str or None
+        The tag."""
     return None if value in ("", "None") else value
 
 
@@ -133,6 +144,17 @@ class PrototypeSettings(SubstitutionSettings):
 
 
 def space_group_number(value: int | str) -> int:
+    """A space group's number from its number or symbol.
+
+    Parameters
+    ----------
+    value
+        International number or Hermann-Mauguin symbol.
+
+    Returns
+    -------
+    int
+        The international number."""
     if isinstance(value, int):
         return value
     from pymatgen.symmetry.groups import SpaceGroup
@@ -199,6 +221,21 @@ def wyckoff_colourings(structure: Structure, targets: Sequence[str]) -> tuple[li
 def decorate_wyckoff(
     prototypes: dict[str, LibraryPrototype], targets: Sequence[str], settings: PrototypeSettings
 ) -> SubstitutionResult:
+    """Decorate the prototypes by giving each Wyckoff orbit its own target element.
+
+    Parameters
+    ----------
+    prototypes
+        Prototypes by name.
+    targets
+        The target elements.
+    settings
+        The prototype generator's settings.
+
+    Returns
+    -------
+    SubstitutionResult
+        The distinct decorated candidates and the prototypes skipped."""
     result = SubstitutionResult()
     seen: set[str] = set()
     for prototype in prototypes.values():
@@ -226,7 +263,20 @@ def decorate_prototypes(
     targets: Sequence[str], settings: PrototypeSettings | None = None
 ) -> tuple[SubstitutionResult, int]:
     """Candidates from the selected prototypes decorated with ``targets``, and how many
-    prototypes were selected; the cells are scaled as substitution scales templates."""
+    prototypes were selected; the cells are scaled as substitution scales templates.
+
+    Parameters
+    ----------
+    targets
+        The target elements.
+    settings
+        The prototype filters and decoration; None takes the defaults.
+
+    Returns
+    -------
+    tuple
+        The ``SubstitutionResult`` and the number of prototypes selected.
+    """
     settings = settings or PrototypeSettings()
     prototypes = select_prototypes(settings, len(targets))
     if settings.decoration == "wyckoff":

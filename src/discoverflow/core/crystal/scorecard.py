@@ -86,6 +86,19 @@ class SpreadCoverage:
 def spread_coverage(
     predicted: Sequence[float], relaxed: Sequence[float], spread: Sequence[float]
 ) -> SpreadCoverage:
+    """How often the relaxed value lies within one and two spreads of the prediction.
+
+    Parameters
+    ----------
+    predicted, relaxed
+        Predicted and relaxed values (eV/atom).
+    spread
+        The ensemble's spread of each prediction (eV/atom).
+
+    Returns
+    -------
+    SpreadCoverage
+        The two rates with their counts and intervals."""
     error = np.abs(np.asarray(predicted, float) - np.asarray(relaxed, float))
     spread = np.asarray(spread, float)
     return SpreadCoverage(
@@ -172,7 +185,22 @@ def audit_sample(
     ids: Sequence[str], fraction: float, seed: int = 0, cap: int | None = None
 ) -> list[str]:
     """``audit_size`` of ``ids``, the same for the same seed whatever their order; a larger
-    fraction (or cap) adds to the sample of a smaller one."""
+    fraction (or cap) adds to the sample of a smaller one.
+
+    Parameters
+    ----------
+    ids
+        The rejected candidates' ids.
+    fraction, cap
+        The share to sample (at least one where any are given) and the most, if any.
+    seed
+        The sample's seed.
+
+    Returns
+    -------
+    list of str
+        The sampled ids.
+    """
     if not ids:
         return []
 
@@ -213,6 +241,23 @@ class RoundFigures:
 
 @dataclass
 class Scorecard:
+    """A campaign's figures of merit.
+
+    Parameters
+    ----------
+    hit_rate
+        Share of the relaxed candidates within the hull threshold.
+    on_hull
+        Share of them on the hull.
+    screen
+        Precision, recall, F1 and DAF of the screen.
+    formation_energy_error
+        Error of the predicted formation energies against the relaxed ones.
+    spread_coverage
+        With an ensemble screen, how often the relaxed value lies within its spreads.
+    rounds
+        The same per coordinate round."""
+
     hit_rate: Rate
     on_hull: Rate
     screen: ScreenMetrics
@@ -233,6 +278,17 @@ def hit_rates(
 
 
 def predicted_error(evaluated: Sequence[Evaluated]) -> ErrorMetrics:
+    """The error of the screen's formation energies against the relaxed ones.
+
+    Parameters
+    ----------
+    evaluated
+        The relaxed candidates.
+
+    Returns
+    -------
+    ErrorMetrics
+        MAE, RMSE and R^2 over those with a prediction."""
     known = [e for e in evaluated if e.predicted_formation_energy_per_atom is not None]
     return error_metrics(
         [e.predicted_formation_energy_per_atom for e in known],
@@ -241,6 +297,19 @@ def predicted_error(evaluated: Sequence[Evaluated]) -> ErrorMetrics:
 
 
 def round_figures(evaluated: Sequence[Evaluated], threshold: float) -> list[RoundFigures]:
+    """The scorecard's figures per coordinate round (one round otherwise).
+
+    Parameters
+    ----------
+    evaluated
+        The relaxed candidates, each with its round.
+    threshold
+        Stable within this of the hull (eV/atom).
+
+    Returns
+    -------
+    list of RoundFigures
+        One entry per round, in order."""
     figures = []
     for number in sorted({e.round for e in evaluated}):
         members = [e for e in evaluated if e.round == number]
@@ -283,7 +352,26 @@ def scorecard(
     """The campaign's figures: hit rates of the relaxed candidates the screen ``kept``
     (``n_kept`` in all), the screen judged on them and the ``audited`` rejected ones
     (``n_rejected`` in all) at the hull ``threshold`` (eV/atom), the error of the predicted
-    formation energies and the spread's coverage on the kept ones, per round."""
+    formation energies and the spread's coverage on the kept ones, per round.
+
+    Parameters
+    ----------
+    kept
+        The relaxed candidates the screen kept.
+    n_kept
+        All candidates the screen kept.
+    audited
+        The relaxed candidates of the audit sample.
+    n_rejected
+        All candidates the screen rejected.
+    threshold
+        Stable within this of the hull (eV/atom).
+
+    Returns
+    -------
+    Scorecard
+        The figures with their counts and intervals.
+    """
     within, on_hull = hit_rates(kept, threshold)
     spread = [
         e

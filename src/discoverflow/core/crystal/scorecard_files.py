@@ -32,6 +32,17 @@ ROUND_COLUMNS = [
 
 
 def round_row(figures: RoundFigures) -> list:
+    """One round's figures as a row of ``scorecard_rounds.csv``.
+
+    Parameters
+    ----------
+    figures
+        The round's figures.
+
+    Returns
+    -------
+    list
+        The values in the order of ``ROUND_COLUMNS``."""
     error, model, coverage = figures.formation_energy_error, figures.model_error, None
     if figures.model_coverage is not None:
         coverage = figures.model_coverage
@@ -53,6 +64,19 @@ def round_row(figures: RoundFigures) -> list:
 
 
 def write_round_table(rounds: Sequence[RoundFigures], path: Path) -> Path:
+    """Write the per-round figures as CSV.
+
+    Parameters
+    ----------
+    rounds
+        The figures of each round.
+    path
+        The CSV file.
+
+    Returns
+    -------
+    Path
+        ``path``."""
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(ROUND_COLUMNS)
@@ -96,7 +120,22 @@ def plot_rounds(rounds: Sequence[RoundFigures], path: Path, title: str) -> Path:
 
 
 def write_scorecard_files(rounds: Sequence[RoundFigures], folder: Path, title: str) -> list[Path]:
-    """The per-round table and (with any round) its plot."""
+    """The per-round table and (with any round) its plot.
+
+    Parameters
+    ----------
+    rounds
+        The figures of each round.
+    folder
+        The campaign's output folder.
+    title
+        The plot's title.
+
+    Returns
+    -------
+    list of Path
+        ``scorecard_rounds.csv`` and ``scorecard_rounds.png``.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     written = [write_round_table(rounds, folder / ROUNDS_TABLE)]
     if rounds:

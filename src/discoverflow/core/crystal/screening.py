@@ -56,6 +56,8 @@ class PropertyScreenSettings(StageSettings):
 
 
 class Screened(Protocol):
+    """A screened candidate: an id and its predicted formation energy (eV/atom)."""
+
     candidate_id: str
     formation_energy_per_atom: float
 
@@ -64,7 +66,20 @@ T = TypeVar("T", bound=Screened)
 
 
 def below_threshold(records: Sequence[T], settings: ScreeningSettings) -> list[T]:
-    """Records under the formation-energy threshold, lowest first (ties by id)."""
+    """Records under the formation-energy threshold, lowest first (ties by id).
+
+    Parameters
+    ----------
+    records
+        Screened candidates with their predicted formation energies (eV/atom).
+    settings
+        The screening settings (``formation_energy_threshold``).
+
+    Returns
+    -------
+    list
+        The records below the threshold, sorted.
+    """
     return sorted(
         (r for r in records if r.formation_energy_per_atom < settings.formation_energy_threshold),
         key=lambda r: (r.formation_energy_per_atom, r.candidate_id),
@@ -72,5 +87,18 @@ def below_threshold(records: Sequence[T], settings: ScreeningSettings) -> list[T
 
 
 def keep_best(below: Sequence[T], settings: ScreeningSettings) -> list[T]:
-    """At most ``max_candidates`` of an ordered list."""
+    """At most ``max_candidates`` of an ordered list.
+
+    Parameters
+    ----------
+    below
+        Records ordered best first.
+    settings
+        The screening settings (``max_candidates``, None for all).
+
+    Returns
+    -------
+    list
+        The first ``max_candidates`` records.
+    """
     return list(below[: settings.max_candidates] if settings.max_candidates else below)

@@ -67,6 +67,23 @@ class HullInput:
 
 @dataclass
 class HullRow:
+    """A candidate or known phase placed on the hull.
+
+    Parameters
+    ----------
+    candidate_id
+        Candidate (or known phase) id.
+    formula
+        Reduced formula.
+    predicted_formation_energy_per_atom
+        The screen's formation energy, if any (eV/atom).
+    formation_energy_per_atom
+        Relaxed formation energy (eV/atom).
+    e_above_hull
+        Energy above the hull (eV/atom).
+    promising
+        Within the hull threshold."""
+
     candidate_id: str
     formula: str
     predicted_formation_energy_per_atom: float | None
@@ -77,6 +94,17 @@ class HullRow:
 
 @dataclass
 class Excluded:
+    """A candidate left off the hull.
+
+    Parameters
+    ----------
+    candidate_id
+        Candidate id.
+    status
+        Its relaxation's status.
+    reason
+        Why, if known."""
+
     candidate_id: str
     status: str
     reason: str | None = None
@@ -84,6 +112,23 @@ class Excluded:
 
 @dataclass
 class HullAnalysis:
+    """The campaign's hull: the diagram and every entry's place on it.
+
+    Parameters
+    ----------
+    diagram
+        pymatgen's phase diagram.
+    elemental_energies
+        Elemental reference energies (eV/atom).
+    corrections
+        The correction scheme applied to every energy, if any.
+    candidates
+        The candidates, lowest energy above the hull first.
+    phases
+        The known phases.
+    excluded
+        Candidates left off the hull."""
+
     diagram: PhaseDiagram
     elemental_energies: dict[str, float]
     corrections: str | None
@@ -143,6 +188,26 @@ def analyse_hull(
     Energies are per atom from one method; DFT entries that mix GGA and GGA+U are corrected
     with MP2020 first. ``predicted`` (the screening model's formation energies) is reported
     beside the relaxed values.
+
+    Parameters
+    ----------
+    candidates
+        The relaxed candidates: id, composition and energy per atom.
+    elemental_energies
+        Element -> reference energy (eV/atom), from the same method.
+    settings
+        The hull settings; None takes the defaults.
+    phases
+        Known phases on the hull.
+    elemental_entries
+        DFT entries of the elemental references, for energy corrections.
+    predicted
+        Candidate id -> the screening model's formation energy (eV/atom).
+
+    Returns
+    -------
+    HullAnalysis
+        The diagram and every entry's distance to it.
     """
     settings = settings or HullSettings()
     phases, excluded, corrections = list(phases), [], None

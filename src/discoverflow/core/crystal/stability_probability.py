@@ -72,6 +72,24 @@ def stability_probability(
     ``references`` are the other hull entries: the elemental references (required for each
     element of the candidates) and any known phases. Each sample's hull is built with
     pymatgen's PhaseDiagram from the references and the candidates together.
+
+    Parameters
+    ----------
+    candidates
+        The candidates' energies from each ensemble member.
+    references
+        The elemental references' and known phases' energies from each member.
+    threshold
+        Promising within this of the hull (eV/atom).
+    gaussian_draws
+        Samples drawn from each entry's mean and spread, beside the members' own.
+    seed
+        The draws' seed.
+
+    Returns
+    -------
+    list of StabilityEstimate
+        One estimate per candidate.
     """
     if not candidates:
         return []

@@ -60,6 +60,21 @@ def strict_matcher():
 
 @dataclass(frozen=True)
 class SubstitutionCandidate:
+    """A candidate made by substituting a template's elements.
+
+    Parameters
+    ----------
+    candidate_id
+        Deterministic id derived from the structure.
+    structure
+        The candidate's structure.
+    template
+        The template's name.
+    species_map
+        Template element -> target element.
+    scale
+        Lattice-parameter scale."""
+
     candidate_id: str
     structure: Structure
     template: str
@@ -81,12 +96,34 @@ class PlannedSubstitution:
 
 @dataclass(frozen=True)
 class SkippedTemplate:
+    """A template a generator left out.
+
+    Parameters
+    ----------
+    template
+        The template's name.
+    reason
+        Why."""
+
     template: str
     reason: str
 
 
 @dataclass
 class SubstitutionResult:
+    """What substitution made of the templates.
+
+    Parameters
+    ----------
+    candidates
+        The candidates.
+    skipped
+        Templates left out, with the reason.
+    assignments_total
+        Element assignments before symmetry reduction.
+    assignments_distinct
+        Of those, distinct ones."""
+
     candidates: list[SubstitutionCandidate] = field(default_factory=list)
     skipped: list[SkippedTemplate] = field(default_factory=list)
     assignments_total: int = 0
@@ -101,7 +138,22 @@ def template_species(template: Structure) -> list[str]:
 def template_problem(
     template: Structure, n_targets: int, excluded_elements: Iterable[str] = ()
 ) -> str | None:
-    """Why a template cannot be used, or None."""
+    """Why a template cannot be used, or None.
+
+    Parameters
+    ----------
+    template
+        The template.
+    n_targets
+        How many target elements there are.
+    excluded_elements
+        Elements whose templates are skipped.
+
+    Returns
+    -------
+    str or None
+        The reason, or None where the template is usable.
+    """
     if not template.is_ordered:
         return "partial occupancy"
     species = template_species(template)
@@ -116,6 +168,19 @@ def template_problem(
 
 
 def relabel(template: Structure, species_map: dict[str, str]) -> Structure:
+    """A copy of the template with its elements replaced.
+
+    Parameters
+    ----------
+    template
+        The template.
+    species_map
+        Template element -> new element.
+
+    Returns
+    -------
+    Structure
+        The relabelled copy."""
     structure = template.copy()
     structure.replace_species(species_map)
     return structure
@@ -266,6 +331,20 @@ def substitute(
     ``volume='elemental'`` first rescales each substituted cell to the summed atomic
     volumes of its new elements; ``'template'`` keeps the template's own cell. With
     ``primitive`` each template is first reduced to its primitive cell.
+
+    Parameters
+    ----------
+    templates
+        Name -> template structure.
+    targets
+        The target elements.
+    settings
+        The substitution settings; None takes the defaults.
+
+    Returns
+    -------
+    SubstitutionResult
+        The distinct candidates and the templates skipped.
     """
     settings = settings or SubstitutionSettings()
     usable, skipped = usable_templates(templates, len(targets), settings)

@@ -44,10 +44,35 @@ def is_charge_neutral(composition: Composition) -> bool:
 
 
 def space_group_number(structure: Structure, symprec: float = 0.1) -> int:
+    """The structure's space group number.
+
+    Parameters
+    ----------
+    structure
+        The structure.
+    symprec
+        spglib's symmetry tolerance (A).
+
+    Returns
+    -------
+    int
+        The international number."""
     return SpacegroupAnalyzer(structure, symprec=symprec).get_space_group_number()
 
 
 def minimum_distance(structure: Structure) -> float:
+    """The shortest distance between two sites (the shortest lattice vector for one
+    site).
+
+    Parameters
+    ----------
+    structure
+        The structure checked for atoms on top of each other.
+
+    Returns
+    -------
+    float
+        The shortest distance (A)."""
     if len(structure) == 1:
         return float(min(structure.lattice.abc))
     distances = structure.distance_matrix
@@ -69,6 +94,17 @@ def first_problem(structure: Structure, criteria: ValiditySettings) -> str | Non
 
 @dataclass
 class FilterOutcome:
+    """What the validity filter kept and removed.
+
+    Parameters
+    ----------
+    kept
+        Keys of the structures kept.
+    removed
+        Key of each removed structure -> the filter that removed it.
+    counts
+        Filter -> structures it removed."""
+
     kept: list[str]
     removed: dict[str, str]
     counts: dict[str, int]
@@ -92,7 +128,20 @@ def filter_counts(removed: Mapping[str, str]) -> dict[str, int]:
 def filter_structures(
     structures: Mapping[str, Structure], criteria: ValiditySettings | None = None
 ) -> FilterOutcome:
-    """Apply the filters in order; each removed structure is charged to the first that fails."""
+    """Apply the filters in order; each removed structure is charged to the first that fails.
+
+    Parameters
+    ----------
+    structures
+        Key -> structure.
+    criteria
+        The validity filters; None takes the defaults.
+
+    Returns
+    -------
+    FilterOutcome
+        The keys kept, each removed key's filter and the count per filter.
+    """
     criteria = criteria or ValiditySettings()
     removed = {}
     survivors = {}

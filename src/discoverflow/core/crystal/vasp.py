@@ -67,7 +67,18 @@ def needs_spin_polarisation(structure: Structure) -> bool:
 
 
 def vasp_environment_problems(vasp_cmd: str) -> list[str]:
-    """What stops VASP from running here: the command and pymatgen's POTCAR settings."""
+    """What stops VASP from running here: the command and pymatgen's POTCAR settings.
+
+    Parameters
+    ----------
+    vasp_cmd
+        The command that runs VASP.
+
+    Returns
+    -------
+    list of str
+        One line per problem; empty when VASP can run.
+    """
     problems = []
     executable = shlex.split(os.path.expandvars(vasp_cmd))
     if not executable or (

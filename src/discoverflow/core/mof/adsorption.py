@@ -50,6 +50,29 @@ class AdsorptionSettings(StageSettings):
 
 @dataclass
 class AdsorptionResult:
+    """The CO2 GCMC of one framework.
+
+    Parameters
+    ----------
+    uptake_mol_per_kg
+        Absolute CO2 uptake (mol/kg of framework).
+    uptake_error
+        RASPA's block-average error of it (mol/kg).
+    excess_mol_per_kg
+        Excess uptake (mol/kg), with helium cycles.
+    helium_void_fraction
+        Helium void fraction, with helium cycles.
+    charges
+        Element -> its charge from charge equilibration (e).
+    unit_cells
+        Repeats of the cell the GCMC simulated.
+    framework_atoms
+        Atoms of the simulation box.
+    cycles
+        Production cycles run.
+    mean_molecules
+        Mean number of adsorbed molecules in the box."""
+
     uptake_mol_per_kg: float
     uptake_error: float
     """RASPA's block-average error of the absolute uptake (mol/kg)."""
@@ -193,6 +216,21 @@ SymmetrizeFrameworkCharges yes
 def gcmc_script(
     settings: AdsorptionSettings, cells: tuple[int, int, int], void_fraction: float | None = None
 ) -> str:
+    """RASPA's input for the CO2 GCMC.
+
+    Parameters
+    ----------
+    settings
+        The adsorption settings (cycles, temperature, pressure, cutoff).
+    cells
+        Repeats of the cell in the simulation box.
+    void_fraction
+        The helium void fraction, for the excess uptake, if measured.
+
+    Returns
+    -------
+    str
+        The ``simulation.input`` text."""
     return f"""SimulationType MonteCarlo
 NumberOfCycles {settings.cycles}
 NumberOfInitializationCycles {settings.init_cycles}
@@ -213,6 +251,19 @@ Component 0 MoleculeName {settings.molecule}
 
 
 def helium_script(settings: AdsorptionSettings, cells: tuple[int, int, int]) -> str:
+    """RASPA's input for the helium void fraction.
+
+    Parameters
+    ----------
+    settings
+        The adsorption settings (``helium_cycles``).
+    cells
+        Repeats of the cell in the simulation box.
+
+    Returns
+    -------
+    str
+        The ``simulation.input`` text."""
     return f"""SimulationType MonteCarlo
 NumberOfCycles {settings.helium_cycles}
 PrintEvery {max(1, settings.helium_cycles // 10)}
@@ -251,7 +302,20 @@ def equilibrate_charges(structure: Structure, settings: AdsorptionSettings | Non
 def co2_uptake(
     structure: Structure, settings: AdsorptionSettings | None = None
 ) -> AdsorptionResult:
-    """Charge equilibration, then GCMC of CO2; loading in mol/kg of framework."""
+    """Charge equilibration, then GCMC of CO2; loading in mol/kg of framework.
+
+    Parameters
+    ----------
+    structure
+        The framework.
+    settings
+        The adsorption settings; None takes the defaults.
+
+    Returns
+    -------
+    AdsorptionResult
+        The uptake, its error, the charges and the simulation's size.
+    """
     settings = settings or AdsorptionSettings()
     raspa = _raspa()
     charges = equilibrate_charges(structure, settings)

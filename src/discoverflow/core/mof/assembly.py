@@ -103,6 +103,11 @@ class AssemblyFailed(ValueError):
 
 @dataclass
 class AssembledMOF:
+    """A MOF assembled on a net: its cell (sites sorted by element), ``node``, ``topology``
+    (the RCSR net), the carboxylate ``linkers`` and the nitrile ``pillar`` (SMILES), the RMSD
+    of the node's fit to the net's vertex and the shortest interatomic distance (A), and the
+    site indices of each placed linker (``linker_slots``)."""
+
     structure: Structure
     node: str
     topology: str
@@ -240,6 +245,10 @@ def assemble_mof(
     smallest cell in which they can alternate; ``supercell`` repeats the net instead
     (``supercell=1`` keeps a one-node pcu cell with all nodes alike). Raises AssemblyFailed
     with the reason (topology mismatch, missing pillar, overlaps).
+
+    ``linkers`` are processed carboxylate linkers, ``pillar`` a processed nitrile for pillared
+    nodes, ``settings`` the node, net and overlap criteria (None: the defaults); returns the
+    ``AssembledMOF``.
     """
     settings = settings or AssemblySettings()
     node, topology, supercell = settings.node, settings.topology, settings.supercell

@@ -63,6 +63,27 @@ class CharacterisationSettings(StageSettings):
 
 @dataclass
 class CheckVerdicts:
+    """The structure checks' findings on one MOF (sites by index in the original cell).
+
+    Parameters
+    ----------
+    overlapping_atoms
+        Sites closer than the overlap criterion.
+    overcoordinated
+        H, C and N sites with too many neighbours.
+    undercoordinated
+        H, C and N sites with too few.
+    missing_hydrogens
+        Whether undercoordinated sites suggest missing hydrogens.
+    open_metal_sites
+        Metal sites with an empty cone over 80 degrees in their coordination sphere.
+    charge_balanced
+        Whether the ligands' formal charges balance the metals (None: undecided).
+    metal_oxidation_state
+        The metals' mean oxidation state that balance implies.
+    supercell
+        Repeats of the cell whose bond graph the checks read."""
+
     overlapping_atoms: list[int] = field(default_factory=list)
     overcoordinated: list[int] = field(default_factory=list)
     undercoordinated: list[int] = field(default_factory=list)
@@ -201,6 +222,23 @@ def check_mof(
 
 @dataclass
 class Characterisation:
+    """A MOF's structure checks and pore descriptors.
+
+    Parameters
+    ----------
+    checks
+        The checks' findings.
+    pores
+        Zeo++'s descriptors, if computed.
+    reasons
+        Why the MOF is removed; empty if it goes on.
+    structure
+        The cell checked and passed on.
+    free_molecules
+        Molecules bonded to nothing else in the cell as read.
+    solvent_removed
+        Whether free solvent was removed."""
+
     checks: CheckVerdicts
     pores: PoreDescriptors | None
     reasons: list[str]
@@ -214,7 +252,20 @@ class Characterisation:
 
 def characterise(structure: Structure, settings: CharacterisationSettings) -> Characterisation:
     """Free molecules (solvent removed if ``settings.remove_solvent``), mofchecker's checks,
-    then Zeo++'s descriptors of a MOF without overlapping atoms."""
+    then Zeo++'s descriptors of a MOF without overlapping atoms.
+
+    Parameters
+    ----------
+    structure
+        The MOF's cell.
+    settings
+        The characterisation settings.
+
+    Returns
+    -------
+    Characterisation
+        The checks' findings, the pores and why the MOF is removed, if it is.
+    """
     molecules = free_molecules(structure)
     removed = settings.remove_solvent and any(m.solvent for m in molecules)
     if removed:

@@ -290,7 +290,22 @@ def _to_atoms(structure: Structure | Atoms) -> Atoms:
 def single_point(
     structure: Structure | Atoms, settings: CP2KSettings, directory: Path | None = None
 ) -> float:
-    """Energy (eV) of one structure."""
+    """Energy (eV) of one structure.
+
+    Parameters
+    ----------
+    structure
+        A pymatgen structure or ASE atoms.
+    settings
+        The CP2K settings.
+    directory
+        Where CP2K runs; None: a temporary folder.
+
+    Returns
+    -------
+    float
+        The energy (eV).
+    """
     atoms = _to_atoms(structure)
     with (
         tempfile.TemporaryDirectory(prefix="cp2k-") as scratch,
@@ -304,7 +319,22 @@ def optimise_cell(
     structure: Structure | Atoms, settings: CP2KSettings, directory: Path | None = None
 ) -> CP2KOutcome:
     """Optimise atoms (and the cell) with CP2K forces and stresses; ``directory`` keeps the
-    CP2K files (default: a temporary folder)."""
+    CP2K files (default: a temporary folder).
+
+    Parameters
+    ----------
+    structure
+        A pymatgen structure or ASE atoms.
+    settings
+        The CP2K settings (level of theory, optimiser steps, cores).
+    directory
+        Where CP2K runs; None: a temporary folder.
+
+    Returns
+    -------
+    CP2KOutcome
+        The optimised structure, energy, steps, convergence and SCF statistics.
+    """
     atoms = _to_atoms(structure)
     with tempfile.TemporaryDirectory(prefix="cp2k-") as scratch:
         folder = Path(directory or scratch)

@@ -40,6 +40,17 @@ class Term:
 
 @dataclass
 class ForceField:
+    """A framework's UFF4MOF force field as LAMMPS takes it.
+
+    Parameters
+    ----------
+    types
+        UFF type of each atom.
+    bonds, angles, dihedrals, impropers
+        The bonded terms.
+    pair
+        UFF type -> (epsilon kcal/mol, sigma A)."""
+
     types: list[str]
     bonds: list[Term] = field(default_factory=list)
     angles: list[Term] = field(default_factory=list)
@@ -71,6 +82,19 @@ def bond_order(graph: BondGraph, types: list[str], rings: set, i: int, j: int) -
 
 
 def rest_length(p: dict, q: dict, order: float) -> float:
+    """UFF's natural bond length of two atom types.
+
+    Parameters
+    ----------
+    p, q
+        The two types' UFF parameters (``r1``, ``Xi``).
+    order
+        The bond order.
+
+    Returns
+    -------
+    float
+        The rest length (A): the radii with UFF's bond-order and electronegativity corrections."""
     bo = -0.1332 * (p["r1"] + q["r1"]) * math.log(order)
     en = (
         p["r1"]
@@ -82,6 +106,26 @@ def rest_length(p: dict, q: dict, order: float) -> float:
 
 
 def angle_term(atoms, centre: str, p: dict, q: dict, r_ab: float, r_bc: float, theta0: float):
+    """UFF's angle term about a centre, in the LAMMPS style its geometry takes.
+
+    Parameters
+    ----------
+    atoms
+        The three atoms, centre in the middle.
+    centre
+        UFF type of the centre atom.
+    p, q
+        UFF parameters of the two outer atoms.
+    r_ab, r_bc
+        Rest lengths of the two bonds (A).
+    theta0
+        The centre's natural angle (degrees).
+
+    Returns
+    -------
+    Term
+        ``cosine/periodic`` for linear, trigonal, square-planar and octahedral centres,
+        ``fourier`` otherwise."""
     cos0, sin0 = math.cos(math.radians(theta0)), math.sin(math.radians(theta0))
     r_ac = math.sqrt(r_ab**2 + r_bc**2 - 2 * r_ab * r_bc * cos0)
     k = 664.12 * p["Z1"] * q["Z1"] / r_ac**5 * (3 * r_ab * r_bc * (1 - cos0**2) - r_ac**2 * cos0)
@@ -100,6 +144,17 @@ def angle_term(atoms, centre: str, p: dict, q: dict, r_ab: float, r_bc: float, t
 
 
 def hybridisation(name: str) -> str | None:
+    """The hybridisation a UFF type name says.
+
+    Parameters
+    ----------
+    name
+        UFF type name (e.g. ``C_R``, ``N_1``).
+
+    Returns
+    -------
+    str or None
+        sp3, sp2 or sp, or None for other types."""
     kind = name[2] if len(name) > 2 else ""
     return {"3": "sp3", "2": "sp2", "R": "sp2", "1": "sp"}.get(kind)
 

@@ -28,6 +28,15 @@ class LinkerSettings(StageSettings):
 
 @dataclass
 class LinkerProposal:
+    """A linker a generator proposes.
+
+    Parameters
+    ----------
+    smiles
+        The linker's SMILES.
+    history
+        The generator's edits from a seed linker."""
+
     smiles: str
     history: list[str] = field(default_factory=list)
 

@@ -25,14 +25,36 @@ class MOFFile:
 
 
 def cif_files(folder: Path) -> list[Path]:
-    """The folder's CIF files in name order; FileNotFoundError if it is not a folder."""
+    """The folder's CIF files in name order; FileNotFoundError if it is not a folder.
+
+    Parameters
+    ----------
+    folder
+        The folder of CIF files.
+
+    Returns
+    -------
+    list of Path
+        Its ``.cif`` files.
+    """
     if not folder.is_dir():
         raise FileNotFoundError(f"folder not found: {folder}")
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == CIF_SUFFIX)
 
 
 def mof_id(path: Path) -> str:
-    """The file's stem and a hash of its content: an edited file is another MOF."""
+    """The file's stem and a hash of its content: an edited file is another MOF.
+
+    Parameters
+    ----------
+    path
+        The CIF file.
+
+    Returns
+    -------
+    str
+        ``<stem>-<hash>``.
+    """
     digest = hashlib.sha1(path.read_bytes(), usedforsecurity=False).hexdigest()[:8]
     return f"{path.stem}-{digest}"
 
@@ -47,5 +69,16 @@ def read_mof(path: Path) -> MOFFile:
 
 
 def read_mof_folder(folder: Path) -> list[MOFFile]:
-    """Every CIF of ``folder``, read or with the reason it could not be."""
+    """Every CIF of ``folder``, read or with the reason it could not be.
+
+    Parameters
+    ----------
+    folder
+        A folder of CIF files, one MOF each.
+
+    Returns
+    -------
+    list of MOFFile
+        One per CIF file, with its structure or the reason.
+    """
     return [read_mof(path) for path in cif_files(folder)]

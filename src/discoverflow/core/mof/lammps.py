@@ -107,6 +107,19 @@ def write_data(path: Path, structure: Structure, field: ForceField) -> None:
 
 
 def style_lines(keyword: str, kinds: list[tuple[str, tuple]]) -> list[str]:
+    """LAMMPS style and coefficient commands for one kind of term.
+
+    Parameters
+    ----------
+    keyword
+        The kind: bond, angle, dihedral or improper.
+    kinds
+        (style, coefficients) of each term type, numbered from 1.
+
+    Returns
+    -------
+    list of str
+        The ``*_style`` command (hybrid where styles differ) and one ``*_coeff`` per type."""
     if not kinds:
         return []
     styles = sorted({style for style, _ in kinds})
@@ -180,6 +193,19 @@ def uff4mof_energies(structure: Structure, cutoff: float = 12.5) -> dict[str, fl
 
 
 def final_structure(lmp, species: list[str]) -> Structure:
+    """The structure LAMMPS ends with: its triclinic box and atom positions.
+
+    Parameters
+    ----------
+    lmp
+        The LAMMPS instance.
+    species
+        Element of each atom, in atom-id order.
+
+    Returns
+    -------
+    Structure
+        The final cell."""
     box = lmp.extract_box()
     (xlo, ylo, zlo), (xhi, yhi, zhi), xy, yz, xz = box[0], box[1], box[2], box[3], box[4]
     cell = np.array([[xhi - xlo, 0, 0], [xy, yhi - ylo, 0], [xz, yz, zhi - zlo]])
@@ -205,7 +231,22 @@ def lammps_npt_md(
     """Minimise at fixed cell, then NPT (Nose-Hoover, full cell) with UFF4MOF in LAMMPS, in
     the supercell ``lammps_repeats`` chooses; the strain compares the cell before and after
     the MD, divided back into the original cell. The data file and input are written to
-    ``folder`` (a temporary one by default). Non-finite results raise RuntimeError."""
+    ``folder`` (a temporary one by default). Non-finite results raise RuntimeError.
+
+    Parameters
+    ----------
+    structure
+        The framework (its UFF4MOF types are found from its bond graph).
+    settings
+        The MD settings (steps, temperature, pressure, supercell); None takes the defaults.
+    folder
+        Where LAMMPS's files go; None: a temporary folder.
+
+    Returns
+    -------
+    MDOutcome
+        The strain, volume change, temperature and supercell of the run.
+    """
     settings = settings or StabilitySettings()
     repeats = lammps_repeats(structure, settings)
     start = repeated(structure, repeats)

@@ -48,6 +48,13 @@ class ProcessedLinker:
 
 
 def rdkit_modules():
+    """RDKit's ``Chem`` and ``AllChem`` with RDKit's log silenced, and a clear error where
+    RDKit is missing.
+
+    Returns
+    -------
+    tuple
+        ``Chem`` and ``AllChem``."""
     try:
         from rdkit import Chem, RDLogger
         from rdkit.Chem import AllChem
@@ -141,7 +148,24 @@ def place_anchors(mol_with_h) -> tuple[list[str], np.ndarray, list[int]]:
 def process_linker(
     smiles: str, seed: int = 0, max_heavy_atoms: int | None = None, history: list[str] | None = None
 ) -> ProcessedLinker:
-    """A valid, MMFF-cleaned, anchored linker from SMILES; LinkerRejected with the reason."""
+    """A valid, MMFF-cleaned, anchored linker from SMILES; LinkerRejected with the reason.
+
+    Parameters
+    ----------
+    smiles
+        The linker's SMILES.
+    seed
+        Seed of the 3D embedding.
+    max_heavy_atoms
+        Larger linkers are rejected, if given.
+    history
+        The generator's edits behind it.
+
+    Returns
+    -------
+    ProcessedLinker
+        The linker with its 3D positions and anchors.
+    """
     Chem, _ = rdkit_modules()
     mol = parse_linker(smiles)
     heavy = mol.GetNumHeavyAtoms()

@@ -52,6 +52,25 @@ class StabilitySettings(StageSettings):
 
 @dataclass
 class MDOutcome:
+    """An NPT MD run of a framework.
+
+    Parameters
+    ----------
+    initial
+        The simulated supercell before the MD.
+    final
+        It after the MD.
+    strain
+        Lattice strain of the original cell.
+    steps
+        MD steps run.
+    mean_temperature
+        Mean temperature (K).
+    volume_change
+        Final over initial volume, minus one.
+    supercell
+        Repeats of the cell simulated."""
+
     initial: Structure
     """The simulated supercell before the MD."""
     final: Structure
@@ -94,6 +113,20 @@ def npt_md(
     supercell, divided back into the original cell), as MOFA does; non-finite energies raise
     RuntimeError. CHGNet's graph takes periodic images itself: the supercell is
     ``settings.supercell`` per axis.
+
+    Parameters
+    ----------
+    structure
+        The framework.
+    calculator
+        An ASE calculator with stresses (CHGNet's).
+    settings
+        The stability settings; None takes the defaults.
+
+    Returns
+    -------
+    MDOutcome
+        The strain, volume change, temperature and supercell of the run.
     """
     from ase.md.nose_hoover_chain import MTKNPT
     from ase.md.velocitydistribution import Stationary, thermalize_momenta

@@ -16,6 +16,19 @@ DEFAULT_PAIR_MINIMA = {"H-H": 1.2}
 
 @dataclass(frozen=True)
 class Overlap:
+    """Two atoms closer than their pair's minimum.
+
+    Parameters
+    ----------
+    site_i, site_j
+        The two sites.
+    pair
+        Their elements, sorted and joined (``C-H``).
+    distance
+        Their distance (A).
+    minimum
+        The pair's minimum distance (A)."""
+
     site_i: int
     site_j: int
     pair: str
@@ -24,10 +37,23 @@ class Overlap:
 
 
 def pair_key(a: str, b: str) -> str:
+    """The key of an element pair: the two symbols sorted and joined by ``-``.
+
+    Parameters
+    ----------
+    a, b
+        Element symbols.
+
+    Returns
+    -------
+    str
+        The key."""
     return "-".join(sorted((a, b)))
 
 
 def covalent_radius(symbol: str) -> float:
+    """The covalent radius (A) of the element ``symbol``: pymatgen's covalent radius, else
+    its atomic radius, else 1.5."""
     from pymatgen.analysis.molecule_structure_comparator import CovalentRadius
 
     radius = CovalentRadius.radius.get(symbol)

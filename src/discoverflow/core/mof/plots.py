@@ -6,7 +6,22 @@ from pathlib import Path
 
 
 def plot_stability_rounds(summaries, path: Path, stable_strain: float = 0.1) -> Path:
-    """Distribution of MD lattice strain per round (box plot with the points on top)."""
+    """Distribution of MD lattice strain per round (box plot with the points on top).
+
+    Parameters
+    ----------
+    summaries
+        The rounds' summaries (their ``strains``).
+    path
+        The image to write.
+    stable_strain
+        The stability threshold, drawn as a line.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     import matplotlib
 
     matplotlib.use("Agg")

@@ -51,6 +51,19 @@ class PoreDescriptors:
 
 
 def zeo_field(text: str, name: str) -> float:
+    """A number Zeo++ printed after ``name:``.
+
+    Parameters
+    ----------
+    text
+        Zeo++'s output.
+    name
+        The field's name (e.g. ``ASA_m^2/g``).
+
+    Returns
+    -------
+    float
+        Its value."""
     found = re.search(rf"{re.escape(name)}:\s*([-+0-9.eE]+)", text)
     if found is None:
         raise RuntimeError(f"Zeo++ gave no {name}: {text!r}")

@@ -1,4 +1,6 @@
-"""Run one RASPA simulation in this (fresh) process: ``python -m ... SCRIPT CIF`` prints
+"""Run one RASPA simulation in this (fresh) process.
+
+``python -m discoverflow.core.mof.raspa_worker SCRIPT CIF`` prints
 RASPA's output. A separate interpreter keeps RASPA's leaks and crashes, and fork-unsafe
 threads of the caller (JAX, torch), away from the calling process."""
 
@@ -10,6 +12,19 @@ from pathlib import Path
 
 
 def run(script: str, cif: str) -> str:
+    """Run RASPA on one input in this process.
+
+    Parameters
+    ----------
+    script
+        RASPA's ``simulation.input`` text.
+    cif
+        The framework's CIF text.
+
+    Returns
+    -------
+    str
+        RASPA's output."""
     from RASPA2 import raspa2
 
     library = cdll.LoadLibrary(str(Path(raspa2.libraspa_dir) / raspa2.libraspa_file))

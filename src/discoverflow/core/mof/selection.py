@@ -32,12 +32,16 @@ class RetrainingSettings(StageSettings):
 
 
 class Validated(Protocol):
+    """A MOF after the MD: its id, strain and verdict."""
+
     mof_id: str
     strain: float | None
     stable: bool | None
 
 
 class Evaluated(Protocol):
+    """A MOF with its linkers, edit histories, strain and uptake, as retraining ranks it."""
+
     linkers: list[str]
     pillar: str | None
     histories: list[list[str]]
@@ -50,13 +54,39 @@ E = TypeVar("E", bound=Evaluated)
 
 
 def most_stable(records: Sequence[V], limit: int) -> list[V]:
-    """The stable MOFs, lowest strain first, at most ``limit``."""
+    """The stable MOFs, lowest strain first, at most ``limit``.
+
+    Parameters
+    ----------
+    records
+        The MOFs after the MD.
+    limit
+        The most to keep.
+
+    Returns
+    -------
+    list
+        The chosen MOFs.
+    """
     return sorted((r for r in records if r.stable), key=lambda r: r.strain)[:limit]
 
 
 def training_set(results: Sequence[E], settings: RetrainingSettings) -> tuple[list[E], str]:
     """The best MOFs so far and what they were ranked by: the least strained below
-    ``training_strain`` until ``adsorption_switch`` uptakes exist, then the highest uptakes."""
+    ``training_strain`` until ``adsorption_switch`` uptakes exist, then the highest uptakes.
+
+    Parameters
+    ----------
+    results
+        Every MOF evaluated so far.
+    settings
+        The retraining settings.
+
+    Returns
+    -------
+    tuple
+        The chosen MOFs, and ``stability`` or ``uptake``.
+    """
     adsorbed = [r for r in results if r.uptake_mol_per_kg is not None]
     if len(adsorbed) >= settings.adsorption_switch:
         ranked = sorted(adsorbed, key=lambda r: -r.uptake_mol_per_kg)

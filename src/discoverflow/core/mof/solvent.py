@@ -49,6 +49,18 @@ class FreeMolecule:
 
 
 def lone_atom_charge(symbol: str) -> int | None:
+    """The formal charge of a single atom bonded to nothing.
+
+    Parameters
+    ----------
+    symbol
+        The lone atom's element.
+
+    Returns
+    -------
+    int or None
+        -1 for halides, +1 and +2 for alkali and alkaline-earth ions, 0 for O (water's),
+        another metal's first common oxidation state, None where unknown."""
     element = Element(symbol)
     if element.is_halogen:
         return -1

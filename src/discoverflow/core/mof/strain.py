@@ -7,7 +7,18 @@ from numpy.typing import ArrayLike
 
 
 def strain_tensor(initial_cell: ArrayLike, final_cell: ArrayLike) -> np.ndarray:
-    """``sym(C_init C_final^-1 - I)`` for cells given as rows of lattice vectors."""
+    """``sym(C_init C_final^-1 - I)`` for cells given as rows of lattice vectors.
+
+    Parameters
+    ----------
+    initial_cell, final_cell
+        3x3 lattices, rows the vectors (A).
+
+    Returns
+    -------
+    numpy.ndarray
+        The symmetric 3x3 strain.
+    """
     initial = np.asarray(initial_cell, dtype=float)
     final = np.asarray(final_cell, dtype=float)
     deformation = initial @ np.linalg.inv(final) - np.eye(3)
@@ -15,5 +26,16 @@ def strain_tensor(initial_cell: ArrayLike, final_cell: ArrayLike) -> np.ndarray:
 
 
 def lattice_strain(initial_cell: ArrayLike, final_cell: ArrayLike) -> float:
-    """Largest absolute eigenvalue of the symmetric strain: 0 for an unchanged cell."""
+    """Largest absolute eigenvalue of the symmetric strain: 0 for an unchanged cell.
+
+    Parameters
+    ----------
+    initial_cell, final_cell
+        3x3 lattices before and after, rows the vectors (A).
+
+    Returns
+    -------
+    float
+        The strain.
+    """
     return float(np.abs(np.linalg.eigvalsh(strain_tensor(initial_cell, final_cell))).max())

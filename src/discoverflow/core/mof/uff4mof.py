@@ -33,6 +33,12 @@ class TypingFailed(ValueError):
 
 
 def uff4mof_table() -> dict[str, dict[str, float]]:
+    """The UFF and UFF4MOF parameters lammps-interface ships.
+
+    Returns
+    -------
+    dict
+        Type name -> its parameters by name."""
     try:
         from lammps_interface.uff4mof import UFF4MOF_DATA
     except ImportError as error:
@@ -43,6 +49,8 @@ def uff4mof_table() -> dict[str, dict[str, float]]:
 
 
 def is_metal(symbol: str) -> bool:
+    """Whether the element ``symbol`` is typed as a metal: metals, and metalloids but B, Si,
+    As and Te."""
     element = Element(symbol)
     return element.is_metal or (element.is_metalloid and symbol not in ("B", "Si", "As", "Te"))
 
@@ -125,6 +133,17 @@ def framework_graph(
 
 
 def angle(u: np.ndarray, v: np.ndarray) -> float:
+    """The angle between two vectors.
+
+    Parameters
+    ----------
+    u, v
+        The vectors.
+
+    Returns
+    -------
+    float
+        The angle (degrees)."""
     cos = float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)))
     return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
 
@@ -151,10 +170,32 @@ def ring_bonds(graph: BondGraph, sizes=(5, 6)) -> set[tuple[int, int]]:
 
 
 def ring_atoms(graph: BondGraph) -> set[int]:
+    """Atoms on closed five- and six-membered rings.
+
+    Parameters
+    ----------
+    graph
+        The bond graph.
+
+    Returns
+    -------
+    set of int
+        Their indices."""
     return {i for bond in ring_bonds(graph) for i in bond}
 
 
 def planar(vectors: list[np.ndarray]) -> bool:
+    """Whether three bond vectors lie in a plane (their angles sum to over 350 degrees).
+
+    Parameters
+    ----------
+    vectors
+        Three bond vectors.
+
+    Returns
+    -------
+    bool
+        Whether they are planar."""
     return sum(angle(vectors[a], vectors[b]) for a, b in ((0, 1), (1, 2), (0, 2))) > 350.0
 
 
@@ -176,6 +217,21 @@ def metal_geometry(vectors: list[np.ndarray]) -> str:
 
 
 def metal_type(symbol: str, digit: str, table: dict) -> str:
+    """The UFF4MOF type of a metal with a coordination digit, UFF4MOF's types first.
+
+    Parameters
+    ----------
+    symbol
+        Element symbol.
+    digit
+        UFF coordination digit.
+    table
+        The parameter table.
+
+    Returns
+    -------
+    str
+        The type name."""
     stem = symbol if len(symbol) == 2 else f"{symbol}_"
     candidates = [name for name in table if name.startswith(stem + digit)]
     if not candidates:
@@ -220,6 +276,27 @@ def atom_types(graph: BondGraph, table: dict | None = None) -> list[str]:
 
 
 def organic_type(symbol, i, count, vectors, rings, graph) -> str:
+    """The UFF type of a non-metal from its element, neighbours and rings.
+
+    Parameters
+    ----------
+    symbol
+        Element symbol.
+    i
+        The atom's index.
+    count
+        Its number of neighbours.
+    vectors
+        Its bond vectors.
+    rings
+        Atoms on aromatic rings.
+    graph
+        The bond graph.
+
+    Returns
+    -------
+    str
+        The type name."""
     stem = symbol if len(symbol) == 2 else f"{symbol}_"
     if symbol in ("Si",):
         return "Si3"

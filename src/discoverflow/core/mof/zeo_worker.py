@@ -1,7 +1,9 @@
-"""Run Zeo++ (``pyzeo``) on one CIF in this (fresh) process: ``python -m ... CIF PROBE
-SURFACE_SAMPLES VOLUME_SAMPLES`` prints its -res, -sa and -vol results as JSON. Zeo++ ends
-the process on some inputs (degenerate Voronoi networks of exactly symmetric cells), so it
-runs apart from the caller; its own messages go to stderr."""
+"""Run Zeo++ (``pyzeo``) on one CIF in this (fresh) process.
+
+``python -m discoverflow.core.mof.zeo_worker CIF PROBE SURFACE_SAMPLES VOLUME_SAMPLES``
+prints its -res, -sa and -vol results as JSON. Zeo++ ends the process on some inputs
+(degenerate Voronoi networks of exactly symmetric cells), so it runs apart
+from the caller; its own messages go to stderr."""
 
 from __future__ import annotations
 
@@ -12,6 +14,21 @@ from pathlib import Path
 
 
 def run(cif: Path, probe_radius: float, surface_samples: int, volume_samples: int) -> dict:
+    """Zeo++'s spheres, surface area and volume of one CIF.
+
+    Parameters
+    ----------
+    cif
+        The CIF file.
+    probe_radius
+        Probe radius (A).
+    surface_samples, volume_samples
+        Monte Carlo samples per atom and per cell.
+
+    Returns
+    -------
+    dict
+        The -res, -sa and -vol results."""
     from pyzeo.extension import AtomNetwork, surface_area, volume
 
     network = AtomNetwork.read_from_CIF(str(cif), rad_flag=True)
