@@ -76,7 +76,7 @@ def test_readme_atomate2_maker_in_the_relax_slot():
     exec(compile(block("ForceFieldRelaxMaker"), "README.md", "exec"), namespace)
     relax = namespace["discovery"].relax_maker
     assert relax.engine == "atomate2.forcefields.jobs.ForceFieldRelaxMaker"
-    assert relax.maker.steps == 500 and relax.route() == "gpu"
+    assert relax.maker.steps == 500 and relax.runs_on == "gpu"
 
 
 def test_readme_atomate2_vasp_makers_in_the_relax_slot():
@@ -85,7 +85,7 @@ def test_readme_atomate2_vasp_makers_in_the_relax_slot():
     relax = namespace["discovery"].relax_maker
     assert relax.engine == "atomate2.vasp.jobs.core.TightRelaxMaker"
     assert relax.maker.input_set_generator.incar_updates["EDIFFG"] == -0.001
-    assert relax.static_maker.name == "static" and relax.route() == "cpu"
+    assert relax.static_maker.name == "static" and relax.runs_on == "cpu"
 
 
 def test_readme_mof_example_composes_a_flow():

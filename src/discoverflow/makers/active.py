@@ -24,6 +24,7 @@ from discoverflow.makers.rounds import RoundsMaker
 from discoverflow.models.base import FineTunable, UncertaintyModel
 from discoverflow.models.ensemble import EnsembleModel
 from discoverflow.plugins import load_model
+from discoverflow.routing import JobStage, RunsOn
 from discoverflow.schemas.active import (
     ActiveLearningDocument,
     ActiveResult,
@@ -58,8 +59,9 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
     """
 
     name: str = "active learning"
-    stage: ClassVar[str] = "active"
-    runs_on: ClassVar[str] = "gpu"
+    round_stage: ClassVar[JobStage] = JobStage.ACTIVE_ROUND
+    update_stage: ClassVar[JobStage] = JobStage.ACTIVE_UPDATE
+    runs_on: ClassVar[RunsOn] = RunsOn.GPU
     settings: CoordinateSettings = field(default_factory=CoordinateSettings)
     model_dir: str | None = None  # default: beside the embedded store (see default_model_dir)
     relax_maker: Maker = field(default_factory=MLRelaxMaker)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from jobflow import CURRENT_JOB, Flow, Job, Maker, Response, job
+from jobflow import Flow, Job, Maker, Response, job
 from pymatgen.core import Structure
 
 from discoverflow.core.relax import RelaxSettings, relax_many, relaxer_settings
@@ -19,23 +19,18 @@ from discoverflow.makers.documents import (
 )
 from discoverflow.plugins import load_relaxer
 from discoverflow.progress import running_stage, stage_progress
-from discoverflow.routing import route_new_jobs
+from discoverflow.routing import JobStage, RunsOn, place, placed, route_new_jobs, running_job_stage
 from discoverflow.schemas.candidate import CANDIDATES
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.records import Stage
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
-REFERENCE_RELAX = "reference-relax"
-"""The stage of the jobs that relax a campaign's elemental references and known phases."""
-
 
 def relaxation_role() -> str:
-    """``reference`` in a reference relaxation job (stage ``REFERENCE_RELAX``), else
-    ``candidate``: the role the relaxed items' documents get."""
-    running = CURRENT_JOB.job
-    stage = running.metadata.get("stage") if running is not None else None
-    return "reference" if stage == REFERENCE_RELAX else "candidate"
+    """``reference`` in a reference relaxation job (stage ``JobStage.REFERENCE_RELAX``),
+    else ``candidate``: the role the relaxed items' documents get."""
+    return "reference" if running_job_stage() == JobStage.REFERENCE_RELAX else "candidate"
 
 
 @runtime_checkable
@@ -90,7 +85,7 @@ class MLRelaxMaker(StageMaker):
         config=WRITES_RECORDS,
         data="structures",
         output_schema=RelaxBatchDocument,
-        metadata={"stage": "relax-batch", "runs_on": "gpu"},
+        metadata=placed(JobStage.RELAX_BATCH, RunsOn.GPU),
     )
     def make(self, structures: dict[str, Structure]) -> RelaxBatchDocument:
         relaxer = self.relaxer()
@@ -146,7 +141,7 @@ def save_relax_record(
 def merged_relaxations(jobs: list, outputs: list, name: str) -> Flow:
     """``jobs`` with one job merging their relaxation ``outputs`` into one document."""
     merge = collect_relaxations(outputs)
-    merge.update_metadata({"stage": "relax-merge"})
+    place(merge, JobStage.RELAX_MERGE)
     return Flow([*jobs, merge], output=merge.output, name=name)
 
 
@@ -168,7 +163,7 @@ def merge_relax_batches(batches: list[RelaxBatchDocument]) -> RelaxBatchDocument
 @job(
     data=["structures", "task_documents"],
     output_schema=RelaxBatchDocument,
-    metadata={"stage": "relax", "runs_on": "cpu"},
+    metadata=placed(JobStage.RELAX, RunsOn.CPU),
 )
 def collect_relaxations(
     batches: list[RelaxBatchDocument], keep: list[str] | None = None
@@ -196,7 +191,7 @@ class RelaxSelectedMaker(Maker):
     name: str = "relax selected"
     relax_maker: RelaxMaker = field(default_factory=lambda: MLRelaxMaker())
 
-    @job(config=READS_CHUNKS, metadata={"stage": "relax-fanout", "runs_on": "cpu"})
+    @job(config=READS_CHUNKS, metadata=placed(JobStage.RELAX_FANOUT, RunsOn.CPU))
     def make(
         self,
         generation: GenerationDocument,

@@ -27,6 +27,7 @@ from discoverflow.core.crystal.vasp import (
 from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.task_relax import TaskRelaxMaker, field_of, max_force_of, n_steps_of
+from discoverflow.routing import RunsOn
 
 ENGINE = "vasp"
 RELAX_ONLY_INCAR = ("NSW", "IBRION", "ISIF", "EDIFFG")
@@ -102,6 +103,7 @@ class VaspRelaxMaker(TaskRelaxMaker, StageMaker):
     maker: Maker = field(init=False)
     name: str = "vasp relax"
     static_maker: Maker | None = field(init=False)
+    runs_on: RunsOn | None = RunsOn.CPU
     settings: VaspSettings = field(default_factory=VaspSettings)
     check_environment: bool = True
 

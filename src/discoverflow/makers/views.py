@@ -9,6 +9,7 @@ from jobflow import CURRENT_JOB, Job, JobStore, Maker, job
 
 from discoverflow.builders.documents import RecordSelection, build_documents
 from discoverflow.makers.documents import DEFAULT_CAMPAIGN, FINGERPRINT_KEYS, WRITES_RECORDS
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.candidate import CANDIDATES, MOFS
 from discoverflow.stores import shared_job_store
 
@@ -22,7 +23,7 @@ class DocumentsMaker(Maker):
     name: str = "documents"
     collections: tuple[str, ...] = (CANDIDATES, MOFS)
 
-    @job(config=WRITES_RECORDS, metadata={"stage": "documents", "runs_on": "cpu"})
+    @job(config=WRITES_RECORDS, metadata=placed(JobStage.DOCUMENTS, RunsOn.CPU))
     def make(self, *after: Any) -> dict[str, int]:
         running, store = CURRENT_JOB.job, CURRENT_JOB.store
         selection = flow_selection(running, store)

@@ -37,6 +37,7 @@ from discoverflow.makers.crystal.scorecard import AuditMaker, write_scorecard
 from discoverflow.makers.relax import merge_relax_batches
 from discoverflow.makers.task_relax import TaskRelaxMaker, maker_from_dict
 from discoverflow.plugins import GENERATORS, load_plugin
+from discoverflow.routing import JobStage
 from discoverflow.schemas.relax import RelaxBatchDocument
 from discoverflow.stores import make_store
 
@@ -127,7 +128,7 @@ def campaign_progress(
 ) -> CampaignProgress:
     """What earlier runs finished with the same settings and inputs (the same fingerprints):
     those stages are reused, the others run again."""
-    generation = record.latest("generation", ["output.elements"])
+    generation = record.latest(JobStage.GENERATION, ["output.elements"])
     if generation and generation["output"]["elements"] != config.elements:
         raise ConfigError(
             f"campaign {config.name!r} in the store was run for elements "
@@ -154,27 +155,27 @@ def campaign_progress(
         }
         return reference(found[-1]), [uuid for uuid in chunks if uuid not in done]
 
-    generation, generation_missing = latest_chunked("generation")
+    generation, generation_missing = latest_chunked(JobStage.GENERATION)
     validity, validity_missing = (
-        latest_chunked("validity") if config.validity_enabled else (None, [])
+        latest_chunked(JobStage.VALIDITY) if config.validity_enabled else (None, [])
     )
 
     return CampaignProgress(
-        references=latest("references"),
+        references=latest(JobStage.REFERENCES),
         generation=generation,
         generation_missing_chunks=generation_missing,
         validity=validity,
         validity_missing_chunks=validity_missing,
-        screen_batches=[reference(d) for d in matching("screen-batch", "screen_model")],
-        screen=latest("screen"),
-        dedup=latest("dedup") if config.dedup.enabled else None,
-        property_screen=latest("property-screen", "property_screen")
+        screen_batches=[reference(d) for d in matching(JobStage.SCREEN_BATCH, "screen_model")],
+        screen=latest(JobStage.SCREEN),
+        dedup=latest(JobStage.DEDUP) if config.dedup.enabled else None,
+        property_screen=latest(JobStage.PROPERTY_SCREEN, "property_screen")
         if config.property_screen
         else None,
-        relax_batches=[reference(d) for d in matching("relax-batch", "relax_engine")],
-        relax=latest("relax"),
-        hull=latest("hull"),
-        scorecard=latest("scorecard", "audit"),
+        relax_batches=[reference(d) for d in matching(JobStage.RELAX_BATCH, "relax_engine")],
+        relax=latest(JobStage.RELAX),
+        hull=latest(JobStage.HULL),
+        scorecard=latest(JobStage.SCORECARD, "audit"),
     )
 
 
@@ -211,7 +212,7 @@ def run_campaign(config: CampaignConfig, store_spec: str | None = None) -> dict 
     if flow is None:
         refresh_results(config, store, fingerprints)
     record = CampaignRecord(store, config.name)
-    return record.output(record.latest("hull"))
+    return record.output(record.latest(JobStage.HULL))
 
 
 def stored_relaxations(store: JobStore, elements: list[str]) -> RelaxBatchDocument:
@@ -220,7 +221,7 @@ def stored_relaxations(store: JobStore, elements: list[str]) -> RelaxBatchDocume
     store.connect()
     system = set(elements)
     batches = []
-    for doc in store.query({"metadata.stage": "relax-batch"}, properties=["uuid"]):
+    for doc in store.query({"metadata.stage": JobStage.RELAX_BATCH.value}, properties=["uuid"]):
         output = store.get_output(doc["uuid"], load=True)
         batch = RelaxBatchDocument.model_validate(output)
         keep = [

@@ -10,7 +10,7 @@ from discoverflow.makers.active import ActiveLearningMaker
 from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structures
 from discoverflow.makers.crystal.references import PHASE_PREFIX
 from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
-from discoverflow.routing import route_new_jobs
+from discoverflow.routing import JobStage, RunsOn, placed, route_new_jobs
 from discoverflow.schemas.active import ActiveLearningDocument, ActiveResult
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.records import Stage, Status
@@ -116,7 +116,7 @@ def energy_record(
     config=WRITES_RECORDS,
     data="structures",
     output_schema=RelaxBatchDocument,
-    metadata={"stage": "relax", "runs_on": "cpu"},
+    metadata=placed(JobStage.RELAX, RunsOn.CPU),
 )
 def coordinate_relaxations(
     active: ActiveLearningDocument, structures: dict[str, Structure], engine: str
@@ -141,7 +141,7 @@ def coordinate_relaxations(
     return batch
 
 
-@job(config=READS_CHUNKS, metadata={"stage": "relax-fanout", "runs_on": "cpu"})
+@job(config=READS_CHUNKS, metadata=placed(JobStage.RELAX_FANOUT, RunsOn.CPU))
 def coordinate_selected(
     maker: ActiveLearningMaker,
     generation: GenerationDocument,

@@ -10,6 +10,7 @@ from discoverflow.core.crystal.dedup import DedupSettings, deduplicate
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structures
 from discoverflow.makers.documents import StageRecords
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
@@ -26,7 +27,7 @@ class DedupMaker(StageMaker):
         data=["kept", "duplicate_of"],
         output_schema=DedupDocument,
         config=READS_CHUNKS,
-        metadata={"stage": "dedup", "runs_on": "cpu"},
+        metadata=placed(JobStage.DEDUP, RunsOn.CPU),
     )
     def make(self, generation: GenerationDocument, screen: ScreenDocument) -> DedupDocument:
         records = screen.kept

@@ -33,6 +33,7 @@ from discoverflow.makers.crystal.chunks import (
     generation_chunks,
 )
 from discoverflow.makers.documents import GenerationRecorder
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.generation import CandidateInfo, GenerationDocument
 from discoverflow.schemas.records import Status
 
@@ -83,7 +84,7 @@ class RandomStructureMaker(Maker):
     charge_neutral_only: bool = True
     seed: int = 0
 
-    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    @job(output_schema=GenerationDocument, metadata=placed(JobStage.GENERATION, RunsOn.CPU))
     def make(self, inputs: dict[str, Structure], elements: list[str]) -> Response:
         enumerate_ = charge_neutral_compositions if self.charge_neutral_only else stoichiometries
         structures, origins = {}, {}
@@ -103,7 +104,7 @@ class UserStructuresMaker(Maker):
 
     name: str = "user structures"
 
-    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    @job(output_schema=GenerationDocument, metadata=placed(JobStage.GENERATION, RunsOn.CPU))
     def make(self, inputs: dict[str, Structure], elements: list[str]) -> Response:
         allowed = set(elements)
         structures, origins = {}, {}
@@ -126,7 +127,7 @@ class ValidityFilterMaker(StageMaker):
     @job(
         output_schema=GenerationDocument,
         config=READS_CHUNKS,
-        metadata={"stage": "validity", "runs_on": "cpu"},
+        metadata=placed(JobStage.VALIDITY, RunsOn.CPU),
     )
     def make(self, generation: GenerationDocument) -> Response:
         """The generation's valid candidates, in chunks; each removed candidate's document
@@ -165,5 +166,5 @@ class ValidityFilterMaker(StageMaker):
         index = generation.model_copy(
             update={"n_candidates": len(kept), "filter_counts": filter_counts(removed)}
         )
-        jobs = chunk_jobs("validity-chunk", generation.elements, kept, survivors)
+        jobs = chunk_jobs(JobStage.VALIDITY_CHUNK, generation.elements, kept, survivors)
         return chunked_response(index, jobs, f"{self.name} chunks")

@@ -18,6 +18,7 @@ from discoverflow.core.crystal.predicted_substitution import (
 )
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.chunks import candidate_info, chunked_output
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.generation import (
     CandidateInfo,
     GenerationDocument,
@@ -56,7 +57,7 @@ class PartialSubstitutionMaker(StageMaker):
     name: str = "partial substitution"
     settings: PartialSubstitutionSettings = field(default_factory=PartialSubstitutionSettings)
 
-    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    @job(output_schema=GenerationDocument, metadata=placed(JobStage.GENERATION, RunsOn.CPU))
     def make(self, templates: dict[str, Structure], elements: list[str]) -> Response:
         result = partial_substitute(templates, elements, self.settings)
         infos = [
@@ -83,7 +84,7 @@ class SubstitutionPredictorMaker(StageMaker):
     name: str = "substitution predictor"
     settings: PredictedSubstitutionSettings = field(default_factory=PredictedSubstitutionSettings)
 
-    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    @job(output_schema=GenerationDocument, metadata=placed(JobStage.GENERATION, RunsOn.CPU))
     def make(self, templates: dict[str, Structure], elements: list[str]) -> Response:
         result = predicted_substitutions(templates, elements, self.settings)
         infos = [

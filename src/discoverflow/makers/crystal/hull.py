@@ -20,6 +20,7 @@ from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.references import PHASE_PREFIX
 from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, hull_fields
 from discoverflow.plugins import load_model
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.hull import ExcludedCandidate, HullDocument, HullEntryInfo
 from discoverflow.schemas.relax import HAS_ENERGY, ReferenceDocument, RelaxBatchDocument
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
@@ -60,7 +61,7 @@ class HullMaker(StageMaker):
         config=WRITES_RECORDS,
         data="promising_structures",
         output_schema=HullDocument,
-        metadata={"stage": "hull", "runs_on": "cpu"},
+        metadata=placed(JobStage.HULL, RunsOn.CPU),
     )
     def make(
         self,

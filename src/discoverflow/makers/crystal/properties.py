@@ -12,6 +12,7 @@ from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structure
 from discoverflow.makers.documents import StageRecords
 from discoverflow.models.base import PropertyModel
 from discoverflow.plugins import PROPERTIES, load_plugin
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.screen import DedupDocument, PropertyScreenDocument, ScreenDocument
 
@@ -27,7 +28,7 @@ class PropertyScreenMaker(StageMaker):
         data=["values", "kept"],
         output_schema=PropertyScreenDocument,
         config=READS_CHUNKS,
-        metadata={"stage": "property-screen", "runs_on": "gpu"},
+        metadata=placed(JobStage.PROPERTY_SCREEN, RunsOn.GPU),
     )
     def make(
         self, generation: GenerationDocument, selection: ScreenDocument | DedupDocument

@@ -10,6 +10,7 @@ from pymatgen.core import Structure
 from discoverflow.core.crystal.prototypes import PrototypeSettings, decorate_prototypes
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.chunks import candidate_info, chunked_output
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.generation import GenerationDocument
 
 
@@ -24,7 +25,7 @@ class PrototypesMaker(StageMaker):
     name: str = "prototypes"
     settings: PrototypeSettings = field(default_factory=PrototypeSettings)
 
-    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    @job(output_schema=GenerationDocument, metadata=placed(JobStage.GENERATION, RunsOn.CPU))
     def make(self, inputs: dict[str, Structure], elements: list[str]) -> Response:
         result, n_prototypes = decorate_prototypes(elements, self.settings)
         index = GenerationDocument(

@@ -13,7 +13,8 @@ from discoverflow.core.crystal.elements import elemental_reference_candidates
 from discoverflow.core.crystal.known_phases import KnownPhase
 from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
-from discoverflow.makers.relax import REFERENCE_RELAX, MLRelaxMaker, RelaxMaker
+from discoverflow.makers.relax import MLRelaxMaker, RelaxMaker
+from discoverflow.routing import JobStage, RunsOn, place, placed
 from discoverflow.schemas.relax import ReferenceDocument, ReferencePhase, RelaxBatchDocument
 
 PHASE_PREFIX = "phase:"
@@ -66,7 +67,7 @@ def known_phase_fields(phase: ReferencePhase, structure: Structure | None) -> di
     config=WRITES_RECORDS,
     data="structures",
     output_schema=ReferenceDocument,
-    metadata={"stage": "references", "runs_on": "cpu"},
+    metadata=placed(JobStage.REFERENCES, RunsOn.CPU),
 )
 def collect_references(
     relaxed: RelaxBatchDocument,
@@ -185,6 +186,6 @@ class ReferenceMaker(Maker):
             )
             (given if as_given else to_relax)[phase.name] = phase.structure
         relax = self.relax_maker.make(reference_structures(elements, to_relax))
-        relax.update_metadata({"stage": REFERENCE_RELAX})
+        place(relax, JobStage.REFERENCE_RELAX)
         collect = collect_references(relax.output, elements, known, given)
         return Flow([relax, collect], output=collect.output, name=self.name)

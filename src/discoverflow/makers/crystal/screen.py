@@ -21,7 +21,7 @@ from discoverflow.makers.crystal.chunks import (
 from discoverflow.makers.documents import StageRecords
 from discoverflow.plugins import load_model
 from discoverflow.progress import stage_progress
-from discoverflow.routing import route_new_jobs
+from discoverflow.routing import JobStage, RunsOn, placed, route_new_jobs
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.records import Stage
 from discoverflow.schemas.relax import ReferenceDocument
@@ -66,7 +66,7 @@ class MLScreenMaker(StageMaker):
     def energy_model(self):
         return load_model(self.settings.model, **self.settings.model_options)
 
-    @job(config=READS_CHUNKS, metadata={"stage": "screen-fanout", "runs_on": "cpu"})
+    @job(config=READS_CHUNKS, metadata=placed(JobStage.SCREEN_FANOUT, RunsOn.CPU))
     def make(
         self,
         generation: GenerationDocument,
@@ -89,7 +89,7 @@ class MLScreenMaker(StageMaker):
     @job(
         output_schema=ScreenBatchDocument,
         config=READS_CHUNKS,
-        metadata={"stage": "screen-batch", "runs_on": "gpu"},
+        metadata=placed(JobStage.SCREEN_BATCH, RunsOn.GPU),
     )
     def screen_batch(
         self, chunk: GenerationDocument | str, ids: list[str] | None = None
@@ -135,7 +135,7 @@ class MLScreenMaker(StageMaker):
         data=["kept", "failures"],
         output_schema=ScreenDocument,
         config=READS_CHUNKS,
-        metadata={"stage": "screen", "runs_on": "cpu"},
+        metadata=placed(JobStage.SCREEN, RunsOn.CPU),
     )
     def select(
         self,

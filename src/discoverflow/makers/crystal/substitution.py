@@ -22,6 +22,7 @@ from discoverflow.makers.crystal.chunks import (
     recorded_chunk,
 )
 from discoverflow.makers.documents import WRITES_RECORDS
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.generation import (
     CandidateInfo,
     GenerationDocument,
@@ -40,7 +41,7 @@ class SubstitutionMaker(StageMaker):
     name: str = "substitution"
     settings: SubstitutionSettings = field(default_factory=SubstitutionSettings)
 
-    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    @job(output_schema=GenerationDocument, metadata=placed(JobStage.GENERATION, RunsOn.CPU))
     def make(self, templates: dict[str, Structure], elements: list[str]) -> Response:
         usable, skipped = usable_templates(templates, len(elements), self.settings)
         counts = SubstitutionResult()
@@ -77,7 +78,7 @@ class SubstitutionMaker(StageMaker):
         data="structures",
         output_schema=GenerationDocument,
         config=WRITES_RECORDS,
-        metadata={"stage": "generation-chunk", "runs_on": "cpu"},
+        metadata=placed(JobStage.GENERATION_CHUNK, RunsOn.CPU),
     )
     def chunk(
         self,

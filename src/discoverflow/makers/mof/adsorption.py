@@ -11,6 +11,7 @@ from discoverflow.core.mof.adsorption import AdsorptionSettings, co2_uptake
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint
 from discoverflow.makers.mof.stability import each_mof
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import AdsorptionDocument, AdsorptionRecord
 from discoverflow.schemas.relax import RelaxBatchDocument
@@ -51,7 +52,7 @@ class AdsorptionMaker(StageMaker):
     name: str = "co2 adsorption"
     settings: AdsorptionSettings = field(default_factory=AdsorptionSettings)
 
-    @job(config=WRITES_RECORDS, metadata={"stage": "mof-adsorption", "runs_on": "cpu"})
+    @job(config=WRITES_RECORDS, metadata=placed(JobStage.MOF_ADSORPTION, RunsOn.CPU))
     def make(self, relaxed: RelaxBatchDocument) -> AdsorptionDocument:
         settings = self.settings
         checkpoint = RecordCheckpoint.of_running_job(

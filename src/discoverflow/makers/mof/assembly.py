@@ -19,6 +19,7 @@ from discoverflow.core.structures import smiles_id
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
 from discoverflow.progress import stage_progress
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import AssemblyDocument, LinkerBatchDocument, MOFRecord
 
@@ -52,7 +53,7 @@ class MOFAssemblyMaker(StageMaker):
     @job(
         config=WRITES_RECORDS,
         data="structures",
-        metadata={"stage": "mof-assembly", "runs_on": "cpu"},
+        metadata=placed(JobStage.MOF_ASSEMBLY, RunsOn.CPU),
     )
     def make(self, linkers: LinkerBatchDocument) -> AssemblyDocument:
         settings = self.settings

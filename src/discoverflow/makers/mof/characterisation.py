@@ -12,6 +12,7 @@ from discoverflow.core.mof.checks import CharacterisationSettings, characterise
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint, structure_fields
 from discoverflow.makers.mof.stability import each_mof
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import (
     CharacterisationDocument,
@@ -61,7 +62,7 @@ class MOFCharacterisationMaker(StageMaker):
     @job(
         config=WRITES_RECORDS,
         data="structures",
-        metadata={"stage": "mof-characterisation", "runs_on": "cpu"},
+        metadata=placed(JobStage.MOF_CHARACTERISATION, RunsOn.CPU),
     )
     def make(self, assembly: MOFCells) -> CharacterisationDocument:
         settings = self.settings

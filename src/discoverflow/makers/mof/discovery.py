@@ -20,6 +20,7 @@ from discoverflow.makers.mof.assembly import MOFAssemblyMaker
 from discoverflow.makers.mof.evaluation import MOFStagesMaker, save_cells
 from discoverflow.makers.mof.linkers import LinkerGenerationMaker
 from discoverflow.makers.rounds import RoundsMaker
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.mof import (
     MOFCampaignDocument,
     MOFCampaignState,
@@ -40,7 +41,8 @@ class MOFDiscoveryMaker(RoundsMaker, MOFStagesMaker):
     """
 
     name: str = "mof discovery"
-    stage: ClassVar[str] = "mof"
+    round_stage: ClassVar[JobStage] = JobStage.MOF_ROUND
+    update_stage: ClassVar[JobStage] = JobStage.MOF_UPDATE
     rounds: int = 3
     linker_maker: LinkerGenerationMaker = field(default_factory=LinkerGenerationMaker)
     assembly_maker: MOFAssemblyMaker = field(default_factory=MOFAssemblyMaker)
@@ -144,8 +146,9 @@ class MOFDiscoveryMaker(RoundsMaker, MOFStagesMaker):
         """The next round, after retraining the generator in its own GPU job when due."""
         if isinstance(state, OutputReference) or not self.retraining_due(state):
             return super().next_round(state, inputs)
-        retrain = self.tagged(self.retrain_generator(state), "retrain")
-        retrain.metadata["runs_on"] = "gpu"
+        retrain = self.tagged(
+            self.retrain_generator(state), JobStage.MOF_RETRAIN, "retrain", RunsOn.GPU
+        )
         after = super().next_round(retrain.output, inputs)
         return Flow([retrain, after], output=after.output, name=f"{self.name} retrain")
 
@@ -172,7 +175,7 @@ class MOFDiscoveryMaker(RoundsMaker, MOFStagesMaker):
     def finish(self, state: MOFCampaignState):
         return self.summary(state)
 
-    @job(metadata={"stage": "mof-summary", "runs_on": "cpu"})
+    @job(metadata=placed(JobStage.MOF_SUMMARY, RunsOn.CPU))
     def summary(self, state: MOFCampaignState) -> MOFCampaignDocument:
         """Every round's summary and MOF, and the plot of strain per round."""
         plot = None

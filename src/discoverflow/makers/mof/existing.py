@@ -14,12 +14,13 @@ from discoverflow.core.mof.inputs import read_mof_folder
 from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
 from discoverflow.makers.mof.evaluation import MOFStagesMaker, save_cells
 from discoverflow.makers.mof.stability import md_verdict
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import MOFEvaluationDocument, MOFFileRecord, MOFFolderDocument
 from discoverflow.schemas.records import Stage
 
 
-@job(config=WRITES_RECORDS, data="structures", metadata={"stage": "mof-read", "runs_on": "cpu"})
+@job(config=WRITES_RECORDS, data="structures", metadata=placed(JobStage.MOF_READ, RunsOn.CPU))
 def read_mofs(folder: str) -> MOFFolderDocument:
     """Every CIF of ``folder``: its cell, or why it cannot be used (status ``invalid``). Each
     MOF not read before is recorded (one read before keeps its record)."""
@@ -86,7 +87,7 @@ class ExistingMOFsMaker(MOFStagesMaker):
         summary = self.summary(read.output, outputs, fingerprint)
         return Flow([read, *jobs, summary], output=summary.output, name=self.name)
 
-    @job(metadata={"stage": "mof-evaluation", "runs_on": "cpu"})
+    @job(metadata=placed(JobStage.MOF_EVALUATION, RunsOn.CPU))
     def summary(
         self, folder: MOFFolderDocument, outputs: dict, fingerprint: str | None
     ) -> MOFEvaluationDocument:

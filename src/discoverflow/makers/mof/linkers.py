@@ -11,6 +11,7 @@ from discoverflow.core.mof.linkers import LinkerRejected, process_linker
 from discoverflow.makers.base import StageMaker
 from discoverflow.plugins import load_linker_generator
 from discoverflow.progress import stage_progress
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.mof import LinkerBatchDocument, LinkerRecord
 
 
@@ -32,7 +33,7 @@ class LinkerGenerationMaker(StageMaker):
             self.settings.generator, state=state, **self.settings.generator_options
         )
 
-    @job(metadata={"stage": "mof-linkers", "runs_on": "gpu"})
+    @job(metadata=placed(JobStage.MOF_LINKERS, RunsOn.GPU))
     def make(
         self,
         generator_state: dict | None = None,

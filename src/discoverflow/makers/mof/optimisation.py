@@ -13,7 +13,7 @@ from discoverflow.core.relax import record_of
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint, relax_fields
 from discoverflow.makers.relax import merged_relaxations
-from discoverflow.routing import route_new_jobs
+from discoverflow.routing import JobStage, RunsOn, placed, route_new_jobs
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.records import Stage
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
@@ -49,7 +49,7 @@ class CP2KCellMaker(StageMaker):
     name: str = "mof cp2k cell optimisation"
     settings: CP2KSettings = field(default_factory=CP2KSettings)
 
-    @job(metadata={"stage": "relax-fanout", "runs_on": "cpu"})
+    @job(metadata=placed(JobStage.RELAX_FANOUT, RunsOn.CPU))
     def make(self, structures: dict[str, Structure]) -> Response | RelaxBatchDocument:
         """One optimisation job per MOF and a job merging their documents."""
         if not structures:
@@ -64,7 +64,7 @@ class CP2KCellMaker(StageMaker):
         config=WRITES_RECORDS,
         data="structures",
         output_schema=RelaxBatchDocument,
-        metadata={"stage": "relax-batch", "runs_on": "cpu"},
+        metadata=placed(JobStage.RELAX_BATCH, RunsOn.CPU),
     )
     def optimise(self, mof_id: str, structure: Structure) -> RelaxBatchDocument:
         """Optimise one MOF (or take its finished result from its record)."""

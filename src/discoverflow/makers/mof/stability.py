@@ -17,6 +17,7 @@ from discoverflow.makers.base import StageMaker
 from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint
 from discoverflow.models.chgnet import chgnet_calculator
 from discoverflow.progress import stage_progress
+from discoverflow.routing import JobStage, RunsOn, place, placed
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import (
     MOFCells,
@@ -65,12 +66,10 @@ class MOFStabilityMaker(StageMaker):
 
     def make(self, assembly: MOFCells):
         """The MD job of the MOFs in ``assembly`` (or those that passed the checks)."""
-        md = self.simulate(assembly)
-        runs_on = "cpu" if self.settings.engine == "lammps" else "gpu"
-        md.metadata = {**md.metadata, "runs_on": runs_on}  # not the decorator's shared dict
-        return md
+        runs_on = RunsOn.CPU if self.settings.engine == "lammps" else RunsOn.GPU
+        return place(self.simulate(assembly), runs_on=runs_on)
 
-    @job(config=WRITES_RECORDS, metadata={"stage": "mof-stability"})
+    @job(config=WRITES_RECORDS, metadata=placed(JobStage.MOF_STABILITY))
     def simulate(self, assembly: MOFCells) -> StabilityDocument:
         settings = self.settings
         engine = settings.engine_name
@@ -120,7 +119,7 @@ class MOFStabilityMaker(StageMaker):
         )
 
 
-@job(data="output", metadata={"stage": "mof-select", "runs_on": "cpu"})
+@job(data="output", metadata=placed(JobStage.MOF_SELECT, RunsOn.CPU))
 def select_stable(
     assembly: MOFCells, stability: StabilityDocument, limit: int
 ) -> dict[str, Structure]:
