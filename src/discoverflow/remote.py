@@ -145,7 +145,7 @@ def crystal_stage_jobs(
         StageJobs(JobStage.GENERATION, RunsOn.CPU, 1),
         StageJobs(JobStage.GENERATION_CHUNK, RunsOn.CPU, len(chunks)),
     ]
-    if config.validity_enabled:
+    if config.validity.enabled:
         stages += [
             StageJobs(JobStage.VALIDITY, RunsOn.CPU, 1),
             StageJobs(JobStage.VALIDITY_CHUNK, RunsOn.CPU, len(chunks)),
@@ -157,7 +157,7 @@ def crystal_stage_jobs(
     )
     if config.dedup.enabled:
         stages.append(StageJobs(JobStage.DEDUP, RunsOn.CPU, 1))
-    if config.property_screen is not None:
+    if config.property_screen.enabled:
         stages.append(StageJobs(JobStage.PROPERTY_SCREEN, RunsOn.GPU, 1))
     if selected is None:
         selected = config.screening.max_candidates or len(n_sites)

@@ -1,11 +1,12 @@
-"""A crystal discovery campaign file: each section is its stage's settings."""
+"""A crystal discovery campaign file: each section is its stage's settings; an optional
+stage's section has an ``enabled`` bool."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from discoverflow.campaigns.config import CampaignConfigBase, resolve_path
 from discoverflow.core.crystal.coordinate import CoordinateSettings
@@ -54,13 +55,41 @@ class GenerationConfig(SubstitutionSettings):
 
 
 class ValidityConfig(ValiditySettings):
-    enabled: bool | None = Field(
-        None, description="Filter generated structures (default: on unless substitution)"
+    """The validity filter's section: its settings and whether it runs.
+
+    Parameters
+    ----------
+    enabled
+        Filter the generated structures. When the file does not say, on for every
+        ``generation.method`` except ``substitution`` (whose candidates are decorations of
+        known structures); the loaded config holds the resulting bool.
+    """
+
+    enabled: bool = Field(
+        True,
+        description="Filter generated structures (when not given: on unless "
+        "generation.method is substitution)",
     )
 
 
 class DedupConfig(DedupSettings):
+    """The deduplication's section: its settings and whether it runs (default: on)."""
+
     enabled: bool = Field(True, description="Remove near-duplicates among screened candidates")
+
+
+class PropertyScreenConfig(PropertyScreenSettings):
+    """The property screen's section: its window and whether it runs (on when the file has
+    this section and does not say otherwise; off without the section)."""
+
+    enabled: bool = Field(
+        True,
+        description="Filter on a predicted property before relaxing (off without this section)",
+    )
+
+
+def property_screen_off() -> PropertyScreenConfig:
+    return PropertyScreenConfig(enabled=False)
 
 
 class RelaxConfig(RelaxSettings):
@@ -98,8 +127,9 @@ class CampaignConfig(CampaignConfigBase):
     validity: ValidityConfig = Field(default_factory=ValidityConfig)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
-    property_screen: PropertyScreenSettings | None = Field(
-        None, description="Optional surrogate filter on a predicted property before relaxing"
+    property_screen: PropertyScreenConfig = Field(
+        default_factory=property_screen_off,
+        description="Optional surrogate filter on a predicted property before relaxing",
     )
     relax: RelaxConfig = Field(default_factory=RelaxConfig)
     hull: HullSettings = Field(default_factory=HullSettings)
@@ -115,11 +145,12 @@ class CampaignConfig(CampaignConfigBase):
     def describe(self) -> str:
         return "-".join(self.elements)
 
-    @property
-    def validity_enabled(self) -> bool:
-        if self.validity.enabled is None:
-            return self.generation.method != "substitution"
-        return self.validity.enabled
+    @model_validator(mode="after")
+    def validity_by_generation_method(self) -> CampaignConfig:
+        """``validity.enabled``, when the file does not say, from ``generation.method``."""
+        if "enabled" not in self.validity.model_fields_set:
+            self.validity.enabled = self.generation.method != "substitution"
+        return self
 
     def resolve_paths(self, base: Path) -> CampaignConfig:
         super().resolve_paths(base)

@@ -103,14 +103,16 @@ def discovery_maker(config: CampaignConfig) -> CrystalDiscoveryMaker:
     return CrystalDiscoveryMaker(
         generation_maker=generation_maker(config),
         validity_maker=ValidityFilterMaker(settings=config.validity.model_dump(exclude={"enabled"}))
-        if config.validity_enabled
+        if config.validity.enabled
         else None,
         screen_maker=MLScreenMaker(settings=config.screening),
         dedup_maker=DedupMaker(settings=config.dedup.model_dump(exclude={"enabled"}))
         if config.dedup.enabled
         else None,
-        property_maker=PropertyScreenMaker(settings=config.property_screen)
-        if config.property_screen
+        property_maker=PropertyScreenMaker(
+            settings=config.property_screen.model_dump(exclude={"enabled"})
+        )
+        if config.property_screen.enabled
         else None,
         relax_maker=relax_maker(config),
         coordinate_maker=coordinate_maker(config),
@@ -157,7 +159,7 @@ def campaign_progress(
 
     generation, generation_missing = latest_chunked(JobStage.GENERATION)
     validity, validity_missing = (
-        latest_chunked(JobStage.VALIDITY) if config.validity_enabled else (None, [])
+        latest_chunked(JobStage.VALIDITY) if config.validity.enabled else (None, [])
     )
 
     return CampaignProgress(
@@ -170,7 +172,7 @@ def campaign_progress(
         screen=latest(JobStage.SCREEN),
         dedup=latest(JobStage.DEDUP) if config.dedup.enabled else None,
         property_screen=latest(JobStage.PROPERTY_SCREEN, "property_screen")
-        if config.property_screen
+        if config.property_screen.enabled
         else None,
         relax_batches=[reference(d) for d in matching(JobStage.RELAX_BATCH, "relax_engine")],
         relax=latest(JobStage.RELAX),

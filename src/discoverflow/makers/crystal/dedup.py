@@ -17,11 +17,18 @@ from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
 @dataclass
 class DedupMaker(StageMaker):
-    """Keep the lowest-energy member of each StructureMatcher group (per reduced formula)."""
+    """Keep the lowest-energy member of each StructureMatcher group (per reduced formula).
+
+    Parameters
+    ----------
+    name
+        The job's name.
+    settings
+        A ``DedupSettings`` (or its dict): the matcher's tolerances and the processes used.
+    """
 
     name: str = "dedup"
     settings: DedupSettings = field(default_factory=DedupSettings)
-    workers: int | None = None
 
     @job(
         data=["kept", "duplicate_of"],
@@ -30,13 +37,27 @@ class DedupMaker(StageMaker):
         metadata=placed(JobStage.DEDUP, RunsOn.CPU),
     )
     def make(self, generation: GenerationDocument, screen: ScreenDocument) -> DedupDocument:
+        """Group the candidates the screen kept and keep one of each group.
+
+        Parameters
+        ----------
+        generation
+            The generation holding the candidates' structures.
+        screen
+            The screen whose ``kept`` candidates are grouped.
+
+        Returns
+        -------
+        DedupDocument
+            The kept candidates and, for each removed one, the candidate it duplicates.
+        """
         records = screen.kept
         structures = candidate_structures(generation, [r.candidate_id for r in records])
         outcome = deduplicate(
             list(structures.values()),
             [r.formation_energy_per_atom for r in records],
             self.settings,
-            self.workers,
+            self.settings.workers,
         )
         duplicate_of = {
             records[i].candidate_id: records[j].candidate_id
@@ -50,7 +71,7 @@ class DedupMaker(StageMaker):
                 {cid: f"matches {original}" for cid, original in duplicate_of.items()},
             )
         return DedupDocument(
-            **self.settings.model_dump(),
+            **self.settings.model_dump(exclude={"workers"}),
             n_input=len(records),
             n_kept=len(outcome.kept),
             kept=[records[i] for i in outcome.kept],
