@@ -177,11 +177,21 @@ def crystal_stage_jobs(
         *fanout(JobStage.AUDIT_RELAX, audit_batches, JobStage.AUDIT_RELAX),
         StageJobs(JobStage.AUDIT, RunsOn.CPU, 1),
     ]
+    hull = [StageJobs(JobStage.HULL_ANALYSIS, RunsOn.CPU, 1)]
+    hull.append(StageJobs(JobStage.KNOWN_PHASES, RunsOn.CPU, 1))
+    if config.hull.ensemble:
+        hull.append(StageJobs(JobStage.STABILITY_SPREAD, RunsOn.GPU, 1))
     ends = [
-        StageJobs(stage, "cpu", 1)
-        for stage in ("hull", "scorecard", "scorecard-outputs", "hull-outputs", "documents")
+        StageJobs(stage, RunsOn.CPU, 1)
+        for stage in (
+            JobStage.HULL,
+            JobStage.SCORECARD,
+            JobStage.SCORECARD_OUTPUTS,
+            JobStage.HULL_OUTPUTS,
+            JobStage.DOCUMENTS,
+        )
     ]
-    return [*stages, *relax, *audit, *ends]
+    return [*stages, *relax, *hull, *audit, *ends]
 
 
 ESTIMATES = {CampaignConfig: crystal_stage_jobs}

@@ -127,7 +127,9 @@ class CrystalDiscoveryMaker(Maker):
                 generation, selection, done.relax_batches
             )
         relaxed = done.relax or add(relax)
-        hull = done.hull or add(self.hull_maker.make(relaxed, references, selection))
+        hull = done.hull or add(
+            self.hull_maker.make(relaxed=relaxed, references=references, selection=selection)
+        )
         audit = None
         if self.audit_maker is not None and done.scorecard is None:
             auditor = replace(self.audit_maker, relax_maker=self.relax_maker)
