@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from jobflow import Flow
 
 from discoverflow.campaigns import load_config
 from discoverflow.campaigns.crystal.driver import run_campaign
@@ -50,7 +51,7 @@ def test_readme_python_example_runs(capsys):
     for doc in docs:
         assert doc.template in ("Cu3Au", "CuZn") and doc.species_map and doc.scale
         assert doc.structure_initial is not None and doc.predicted_energy_per_atom is not None
-    hull = store.get_output(namespace["hull"].uuid)
+    hull = store.get_output(namespace["hull"].output.uuid)
     placed = {d.candidate_id: d for d in docs if d.energy_above_hull is not None}
     assert set(placed) == {e["candidate_id"] for e in hull["entries"]}
     for entry in hull["entries"]:
@@ -94,7 +95,7 @@ def test_readme_mof_example_composes_a_flow():
     maker, flow = namespace["maker"], namespace["flow"]
     assert maker.assembly_maker.settings.node == "Cu-paddlewheel-pillared"
     assert maker.stability_maker.settings.steps == 5000
-    assert flow.metadata["stage"] == "mof-round"
+    assert isinstance(flow, Flow) and flow.jobs[0].metadata["stage"] == "mof-round"
 
 
 @pytest.fixture(scope="module")

@@ -19,10 +19,10 @@ from discoverflow.core.crystal.known_phases import KnownPhase
 from discoverflow.core.structures import read_structure_folder
 from discoverflow.errors import ConfigError
 from discoverflow.makers import (
-    ActiveLearningMaker,
-    CampaignProgress,
+    CoordinateMaker,
     CrystalDiscoveryMaker,
     DedupMaker,
+    FinishedStages,
     HullMaker,
     MLRelaxMaker,
     MLScreenMaker,
@@ -90,12 +90,12 @@ def generation_maker(config: CampaignConfig) -> Maker:
         raise ConfigError(f"generation.options: {exc}") from None
 
 
-def coordinate_maker(config: CampaignConfig) -> ActiveLearningMaker | None:
+def coordinate_maker(config: CampaignConfig) -> CoordinateMaker | None:
     """The coordinate pattern's Maker when ``relax.pattern`` is coordinate (else None); its
     fine-tuned models go to the worker's model folder (``default_model_dir``)."""
     if config.relax.pattern != "coordinate":
         return None
-    return ActiveLearningMaker(settings=config.relax.coordinate, relax_maker=relax_maker(config))
+    return CoordinateMaker(settings=config.relax.coordinate, relax_maker=relax_maker(config))
 
 
 def discovery_maker(config: CampaignConfig) -> CrystalDiscoveryMaker:
@@ -125,9 +125,9 @@ def reference(doc: dict | None) -> OutputReference | None:
     return OutputReference(doc["uuid"]) if doc else None
 
 
-def campaign_progress(
+def finished_stages(
     record: CampaignRecord, config: CampaignConfig, fingerprints: dict[str, str]
-) -> CampaignProgress:
+) -> FinishedStages:
     """What earlier runs finished with the same settings and inputs (the same fingerprints):
     those stages are reused, the others run again."""
     generation = record.latest(JobStage.GENERATION, ["output.elements"])
@@ -162,7 +162,7 @@ def campaign_progress(
         latest_chunked(JobStage.VALIDITY) if config.validity.enabled else (None, [])
     )
 
-    return CampaignProgress(
+    return FinishedStages(
         references=latest(JobStage.REFERENCES),
         generation=generation,
         generation_missing_chunks=generation_missing,
@@ -185,11 +185,11 @@ def build_flow(config: CampaignConfig, store: JobStore) -> Flow | None:
     """The flow that finishes the campaign, or None when the store says it is complete."""
     inputs = load_inputs(config, store)
     fingerprints = stage_fingerprints(config, inputs.templates, inputs.known_phases)
-    progress = campaign_progress(CampaignRecord(store, config.name), config, fingerprints)
-    if progress.hull is not None and progress.scorecard is not None:
+    finished = finished_stages(CampaignRecord(store, config.name), config, fingerprints)
+    if finished.hull is not None and finished.scorecard is not None:
         return None
     discovery = discovery_maker(config).make(
-        inputs.templates, config.elements, inputs.known_phases, progress
+        inputs.templates, config.elements, inputs.known_phases, finished
     )
     hull = discovery.output
     files = write_hull_files(hull, hull.uuid, str(config.output_dir), config.hull)
@@ -219,7 +219,7 @@ def run_campaign(config: CampaignConfig, store_spec: str | None = None) -> dict 
 
 def stored_relaxations(store: JobStore, elements: list[str]) -> RelaxBatchDocument:
     """Every converged relaxation in the store (any campaign) within a chemical system, e.g.
-    the ``known`` results an ActiveLearningMaker looks candidates up in."""
+    the ``known`` results an CoordinateMaker looks candidates up in."""
     store.connect()
     system = set(elements)
     batches = []

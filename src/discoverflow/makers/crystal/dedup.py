@@ -12,6 +12,7 @@ from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structure
 from discoverflow.makers.documents import StageRecords
 from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.generation import GenerationDocument
+from discoverflow.schemas.records import Stage, Status
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
 
@@ -65,9 +66,9 @@ class DedupMaker(StageMaker):
         }
         if (stage_results := StageRecords.of_running_job()) is not None:
             stage_results.write(
-                "dedup",
+                Stage.DEDUP,
                 {cid: {"duplicate_of": original} for cid, original in duplicate_of.items()},
-                "duplicate",
+                Status.DUPLICATE,
                 {cid: f"matches {original}" for cid, original in duplicate_of.items()},
             )
         return DedupDocument(

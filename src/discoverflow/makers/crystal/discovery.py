@@ -8,7 +8,7 @@ from jobflow import Flow, Maker, OutputReference
 from pymatgen.core import Structure
 
 from discoverflow.core.crystal.known_phases import KnownPhase
-from discoverflow.makers.active import ActiveLearningMaker
+from discoverflow.makers.coordinate import CoordinateMaker
 from discoverflow.makers.crystal.chunks import finish_chunks
 from discoverflow.makers.crystal.coordinate import coordinate_selected
 from discoverflow.makers.crystal.dedup import DedupMaker
@@ -23,7 +23,7 @@ from discoverflow.schemas.candidate import CANDIDATES
 
 
 @dataclass
-class CampaignProgress:
+class FinishedStages:
     """Outputs an earlier run of the same campaign left in the store.
 
     Finished stages are referenced instead of rerun; batches of an unfinished stage
@@ -69,7 +69,7 @@ class CrystalDiscoveryMaker(Maker):
     dedup_maker: DedupMaker | None = field(default_factory=DedupMaker)
     property_maker: Maker | None = None
     relax_maker: RelaxMaker = field(default_factory=MLRelaxMaker)
-    coordinate_maker: ActiveLearningMaker | None = None
+    coordinate_maker: CoordinateMaker | None = None
     hull_maker: HullMaker = field(default_factory=HullMaker)
     audit_maker: AuditMaker | None = field(default_factory=AuditMaker)
     documents_maker: DocumentsMaker | None = field(
@@ -81,9 +81,9 @@ class CrystalDiscoveryMaker(Maker):
         templates: dict[str, Structure],
         elements: list[str],
         known_phases: list[KnownPhase] | dict[str, Structure] | None = None,
-        progress: CampaignProgress | None = None,
+        finished: FinishedStages | None = None,
     ) -> Flow:
-        done = progress or CampaignProgress()
+        done = finished or FinishedStages()
         jobs = []
 
         def add(step):

@@ -20,12 +20,12 @@ from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, hull_fie
 from discoverflow.plugins import load_model
 from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.hull import ExcludedCandidate, HullDocument, HullEntryInfo
-from discoverflow.schemas.records import Stage
+from discoverflow.schemas.records import Stage, Status
 from discoverflow.schemas.relax import HAS_ENERGY, ReferenceDocument, RelaxBatchDocument
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
 
-def phase_hull_fields(analysis) -> tuple[dict[str, dict], dict[str, str]]:
+def phase_hull_fields(analysis) -> tuple[dict[str, dict], dict[str, Status]]:
     """The known phases' formation energies and distances to the hull, for their documents."""
     items, status = {}, {}
     for row in analysis.phases:
@@ -36,7 +36,9 @@ def phase_hull_fields(analysis) -> tuple[dict[str, dict], dict[str, str]]:
             "is_stable": on_hull,
             "energy_corrections": analysis.corrections,
         }
-        status[f"{PHASE_PREFIX}{row.candidate_id}"] = "on hull" if on_hull else "above hull"
+        status[f"{PHASE_PREFIX}{row.candidate_id}"] = (
+            Status.ON_HULL if on_hull else Status.ABOVE_HULL
+        )
     return items, status
 
 

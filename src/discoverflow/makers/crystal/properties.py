@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from jobflow import job
 
 from discoverflow.core.crystal.screening import PropertyScreenSettings
+from discoverflow.errors import ConfigError
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structures
 from discoverflow.makers.documents import StageRecords
@@ -14,6 +15,7 @@ from discoverflow.models.base import PropertyModel
 from discoverflow.plugins import PROPERTIES, load_plugin
 from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.generation import GenerationDocument
+from discoverflow.schemas.records import Stage, Status
 from discoverflow.schemas.screen import DedupDocument, PropertyScreenDocument, ScreenDocument
 
 
@@ -34,7 +36,12 @@ class PropertyScreenMaker(StageMaker):
         self, generation: GenerationDocument, selection: ScreenDocument | DedupDocument
     ) -> PropertyScreenDocument:
         settings = self.settings
-        model: PropertyModel = load_plugin(PROPERTIES, settings.model)(**settings.model_options)
+        model = load_plugin(PROPERTIES, settings.model)(**settings.model_options)
+        if not isinstance(model, PropertyModel):
+            raise ConfigError(
+                f"property_screen.model {settings.model!r} is not a property model "
+                "(name, property_name, unit and predict(structures))"
+            )
         ids = [r.candidate_id for r in selection.kept]
         structures = candidate_structures(generation, ids)
         predicted = model.predict(list(structures.values())) if ids else []
@@ -44,13 +51,13 @@ class PropertyScreenMaker(StageMaker):
         if (stage_results := StageRecords.of_running_job()) is not None:
             chosen = {r.candidate_id for r in kept}
             stage_results.write(
-                "property_screen",
+                Stage.PROPERTY_SCREEN,
                 {
                     cid: {"property_name": model.property_name, "property_value": value,
                           "property_unit": model.unit}
                     for cid, value in values.items()
                 },
-                {cid: "selected" if cid in chosen else "property out" for cid in values},
+                {cid: Status.SELECTED if cid in chosen else Status.PROPERTY_OUT for cid in values},
             )  # fmt: skip
         return PropertyScreenDocument(
             model=model.name,

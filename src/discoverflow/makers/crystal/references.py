@@ -15,6 +15,7 @@ from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
 from discoverflow.makers.relax import MLRelaxMaker, RelaxMaker
 from discoverflow.routing import JobStage, RunsOn, place, placed
+from discoverflow.schemas.records import Stage
 from discoverflow.schemas.relax import ReferenceDocument, ReferencePhase, RelaxBatchDocument
 
 PHASE_PREFIX = "phase:"
@@ -128,7 +129,7 @@ def collect_references(
         )
     if (stage_results := StageRecords.of_running_job()) is not None:
         stage_results.write(
-            "references",
+            Stage.REFERENCES,
             {
                 f"{PHASE_PREFIX}{p.name}": known_phase_fields(
                     p, structures.get(f"{PHASE_PREFIX}{p.name}")

@@ -22,6 +22,7 @@ from discoverflow.progress import stage_progress
 from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import AssemblyDocument, LinkerBatchDocument, MOFRecord
+from discoverflow.schemas.records import Stage
 
 
 def assembly_fields(record: MOFRecord, structure: Structure | None, round_index: int) -> dict:
@@ -93,7 +94,7 @@ class MOFAssemblyMaker(StageMaker):
                 advance()
         if (stage_results := StageRecords.of_running_job(MOFS)) is not None:
             stage_results.write(
-                "assembly",
+                Stage.ASSEMBLY,
                 {
                     r.mof_id: assembly_fields(r, structures.get(r.mof_id), linkers.round)
                     for r in records

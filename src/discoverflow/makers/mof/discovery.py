@@ -52,9 +52,25 @@ class MOFDiscoveryMaker(RoundsMaker, MOFStagesMaker):
     def __post_init__(self) -> None:
         self.retraining = RetrainingSettings.model_validate(self.retraining)
 
-    def make(self, generator_state: dict | None = None, resume: MOFCampaignState | None = None):
-        """Start from round 0 (optionally with a trained generator) or from a stored state."""
-        return self.next_round(resume or MOFCampaignState(generator_state=generator_state))
+    def make(
+        self, generator_state: dict | None = None, resume: MOFCampaignState | None = None
+    ) -> Flow:
+        """The campaign's rounds, from round 0 or from a stored state.
+
+        Parameters
+        ----------
+        generator_state
+            A trained linker generator's state to start from (None: the generator's own).
+        resume
+            The state after the last finished round of an earlier run (``stored_state``).
+
+        Returns
+        -------
+        Flow
+            Its output the ``MOFCampaignDocument``: every round's summary and MOF.
+        """
+        first = self.next_round(resume or MOFCampaignState(generator_state=generator_state))
+        return Flow([first], output=first.output, name=self.name)
 
     def finished(self, state: MOFCampaignState, inputs=None) -> bool:
         return state.round >= self.rounds

@@ -12,6 +12,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.checkpoint import fingerprint
 from discoverflow.core.crystal.coordinate import (
+    Action,
     CoordinateSettings,
     KnownResult,
     ResultLookup,
@@ -48,7 +49,7 @@ def member_names(model: UncertaintyModel) -> list[str]:
 
 
 @dataclass
-class ActiveLearningMaker(RoundsMaker, StageMaker):
+class CoordinateMaker(RoundsMaker, StageMaker):
     """Rounds of ``settings.batch_size`` candidates. Each candidate is (1) looked up among
     computed results (same reduced formula and a StructureMatcher match), else (2) predicted by
     the uncertainty model (``settings.model``: by default an ensemble of CHGNet and SevenNet),
@@ -95,8 +96,8 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
         return not self.batch(state, structures)
 
     def finish(self, state: ActiveState) -> ActiveLearningDocument:
-        keys = {r.candidate_id: r.source for r in state.results if r.action == "lookup"}
-        keys |= {r.candidate_id: r.candidate_id for r in state.results if r.action == "dft"}
+        keys = {r.candidate_id: r.source for r in state.results if r.action == Action.LOOKUP}
+        keys |= {r.candidate_id: r.candidate_id for r in state.results if r.action == Action.RELAX}
         found = {cid: state.known[key][0] for cid, key in keys.items() if key in state.known}
         return ActiveLearningDocument(
             rounds=state.rounds,
@@ -118,11 +119,16 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
             self.settings.uncertainty_threshold,
         )
         to_compute = {
-            d.candidate_id: structures[d.candidate_id] for d in decisions if d.action == "dft"
+            d.candidate_id: structures[d.candidate_id]
+            for d in decisions
+            if d.action == Action.RELAX
         }
         jobs = [self.relax_maker.make(to_compute)] if to_compute else []
         relaxed = jobs[0].output if jobs else None
-        outputs = {"decisions": [vars(d) for d in decisions], "relaxed": relaxed}
+        outputs = {
+            "decisions": [vars(d) | {"action": d.action.value} for d in decisions],
+            "relaxed": relaxed,
+        }
         return jobs, outputs | {"models": member_names(model)}
 
     def advance(
@@ -135,7 +141,7 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
             cid = decision["candidate_id"]
             energy, source = decision["energy_per_atom"], decision["source"]
             record = records.get(cid)
-            if decision["action"] == "dft":
+            if decision["action"] == Action.RELAX:
                 if record is None or record.status != "relaxed":
                     failed += 1
                     energy, source = None, (record.reason if record else "relaxation missing")
@@ -154,18 +160,18 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
                     predicted_energy_per_atom=decision.get("predicted"),
                     source=source,
                     relax_status=(record.status if record else "failed")
-                    if decision["action"] == "dft"
+                    if decision["action"] == Action.RELAX
                     else None,
-                    models=outputs["models"] if decision["action"] != "lookup" else [],
+                    models=outputs["models"] if decision["action"] != Action.LOOKUP else [],
                     round=state.round,
                 )
             )
         report = RoundReport(
             round=state.round,
-            lookups=sum(d["action"] == "lookup" for d in decisions),
-            ml_accepted=sum(d["action"] == "ml" for d in decisions),
-            dft_runs=sum(d["action"] == "dft" for d in decisions),
-            dft_failed=failed,
+            lookups=sum(d["action"] == Action.LOOKUP for d in decisions),
+            ml_accepted=sum(d["action"] == Action.ML for d in decisions),
+            relax_runs=sum(d["action"] == Action.RELAX for d in decisions),
+            relax_failed=failed,
         )
         if len(state.buffer) >= self.settings.buffer_size and self.settings.finetune_epochs:
             self.finetune(state, report)
