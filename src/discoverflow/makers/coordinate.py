@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from jobflow import Maker
 from pymatgen.core import Structure
 
 from discoverflow.core.checkpoint import fingerprint
@@ -20,7 +19,7 @@ from discoverflow.core.crystal.coordinate import (
 )
 from discoverflow.errors import ConfigError
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.relax import MLRelaxMaker
+from discoverflow.makers.relax import MLRelaxMaker, RelaxMaker
 from discoverflow.makers.rounds import RoundsMaker
 from discoverflow.models.base import FineTunable, UncertaintyModel
 from discoverflow.models.ensemble import EnsembleModel
@@ -57,6 +56,18 @@ class CoordinateMaker(RoundsMaker, StageMaker):
     ``relax_maker`` (the stand-in for DFT; VASP on clusters), and (4) relaxation results are
     buffered; every ``settings.buffer_size`` of them fine-tune the members that can be, and
     the saved versions serve the later rounds.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``CoordinateSettings`` (or a dict of it): the stage's settings.
+    model_dir
+        Where fine-tuned models are saved (None: beside the embedded store, see
+        ``default_model_dir``).
+    relax_maker
+        The relax Maker of the candidates the model is unsure of.
     """
 
     name: str = "active learning"
@@ -65,7 +76,7 @@ class CoordinateMaker(RoundsMaker, StageMaker):
     runs_on: ClassVar[RunsOn] = RunsOn.GPU
     settings: CoordinateSettings = field(default_factory=CoordinateSettings)
     model_dir: str | None = None  # default: beside the embedded store (see default_model_dir)
-    relax_maker: Maker = field(default_factory=MLRelaxMaker)
+    relax_maker: RelaxMaker = field(default_factory=MLRelaxMaker)
 
     def make(
         self,
@@ -74,7 +85,22 @@ class CoordinateMaker(RoundsMaker, StageMaker):
         known_inputs: dict[str, Structure] | None = None,
     ):
         """Rounds over ``structures``; ``known`` results (and the structures they were
-        computed from, ``known_inputs``) are looked up."""
+        computed from, ``known_inputs``) are looked up.
+
+        Parameters
+        ----------
+        structures
+            The candidates, by id.
+        known
+            Computed results to look candidates up in.
+        known_inputs
+            The structures those results were computed from (a match to one is looked up too).
+
+        Returns
+        -------
+        Job
+            The first round; its output (after the last round) the ``ActiveLearningDocument``.
+        """
         state = ActiveState(model=self.settings.model, model_options=self.settings.model_options)
         if known is not None:
             state.known = {

@@ -15,6 +15,7 @@ from pymatgen.core import Structure
 
 from discoverflow.core.checkpoint import fingerprint
 from discoverflow.core.crystal.hull import ON_HULL_TOLERANCE
+from discoverflow.core.crystal.stability import HullAnalysis
 from discoverflow.core.structures import density
 from discoverflow.faults import records_written
 from discoverflow.schemas.candidate import CANDIDATES
@@ -300,7 +301,9 @@ def hull_status(e_above_hull: float, promising: bool) -> Status:
     return Status.PROMISING if promising else Status.ABOVE_HULL
 
 
-def hull_fields(analysis) -> tuple[dict[str, dict], dict[str, Status], dict[str, str | None]]:
+def hull_fields(
+    analysis: HullAnalysis,
+) -> tuple[dict[str, dict], dict[str, Status], dict[str, str | None]]:
     """Per-candidate hull fields, verdicts and reasons of a ``HullAnalysis`` (for ``write``)."""
     items, status, reasons = {}, {}, {}
     for row in analysis.candidates:

@@ -57,6 +57,15 @@ class MLRelaxMaker(StageMaker):
     campaign every finished relaxation is recorded at once (a stage record of the items of
     ``documents``: ``candidates``, or ``mofs`` for MOF cells), so a killed job rerun on any
     worker redoes only the unfinished ones; results of other settings are not reused.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``RelaxSettings`` (or a dict of it): the stage's settings.
+    documents
+        The per-item collection whose records the relaxations update (None: none).
     """
 
     name: str = "ml relax"
@@ -88,6 +97,18 @@ class MLRelaxMaker(StageMaker):
         metadata=placed(JobStage.RELAX_BATCH, RunsOn.GPU),
     )
     def make(self, structures: dict[str, Structure]) -> RelaxBatchDocument:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        structures
+            The structures, by id.
+
+        Returns
+        -------
+        RelaxBatchDocument
+            A record per structure and the relaxed structures.
+        """
         relaxer = self.relaxer()
         checkpoint = None
         if self.documents:
@@ -186,7 +207,15 @@ def collect_relaxations(
 class RelaxSelectedMaker(Maker):
     """Relax the candidates a selection kept (a screen's or a dedup's ``kept``) with
     ``relax_maker``, ``relax_maker.batch_size`` per job; candidates relaxed in ``previous``
-    batches (a resumed campaign) are not relaxed again."""
+    batches (a resumed campaign) are not relaxed again.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    relax_maker
+        Any relax Maker (the ``RelaxMaker`` protocol).
+    """
 
     name: str = "relax selected"
     relax_maker: RelaxMaker = field(default_factory=lambda: MLRelaxMaker())
@@ -198,6 +227,22 @@ class RelaxSelectedMaker(Maker):
         selection: ScreenDocument | DedupDocument,
         previous: list[RelaxBatchDocument] | None = None,
     ) -> Response:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        generation
+            The generation holding the candidates' structures.
+        selection
+            The selection whose kept candidates are relaxed.
+        previous
+            Relaxation batches of an earlier run: those candidates are not relaxed again.
+
+        Returns
+        -------
+        Response
+            Replaced by the relaxation jobs; its output their merged ``RelaxBatchDocument``.
+        """
         previous = previous or []
         done = {record.candidate_id for batch in previous for record in batch.records}
         todo = [r.candidate_id for r in selection.kept if r.candidate_id not in done]

@@ -172,6 +172,18 @@ class TaskRelaxMaker(Maker):
         return task_problem(task)
 
     def make(self, structures: dict[str, Structure]) -> Job | Flow:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        structures
+            The structures, by id.
+
+        Returns
+        -------
+        Job | Flow
+            One relaxation (and static) job per structure; its output the ``RelaxBatchDocument``.
+        """
         jobs, records = [], []
         for cid, structure in structures.items():
             relax_maker, static_maker = self.makers_for(structure)

@@ -44,8 +44,6 @@ class HullDocument(StageDocument):
     )
     stable_formulas: list[str] = Field(default_factory=list, description="Phases on the hull")
     n_promising: int = 0
-    output_dir: str | None = None
-    files: list[str] = Field(default_factory=list, description="CIFs and plots written")
     promising_structures: dict[str, Structure] = Field(
         default_factory=dict, description="candidate_id -> relaxed structure (data store)"
     )

@@ -22,6 +22,8 @@ from discoverflow.settings import StageSettings
 
 
 class InputsConfig(StageSettings):
+    """The campaign's input structures: templates and known phases."""
+
     templates: Path | None = Field(
         None,
         description="Folder of template CIFs (substitution) or of candidate structures (user)",
@@ -55,15 +57,9 @@ class GenerationConfig(SubstitutionSettings):
 
 
 class ValidityConfig(ValiditySettings):
-    """The validity filter's section: its settings and whether it runs.
-
-    Parameters
-    ----------
-    enabled
-        Filter the generated structures. When the file does not say, on for every
-        ``generation.method`` except ``substitution`` (whose candidates are decorations of
-        known structures); the loaded config holds the resulting bool.
-    """
+    """The validity filter's section: its settings and whether it runs. When the file does
+    not say, ``enabled`` is on for every ``generation.method`` except ``substitution`` (whose
+    candidates are decorations of known structures); the loaded config holds that bool."""
 
     enabled: bool = Field(
         True,
@@ -93,6 +89,9 @@ def property_screen_off() -> PropertyScreenConfig:
 
 
 class RelaxConfig(RelaxSettings):
+    """The relaxation's section: an ML engine's settings, VASP's, or any atomate2 Maker, and
+    the pattern (relax every selected candidate, or coordinate)."""
+
     pattern: Literal["relax", "coordinate"] = Field(
         "relax",
         description="'relax': relax every selected candidate; 'coordinate': look it up among "
@@ -120,8 +119,10 @@ class RelaxConfig(RelaxSettings):
 class CampaignConfig(CampaignConfigBase):
     """A crystal discovery campaign."""
 
-    workflow: Literal["crystal"] = "crystal"
-    elements: list[str] = Field(min_length=1, max_length=10)
+    workflow: Literal["crystal"] = Field("crystal", description="The campaign kind")
+    elements: list[str] = Field(
+        min_length=1, max_length=10, description="The chemical system's elements (1 to 10)"
+    )
     inputs: InputsConfig = Field(default_factory=InputsConfig)
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
     validity: ValidityConfig = Field(default_factory=ValidityConfig)

@@ -163,7 +163,15 @@ class UserStructuresMaker(StageMaker):
 @dataclass
 class ValidityFilterMaker(StageMaker):
     """At most ``max_elements`` elements, charge neutrality (SMACT), not P1 (spglib), no atoms
-    closer than ``min_distance`` (A), no near-duplicates; reports what each filter removed."""
+    closer than ``min_distance`` (A), no near-duplicates; reports what each filter removed.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``ValiditySettings`` (or a dict of it): the stage's settings.
+    """
 
     name: str = "validity filter"
     settings: ValiditySettings = field(default_factory=ValiditySettings)
@@ -175,7 +183,19 @@ class ValidityFilterMaker(StageMaker):
     )
     def make(self, generation: GenerationDocument) -> Response:
         """The generation's valid candidates, in chunks; each removed candidate's document
-        says which filter removed it (in a campaign)."""
+        says which filter removed it (in a campaign).
+
+        Parameters
+        ----------
+        generation
+            The generation to filter.
+
+        Returns
+        -------
+        Response
+            Its output the filtered generation's ``GenerationDocument`` index, the kept
+            candidates in chunk jobs.
+        """
         infos: dict[str, CandidateInfo] = {}
         survivors: dict[str, Structure] = {}
         removed: dict[str, str] = {}

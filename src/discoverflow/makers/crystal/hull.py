@@ -11,7 +11,12 @@ from pymatgen.core import Composition, Structure
 
 from discoverflow.core.crystal.hull import ON_HULL_TOLERANCE
 from discoverflow.core.crystal.known_phases import match_known_phases
-from discoverflow.core.crystal.stability import HullInput, HullSettings, analyse_hull
+from discoverflow.core.crystal.stability import (
+    HullAnalysis,
+    HullInput,
+    HullSettings,
+    analyse_hull,
+)
 from discoverflow.core.crystal.stability_probability import stability_probability
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.outputs import write_hull_files
@@ -25,7 +30,7 @@ from discoverflow.schemas.relax import HAS_ENERGY, ReferenceDocument, RelaxBatch
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
 
-def phase_hull_fields(analysis) -> tuple[dict[str, dict], dict[str, Status]]:
+def phase_hull_fields(analysis: HullAnalysis) -> tuple[dict[str, dict], dict[str, Status]]:
     """The known phases' formation energies and distances to the hull, for their documents."""
     items, status = {}, {}
     for row in analysis.phases:

@@ -21,7 +21,15 @@ from discoverflow.schemas.screen import DedupDocument, PropertyScreenDocument, S
 
 @dataclass
 class PropertyScreenMaker(StageMaker):
-    """Keep selected candidates whose predicted property lies in [minimum, maximum]."""
+    """Keep selected candidates whose predicted property lies in [minimum, maximum].
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``PropertyScreenSettings`` (or a dict of it): the stage's settings.
+    """
 
     name: str = "property screen"
     settings: PropertyScreenSettings = field(default_factory=PropertyScreenSettings)
@@ -35,6 +43,20 @@ class PropertyScreenMaker(StageMaker):
     def make(
         self, generation: GenerationDocument, selection: ScreenDocument | DedupDocument
     ) -> PropertyScreenDocument:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        generation
+            The generation holding the candidates' structures.
+        selection
+            The screen (or dedup) whose kept candidates are predicted.
+
+        Returns
+        -------
+        PropertyScreenDocument
+            The predicted values and the candidates inside the window.
+        """
         settings = self.settings
         model = load_plugin(PROPERTIES, settings.model)(**settings.model_options)
         if not isinstance(model, PropertyModel):

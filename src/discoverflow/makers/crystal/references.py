@@ -157,6 +157,13 @@ class ReferenceMaker(Maker):
 
     ``known_phases`` are ``KnownPhase`` objects (energies with the engine behind them, and
     their source) or structures by name; those outside the chemical system are left out.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    relax_maker
+        The relax Maker of the elemental references and known phases (the candidates' own).
     """
 
     name: str = "references"
@@ -167,6 +174,20 @@ class ReferenceMaker(Maker):
         elements: list[str],
         known_phases: Mapping[str, Structure] | Sequence[KnownPhase] | None = None,
     ) -> Flow:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        elements
+            The target elements.
+        known_phases
+            Known phases of the system (structures by name, or ``KnownPhase``).
+
+        Returns
+        -------
+        Flow
+            Its output the ``ReferenceDocument``: elemental energies and known phases.
+        """
         engine = self.relax_maker.engine
         known, to_relax, given = [], {}, {}
         for phase in known_phase_list(known_phases):

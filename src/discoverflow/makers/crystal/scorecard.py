@@ -137,7 +137,17 @@ def evaluated(
 @dataclass
 class AuditMaker(StageMaker):
     """Relax a seeded sample (``settings.audit_fraction``) of the candidates the screen
-    rejected with ``relax_maker``, and place them against the campaign's hull."""
+    rejected with ``relax_maker``, and place them against the campaign's hull.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``ScreeningSettings`` (or a dict of it): the stage's settings.
+    relax_maker
+        The relax Maker of the audited candidates (the campaign's).
+    """
 
     name: str = "audit"
     settings: ScreeningSettings = field(default_factory=ScreeningSettings)
@@ -146,6 +156,22 @@ class AuditMaker(StageMaker):
     def make(
         self, generation: GenerationDocument, screen: ScreenDocument, hull: HullDocument
     ) -> Flow:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        generation
+            The generation holding the candidates' structures.
+        screen
+            The screen whose rejected candidates are sampled.
+        hull
+            The campaign's hull the sample is placed against.
+
+        Returns
+        -------
+        Flow
+            Its output the ``AuditDocument``.
+        """
         sample = self.pick(screen)
         relax = RelaxSelectedMaker(relax_maker=self.relax_maker).make(generation, sample.output)
         place(relax, JobStage.AUDIT_RELAX)

@@ -58,6 +58,13 @@ class MLScreenMaker(StageMaker):
     ``make`` fans out into jobs of ``batch_size`` structures that predict energies; the
     selection puts them against the model's own elemental energies. Candidates screened by
     ``previous`` batches (same model, e.g. a resumed campaign) are not screened again.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``ScreeningSettings`` (or a dict of it): the stage's settings.
     """
 
     name: str = "ml screen"
@@ -73,6 +80,22 @@ class MLScreenMaker(StageMaker):
         references: ReferenceDocument,
         previous: list[ScreenBatchDocument] | None = None,
     ) -> Response:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        generation
+            The candidates to screen.
+        references
+            The elemental energies the formation energies are taken against.
+        previous
+            Screen batches of an earlier run: those candidates are not screened again.
+
+        Returns
+        -------
+        Response
+            Its output the ``ScreenDocument``: the candidates kept below the threshold.
+        """
         record_generation(generation)
         previous = previous or []
         done = {r.candidate_id for b in previous for r in b.records} | {

@@ -36,6 +36,13 @@ class SubstitutionMaker(StageMaker):
 
     ``make`` enumerates the candidates (keeping their provenance only) and hands them to
     chunk jobs that build and store a bounded number of structures each.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``SubstitutionSettings`` (or a dict of it): the stage's settings.
     """
 
     name: str = "substitution"
@@ -43,6 +50,20 @@ class SubstitutionMaker(StageMaker):
 
     @job(output_schema=GenerationDocument, metadata=placed(JobStage.GENERATION, RunsOn.CPU))
     def make(self, templates: dict[str, Structure], elements: list[str]) -> Response:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        templates
+            The template structures, by name.
+        elements
+            The target elements.
+
+        Returns
+        -------
+        Response
+            Its output the ``GenerationDocument`` index, the candidates in chunk jobs.
+        """
         usable, skipped = usable_templates(templates, len(elements), self.settings)
         counts = SubstitutionResult()
         candidates = [

@@ -45,6 +45,15 @@ class MOFAssemblyMaker(StageMaker):
     One MOF per carboxylate linker, joined by ``linkers_per_mof - 1`` others drawn at random
     (carboxylate edges take them in turn; MOFA's pillared paddlewheels use two); pillared
     nodes take one pillar (a CN linker) per MOF. Cells are reduced to primitive ones.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``AssemblySettings`` (or a dict of it): the stage's settings.
+    seed
+        Seed of the linker combinations.
     """
 
     name: str = "mof assembly"
@@ -57,6 +66,18 @@ class MOFAssemblyMaker(StageMaker):
         metadata=placed(JobStage.MOF_ASSEMBLY, RunsOn.CPU),
     )
     def make(self, linkers: LinkerBatchDocument) -> AssemblyDocument:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        linkers
+            The round's linkers.
+
+        Returns
+        -------
+        AssemblyDocument
+            The assembled MOFs and those rejected, with reasons.
+        """
         settings = self.settings
         processed = [ProcessedLinker(**data) for data in linkers.linkers]
         rng = np.random.default_rng(self.seed + linkers.round)

@@ -54,7 +54,15 @@ class MOFCharacterisationMaker(StageMaker):
     per batch; each result is recorded as it finishes. A MOF failing one of
     ``settings.reject`` is recorded with the reason and left out of the output's structures,
     which the stability MD takes (without their free solvent with
-    ``settings.remove_solvent``)."""
+    ``settings.remove_solvent``).
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``CharacterisationSettings`` (or a dict of it): the stage's settings.
+    """
 
     name: str = "mof characterisation"
     settings: CharacterisationSettings = field(default_factory=CharacterisationSettings)
@@ -65,6 +73,18 @@ class MOFCharacterisationMaker(StageMaker):
         metadata=placed(JobStage.MOF_CHARACTERISATION, RunsOn.CPU),
     )
     def make(self, assembly: MOFCells) -> CharacterisationDocument:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        assembly
+            The MOFs to check.
+
+        Returns
+        -------
+        CharacterisationDocument
+            Each MOF's checks and pore descriptors.
+        """
         settings = self.settings
         checkpoint = RecordCheckpoint.of_running_job(
             MOFS, "characterisation", settings.model_dump(), characterisation_fields

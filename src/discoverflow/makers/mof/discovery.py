@@ -38,6 +38,33 @@ class MOFDiscoveryMaker(RoundsMaker, MOFStagesMaker):
     After each round the generator is retrained when its training set has grown
     (``retraining``): the most stable MOFs until enough adsorption results exist, then those
     ranked by CO2 uptake.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    characterise_maker
+        Structure checks and pores before the MD (None: skip).
+    stability_maker
+        The MD stability.
+    optimise_maker
+        Cell optimisation of the most stable (None: skip).
+    adsorption_maker
+        CO2 adsorption of the optimised (None: skip).
+    per_round
+        How many of the most stable MOFs of a round are optimised and adsorbed.
+    output_dir
+        Where CIFs and plots are written (None: nowhere).
+    rounds
+        Rounds of generation and retraining.
+    linker_maker
+        The linker generation.
+    assembly_maker
+        The assembly.
+    retraining
+        A ``RetrainingSettings`` (or its dict): when and on what the generator is retrained.
+    seed
+        Seed of linker proposals.
     """
 
     name: str = "mof discovery"

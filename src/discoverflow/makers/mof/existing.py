@@ -75,13 +75,44 @@ class ExistingMOFsMaker(MOFStagesMaker):
     """Checks and pores, MD stability, cell optimisation and CO2 GCMC of each MOF in a folder
     of CIFs, with the MOF flow's Makers (None skips a stage). A file that cannot be read, and
     a MOF failing a check, MD, optimisation or GCMC, is recorded with its reason; the others
-    go on. The ``per_round`` most stable MOFs are optimised and adsorbed."""
+    go on. The ``per_round`` most stable MOFs are optimised and adsorbed.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    characterise_maker
+        Structure checks and pores before the MD (None: skip).
+    stability_maker
+        The MD stability.
+    optimise_maker
+        Cell optimisation of the most stable (None: skip).
+    adsorption_maker
+        CO2 adsorption of the optimised (None: skip).
+    per_round
+        How many of the most stable MOFs are optimised and adsorbed.
+    output_dir
+        Where CIFs are written (None: nowhere).
+    """
 
     name: str = "existing mofs"
 
     def make(self, folder: str | Path, fingerprint: str | None = None) -> Flow:
         """The flow of the folder's MOFs; ``fingerprint`` (of the inputs and settings) is kept
-        in its final document, from which a campaign sees that it is complete."""
+        in its final document, from which a campaign sees that it is complete.
+
+        Parameters
+        ----------
+        folder
+            The folder of CIF files, one MOF each.
+        fingerprint
+            The evaluation's fingerprint (its settings and MOFs), stored with its output.
+
+        Returns
+        -------
+        Flow
+            Its output the ``MOFEvaluationDocument``.
+        """
         read = read_mofs(str(folder))
         jobs, outputs = self.evaluation_jobs(read.output)
         summary = self.summary(read.output, outputs, fingerprint)

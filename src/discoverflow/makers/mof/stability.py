@@ -59,13 +59,32 @@ class MOFStabilityMaker(StageMaker):
     """NPT MD with CHGNet (``engine: chgnet``, on the GPU worker) or UFF4MOF in LAMMPS
     (``engine: lammps``, on a CPU worker); a MOF is stable when its lattice strain is below
     ``settings.stable_strain``. Each finished MD run is recorded at
-    once, and a rerun of the job takes it from there."""
+    once, and a rerun of the job takes it from there.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``StabilitySettings`` (or a dict of it): the stage's settings.
+    """
 
     name: str = "mof stability"
     settings: StabilitySettings = field(default_factory=StabilitySettings)
 
     def make(self, assembly: MOFCells):
-        """The MD job of the MOFs in ``assembly`` (or those that passed the checks)."""
+        """The MD job of the MOFs in ``assembly`` (or those that passed the checks).
+
+        Parameters
+        ----------
+        assembly
+            The MOF cells (an assembly, or those that passed the checks).
+
+        Returns
+        -------
+        Job
+            The MD job (on CPU for LAMMPS, GPU for CHGNet); its output the ``StabilityDocument``.
+        """
         runs_on = RunsOn.CPU if self.settings.engine == "lammps" else RunsOn.GPU
         return place(self.simulate(assembly), runs_on=runs_on)
 
