@@ -41,20 +41,11 @@ class MOFDiscoveryMaker(RoundsMaker, MOFStagesMaker):
 
     Parameters
     ----------
-    name
-        The job's (or flow's) name.
-    characterise_maker
-        Structure checks and pores before the MD (None: skip).
-    stability_maker
-        The MD stability.
-    optimise_maker
-        Cell optimisation of the most stable (None: skip).
-    adsorption_maker
-        CO2 adsorption of the optimised (None: skip).
-    per_round
-        How many of the most stable MOFs of a round are optimised and adsorbed.
+    name, characterise_maker, stability_maker, optimise_maker, adsorption_maker, per_round
+        As in ``MOFStagesMaker`` (``per_round``: per round; ``output_dir``: with the plot
+        of strain per round).
     output_dir
-        Where CIFs and plots are written (None: nowhere).
+        Where CIFs and the plot are written (None: nowhere).
     rounds
         Rounds of generation and retraining.
     linker_maker

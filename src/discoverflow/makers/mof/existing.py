@@ -79,20 +79,10 @@ class ExistingMOFsMaker(MOFStagesMaker):
 
     Parameters
     ----------
-    name
-        The job's (or flow's) name.
-    characterise_maker
-        Structure checks and pores before the MD (None: skip).
-    stability_maker
-        The MD stability.
-    optimise_maker
-        Cell optimisation of the most stable (None: skip).
-    adsorption_maker
-        CO2 adsorption of the optimised (None: skip).
-    per_round
-        How many of the most stable MOFs are optimised and adsorbed.
-    output_dir
-        Where CIFs are written (None: nowhere).
+    name, characterise_maker, stability_maker, optimise_maker, adsorption_maker
+        As in ``MOFStagesMaker``.
+    per_round, output_dir
+        As in ``MOFStagesMaker``.
     """
 
     name: str = "existing mofs"
