@@ -62,9 +62,9 @@ class ValidityConfig(ValiditySettings):
     candidates are decorations of known structures); the loaded config holds that bool."""
 
     enabled: bool = Field(
-        True,
+        False,
         description="Filter generated structures (when not given: on unless "
-        "generation.method is substitution)",
+        "generation.method is substitution, the default method)",
     )
 
 
