@@ -155,3 +155,61 @@ def test_commands_do_not_test_the_campaign_kind(name):
 
 def test_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def public_makers() -> list[type]:
+    import importlib
+    import inspect
+    import pkgutil
+
+    from jobflow import Maker
+
+    import discoverflow.makers as makers
+
+    found = {}
+    for info in pkgutil.walk_packages(makers.__path__, "discoverflow.makers."):
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, Maker)
+                and value.__module__ == module.__name__
+                and not name.startswith("_")
+                and value.make is not Maker.make  # bases (StageMaker, MOFStagesMaker, ...)
+            ):
+                found[name] = value
+    return [found[name] for name in sorted(found)]
+
+
+@pytest.mark.parametrize("maker", public_makers(), ids=lambda m: m.__name__)
+def test_makers_have_numpydoc_docstrings(maker):
+    import inspect
+
+    doc = inspect.getdoc(maker) or ""
+    assert doc.splitlines()[0] and "\nParameters\n----------\n" in doc
+    make = getattr(maker.make, "original", maker.make)
+    assert "\nReturns\n-------\n" in (inspect.getdoc(make) or ""), maker.__name__
+
+
+def test_campaign_settings_have_numpydoc_docstrings():
+    import inspect
+
+    from discoverflow.campaigns import config as base
+    from discoverflow.campaigns.crystal import config as crystal
+    from discoverflow.campaigns.existing_mofs import config as existing
+    from discoverflow.campaigns.mof import config as mof
+    from discoverflow.settings import StageSettings
+
+    models = [
+        value
+        for module in (base, crystal, mof, existing)
+        for value in vars(module).values()
+        if inspect.isclass(value)
+        and issubclass(value, StageSettings)
+        and value is not StageSettings
+    ]
+    for model in models:
+        doc = inspect.getdoc(model) or ""
+        assert "\nParameters\n----------\n" in doc, model.__name__
+        listed = doc.split("\nParameters\n----------\n")[1]
+        assert all(f"\n{name} " in f"\n{listed}" for name in model.model_fields), model.__name__

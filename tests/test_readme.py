@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from jobflow import Flow
 
 from discoverflow.campaigns import load_config
 from discoverflow.campaigns.crystal.driver import run_campaign
@@ -89,7 +90,7 @@ def test_readme_python_example_runs(capsys):
     for doc in docs:
         assert doc.template in ("Cu3Au", "CuZn") and doc.species_map and doc.scale
         assert doc.structure_initial is not None and doc.predicted_energy_per_atom is not None
-    hull = store.get_output(namespace["hull"].uuid)
+    hull = store.get_output(namespace["hull"].output.uuid)
     placed = {d.candidate_id: d for d in docs if d.energy_above_hull is not None}
     assert set(placed) == {e["candidate_id"] for e in hull["entries"]}
     for entry in hull["entries"]:
@@ -115,7 +116,7 @@ def test_readme_atomate2_maker_in_the_relax_slot():
     exec(block("ForceFieldRelaxMaker"), namespace)
     relax = namespace["discovery"].relax_maker
     assert relax.engine == "atomate2.forcefields.jobs.ForceFieldRelaxMaker"
-    assert relax.maker.steps == 500 and relax.route() == "gpu"
+    assert relax.maker.steps == 500 and relax.runs_on == "gpu"
 
 
 def test_readme_atomate2_vasp_makers_in_the_relax_slot():
@@ -124,7 +125,7 @@ def test_readme_atomate2_vasp_makers_in_the_relax_slot():
     relax = namespace["discovery"].relax_maker
     assert relax.engine == "atomate2.vasp.jobs.core.TightRelaxMaker"
     assert relax.maker.input_set_generator.incar_updates["EDIFFG"] == -0.001
-    assert relax.static_maker.name == "static" and relax.route() == "cpu"
+    assert relax.static_maker.name == "static" and relax.runs_on == "cpu"
 
 
 def test_readme_mof_example_composes_a_flow():
@@ -133,7 +134,7 @@ def test_readme_mof_example_composes_a_flow():
     maker, flow = namespace["maker"], namespace["flow"]
     assert maker.assembly_maker.settings.node == "Cu-paddlewheel-pillared"
     assert maker.stability_maker.settings.steps == 5000
-    assert flow.metadata["stage"] == "mof-round"
+    assert isinstance(flow, Flow) and flow.jobs[0].metadata["stage"] == "mof-round"
 
 
 @pytest.fixture(scope="module")

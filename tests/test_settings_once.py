@@ -25,7 +25,7 @@ from discoverflow.core.mof.md import StabilitySettings
 from discoverflow.core.mof.selection import OptimisationSettings, RetrainingSettings
 from discoverflow.core.relax import RelaxSettings
 from discoverflow.makers import (
-    ActiveLearningMaker,
+    CoordinateMaker,
     DedupMaker,
     HullMaker,
     MLRelaxMaker,
@@ -62,7 +62,7 @@ CRYSTAL_STAGES = [
     (CRYSTAL.dedup, DedupSettings, DedupMaker),
     (CRYSTAL.relax, RelaxSettings, MLRelaxMaker),
     (CRYSTAL.relax.vasp, VaspSettings, VaspRelaxMaker),
-    (CRYSTAL.relax.coordinate, CoordinateSettings, ActiveLearningMaker),
+    (CRYSTAL.relax.coordinate, CoordinateSettings, CoordinateMaker),
     (CRYSTAL.hull, HullSettings, HullMaker),
     (PropertyScreenSettings(), PropertyScreenSettings, PropertyScreenMaker),
 ]

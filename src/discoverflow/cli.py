@@ -105,7 +105,7 @@ def validate(config: ConfigArg, set_: SetOpt = None) -> None:
 @app.command(cls=Command)
 def run(config: ConfigArg, set_: SetOpt = None, store: StoreOpt = None) -> None:
     """Run (or resume) a campaign locally; results go to the store."""
-    from discoverflow.cli_progress import run_progress
+    from discoverflow.progress_display import run_progress
     from discoverflow.stores import describe_store, exclusive_run, make_store
 
     campaign = load(config, set_)

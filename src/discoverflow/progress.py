@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-from jobflow import CURRENT_JOB
+from discoverflow.routing import JobStage, running_job_stage
 
 
 class ProgressReporter(Protocol):
@@ -38,6 +38,5 @@ def stage_progress(description: str, total: int) -> Iterator[Callable[[int], Non
 
 def running_stage(default: str) -> str:
     """A progress label from the running job's stage (e.g. references vs candidates)."""
-    running = CURRENT_JOB.job
-    stage = running.metadata.get("stage") if running is not None else None
-    return {"reference-relax": "references", "relax-batch": "relax"}.get(stage, default)
+    labels = {JobStage.REFERENCE_RELAX: "references", JobStage.RELAX_BATCH: "relax"}
+    return labels.get(running_job_stage(), default)

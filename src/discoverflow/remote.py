@@ -19,9 +19,8 @@ from discoverflow.makers.crystal.chunks import (
     MAX_SITES_PER_CHUNK,
     chunk_bounds,
 )
-from discoverflow.makers.crystal.scorecard import AUDIT_RELAX
 from discoverflow.remote_project import BatchLimits, reachable_project
-from discoverflow.routing import ROUTING_KEY, route
+from discoverflow.routing import ROUTING_KEY, JobStage, RunsOn, route
 from discoverflow.stores import (
     DOCUMENT_COLLECTIONS,
     document_store,
@@ -95,8 +94,8 @@ class StageJobs:
     """The jobs a campaign stage creates: how many, where they run, and whether they are
     released together (a fan-out) or one after another."""
 
-    stage: str
-    runs_on: str
+    stage: JobStage
+    runs_on: RunsOn
     jobs: int
     together: bool = True
 
@@ -109,10 +108,14 @@ class StageJobs:
         return self.jobs * batch.allocations_for(1)
 
 
-def fanout(stage: str, jobs: StageJobs, collect: str) -> list[StageJobs]:
+def fanout(stage: JobStage, jobs: StageJobs, collect: JobStage) -> list[StageJobs]:
     """A job replaced at run time by ``jobs`` and a ``collect`` job; jobflow adds one job
     under the fan-out's own stage that stores the replacing flow's output."""
-    return [StageJobs(stage, "cpu", 2, together=False), jobs, StageJobs(collect, "cpu", 1)]
+    return [
+        StageJobs(stage, RunsOn.CPU, 2, together=False),
+        jobs,
+        StageJobs(collect, RunsOn.CPU, 1),
+    ]
 
 
 def chunk_count(n_sites: Sequence[int]) -> list[int]:
@@ -137,37 +140,58 @@ def crystal_stage_jobs(
     chunks = chunk_count(n_sites)
     screen_batches = sum(ceil(size / config.screening.batch_size) for size in chunks)
     stages = [
-        StageJobs("reference-relax", "gpu", 1),
-        StageJobs("references", "cpu", 1),
-        StageJobs("generation", "cpu", 1),
-        StageJobs("generation-chunk", "cpu", len(chunks)),
+        StageJobs(JobStage.REFERENCE_RELAX, RunsOn.GPU, 1),
+        StageJobs(JobStage.REFERENCES, RunsOn.CPU, 1),
+        StageJobs(JobStage.GENERATION, RunsOn.CPU, 1),
+        StageJobs(JobStage.GENERATION_CHUNK, RunsOn.CPU, len(chunks)),
     ]
-    if config.validity_enabled:
-        stages += [StageJobs("validity", "cpu", 1), StageJobs("validity-chunk", "cpu", len(chunks))]
-    stages += fanout("screen-fanout", StageJobs("screen-batch", "gpu", screen_batches), "screen")
+    if config.validity.enabled:
+        stages += [
+            StageJobs(JobStage.VALIDITY, RunsOn.CPU, 1),
+            StageJobs(JobStage.VALIDITY_CHUNK, RunsOn.CPU, len(chunks)),
+        ]
+    stages += fanout(
+        JobStage.SCREEN_FANOUT,
+        StageJobs(JobStage.SCREEN_BATCH, RunsOn.GPU, screen_batches),
+        JobStage.SCREEN,
+    )
     if config.dedup.enabled:
-        stages.append(StageJobs("dedup", "cpu", 1))
-    if config.property_screen is not None:
-        stages.append(StageJobs("property-screen", "gpu", 1))
+        stages.append(StageJobs(JobStage.DEDUP, RunsOn.CPU, 1))
+    if config.property_screen.enabled:
+        stages.append(StageJobs(JobStage.PROPERTY_SCREEN, RunsOn.GPU, 1))
     if selected is None:
         selected = config.screening.max_candidates or len(n_sites)
     relaxed = min(selected, len(n_sites))
-    relax_batches = StageJobs("relax-batch", "gpu", ceil(relaxed / config.relax.batch_size))
-    relax = fanout("relax-fanout", relax_batches, "relax")
+    relax_batches = StageJobs(
+        JobStage.RELAX_BATCH, RunsOn.GPU, ceil(relaxed / config.relax.batch_size)
+    )
+    relax = fanout(JobStage.RELAX_FANOUT, relax_batches, JobStage.RELAX)
     if audited is None:
         screening = config.screening
         audited = audit_size(len(n_sites) - relaxed, screening.audit_fraction, screening.audit_max)
-    audit_batches = StageJobs(AUDIT_RELAX, "gpu", ceil(audited / config.relax.batch_size))
+    audit_batches = StageJobs(
+        JobStage.AUDIT_RELAX, RunsOn.GPU, ceil(audited / config.relax.batch_size)
+    )
     audit = [
-        StageJobs("audit-sample", "cpu", 1),
-        *fanout(AUDIT_RELAX, audit_batches, AUDIT_RELAX),
-        StageJobs("audit", "cpu", 1),
+        StageJobs(JobStage.AUDIT_SAMPLE, RunsOn.CPU, 1),
+        *fanout(JobStage.AUDIT_RELAX, audit_batches, JobStage.AUDIT_RELAX),
+        StageJobs(JobStage.AUDIT, RunsOn.CPU, 1),
     ]
+    hull = [StageJobs(JobStage.HULL_ANALYSIS, RunsOn.CPU, 1)]
+    hull.append(StageJobs(JobStage.KNOWN_PHASES, RunsOn.CPU, 1))
+    if config.hull.ensemble:
+        hull.append(StageJobs(JobStage.STABILITY_SPREAD, RunsOn.GPU, 1))
     ends = [
-        StageJobs(stage, "cpu", 1)
-        for stage in ("hull", "scorecard", "scorecard-outputs", "hull-outputs", "documents")
+        StageJobs(stage, RunsOn.CPU, 1)
+        for stage in (
+            JobStage.HULL,
+            JobStage.SCORECARD,
+            JobStage.SCORECARD_OUTPUTS,
+            JobStage.HULL_OUTPUTS,
+            JobStage.DOCUMENTS,
+        )
     ]
-    return [*stages, *relax, *audit, *ends]
+    return [*stages, *relax, *hull, *audit, *ends]
 
 
 ESTIMATES = {CampaignConfig: crystal_stage_jobs}

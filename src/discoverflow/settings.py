@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -15,11 +17,52 @@ DEFAULT_CONFIG_FILE = "~/.discoverflow.yaml"
 PositiveInt = Annotated[int, Field(gt=0)]
 
 
+def annotation_name(annotation: Any) -> str:
+    """A field's type as a reader writes it (``int | None``, ``list[str]``)."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return annotation_name(args[0])
+    if origin in (Union, UnionType):
+        return " | ".join(annotation_name(a) for a in args)
+    if origin is Literal:
+        return f"Literal[{', '.join(map(repr, args))}]"
+    if origin is not None:
+        inner = ", ".join(annotation_name(a) for a in args)
+        return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
+    return "None" if annotation is type(None) else getattr(annotation, "__name__", str(annotation))
+
+
+def field_parameters(model: type[BaseModel]) -> str:
+    """A numpydoc ``Parameters`` section of a model's fields, from their descriptions (a
+    section's: the first line of its model's docstring)."""
+    lines = ["Parameters", "----------"]
+    for name, info in model.model_fields.items():
+        text = info.description
+        if text is None and isinstance(info.annotation, type) and info.annotation.__doc__:
+            text = inspect.cleandoc(info.annotation.__doc__).splitlines()[0].rstrip(".")
+        default = ""
+        if info.default_factory is None and not info.is_required():
+            default = f" (default: {info.default!r})"
+        lines.append(f"{name} : {annotation_name(info.annotation)}")
+        lines.append(f"    {text or name.replace('_', ' ').capitalize()}{default}.")
+    return "\n".join(lines)
+
+
 class StageSettings(BaseModel):
     """The settings of one stage: a campaign file's section, a Maker's ``settings`` and the
-    argument of the core function that does the work, declared once."""
+    argument of the core function that does the work, declared once.
+
+    A subclass's docstring gets a numpydoc ``Parameters`` section of its fields (from their
+    ``description``) unless it has one, so that each setting is described once."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        doc = inspect.cleandoc(cls.__doc__ or f"The {cls.__name__} settings.")
+        if cls.model_fields and "\nParameters\n" not in f"\n{doc}\n":
+            cls.__doc__ = f"{doc}\n\n{field_parameters(cls)}\n"
 
 
 class DiscoverflowSettings(BaseSettings):

@@ -178,7 +178,7 @@ def test_directive_campaign_random_structures_through_the_hull(campaign_dir, tmp
         ["generation.method=random", 'generation.options={"per_composition": 3, "max_atoms": 2}',
          "screening.formation_energy_threshold=5", 'elements=["Al", "Ni"]'],
     )  # fmt: skip
-    assert config.validity_enabled
+    assert config.validity.enabled
     store = str(tmp_path / "db")
     hull = run_campaign(config, store)
     assert hull is not None

@@ -77,3 +77,29 @@ def test_templates_are_required_only_where_they_are_used(tmp_path):
     substitution = {"name": "s", "elements": ["Mg", "O"]}
     problems = check_inputs(load_config(write(tmp_path, substitution)))
     assert problems == ["inputs.templates: required by generation.method 'substitution'"]
+
+
+def test_optional_stages_are_switched_by_one_enabled_bool():
+    substitution = CampaignConfig.model_validate(BASE)
+    assert substitution.validity.enabled is False  # decorations of known structures
+    assert substitution.dedup.enabled is True
+    assert substitution.property_screen.enabled is False  # no section: off
+    generated = CampaignConfig.model_validate({**BASE, "generation": {"method": "random"}})
+    assert generated.validity.enabled is True
+    chosen = CampaignConfig.model_validate(
+        {**BASE, "validity": {"enabled": True}, "property_screen": {"maximum": 0.05}}
+    )
+    assert chosen.validity.enabled is True and chosen.property_screen.enabled is True
+    shown = CampaignConfig.model_validate(chosen.model_dump(mode="json"))
+    assert shown.validity.enabled is True and shown.property_screen.maximum == 0.05
+    with pytest.raises(ValueError, match="enabled"):
+        CampaignConfig.model_validate({**BASE, "validity": {"enabled": "auto"}})
+
+
+def test_dedup_workers_are_a_dedup_setting():
+    from discoverflow.makers import DedupMaker
+
+    config = CampaignConfig.model_validate({**BASE, "dedup": {"workers": 2}})
+    assert DedupMaker(settings=config.dedup.model_dump(exclude={"enabled"})).settings.workers == 2
+    with pytest.raises(TypeError):
+        DedupMaker(workers=2)

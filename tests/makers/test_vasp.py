@@ -292,9 +292,9 @@ def hull_with_feo(relaxed, hubbard_u=None):
         elemental_entries={"Fe": fe, "O": o},
     )
     store = make_store("memory")
-    job = HullMaker().make(relaxed, references)
-    run_locally(job, store=store, log=False, ensure_success=True, raise_immediately=True)
-    return HullDocument.model_validate(store.get_output(job.uuid, load=True)), fe, o
+    flow = HullMaker().make(relaxed=relaxed, references=references)
+    run_locally(flow, store=store, log=False, ensure_success=True, raise_immediately=True)
+    return HullDocument.model_validate(store.get_output(flow.output.uuid, load=True)), fe, o
 
 
 def test_mp2020_rejects_a_u_value_it_does_not_know(mock_vasp):

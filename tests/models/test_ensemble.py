@@ -88,10 +88,10 @@ def test_the_coordinate_pattern_gates_on_the_cross_architecture_spread(structure
     decisions = decide(structures, ResultLookup(), model, threshold)
     for decision, s, mean in zip(decisions, spread, members.mean(axis=0), strict=True):
         assert decision.uncertainty == pytest.approx(s, abs=1e-6)
-        assert decision.action == ("ml" if s < threshold else "dft")
+        assert decision.action == ("ml" if s < threshold else "relax")
         if decision.action == "ml":
             assert decision.energy_per_atom == pytest.approx(mean, abs=1e-6)
-    assert {d.action for d in decisions} == {"ml", "dft"}
+    assert {d.action for d in decisions} == {"ml", "relax"}
 
 
 def test_probability_of_stability_from_the_members_hulls(structures, members):

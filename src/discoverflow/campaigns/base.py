@@ -19,6 +19,7 @@ from discoverflow.builders.documents import RecordSelection, build_documents
 from discoverflow.campaigns.config import CampaignConfigBase
 from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.views import DocumentsMaker
+from discoverflow.routing import JobStage
 from discoverflow.schemas.records import RECORDS, Stage
 from discoverflow.stores import DOCUMENT_COLLECTIONS, document_store, ensure_document_indexes
 
@@ -63,12 +64,12 @@ class CampaignRecord:
         store.connect()
 
     def docs(
-        self, stage: str, properties: list[str] | None = None, criteria: dict | None = None
+        self, stage: JobStage, properties: list[str] | None = None, criteria: dict | None = None
     ) -> list[dict]:
         """The stage's job documents (the jobs' own outputs), oldest first."""
         criteria = {
             "metadata.campaign": self.campaign,
-            "metadata.stage": stage,
+            "metadata.stage": JobStage(stage).value,
             "index": 1,
             **(criteria or {}),
         }
@@ -77,7 +78,7 @@ class CampaignRecord:
             self.store.query(criteria, properties=fields), key=lambda d: d.get("completed_at") or ""
         )
 
-    def latest(self, stage: str, properties: list[str] | None = None) -> dict | None:
+    def latest(self, stage: JobStage, properties: list[str] | None = None) -> dict | None:
         found = self.docs(stage, properties)
         return found[-1] if found else None
 

@@ -14,6 +14,8 @@ CAMPAIGN_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
 class WorkerRoute(StageSettings):
+    """Where one kind of job runs under jobflow-remote."""
+
     worker: str = Field(description="jobflow-remote worker name")
     exec_config: str | None = Field(None, description="A named exec_config of the project")
     resources: dict[str, Any] = Field(
@@ -22,6 +24,8 @@ class WorkerRoute(StageSettings):
 
 
 class ResourcesConfig(StageSettings):
+    """Where GPU and CPU jobs run (``runs_on`` of each job) under jobflow-remote."""
+
     gpu: WorkerRoute = Field(
         default_factory=lambda: WorkerRoute(worker="gpu"),
         description="Where ML inference, training and generation jobs run",

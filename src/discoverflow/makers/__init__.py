@@ -1,8 +1,8 @@
 """jobflow Makers: thin wrappers that call discoverflow.core and return schemas documents."""
 
-from discoverflow.makers.active import ActiveLearningMaker
+from discoverflow.makers.coordinate import CoordinateMaker
 from discoverflow.makers.crystal.dedup import DedupMaker
-from discoverflow.makers.crystal.discovery import CampaignProgress, CrystalDiscoveryMaker
+from discoverflow.makers.crystal.discovery import CrystalDiscoveryMaker, FinishedStages
 from discoverflow.makers.crystal.generators import (
     RandomStructureMaker,
     UserStructuresMaker,
@@ -20,11 +20,11 @@ from discoverflow.makers.vasp import VaspRelaxMaker
 from discoverflow.makers.views import DocumentsMaker
 
 __all__ = [
-    "ActiveLearningMaker",
-    "CampaignProgress",
+    "CoordinateMaker",
     "CrystalDiscoveryMaker",
     "DedupMaker",
     "DocumentsMaker",
+    "FinishedStages",
     "HullMaker",
     "MLRelaxMaker",
     "MLScreenMaker",

@@ -17,6 +17,8 @@ from monty.json import jsanitize
 from pymatgen.core import Composition, Structure
 
 from discoverflow.core.checkpoint import fingerprint
+from discoverflow.core.crystal.hull import ON_HULL_TOLERANCE
+from discoverflow.core.crystal.stability import HullAnalysis
 from discoverflow.core.structures import cell_density, composition_mass, elements_mass
 from discoverflow.faults import records_written
 from discoverflow.schemas.candidate import CANDIDATES
@@ -338,7 +340,16 @@ class GenerationRecorder:
             )
 
 
-def hull_fields(analysis) -> tuple[dict[str, dict], dict[str, Status], dict[str, str | None]]:
+def hull_status(e_above_hull: float, promising: bool) -> Status:
+    """A candidate's verdict from its place on the hull."""
+    if e_above_hull <= ON_HULL_TOLERANCE:
+        return Status.ON_HULL
+    return Status.PROMISING if promising else Status.ABOVE_HULL
+
+
+def hull_fields(
+    analysis: HullAnalysis,
+) -> tuple[dict[str, dict], dict[str, Status], dict[str, str | None]]:
     """Per-candidate hull fields, verdicts and reasons of a ``HullAnalysis`` (for ``write``)."""
     items, status, reasons = {}, {}, {}
     for row in analysis.candidates:
@@ -348,18 +359,15 @@ def hull_fields(analysis) -> tuple[dict[str, dict], dict[str, Status], dict[str,
             if getattr(e, "attribute", None) == row.candidate_id
         )
         decomposition = analysis.diagram.get_decomposition(entry.composition)
-        on_hull = row.e_above_hull <= 1e-8
         items[row.candidate_id] = {
             "formation_energy_per_atom": row.formation_energy_per_atom,
             "energy_above_hull": row.e_above_hull,
-            "is_stable": on_hull,
+            "is_stable": row.e_above_hull <= ON_HULL_TOLERANCE,
             "promising": row.promising,
             "decomposes_to": sorted({e.composition.reduced_formula for e in decomposition}),
             "energy_corrections": analysis.corrections,
         }
-        status[row.candidate_id] = (
-            Status.ON_HULL if on_hull else Status.PROMISING if row.promising else Status.ABOVE_HULL
-        )
+        status[row.candidate_id] = hull_status(row.e_above_hull, row.promising)
     for excluded in analysis.excluded:
         items[excluded.candidate_id] = {}
         status[excluded.candidate_id] = excluded.status

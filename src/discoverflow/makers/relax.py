@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from jobflow import CURRENT_JOB, Flow, Job, Maker, Response, job
+from jobflow import Flow, Job, Maker, Response, job
 from pymatgen.core import Structure
 
 from discoverflow.core.relax import RelaxSettings, relax_many, relaxer_settings
@@ -19,23 +19,18 @@ from discoverflow.makers.documents import (
 )
 from discoverflow.plugins import load_relaxer
 from discoverflow.progress import running_stage, stage_progress
-from discoverflow.routing import route_new_jobs
+from discoverflow.routing import JobStage, RunsOn, place, placed, route_new_jobs, running_job_stage
 from discoverflow.schemas.candidate import CANDIDATES
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.records import Stage
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
-REFERENCE_RELAX = "reference-relax"
-"""The stage of the jobs that relax a campaign's elemental references and known phases."""
-
 
 def relaxation_role() -> str:
-    """``reference`` in a reference relaxation job (stage ``REFERENCE_RELAX``), else
-    ``candidate``: the role the relaxed items' documents get."""
-    running = CURRENT_JOB.job
-    stage = running.metadata.get("stage") if running is not None else None
-    return "reference" if stage == REFERENCE_RELAX else "candidate"
+    """``reference`` in a reference relaxation job (stage ``JobStage.REFERENCE_RELAX``),
+    else ``candidate``: the role the relaxed items' documents get."""
+    return "reference" if running_job_stage() == JobStage.REFERENCE_RELAX else "candidate"
 
 
 @runtime_checkable
@@ -62,6 +57,15 @@ class MLRelaxMaker(StageMaker):
     campaign every finished relaxation is recorded at once (a stage record of the items of
     ``documents``: ``candidates``, or ``mofs`` for MOF cells), so a killed job rerun on any
     worker redoes only the unfinished ones; results of other settings are not reused.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``RelaxSettings`` (or a dict of it): the stage's settings.
+    documents
+        The per-item collection whose records the relaxations update (None: none).
     """
 
     name: str = "ml relax"
@@ -90,9 +94,21 @@ class MLRelaxMaker(StageMaker):
         config=WRITES_RECORDS,
         data="structures",
         output_schema=RelaxBatchDocument,
-        metadata={"stage": "relax-batch", "runs_on": "gpu"},
+        metadata=placed(JobStage.RELAX_BATCH, RunsOn.GPU),
     )
     def make(self, structures: dict[str, Structure]) -> RelaxBatchDocument:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        structures
+            The structures, by id.
+
+        Returns
+        -------
+        RelaxBatchDocument
+            A record per structure and the relaxed structures.
+        """
         relaxer = self.relaxer()
         checkpoint = None
         if self.documents:
@@ -146,7 +162,7 @@ def save_relax_record(
 def merged_relaxations(jobs: list, outputs: list, name: str) -> Flow:
     """``jobs`` with one job merging their relaxation ``outputs`` into one document."""
     merge = collect_relaxations(outputs)
-    merge.update_metadata({"stage": "relax-merge"})
+    place(merge, JobStage.RELAX_MERGE)
     return Flow([*jobs, merge], output=merge.output, name=name)
 
 
@@ -168,7 +184,7 @@ def merge_relax_batches(batches: list[RelaxBatchDocument]) -> RelaxBatchDocument
 @job(
     data=["structures", "task_documents"],
     output_schema=RelaxBatchDocument,
-    metadata={"stage": "relax", "runs_on": "cpu"},
+    metadata=placed(JobStage.RELAX, RunsOn.CPU),
 )
 def collect_relaxations(
     batches: list[RelaxBatchDocument], keep: list[str] | None = None
@@ -191,18 +207,42 @@ def collect_relaxations(
 class RelaxSelectedMaker(Maker):
     """Relax the candidates a selection kept (a screen's or a dedup's ``kept``) with
     ``relax_maker``, ``relax_maker.batch_size`` per job; candidates relaxed in ``previous``
-    batches (a resumed campaign) are not relaxed again."""
+    batches (a resumed campaign) are not relaxed again.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    relax_maker
+        Any relax Maker (the ``RelaxMaker`` protocol).
+    """
 
     name: str = "relax selected"
     relax_maker: RelaxMaker = field(default_factory=lambda: MLRelaxMaker())
 
-    @job(config=READS_CHUNKS, metadata={"stage": "relax-fanout", "runs_on": "cpu"})
+    @job(config=READS_CHUNKS, metadata=placed(JobStage.RELAX_FANOUT, RunsOn.CPU))
     def make(
         self,
         generation: GenerationDocument,
         selection: ScreenDocument | DedupDocument,
         previous: list[RelaxBatchDocument] | None = None,
     ) -> Response:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        generation
+            The generation holding the candidates' structures.
+        selection
+            The selection whose kept candidates are relaxed.
+        previous
+            Relaxation batches of an earlier run: those candidates are not relaxed again.
+
+        Returns
+        -------
+        Response
+            Replaced by the relaxation jobs; its output their merged ``RelaxBatchDocument``.
+        """
         previous = previous or []
         done = {record.candidate_id for batch in previous for record in batch.records}
         todo = [r.candidate_id for r in selection.kept if r.candidate_id not in done]

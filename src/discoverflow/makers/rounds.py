@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from jobflow import Flow, Job, Maker, Response, job
 
-from discoverflow.routing import route_new_jobs
+from discoverflow.routing import JobStage, RunsOn, place, route_new_jobs
 
 
 @dataclass
@@ -18,13 +18,14 @@ class RoundsMaker(Maker):
     Subclasses say when to stop (``finished``), what a round runs (``plan``: its jobs and
     the outputs the update needs), how the outputs change the state (``advance``) and what
     the last round leaves (``finish``: a document, or a job whose output is the result).
-    Each update job outputs the state after its round (stage ``<stage>-update``), from which
-    a campaign resumes.
+    Each update job outputs the state after its round (stage ``update_stage``), from which
+    a campaign resumes; round jobs have stage ``round_stage``; both run on ``runs_on``.
     """
 
     name: str = "rounds"
-    stage: ClassVar[str] = "rounds"
-    runs_on: ClassVar[str] = "cpu"
+    round_stage: ClassVar[JobStage]
+    update_stage: ClassVar[JobStage]
+    runs_on: ClassVar[RunsOn] = RunsOn.CPU
 
     def finished(self, state: Any, inputs: Any) -> bool:
         raise NotImplementedError
@@ -40,10 +41,12 @@ class RoundsMaker(Maker):
 
     def next_round(self, state: Any, inputs: Any = None) -> Job:
         """The job that runs (or ends) the rounds from ``state``."""
-        return self.tagged(self.round(state, inputs), "round")
+        return self.tagged(self.round(state, inputs), self.round_stage, "round")
 
-    def tagged(self, step: Job, part: str) -> Job:
-        step.metadata.update({"stage": f"{self.stage}-{part}", "runs_on": self.runs_on})
+    def tagged(self, step: Job, stage: JobStage, part: str, runs_on: RunsOn | None = None) -> Job:
+        """``step`` as the ``part`` of the rounds: its stage, where it runs (``runs_on``, by
+        default the rounds'), and its name."""
+        place(step, stage, runs_on or self.runs_on, dynamic=False)
         step.name = f"{self.name} {part}"
         return step
 
@@ -55,7 +58,7 @@ class RoundsMaker(Maker):
                 return Response(addition=route_new_jobs(final), output=final.output)
             return Response(output=final)
         jobs, outputs = self.plan(state, inputs)
-        update = self.tagged(self.update(state, outputs, inputs), "update")
+        update = self.tagged(self.update(state, outputs, inputs), self.update_stage, "update")
         flow = Flow([*jobs, update], output=update.output, name=f"{self.name} round {state.round}")
         return Response(replace=route_new_jobs(flow))
 

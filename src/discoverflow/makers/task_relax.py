@@ -17,6 +17,7 @@ from discoverflow.core.checkpoint import fingerprint
 from discoverflow.errors import ConfigError
 from discoverflow.makers.documents import WRITES_RECORDS
 from discoverflow.makers.relax import merged_relaxations, save_relax_record
+from discoverflow.routing import JobStage, RunsOn, place, placed
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
 
 
@@ -121,14 +122,36 @@ class TaskRelaxMaker(Maker):
     """Relax each structure with ``maker`` (any Maker taking one structure and returning an
     atomate2 task document), one job per structure, and with ``static_maker`` recompute the
     energy of the relaxed structure; each result becomes a relaxation record, recorded at
-    once as its stage result. ``runs_on`` routes the relaxation
-    jobs (``gpu`` for force fields, ``cpu`` for DFT; by default from the Maker's module)."""
+    once as its stage result.
+
+    Parameters
+    ----------
+    maker
+        The relaxation Maker: ``make(structure)`` returns an atomate2 task document.
+    name
+        The flow's name.
+    static_maker
+        A Maker recomputing the energy of the relaxed structure (None: the relaxation's).
+    runs_on
+        Where the relaxation jobs run: ``gpu`` for force fields, ``cpu`` for DFT; by default
+        ``gpu`` when ``maker`` comes from an atomate2 ``forcefields`` module, else ``cpu``.
+    batch_size
+        Structures per ``make`` call in a relax slot (one job per structure regardless).
+    """
 
     maker: Maker
     name: str = "task relax"
     static_maker: Maker | None = None
-    runs_on: str | None = None
+    runs_on: RunsOn | None = None
     batch_size: int = 1
+
+    def __post_init__(self) -> None:
+        if hasattr(super(), "__post_init__"):
+            super().__post_init__()
+        if self.runs_on is None:
+            forcefield = "forcefields" in type(self.maker).__module__
+            self.runs_on = RunsOn.GPU if forcefield else RunsOn.CPU
+        self.runs_on = RunsOn(self.runs_on)
 
     @property
     def engine(self) -> str:
@@ -148,12 +171,19 @@ class TaskRelaxMaker(Maker):
         """Why the relaxation in ``task`` is not converged (None when it is)."""
         return task_problem(task)
 
-    def route(self) -> str:
-        if self.runs_on:
-            return self.runs_on
-        return "gpu" if "forcefields" in type(self.maker).__module__ else "cpu"
-
     def make(self, structures: dict[str, Structure]) -> Job | Flow:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        structures
+            The structures, by id.
+
+        Returns
+        -------
+        Job | Flow
+            One relaxation (and static) job per structure; its output the ``RelaxBatchDocument``.
+        """
         jobs, records = [], []
         for cid, structure in structures.items():
             relax_maker, static_maker = self.makers_for(structure)
@@ -161,7 +191,7 @@ class TaskRelaxMaker(Maker):
             if static_maker is not None:
                 tasks.append(static_maker.make(tasks[0].output.structure))
             for task in tasks:
-                task.update_metadata({"stage": "relax-task", "runs_on": self.route()})
+                place(task, JobStage.RELAX_TASK, self.runs_on)
                 task.append_name(f" {cid}")
             static = tasks[1].output if static_maker is not None else None
             record = self.record(cid, structure, tasks[0].output, static)
@@ -176,7 +206,7 @@ class TaskRelaxMaker(Maker):
         config=WRITES_RECORDS,
         data=["structures", "task_documents"],
         output_schema=RelaxBatchDocument,
-        metadata={"stage": "relax-batch", "runs_on": "cpu"},
+        metadata=placed(JobStage.RELAX_BATCH, RunsOn.CPU),
     )
     def record(
         self, candidate_id: str, structure: Structure, task: Any, static: Any = None

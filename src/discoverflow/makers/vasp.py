@@ -27,6 +27,7 @@ from discoverflow.core.crystal.vasp import (
 from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.task_relax import TaskRelaxMaker, field_of, max_force_of, n_steps_of
+from discoverflow.routing import RunsOn
 
 ENGINE = "vasp"
 RELAX_ONLY_INCAR = ("NSW", "IBRION", "ISIF", "EDIFFG")
@@ -97,11 +98,25 @@ class VaspRelaxMaker(TaskRelaxMaker, StageMaker):
     handlers plus a max-force check and, with ``wall_time``, a walltime handler; a
     relaxation that is unconverged or fails is recorded with the reason and the campaign
     goes on. ``maker`` and ``static_maker`` are the atomate2 Makers built from ``settings``.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    runs_on
+        Where the VASP jobs run (cpu).
+    batch_size
+        Structures per ``make`` call in a relax slot.
+    settings
+        A ``VaspSettings`` (or a dict of it): the stage's settings.
+    check_environment
+        Check the VASP command and pseudopotentials before building the jobs.
     """
 
     maker: Maker = field(init=False)
     name: str = "vasp relax"
     static_maker: Maker | None = field(init=False)
+    runs_on: RunsOn | None = RunsOn.CPU
     settings: VaspSettings = field(default_factory=VaspSettings)
     check_environment: bool = True
 
@@ -138,6 +153,18 @@ class VaspRelaxMaker(TaskRelaxMaker, StageMaker):
         )
 
     def make(self, structures: dict[str, Structure]) -> Job | Flow:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        structures
+            The structures, by id.
+
+        Returns
+        -------
+        Job | Flow
+            One relaxation (and static) job per structure; its output the ``RelaxBatchDocument``.
+        """
         if self.check_environment and (problems := vasp_environment_problems(self.command())):
             raise DiscoverflowError("; ".join(problems))
         return super().make(structures)

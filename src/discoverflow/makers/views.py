@@ -9,6 +9,7 @@ from jobflow import CURRENT_JOB, Job, JobStore, Maker, job
 
 from discoverflow.builders.documents import RecordSelection, build_documents
 from discoverflow.makers.documents import DEFAULT_CAMPAIGN, FINGERPRINT_KEYS, WRITES_RECORDS
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.candidate import CANDIDATES, MOFS
 from discoverflow.stores import shared_job_store
 
@@ -17,13 +18,33 @@ from discoverflow.stores import shared_job_store
 class DocumentsMaker(Maker):
     """Build the ``candidates`` and ``mofs`` documents from the records of the running
     flow's campaign (``flow_selection``). Give it the outputs it must wait for (e.g. the
-    hull's)."""
+    hull's).
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    collections
+        The per-item collections to build (candidates, mofs).
+    """
 
     name: str = "documents"
     collections: tuple[str, ...] = (CANDIDATES, MOFS)
 
-    @job(config=WRITES_RECORDS, metadata={"stage": "documents", "runs_on": "cpu"})
+    @job(config=WRITES_RECORDS, metadata=placed(JobStage.DOCUMENTS, RunsOn.CPU))
     def make(self, *after: Any) -> dict[str, int]:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        after
+            Outputs of the jobs it runs after (not read).
+
+        Returns
+        -------
+        dict[str, int]
+            Documents written per collection.
+        """
         running, store = CURRENT_JOB.job, CURRENT_JOB.store
         selection = flow_selection(running, store)
         campaign = running.metadata.get("campaign") or DEFAULT_CAMPAIGN

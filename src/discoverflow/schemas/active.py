@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, field_validator
 from pymatgen.core import Structure
 
 from discoverflow.schemas.base import StageDocument
@@ -15,7 +15,7 @@ class ActiveResult(BaseModel):
 
     candidate_id: str = Field(description="Candidate id")
     formula: str = Field(description="Reduced formula")
-    action: str = Field(description="lookup, ml or dft")
+    action: str = Field(description="lookup, ml or relax (older results said dft: read as relax)")
     energy_per_atom: float | None = Field(
         None, description="The energy it got: looked up, predicted or relaxed (eV/atom)"
     )
@@ -24,11 +24,16 @@ class ActiveResult(BaseModel):
         None, description="The model's mean before any relaxation (eV/atom)"
     )
     source: str | None = Field(None, description="Matched result, model or relax engine")
-    relax_status: str | None = Field(None, description="The relaxation's status (dft only)")
+    relax_status: str | None = Field(None, description="The relaxation's status (relax only)")
     models: list[str] = Field(
         default_factory=list, description="The ensemble's members then (fine-tuned: file stem)"
     )
     round: int = Field(description="The round it was decided in")
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def relax_was_dft(cls, action: str) -> str:
+        return "relax" if action == "dft" else action
 
 
 class RoundReport(BaseModel):
@@ -39,10 +44,17 @@ class RoundReport(BaseModel):
     ml_accepted: int = Field(
         description="Candidates whose predicted energy was accepted (spread below the threshold)"
     )
-    dft_runs: int = Field(description="Candidates relaxed with the relax engine")
-    dft_failed: int = Field(0, description="Of those, relaxations that failed or did not converge")
+    relax_runs: int = Field(
+        validation_alias=AliasChoices("relax_runs", "dft_runs"),
+        description="Candidates relaxed with the relax engine",
+    )
+    relax_failed: int = Field(
+        0,
+        validation_alias=AliasChoices("relax_failed", "dft_failed"),
+        description="Of those, relaxations that failed or did not converge",
+    )
     finetuned: bool = Field(False, description="Whether the model was fine-tuned after this round")
-    mae_before: float | None = Field(None, description="Ensemble MAE on the buffered DFT cases")
+    mae_before: float | None = Field(None, description="Ensemble MAE on the buffered relaxations")
     mae_after: float | None = Field(None, description="The same after fine-tuning")
     model_options: dict[str, Any] | None = Field(
         None, description="The fine-tuned ensemble's options (its members' files)"
@@ -65,7 +77,9 @@ class ActiveState(BaseModel):
         description="candidate_id -> the structure a known result was computed from (a "
         "candidate matching it is looked up too)",
     )
-    buffer: list[str] = Field(default_factory=list, description="DFT results not yet trained on")
+    buffer: list[str] = Field(
+        default_factory=list, description="Relaxation results not yet trained on"
+    )
     results: list[ActiveResult] = Field(default_factory=list, description="Every result so far")
     rounds: list[RoundReport] = Field(
         default_factory=list, description="Every round's report so far"

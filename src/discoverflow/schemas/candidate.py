@@ -66,9 +66,6 @@ class CandidateDoc(CampaignDocument):
         "share of the orbit; a predicted substitution's probability",
     )
     generator: str | None = Field(None, description="Generation method (substitution, random)")
-    generations: list[str] = Field(
-        default_factory=list, description="Fingerprints of the generation runs that produced it"
-    )
     screening_model: str | None = Field(None, description="Energy model of the screen")
     predicted_energy_per_atom: float | None = Field(None, description="Screen (eV/atom)")
     predicted_energy_per_atom_std: float | None = Field(

@@ -57,8 +57,6 @@ class HullDocument(StageDocument):
     )
     stable_formulas: list[str] = Field(default_factory=list, description="Phases on the hull")
     n_promising: int = Field(0, description="Candidates within the threshold")
-    output_dir: str | None = Field(None, description="Folder the files were written to, if any")
-    files: list[str] = Field(default_factory=list, description="CIFs and plots written")
     promising_structures: dict[str, Structure] = Field(
         default_factory=dict, description="candidate_id -> relaxed structure (data store)"
     )

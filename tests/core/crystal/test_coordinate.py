@@ -39,7 +39,7 @@ def test_gate_sends_only_uncertain_cases_to_the_relax_engine(rocksalt, prototype
         {"a": rocksalt, "b": kcl, "c": prototypes["Cu3Au"]}, lookup, model, threshold=0.05
     )
     actions = {d.candidate_id: d.action for d in decisions}
-    assert actions == {"a": "lookup", "b": "ml", "c": "dft"}
+    assert actions == {"a": "lookup", "b": "ml", "c": "relax"}
     assert decisions[0].energy_per_atom == -3.4  # the stored value, not the model's -9.0
     assert decisions[1].energy_per_atom == pytest.approx(-3.3)
     assert decisions[2].energy_per_atom is None and decisions[2].uncertainty == pytest.approx(0.2)

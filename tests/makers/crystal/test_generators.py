@@ -30,7 +30,9 @@ def loaded(store, job) -> GenerationDocument:
 
 
 def test_random_structures_then_validity_filter():
-    generate = RandomStructureMaker(per_composition=3, max_atoms=3, seed=1).make({}, ["Mg", "O"])
+    generate = RandomStructureMaker(
+        settings={"per_composition": 3, "max_atoms": 3, "seed": 1}
+    ).make({}, ["Mg", "O"])
     check = ValidityFilterMaker().make(generate.output)
     store = run(Flow([generate, check]))
     generated = loaded(store, generate)

@@ -46,13 +46,33 @@ def test_ensemble_gives_b2_feal_certain_stability_and_rocksalt_none():
         elemental_sources={"Fe": "Fe:bcc", "Al": "Al:fcc"},
         structures=elements,
     )
-    job = HullMaker(settings={"ensemble": ["chgnet", "sevennet"], "plot": False}).make(
-        relaxed, references
+    flow = HullMaker(settings={"ensemble": ["chgnet", "sevennet"], "plot": False}).make(
+        relaxed=relaxed, references=references
     )
+    stages = {j.metadata["stage"]: j.metadata["runs_on"] for j in flow.jobs}
+    assert stages == {
+        "hull-analysis": "cpu",
+        "known-phases": "cpu",
+        "stability-spread": "gpu",  # the models run where the models run
+        "hull": "cpu",
+    }
     store = make_store("memory")
-    run_locally(job, store=store, log=False, ensure_success=True)
-    entries = {e["candidate_id"]: e for e in store.get_output(job.uuid, load=True)["entries"]}
+    run_locally(flow, store=store, log=False, ensure_success=True)
+    output = store.get_output(flow.output.uuid, load=True)
+    entries = {e["candidate_id"]: e for e in output["entries"]}
     assert entries["b2"]["probability_stable"] == 1.0
     assert entries["rocksalt"]["probability_stable"] == 0.0
     assert entries["b2"]["e_above_hull_std"] == pytest.approx(0.0, abs=1e-6)  # on both hulls
     assert entries["rocksalt"]["e_above_hull_std"] > 0
+
+
+def test_hull_takes_its_inputs_by_name_and_runs_no_model_without_an_ensemble():
+    with pytest.raises(TypeError):
+        HullMaker().make(RelaxBatchDocument(engine="x"), None)  # positional: refused
+    relaxed = RelaxBatchDocument(engine="chgnet")
+    references = ReferenceDocument(
+        engine="chgnet", elements=["Al"], elemental_energies={}, elemental_sources={}
+    )
+    flow = HullMaker().make(relaxed=relaxed, references=references)
+    assert [j.metadata["stage"] for j in flow.jobs] == ["hull-analysis", "known-phases", "hull"]
+    assert {j.metadata["runs_on"] for j in flow.jobs} == {"cpu"}

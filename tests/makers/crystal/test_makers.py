@@ -45,7 +45,9 @@ def pipeline(store):
     )
     dedup = DedupMaker().make(generation.output, screen.output)
     relaxed = RelaxSelectedMaker(relax_maker=FAST_RELAX).make(generation.output, dedup.output)
-    hull = HullMaker().make(relaxed.output, references.output, dedup.output)
+    hull = HullMaker().make(
+        relaxed=relaxed.output, references=references.output, selection=dedup.output
+    )
     flow = Flow([references, generation, screen, dedup, relaxed, hull])
     run(flow, store)
 

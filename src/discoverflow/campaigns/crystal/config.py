@@ -1,11 +1,12 @@
-"""A crystal discovery campaign file: each section is its stage's settings."""
+"""A crystal discovery campaign file: each section is its stage's settings; an optional
+stage's section has an ``enabled`` bool."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from discoverflow.campaigns.config import CampaignConfigBase, resolve_path
 from discoverflow.core.crystal.coordinate import CoordinateSettings
@@ -21,6 +22,8 @@ from discoverflow.settings import StageSettings
 
 
 class InputsConfig(StageSettings):
+    """The campaign's input structures: templates and known phases."""
+
     templates: Path | None = Field(
         None,
         description="Folder of template CIFs (substitution) or of candidate structures (user)",
@@ -54,16 +57,41 @@ class GenerationConfig(SubstitutionSettings):
 
 
 class ValidityConfig(ValiditySettings):
-    enabled: bool | None = Field(
-        None, description="Filter generated structures (default: on unless substitution)"
+    """The validity filter's section: its settings and whether it runs. When the file does
+    not say, ``enabled`` is on for every ``generation.method`` except ``substitution`` (whose
+    candidates are decorations of known structures); the loaded config holds that bool."""
+
+    enabled: bool = Field(
+        False,
+        description="Filter generated structures (when not given: on unless "
+        "generation.method is substitution, the default method)",
     )
 
 
 class DedupConfig(DedupSettings):
+    """The deduplication's section: its settings and whether it runs (default: on)."""
+
     enabled: bool = Field(True, description="Remove near-duplicates among screened candidates")
 
 
+class PropertyScreenConfig(PropertyScreenSettings):
+    """The property screen's section: its window and whether it runs (on when the file has
+    this section and does not say otherwise; off without the section)."""
+
+    enabled: bool = Field(
+        True,
+        description="Filter on a predicted property before relaxing (off without this section)",
+    )
+
+
+def property_screen_off() -> PropertyScreenConfig:
+    return PropertyScreenConfig(enabled=False)
+
+
 class RelaxConfig(RelaxSettings):
+    """The relaxation's section: an ML engine's settings, VASP's, or any atomate2 Maker, and
+    the pattern (relax every selected candidate, or coordinate)."""
+
     pattern: Literal["relax", "coordinate"] = Field(
         "relax",
         description="'relax': relax every selected candidate; 'coordinate': look it up among "
@@ -91,15 +119,18 @@ class RelaxConfig(RelaxSettings):
 class CampaignConfig(CampaignConfigBase):
     """A crystal discovery campaign."""
 
-    workflow: Literal["crystal"] = "crystal"
-    elements: list[str] = Field(min_length=1, max_length=10)
+    workflow: Literal["crystal"] = Field("crystal", description="The campaign kind")
+    elements: list[str] = Field(
+        min_length=1, max_length=10, description="The chemical system's elements (1 to 10)"
+    )
     inputs: InputsConfig = Field(default_factory=InputsConfig)
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
     validity: ValidityConfig = Field(default_factory=ValidityConfig)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
-    property_screen: PropertyScreenSettings | None = Field(
-        None, description="Optional surrogate filter on a predicted property before relaxing"
+    property_screen: PropertyScreenConfig = Field(
+        default_factory=property_screen_off,
+        description="Optional surrogate filter on a predicted property before relaxing",
     )
     relax: RelaxConfig = Field(default_factory=RelaxConfig)
     hull: HullSettings = Field(default_factory=HullSettings)
@@ -115,11 +146,12 @@ class CampaignConfig(CampaignConfigBase):
     def describe(self) -> str:
         return "-".join(self.elements)
 
-    @property
-    def validity_enabled(self) -> bool:
-        if self.validity.enabled is None:
-            return self.generation.method != "substitution"
-        return self.validity.enabled
+    @model_validator(mode="after")
+    def validity_by_generation_method(self) -> CampaignConfig:
+        """``validity.enabled``, when the file does not say, from ``generation.method``."""
+        if "enabled" not in self.validity.model_fields_set:
+            self.validity.enabled = self.generation.method != "substitution"
+        return self
 
     def resolve_paths(self, base: Path) -> CampaignConfig:
         super().resolve_paths(base)

@@ -19,10 +19,10 @@ from discoverflow.core.crystal.known_phases import KnownPhase
 from discoverflow.core.structures import read_structure_folder
 from discoverflow.errors import ConfigError
 from discoverflow.makers import (
-    ActiveLearningMaker,
-    CampaignProgress,
+    CoordinateMaker,
     CrystalDiscoveryMaker,
     DedupMaker,
+    FinishedStages,
     HullMaker,
     MLRelaxMaker,
     MLScreenMaker,
@@ -37,6 +37,7 @@ from discoverflow.makers.crystal.scorecard import AuditMaker, write_scorecard
 from discoverflow.makers.relax import merge_relax_batches
 from discoverflow.makers.task_relax import TaskRelaxMaker, maker_from_dict
 from discoverflow.plugins import GENERATORS, load_plugin
+from discoverflow.routing import JobStage
 from discoverflow.schemas.relax import RelaxBatchDocument
 from discoverflow.stores import make_store
 
@@ -89,12 +90,12 @@ def generation_maker(config: CampaignConfig) -> Maker:
         raise ConfigError(f"generation.options: {exc}") from None
 
 
-def coordinate_maker(config: CampaignConfig) -> ActiveLearningMaker | None:
+def coordinate_maker(config: CampaignConfig) -> CoordinateMaker | None:
     """The coordinate pattern's Maker when ``relax.pattern`` is coordinate (else None); its
     fine-tuned models go to the worker's model folder (``default_model_dir``)."""
     if config.relax.pattern != "coordinate":
         return None
-    return ActiveLearningMaker(settings=config.relax.coordinate, relax_maker=relax_maker(config))
+    return CoordinateMaker(settings=config.relax.coordinate, relax_maker=relax_maker(config))
 
 
 def discovery_maker(config: CampaignConfig) -> CrystalDiscoveryMaker:
@@ -102,14 +103,16 @@ def discovery_maker(config: CampaignConfig) -> CrystalDiscoveryMaker:
     return CrystalDiscoveryMaker(
         generation_maker=generation_maker(config),
         validity_maker=ValidityFilterMaker(settings=config.validity.model_dump(exclude={"enabled"}))
-        if config.validity_enabled
+        if config.validity.enabled
         else None,
         screen_maker=MLScreenMaker(settings=config.screening),
         dedup_maker=DedupMaker(settings=config.dedup.model_dump(exclude={"enabled"}))
         if config.dedup.enabled
         else None,
-        property_maker=PropertyScreenMaker(settings=config.property_screen)
-        if config.property_screen
+        property_maker=PropertyScreenMaker(
+            settings=config.property_screen.model_dump(exclude={"enabled"})
+        )
+        if config.property_screen.enabled
         else None,
         relax_maker=relax_maker(config),
         coordinate_maker=coordinate_maker(config),
@@ -122,12 +125,12 @@ def reference(doc: dict | None) -> OutputReference | None:
     return OutputReference(doc["uuid"]) if doc else None
 
 
-def campaign_progress(
+def finished_stages(
     record: CampaignRecord, config: CampaignConfig, fingerprints: dict[str, str]
-) -> CampaignProgress:
+) -> FinishedStages:
     """What earlier runs finished with the same settings and inputs (the same fingerprints):
     those stages are reused, the others run again."""
-    generation = record.latest("generation", ["output.elements"])
+    generation = record.latest(JobStage.GENERATION, ["output.elements"])
     if generation and generation["output"]["elements"] != config.elements:
         raise ConfigError(
             f"campaign {config.name!r} in the store was run for elements "
@@ -154,27 +157,27 @@ def campaign_progress(
         }
         return reference(found[-1]), [uuid for uuid in chunks if uuid not in done]
 
-    generation, generation_missing = latest_chunked("generation")
+    generation, generation_missing = latest_chunked(JobStage.GENERATION)
     validity, validity_missing = (
-        latest_chunked("validity") if config.validity_enabled else (None, [])
+        latest_chunked(JobStage.VALIDITY) if config.validity.enabled else (None, [])
     )
 
-    return CampaignProgress(
-        references=latest("references"),
+    return FinishedStages(
+        references=latest(JobStage.REFERENCES),
         generation=generation,
         generation_missing_chunks=generation_missing,
         validity=validity,
         validity_missing_chunks=validity_missing,
-        screen_batches=[reference(d) for d in matching("screen-batch", "screen_model")],
-        screen=latest("screen"),
-        dedup=latest("dedup") if config.dedup.enabled else None,
-        property_screen=latest("property-screen", "property_screen")
-        if config.property_screen
+        screen_batches=[reference(d) for d in matching(JobStage.SCREEN_BATCH, "screen_model")],
+        screen=latest(JobStage.SCREEN),
+        dedup=latest(JobStage.DEDUP) if config.dedup.enabled else None,
+        property_screen=latest(JobStage.PROPERTY_SCREEN, "property_screen")
+        if config.property_screen.enabled
         else None,
-        relax_batches=[reference(d) for d in matching("relax-batch", "relax_engine")],
-        relax=latest("relax"),
-        hull=latest("hull"),
-        scorecard=latest("scorecard", "audit"),
+        relax_batches=[reference(d) for d in matching(JobStage.RELAX_BATCH, "relax_engine")],
+        relax=latest(JobStage.RELAX),
+        hull=latest(JobStage.HULL),
+        scorecard=latest(JobStage.SCORECARD, "audit"),
     )
 
 
@@ -182,11 +185,11 @@ def build_flow(config: CampaignConfig, store: JobStore) -> Flow | None:
     """The flow that finishes the campaign, or None when the store says it is complete."""
     inputs = load_inputs(config, store)
     fingerprints = stage_fingerprints(config, inputs.templates, inputs.known_phases)
-    progress = campaign_progress(CampaignRecord(store, config.name), config, fingerprints)
-    if progress.hull is not None and progress.scorecard is not None:
+    finished = finished_stages(CampaignRecord(store, config.name), config, fingerprints)
+    if finished.hull is not None and finished.scorecard is not None:
         return None
     discovery = discovery_maker(config).make(
-        inputs.templates, config.elements, inputs.known_phases, progress
+        inputs.templates, config.elements, inputs.known_phases, finished
     )
     hull = discovery.output
     files = write_hull_files(hull, hull.uuid, str(config.output_dir), config.hull)
@@ -211,16 +214,16 @@ def run_campaign(config: CampaignConfig, store_spec: str | None = None) -> dict 
     if flow is None:
         refresh_results(config, store, fingerprints)
     record = CampaignRecord(store, config.name)
-    return record.output(record.latest("hull"))
+    return record.output(record.latest(JobStage.HULL))
 
 
 def stored_relaxations(store: JobStore, elements: list[str]) -> RelaxBatchDocument:
     """Every converged relaxation in the store (any campaign) within a chemical system, e.g.
-    the ``known`` results an ActiveLearningMaker looks candidates up in."""
+    the ``known`` results an CoordinateMaker looks candidates up in."""
     store.connect()
     system = set(elements)
     batches = []
-    for doc in store.query({"metadata.stage": "relax-batch"}, properties=["uuid"]):
+    for doc in store.query({"metadata.stage": JobStage.RELAX_BATCH.value}, properties=["uuid"]):
         output = store.get_output(doc["uuid"], load=True)
         batch = RelaxBatchDocument.model_validate(output)
         keep = [

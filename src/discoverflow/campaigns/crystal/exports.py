@@ -14,6 +14,7 @@ from discoverflow.core.crystal.outputs import formation_diagram
 from discoverflow.makers.crystal.outputs import hull_files, hull_row, store_location
 from discoverflow.makers.crystal.scorecard import save_summary, scorecard_files
 from discoverflow.makers.views import campaign_selection
+from discoverflow.routing import JobStage
 from discoverflow.schemas.candidate import CANDIDATES
 from discoverflow.schemas.hull import HullDocument
 from discoverflow.schemas.scorecard import CAMPAIGNS, ScorecardDoc
@@ -28,7 +29,9 @@ def refresh_results(
     same settings (a flow that runs does both in its last jobs)."""
     build_documents(store, config.name, CANDIDATES, campaign_selection(fingerprints))
     record = CampaignRecord(store, config.name)
-    found = record.docs("hull", criteria={"metadata.fingerprints.hull": fingerprints["hull"]})
+    found = record.docs(
+        JobStage.HULL, criteria={"metadata.fingerprints.hull": fingerprints["hull"]}
+    )
     hull = current_hull(record, fingerprints)
     run = {
         "campaign": config.name,
@@ -48,7 +51,9 @@ def refresh_results(
 
 def current_hull(record: CampaignRecord, fingerprints: dict[str, str]) -> HullDocument | None:
     """The hull result of these settings, if any."""
-    found = record.docs("hull", criteria={"metadata.fingerprints.hull": fingerprints["hull"]})
+    found = record.docs(
+        JobStage.HULL, criteria={"metadata.fingerprints.hull": fingerprints["hull"]}
+    )
     return HullDocument.model_validate(record.output(found[-1], load=True)) if found else None
 
 
@@ -72,5 +77,5 @@ def campaign_page(
 def current_scorecard(record: CampaignRecord, fingerprints: dict[str, str]) -> ScorecardDoc | None:
     """The scorecard of these settings, if the campaign got that far."""
     criteria = {"metadata.fingerprints.audit": fingerprints["audit"]}
-    found = record.docs("scorecard", criteria=criteria)
+    found = record.docs(JobStage.SCORECARD, criteria=criteria)
     return ScorecardDoc.model_validate(record.output(found[-1], load=True)) if found else None

@@ -67,8 +67,13 @@ def stage_fingerprints(
         }
     )
     found["validity"] = (
-        fingerprint({"after": found["generation"], "validity": config.validity.model_dump()})
-        if config.validity_enabled
+        fingerprint(
+            {
+                "after": found["generation"],
+                "validity": config.validity.model_dump(exclude={"enabled"}),
+            }
+        )
+        if config.validity.enabled
         else found["generation"]
     )
     screening = config.screening
@@ -86,13 +91,20 @@ def stage_fingerprints(
         }
     )
     found["dedup"] = (
-        fingerprint({"after": found["screen"], "dedup": config.dedup.model_dump()})
+        fingerprint(
+            {"after": found["screen"], "dedup": config.dedup.model_dump(exclude={"workers"})}
+        )
         if config.dedup.enabled
         else found["screen"]
     )
     found["property_screen"] = (
-        fingerprint({"after": found["dedup"], "window": config.property_screen.model_dump()})
-        if config.property_screen
+        fingerprint(
+            {
+                "after": found["dedup"],
+                "window": config.property_screen.model_dump(exclude={"enabled"}),
+            }
+        )
+        if config.property_screen.enabled
         else found["dedup"]
     )
     relax = {"after": found["property_screen"], "relax": found["relax_engine"]}

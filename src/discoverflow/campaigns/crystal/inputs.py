@@ -54,7 +54,7 @@ def check_inputs(config: CampaignConfig, store: JobStore | None = None) -> list[
         ("screening.model", config.screening.model, MODELS),
         *(
             [("property_screen.model", config.property_screen.model, PROPERTIES)]
-            if config.property_screen
+            if config.property_screen.enabled
             else []
         ),
         *([] if config.relax.maker else [("relax.engine", config.relax.engine, RELAXERS)]),

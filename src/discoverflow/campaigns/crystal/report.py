@@ -8,6 +8,7 @@ from maggma.core import Store
 from pymatgen.core import Composition
 
 from discoverflow.campaigns.base import CampaignRecord, ResultFilter
+from discoverflow.routing import JobStage
 from discoverflow.schemas.records import Stage, Status
 
 
@@ -27,7 +28,9 @@ def campaign_status(record: CampaignRecord, fingerprints: dict[str, str]) -> lis
         return found[-1] if found else None
 
     status = []
-    refs = current("references", "references", ["output.elemental_energies", "output.phases"])
+    refs = current(
+        JobStage.REFERENCES, "references", ["output.elemental_energies", "output.phases"]
+    )
     status.append(
         StageStatus(
             "references",
@@ -39,7 +42,7 @@ def campaign_status(record: CampaignRecord, fingerprints: dict[str, str]) -> lis
         )
     )
     gen = current(
-        "generation",
+        JobStage.GENERATION,
         "generation",
         ["output.n_candidates", "output.skipped_templates", "output.n_templates"],
     )
@@ -54,7 +57,9 @@ def campaign_status(record: CampaignRecord, fingerprints: dict[str, str]) -> lis
             else "pending",
         )
     )
-    validity = current("validity", "validity", ["output.filter_counts", "output.n_candidates"])
+    validity = current(
+        JobStage.VALIDITY, "validity", ["output.filter_counts", "output.n_candidates"]
+    )
     if validity:
         counts = validity["output"]["filter_counts"]
         removed = ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "none"
@@ -66,7 +71,7 @@ def campaign_status(record: CampaignRecord, fingerprints: dict[str, str]) -> lis
             )
         )
     n_screened = len(record.results(Stage.SCREENING, fingerprints["screen_model"]))
-    screen = current("screen", "screen", ["output.n_kept", "output.n_below_threshold"])
+    screen = current(JobStage.SCREEN, "screen", ["output.n_kept", "output.n_below_threshold"])
     status.append(
         StageStatus(
             "screen",
@@ -80,7 +85,7 @@ def campaign_status(record: CampaignRecord, fingerprints: dict[str, str]) -> lis
             ),
         )
     )
-    dedup = current("dedup", "dedup", ["output.n_kept", "output.n_input"])
+    dedup = current(JobStage.DEDUP, "dedup", ["output.n_kept", "output.n_input"])
     status.append(
         StageStatus(
             "dedup",
@@ -94,7 +99,7 @@ def campaign_status(record: CampaignRecord, fingerprints: dict[str, str]) -> lis
     kept = selected_ids(record, fingerprints)
     relaxed = record.results(Stage.RELAX, fingerprints["relax_engine"])
     records = {cid: status for cid, status in relaxed.items() if cid in kept}
-    relax = current("relax", "relax", ["output.records.energy_source"])
+    relax = current(JobStage.RELAX, "relax", ["output.records.energy_source"])
     failed = sum(s != "relaxed" for s in records.values())
     sources = [r.get("energy_source") for r in (relax or {}).get("output", {}).get("records", [])]
     coordinate = "".join(
@@ -110,7 +115,7 @@ def campaign_status(record: CampaignRecord, fingerprints: dict[str, str]) -> lis
         )
     )
     hull = current(
-        "hull",
+        JobStage.HULL,
         "hull",
         ["output.n_promising", "output.stable_formulas", "output.entries.candidate_id"],
     )
@@ -161,7 +166,7 @@ def stage_reuse(record: CampaignRecord, fingerprints: dict[str, str]) -> dict[st
         stage: REUSES if done(stage, stage) else REDOES
         for stage in ("references", "generation", "validity", "screen", "dedup", "relax", "hull")
     }
-    if found["screen"] == REDOES and done("screen-batch", "screen_model"):
+    if found["screen"] == REDOES and done(JobStage.SCREEN_BATCH, "screen_model"):
         found["screen"] = "reuses the energies, selects again"
     if found["relax"] == REDOES and record.results(Stage.RELAX, fingerprints["relax_engine"]):
         found["relax"] = "reuses finished relaxations, relaxes the rest"

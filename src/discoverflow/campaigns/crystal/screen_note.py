@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from discoverflow.campaigns.base import CampaignRecord
+from discoverflow.routing import JobStage
 from discoverflow.schemas.records import CANDIDATES
 from discoverflow.stores import document_store
 
@@ -14,7 +15,7 @@ def empty_screen_note(record: CampaignRecord, fingerprints: dict[str, str]) -> s
     energy (and which candidate) and the setting that would let candidates through; else
     None."""
     screens = record.docs(
-        "screen",
+        JobStage.SCREEN,
         ["output.n_kept", "output.n_screened", "output.formation_energy_threshold"],
         {"metadata.fingerprints.screen": fingerprints["screen"]},
     )

@@ -15,6 +15,8 @@ from discoverflow.settings import StageSettings
 
 
 class MOFInputs(StageSettings):
+    """The MOFs to evaluate."""
+
     mofs: Path = Field(description="Folder of CIF files, one MOF each (CoRE MOF, hMOF)")
 
 
@@ -22,7 +24,7 @@ class ExistingMOFsConfig(MOFStagesConfig):
     """Existing MOFs through structure checks and pores, MD stability, cell optimisation and
     CO2 GCMC, without linker generation or retraining."""
 
-    workflow: Literal["existing-mofs"]
+    workflow: Literal["existing-mofs"] = Field(description="The campaign kind")
     inputs: MOFInputs = Field(description='The MOFs: {"mofs": "<folder of CIF files>"}')
 
     def describe(self) -> str:

@@ -11,6 +11,7 @@ from discoverflow.campaigns.mof.driver import stage_makers
 from discoverflow.core.checkpoint import fingerprint
 from discoverflow.core.mof.inputs import cif_files, mof_id
 from discoverflow.makers.mof.existing import ExistingMOFsMaker
+from discoverflow.routing import JobStage
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import MOFEvaluationDocument
 
@@ -26,7 +27,7 @@ def evaluation_fingerprint(config: ExistingMOFsConfig) -> str:
 def stored_evaluation(store: JobStore, name: str) -> MOFEvaluationDocument | None:
     """The last finished evaluation's document, if any."""
     record = CampaignRecord(store, name)
-    output = record.output(record.latest("mof-evaluation"), load=True)
+    output = record.output(record.latest(JobStage.MOF_EVALUATION), load=True)
     return MOFEvaluationDocument.model_validate(output) if output else None
 
 

@@ -19,14 +19,17 @@ from discoverflow.settings import PositiveInt
 
 
 class CharacterisationConfig(CharacterisationSettings):
+    """The structure checks' and pores' section: their settings and whether they run."""
+
     enabled: bool = Field(
         True, description="Check each MOF's structure and compute its pores before the MD"
     )
 
 
 class OptimisationConfig(OptimisationSettings):
-    """``engine``: an ML relax engine (chgnet, the default; ``fmax``, ``steps`` and
-    ``engine_options`` apply) or ``cp2k`` (DFT with the ``cp2k`` settings)."""
+    """The cell optimisation's section: ``engine`` an ML relax engine (chgnet, the default;
+    ``fmax``, ``steps`` and ``engine_options`` apply) or ``cp2k`` (DFT with the ``cp2k``
+    settings), and whether it runs."""
 
     enabled: bool = Field(True, description="Optimise the cells of the most stable MOFs")
     cp2k: CP2KSettings = Field(
@@ -38,6 +41,8 @@ class OptimisationConfig(OptimisationSettings):
 
 
 class AdsorptionConfig(AdsorptionSettings):
+    """The CO2 adsorption's section: its settings and whether it runs."""
+
     enabled: bool = Field(True, description="CO2 uptake of the optimised MOFs")
 
 
@@ -65,7 +70,7 @@ class MOFStagesConfig(CampaignConfigBase):
 class MOFCampaignConfig(MOFStagesConfig):
     """A MOF discovery campaign (MOFA's generate-assemble-validate-adsorb-retrain loop)."""
 
-    workflow: Literal["mof"]
+    workflow: Literal["mof"] = Field(description="The campaign kind")
     rounds: PositiveInt = Field(3, description="Rounds of generation and retraining")
     seed: int = Field(0, description="Seed of linker proposals and combinations")
     linkers: LinkerSettings = Field(default_factory=LinkerSettings)

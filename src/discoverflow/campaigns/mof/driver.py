@@ -20,6 +20,7 @@ from discoverflow.makers.mof import (
 )
 from discoverflow.makers.mof.optimisation import CP2KCellMaker
 from discoverflow.makers.relax import MLRelaxMaker
+from discoverflow.routing import JobStage
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import MOFCampaignDocument, MOFCampaignState
 
@@ -77,7 +78,7 @@ def mof_discovery_maker(config: MOFCampaignConfig) -> MOFDiscoveryMaker:
 def stored_summary(store: JobStore, name: str) -> MOFCampaignDocument | None:
     """The campaign's final document, if it finished."""
     record = CampaignRecord(store, name)
-    output = record.output(record.latest("mof-summary"), load=True)
+    output = record.output(record.latest(JobStage.MOF_SUMMARY), load=True)
     return MOFCampaignDocument.model_validate(output) if output else None
 
 
@@ -86,7 +87,7 @@ def round_states(store: JobStore, name: str) -> list[MOFCampaignState]:
     first."""
     record = CampaignRecord(store, name)
     states: dict[int, MOFCampaignState] = {}
-    for doc in [*record.docs("mof-update"), *record.docs("mof-retrain")]:
+    for doc in [*record.docs(JobStage.MOF_UPDATE), *record.docs(JobStage.MOF_RETRAIN)]:
         # the job's own output (index 1), not that of the round that replaced it
         found = store.query_one({"uuid": doc["uuid"], "index": 1}, load=True)
         if found and isinstance(found.get("output"), dict) and "round" in found["output"]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from pydantic import Field
 from pymatgen.core import Structure
@@ -78,7 +79,14 @@ class ResultLookup:
         return None
 
 
-Action = Literal["lookup", "ml", "dft"]
+class Action(StrEnum):
+    """What the coordinate pattern does with a candidate: take a computed result (``lookup``),
+    accept the model's prediction (``ml``), or relax it with the relax Maker (``relax``: an
+    ML potential, VASP or any atomate2 Maker)."""
+
+    LOOKUP = "lookup"
+    ML = "ml"
+    RELAX = "relax"
 
 
 @dataclass
@@ -135,13 +143,15 @@ def decide(
     for cid, structure in structures.items():
         found = lookup.find(structure)
         if found is not None:
-            decisions[cid] = Decision(cid, "lookup", found.energy_per_atom, 0.0, found.candidate_id)
+            decisions[cid] = Decision(
+                cid, Action.LOOKUP, found.energy_per_atom, 0.0, found.candidate_id
+            )
         else:
             unknown.append(cid)
     if unknown:
         means, spreads = model.predict_with_uncertainty([structures[c] for c in unknown])
         for cid, mean, spread in zip(unknown, means, spreads, strict=True):
-            action: Action = "ml" if spread < threshold else "dft"
-            energy = float(mean) if action == "ml" else None
+            action = Action.ML if spread < threshold else Action.RELAX
+            energy = float(mean) if action == Action.ML else None
             decisions[cid] = Decision(cid, action, energy, float(spread), model.name, float(mean))
     return [decisions[cid] for cid in structures]

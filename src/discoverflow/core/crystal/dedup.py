@@ -78,7 +78,7 @@ from discoverflow.core.crystal.matcher_bounds import (
     primitive_translations,
     reduce_like_matcher,
 )
-from discoverflow.settings import StageSettings
+from discoverflow.settings import PositiveInt, StageSettings
 
 if TYPE_CHECKING:
     from pymatgen.analysis.structure_matcher import StructureMatcher
@@ -96,6 +96,11 @@ class DedupSettings(StageSettings):
     ltol: float = Field(0.2, gt=0, description="Fractional length tolerance")
     stol: float = Field(0.3, gt=0, description="Site tolerance (fraction of (V/n)^(1/3))")
     angle_tol: float = Field(5.0, gt=0, description="Angle tolerance (degrees)")
+    workers: PositiveInt | None = Field(
+        None,
+        description="Processes that group the structures (default: all cores from "
+        f"{PARALLEL_MIN} structures on, else one); the groups do not depend on it",
+    )
 
     def matcher(self) -> StructureMatcher:
         from pymatgen.analysis.structure_matcher import StructureMatcher  # scipy: when matching

@@ -7,9 +7,27 @@ import random
 from collections.abc import Sequence
 from itertools import product
 
+from pydantic import Field
 from pymatgen.core import Composition, Structure
 
 from discoverflow.core.crystal.validity import is_charge_neutral
+from discoverflow.settings import PositiveInt, StageSettings
+
+
+class RandomStructureSettings(StageSettings):
+    """Random symmetric crystals (pyxtal) for the stoichiometries of the target elements."""
+
+    per_composition: PositiveInt = Field(5, description="Crystals tried per composition")
+    max_atoms: PositiveInt = Field(6, description="Most atoms per formula unit")
+    max_sites: PositiveInt = Field(24, description="Most sites per cell")
+    charge_neutral_only: bool = Field(
+        True, description="Keep only the compositions SMACT finds charge-neutral"
+    )
+    seed: int = Field(0, description="Seed of the first composition (+1 for each next one)")
+
+
+class UserStructuresSettings(StageSettings):
+    """The user's structures are taken as they are: there is nothing to set."""
 
 
 def stoichiometries(

@@ -12,6 +12,9 @@ if TYPE_CHECKING:  # a second to import (it loads matplotlib): only when a hull 
     from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 
 HULL_TOLERANCE = 1e-9
+"""Energies above the hull smaller than this (eV/atom) are rounding: they are set to 0."""
+ON_HULL_TOLERANCE = 1e-8
+"""A phase at most this far above the hull (eV/atom) is on it (stable)."""
 
 
 def composition_amounts(

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from discoverflow.core.crystal.hull import ON_HULL_TOLERANCE
+
 Z_95 = 1.959963984540054
 """The standard normal quantile of a two-sided 95% interval."""
 
@@ -267,7 +269,7 @@ class Scorecard:
 
 
 def hit_rates(
-    evaluated: Sequence[Evaluated], threshold: float, tolerance: float = 1e-8
+    evaluated: Sequence[Evaluated], threshold: float, tolerance: float = ON_HULL_TOLERANCE
 ) -> tuple[Rate, Rate]:
     """Shares within ``threshold`` of the hull, and on it."""
     above = [e.e_above_hull for e in evaluated]

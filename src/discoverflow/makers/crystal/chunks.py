@@ -23,7 +23,7 @@ from jobflow import (
 from pymatgen.core import Structure
 
 from discoverflow.makers.documents import WRITES_RECORDS, GenerationRecorder
-from discoverflow.routing import route_new_jobs
+from discoverflow.routing import JobStage, RunsOn, place, placed, route_new_jobs
 from discoverflow.schemas.generation import CandidateInfo, GenerationDocument
 from discoverflow.sqlite_codec import collector_paused
 from discoverflow.stores import shared_job_store
@@ -94,7 +94,7 @@ def chunk_document(
     data="structures",
     output_schema=GenerationDocument,
     config=WRITES_RECORDS,
-    metadata={"runs_on": "cpu"},
+    metadata=placed(runs_on=RunsOn.CPU),
 )
 def generation_chunk(
     elements: list[str],
@@ -112,7 +112,7 @@ def recorded_chunk(chunk: GenerationDocument) -> GenerationDocument:
 
 
 def chunk_jobs(
-    stage: str,
+    stage: JobStage,
     elements: list[str],
     candidates: list[CandidateInfo],
     structures: dict[str, Structure],
@@ -125,7 +125,7 @@ def chunk_jobs(
             elements, part, {c.candidate_id: structures[c.candidate_id] for c in part}
         )
         step.name = f"{stage} {len(jobs) + 1}"
-        step.update_metadata({"stage": stage})
+        place(step, stage)
         jobs.append(step)
     return jobs
 
@@ -137,11 +137,11 @@ def chunked_output(
     name: str,
 ) -> Response:
     """A generator's output: ``index`` (counts), the candidates in chunk jobs."""
-    jobs = chunk_jobs("generation-chunk", index.elements, candidates, structures)
+    jobs = chunk_jobs(JobStage.GENERATION_CHUNK, index.elements, candidates, structures)
     return chunked_response(index, jobs, f"{name} chunks")
 
 
-@job(config=READS_CHUNKS, metadata={"stage": "chunks-finish", "runs_on": "cpu"})
+@job(config=READS_CHUNKS, metadata=placed(JobStage.CHUNKS_FINISH, RunsOn.CPU))
 def finish_chunks(
     maker: Maker, args: list[Any], index: GenerationDocument, missing: list[str]
 ) -> Response:

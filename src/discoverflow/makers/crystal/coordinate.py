@@ -6,19 +6,24 @@ from __future__ import annotations
 from jobflow import Flow, Response, job
 from pymatgen.core import Structure
 
-from discoverflow.makers.active import ActiveLearningMaker
+from discoverflow.core.crystal.coordinate import Action
+from discoverflow.makers.coordinate import CoordinateMaker
 from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structures
 from discoverflow.makers.crystal.references import PHASE_PREFIX
 from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
-from discoverflow.routing import route_new_jobs
+from discoverflow.routing import JobStage, RunsOn, placed, route_new_jobs
 from discoverflow.schemas.active import ActiveLearningDocument, ActiveResult
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.records import Stage, Status
 from discoverflow.schemas.relax import ReferenceDocument, RelaxBatchDocument, RelaxRecordInfo
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument
 
-ENERGY_SOURCES = {"lookup": "lookup", "ml": "prediction", "dft": "relaxation"}
-STATUS = {"lookup": "looked up", "ml": "predicted", "dft": "relaxed"}
+ENERGY_SOURCES = {Action.LOOKUP: "lookup", Action.ML: "prediction", Action.RELAX: "relaxation"}
+STATUS = {
+    Action.LOOKUP: Status.LOOKED_UP,
+    Action.ML: Status.PREDICTED,
+    Action.RELAX: Status.RELAXED,
+}
 
 
 def known_record(key: str, structure: Structure, energy_per_atom: float) -> RelaxRecordInfo:
@@ -116,7 +121,7 @@ def energy_record(
     config=WRITES_RECORDS,
     data="structures",
     output_schema=RelaxBatchDocument,
-    metadata={"stage": "relax", "runs_on": "cpu"},
+    metadata=placed(JobStage.RELAX, RunsOn.CPU),
 )
 def coordinate_relaxations(
     active: ActiveLearningDocument, structures: dict[str, Structure], engine: str
@@ -137,13 +142,13 @@ def coordinate_relaxations(
         items[result.candidate_id] = fields
         status[result.candidate_id], reasons[result.candidate_id] = record.status, record.reason
     if (stage_results := StageRecords.of_running_job()) is not None:
-        stage_results.write("coordinate", items, status, reasons)
+        stage_results.write(Stage.COORDINATE, items, status, reasons)
     return batch
 
 
-@job(config=READS_CHUNKS, metadata={"stage": "relax-fanout", "runs_on": "cpu"})
+@job(config=READS_CHUNKS, metadata=placed(JobStage.RELAX_FANOUT, RunsOn.CPU))
 def coordinate_selected(
-    maker: ActiveLearningMaker,
+    maker: CoordinateMaker,
     generation: GenerationDocument,
     selection: ScreenDocument | DedupDocument,
     references: ReferenceDocument,

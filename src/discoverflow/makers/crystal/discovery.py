@@ -8,11 +8,13 @@ from jobflow import Flow, Maker, OutputReference
 from pymatgen.core import Structure
 
 from discoverflow.core.crystal.known_phases import KnownPhase
-from discoverflow.makers.active import ActiveLearningMaker
+from discoverflow.makers.coordinate import CoordinateMaker
 from discoverflow.makers.crystal.chunks import finish_chunks
 from discoverflow.makers.crystal.coordinate import coordinate_selected
 from discoverflow.makers.crystal.dedup import DedupMaker
+from discoverflow.makers.crystal.generators import ValidityFilterMaker
 from discoverflow.makers.crystal.hull import HullMaker
+from discoverflow.makers.crystal.properties import PropertyScreenMaker
 from discoverflow.makers.crystal.references import ReferenceMaker
 from discoverflow.makers.crystal.scorecard import AuditMaker, score_campaign
 from discoverflow.makers.crystal.screen import MLScreenMaker
@@ -23,7 +25,7 @@ from discoverflow.schemas.candidate import CANDIDATES
 
 
 @dataclass
-class CampaignProgress:
+class FinishedStages:
     """Outputs an earlier run of the same campaign left in the store.
 
     Finished stages are referenced instead of rerun; batches of an unfinished stage
@@ -60,16 +62,42 @@ class CrystalDiscoveryMaker(Maker):
     After the hull, ``audit_maker`` relaxes a sample of the candidates the screen rejected
     (with ``relax_maker``) and a last job scores the campaign (``score_campaign``); the
     ``documents_maker`` job builds the ``candidates`` documents at the end.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    generation_maker
+        Any generator Maker (``make(templates, elements)``).
+    validity_maker
+        The validity filter after generation (None: none).
+    screen_maker
+        The ML screen.
+    dedup_maker
+        The deduplication (None: none).
+    property_maker
+        A property screen before relaxing (None: none).
+    relax_maker
+        A relax Maker for candidates, references and the audit.
+    coordinate_maker
+        The coordinate pattern instead of relaxing every selected candidate (None: relax
+        them all).
+    hull_maker
+        The hull stage.
+    audit_maker
+        The screen's audit (None: no audit).
+    documents_maker
+        The job that builds the candidates' documents at the end (None: none).
     """
 
     name: str = "crystal discovery"
     generation_maker: Maker = field(default_factory=SubstitutionMaker)
-    validity_maker: Maker | None = None
+    validity_maker: ValidityFilterMaker | None = None
     screen_maker: MLScreenMaker = field(default_factory=MLScreenMaker)
     dedup_maker: DedupMaker | None = field(default_factory=DedupMaker)
-    property_maker: Maker | None = None
+    property_maker: PropertyScreenMaker | None = None
     relax_maker: RelaxMaker = field(default_factory=MLRelaxMaker)
-    coordinate_maker: ActiveLearningMaker | None = None
+    coordinate_maker: CoordinateMaker | None = None
     hull_maker: HullMaker = field(default_factory=HullMaker)
     audit_maker: AuditMaker | None = field(default_factory=AuditMaker)
     documents_maker: DocumentsMaker | None = field(
@@ -81,9 +109,28 @@ class CrystalDiscoveryMaker(Maker):
         templates: dict[str, Structure],
         elements: list[str],
         known_phases: list[KnownPhase] | dict[str, Structure] | None = None,
-        progress: CampaignProgress | None = None,
+        finished: FinishedStages | None = None,
     ) -> Flow:
-        done = progress or CampaignProgress()
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        templates
+            The template structures, by name.
+        elements
+            The target elements.
+        known_phases
+            Known phases of the system, placed on the hull too.
+        finished
+            Outputs an earlier run of the campaign left in the store: those stages are not run
+            again.
+
+        Returns
+        -------
+        Flow
+            The campaign's jobs; its output the ``HullDocument``.
+        """
+        done = finished or FinishedStages()
         jobs = []
 
         def add(step):
@@ -127,7 +174,9 @@ class CrystalDiscoveryMaker(Maker):
                 generation, selection, done.relax_batches
             )
         relaxed = done.relax or add(relax)
-        hull = done.hull or add(self.hull_maker.make(relaxed, references, selection))
+        hull = done.hull or add(
+            self.hull_maker.make(relaxed=relaxed, references=references, selection=selection)
+        )
         audit = None
         if self.audit_maker is not None and done.scorecard is None:
             auditor = replace(self.audit_maker, relax_maker=self.relax_maker)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jobflow import Maker, Response, job
+from jobflow import Response, job
 from pymatgen.core import Structure
 
 from discoverflow.core.crystal.generators import (
+    RandomStructureSettings,
+    UserStructuresSettings,
     charge_neutral_compositions,
     random_crystals,
     stoichiometries,
@@ -33,6 +35,7 @@ from discoverflow.makers.crystal.chunks import (
     generation_chunks,
 )
 from discoverflow.makers.documents import GenerationRecorder
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.generation import CandidateInfo, GenerationDocument
 from discoverflow.schemas.records import Status
 
@@ -69,27 +72,46 @@ def chunked_generation(
 
 
 @dataclass
-class RandomStructureMaker(Maker):
+class RandomStructureMaker(StageMaker):
     """Random symmetric crystals (pyxtal) for compositions of the target elements.
 
-    Compositions are every stoichiometry with up to ``max_atoms`` atoms per formula unit,
-    kept only when SMACT finds them charge-neutral if ``charge_neutral_only``.
+    Compositions are every stoichiometry with up to ``settings.max_atoms`` atoms per formula
+    unit, kept only when SMACT finds them charge-neutral if ``settings.charge_neutral_only``.
+
+    Parameters
+    ----------
+    name
+        The job's name.
+    settings
+        A ``RandomStructureSettings`` (or its dict).
     """
 
     name: str = "random structures"
-    per_composition: int = 5
-    max_atoms: int = 6
-    max_sites: int = 24
-    charge_neutral_only: bool = True
-    seed: int = 0
+    settings: RandomStructureSettings = field(default_factory=RandomStructureSettings)
 
-    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    @job(output_schema=GenerationDocument, metadata=placed(JobStage.GENERATION, RunsOn.CPU))
     def make(self, inputs: dict[str, Structure], elements: list[str]) -> Response:
-        enumerate_ = charge_neutral_compositions if self.charge_neutral_only else stoichiometries
+        """Generate the crystals.
+
+        Parameters
+        ----------
+        inputs
+            The campaign's template structures (not used).
+        elements
+            The target elements.
+
+        Returns
+        -------
+        Response
+            Its output the ``GenerationDocument`` index, the structures in chunk jobs.
+        """
+        settings = self.settings
+        neutral = settings.charge_neutral_only
+        enumerate_ = charge_neutral_compositions if neutral else stoichiometries
         structures, origins = {}, {}
-        for index, composition in enumerate(enumerate_(elements, self.max_atoms)):
+        for index, composition in enumerate(enumerate_(elements, settings.max_atoms)):
             for group, structure in random_crystals(
-                composition, self.per_composition, self.max_sites, seed=self.seed + index
+                composition, settings.per_composition, settings.max_sites, settings.seed + index
             ):
                 cid = candidate_id(structure)
                 structures[cid] = structure
@@ -98,13 +120,36 @@ class RandomStructureMaker(Maker):
 
 
 @dataclass
-class UserStructuresMaker(Maker):
-    """The user's own structures (the templates folder) as candidates, unchanged."""
+class UserStructuresMaker(StageMaker):
+    """The user's own structures (the templates folder) as candidates, unchanged.
+
+    Parameters
+    ----------
+    name
+        The job's name.
+    settings
+        A ``UserStructuresSettings`` (there is nothing to set).
+    """
 
     name: str = "user structures"
+    settings: UserStructuresSettings = field(default_factory=UserStructuresSettings)
 
-    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    @job(output_schema=GenerationDocument, metadata=placed(JobStage.GENERATION, RunsOn.CPU))
     def make(self, inputs: dict[str, Structure], elements: list[str]) -> Response:
+        """Take the structures made of the target elements only.
+
+        Parameters
+        ----------
+        inputs
+            The structures, by name (the name is a candidate's template).
+        elements
+            The target elements.
+
+        Returns
+        -------
+        Response
+            Its output the ``GenerationDocument`` index, the structures in chunk jobs.
+        """
         allowed = set(elements)
         structures, origins = {}, {}
         for name, structure in inputs.items():
@@ -118,7 +163,15 @@ class UserStructuresMaker(Maker):
 @dataclass
 class ValidityFilterMaker(StageMaker):
     """At most ``max_elements`` elements, charge neutrality (SMACT), not P1 (spglib), no atoms
-    closer than ``min_distance`` (A), no near-duplicates; reports what each filter removed."""
+    closer than ``min_distance`` (A), no near-duplicates; reports what each filter removed.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``ValiditySettings`` (or a dict of it): the stage's settings.
+    """
 
     name: str = "validity filter"
     settings: ValiditySettings = field(default_factory=ValiditySettings)
@@ -126,11 +179,23 @@ class ValidityFilterMaker(StageMaker):
     @job(
         output_schema=GenerationDocument,
         config=READS_CHUNKS,
-        metadata={"stage": "validity", "runs_on": "cpu"},
+        metadata=placed(JobStage.VALIDITY, RunsOn.CPU),
     )
     def make(self, generation: GenerationDocument) -> Response:
         """The generation's valid candidates, in chunks; each removed candidate's document
-        says which filter removed it (in a campaign)."""
+        says which filter removed it (in a campaign).
+
+        Parameters
+        ----------
+        generation
+            The generation to filter.
+
+        Returns
+        -------
+        Response
+            Its output the filtered generation's ``GenerationDocument`` index, the kept
+            candidates in chunk jobs.
+        """
         infos: dict[str, CandidateInfo] = {}
         survivors: dict[str, Structure] = {}
         removed: dict[str, str] = {}
@@ -165,5 +230,5 @@ class ValidityFilterMaker(StageMaker):
         index = generation.model_copy(
             update={"n_candidates": len(kept), "filter_counts": filter_counts(removed)}
         )
-        jobs = chunk_jobs("validity-chunk", generation.elements, kept, survivors)
+        jobs = chunk_jobs(JobStage.VALIDITY_CHUNK, generation.elements, kept, survivors)
         return chunked_response(index, jobs, f"{self.name} chunks")

@@ -18,6 +18,7 @@ from discoverflow.core.crystal.predicted_substitution import (
 )
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.chunks import candidate_info, chunked_output
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.generation import (
     CandidateInfo,
     GenerationDocument,
@@ -51,13 +52,35 @@ def guided_info(candidate, **provenance) -> CandidateInfo:
 class PartialSubstitutionMaker(StageMaker):
     """Each template substituted with the target elements, then one Wyckoff orbit at a time
     replaced by another target element, wholly or in part (distinct orderings); each
-    candidate's provenance names the orbit, the element and the share replaced."""
+    candidate's provenance names the orbit, the element and the share replaced.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``PartialSubstitutionSettings`` (or a dict of it): the stage's settings.
+    """
 
     name: str = "partial substitution"
     settings: PartialSubstitutionSettings = field(default_factory=PartialSubstitutionSettings)
 
-    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    @job(output_schema=GenerationDocument, metadata=placed(JobStage.GENERATION, RunsOn.CPU))
     def make(self, templates: dict[str, Structure], elements: list[str]) -> Response:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        templates
+            The template structures, by name.
+        elements
+            The target elements.
+
+        Returns
+        -------
+        Response
+            Its output the ``GenerationDocument`` index, the candidates in chunk jobs.
+        """
         result = partial_substitute(templates, elements, self.settings)
         infos = [
             guided_info(
@@ -78,13 +101,35 @@ class PartialSubstitutionMaker(StageMaker):
 class SubstitutionPredictorMaker(StageMaker):
     """Swaps of the templates' ions (oxidation states by guess) for the target elements that
     pymatgen's data-mined substitution probabilities find likely (``settings.threshold``) and
-    that stay charge-balanced; each candidate carries its probability."""
+    that stay charge-balanced; each candidate carries its probability.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``PredictedSubstitutionSettings`` (or a dict of it): the stage's settings.
+    """
 
     name: str = "substitution predictor"
     settings: PredictedSubstitutionSettings = field(default_factory=PredictedSubstitutionSettings)
 
-    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    @job(output_schema=GenerationDocument, metadata=placed(JobStage.GENERATION, RunsOn.CPU))
     def make(self, templates: dict[str, Structure], elements: list[str]) -> Response:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        templates
+            The template structures, by name.
+        elements
+            The target elements.
+
+        Returns
+        -------
+        Response
+            Its output the ``GenerationDocument`` index, the candidates in chunk jobs.
+        """
         result = predicted_substitutions(templates, elements, self.settings)
         infos = [
             guided_info(

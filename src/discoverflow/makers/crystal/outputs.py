@@ -16,6 +16,7 @@ from discoverflow.core.crystal.outputs import (
 )
 from discoverflow.core.crystal.stability import HullRow, HullSettings
 from discoverflow.makers.documents import WRITES_RECORDS
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.hull import HullDocument, HullEntryInfo
 from discoverflow.stores import embedded_folder_of
 
@@ -66,7 +67,7 @@ def hull_files(
     return [*files, write_run_record(folder, run, files)]
 
 
-@job(config=WRITES_RECORDS, metadata={"stage": "hull-outputs", "runs_on": "cpu"})
+@job(config=WRITES_RECORDS, metadata=placed(JobStage.HULL_OUTPUTS, RunsOn.CPU))
 def write_hull_files(
     hull: HullDocument, hull_job: str, output_dir: str, settings: HullSettings
 ) -> list[str]:

@@ -13,7 +13,9 @@ from discoverflow.core.crystal.elements import elemental_reference_candidates
 from discoverflow.core.crystal.known_phases import KnownPhase
 from discoverflow.errors import DiscoverflowError
 from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
-from discoverflow.makers.relax import REFERENCE_RELAX, MLRelaxMaker, RelaxMaker
+from discoverflow.makers.relax import MLRelaxMaker, RelaxMaker
+from discoverflow.routing import JobStage, RunsOn, place, placed
+from discoverflow.schemas.records import Stage
 from discoverflow.schemas.relax import ReferenceDocument, ReferencePhase, RelaxBatchDocument
 
 PHASE_PREFIX = "phase:"
@@ -66,7 +68,7 @@ def known_phase_fields(phase: ReferencePhase, structure: Structure | None) -> di
     config=WRITES_RECORDS,
     data="structures",
     output_schema=ReferenceDocument,
-    metadata={"stage": "references", "runs_on": "cpu"},
+    metadata=placed(JobStage.REFERENCES, RunsOn.CPU),
 )
 def collect_references(
     relaxed: RelaxBatchDocument,
@@ -127,7 +129,7 @@ def collect_references(
         )
     if (stage_results := StageRecords.of_running_job()) is not None:
         stage_results.write(
-            "references",
+            Stage.REFERENCES,
             {
                 f"{PHASE_PREFIX}{p.name}": known_phase_fields(
                     p, structures.get(f"{PHASE_PREFIX}{p.name}")
@@ -155,6 +157,13 @@ class ReferenceMaker(Maker):
 
     ``known_phases`` are ``KnownPhase`` objects (energies with the engine behind them, and
     their source) or structures by name; those outside the chemical system are left out.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    relax_maker
+        The relax Maker of the elemental references and known phases (the candidates' own).
     """
 
     name: str = "references"
@@ -165,6 +174,20 @@ class ReferenceMaker(Maker):
         elements: list[str],
         known_phases: Mapping[str, Structure] | Sequence[KnownPhase] | None = None,
     ) -> Flow:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        elements
+            The target elements.
+        known_phases
+            Known phases of the system (structures by name, or ``KnownPhase``).
+
+        Returns
+        -------
+        Flow
+            Its output the ``ReferenceDocument``: elemental energies and known phases.
+        """
         engine = self.relax_maker.engine
         known, to_relax, given = [], {}, {}
         for phase in known_phase_list(known_phases):
@@ -185,6 +208,6 @@ class ReferenceMaker(Maker):
             )
             (given if as_given else to_relax)[phase.name] = phase.structure
         relax = self.relax_maker.make(reference_structures(elements, to_relax))
-        relax.update_metadata({"stage": REFERENCE_RELAX})
+        place(relax, JobStage.REFERENCE_RELAX)
         collect = collect_references(relax.output, elements, known, given)
         return Flow([relax, collect], output=collect.output, name=self.name)

@@ -18,6 +18,7 @@ from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.outputs import hull_row
 from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, running_fingerprint
 from discoverflow.makers.relax import RelaxMaker, RelaxSelectedMaker
+from discoverflow.routing import JobStage, RunsOn, place, placed
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.hull import HullDocument, HullEntryInfo
 from discoverflow.schemas.records import Stage, Status
@@ -25,9 +26,6 @@ from discoverflow.schemas.relax import HAS_ENERGY, RelaxBatchDocument
 from discoverflow.schemas.scorecard import CAMPAIGNS, AuditDocument, ScorecardDoc
 from discoverflow.schemas.screen import DedupDocument, ScreenDocument, ScreenRecord
 from discoverflow.stores import document_store
-
-AUDIT_RELAX = "audit-relax"
-"""The stage of the audit's relaxation jobs (not the campaign's relax stage)."""
 
 
 def rejected_records(
@@ -139,7 +137,17 @@ def evaluated(
 @dataclass
 class AuditMaker(StageMaker):
     """Relax a seeded sample (``settings.audit_fraction``) of the candidates the screen
-    rejected with ``relax_maker``, and place them against the campaign's hull."""
+    rejected with ``relax_maker``, and place them against the campaign's hull.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``ScreeningSettings`` (or a dict of it): the stage's settings.
+    relax_maker
+        The relax Maker of the audited candidates (the campaign's).
+    """
 
     name: str = "audit"
     settings: ScreeningSettings = field(default_factory=ScreeningSettings)
@@ -148,13 +156,29 @@ class AuditMaker(StageMaker):
     def make(
         self, generation: GenerationDocument, screen: ScreenDocument, hull: HullDocument
     ) -> Flow:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        generation
+            The generation holding the candidates' structures.
+        screen
+            The screen whose rejected candidates are sampled.
+        hull
+            The campaign's hull the sample is placed against.
+
+        Returns
+        -------
+        Flow
+            Its output the ``AuditDocument``.
+        """
         sample = self.pick(screen)
         relax = RelaxSelectedMaker(relax_maker=self.relax_maker).make(generation, sample.output)
-        relax.update_metadata({"stage": AUDIT_RELAX}, dynamic=True)
-        placed = self.place(sample.output, relax.output, hull)
-        return Flow([sample, relax, placed], output=placed.output, name=self.name)
+        place(relax, JobStage.AUDIT_RELAX)
+        against_hull = self.place(sample.output, relax.output, hull)
+        return Flow([sample, relax, against_hull], output=against_hull.output, name=self.name)
 
-    @job(config=WRITES_RECORDS, metadata={"stage": "audit-sample", "runs_on": "cpu"})
+    @job(config=WRITES_RECORDS, metadata=placed(JobStage.AUDIT_SAMPLE, RunsOn.CPU))
     def pick(self, screen: ScreenDocument) -> AuditDocument:
         """The sample, from the screen's records of the running campaign (none without)."""
         records = StageRecords.of_running_job()
@@ -176,7 +200,7 @@ class AuditMaker(StageMaker):
             kept=[r for r in rejected if r.candidate_id in chosen],
         )
 
-    @job(output_schema=AuditDocument, metadata={"stage": "audit", "runs_on": "cpu"})
+    @job(output_schema=AuditDocument, metadata=placed(JobStage.AUDIT, RunsOn.CPU))
     def place(
         self, sample: AuditDocument, relaxed: RelaxBatchDocument, hull: HullDocument
     ) -> AuditDocument:
@@ -203,7 +227,7 @@ class AuditMaker(StageMaker):
 @job(
     config=WRITES_RECORDS,
     output_schema=ScorecardDoc,
-    metadata={"stage": "scorecard", "runs_on": "cpu"},
+    metadata=placed(JobStage.SCORECARD, RunsOn.CPU),
 )
 def score_campaign(
     screen: ScreenDocument,
@@ -257,7 +281,7 @@ def scorecard_files(document: ScorecardDoc, folder: Path) -> list[Path]:
     return write_scorecard_files(document.rounds, folder, title)
 
 
-@job(metadata={"stage": "scorecard-outputs", "runs_on": "cpu"})
+@job(metadata=placed(JobStage.SCORECARD_OUTPUTS, RunsOn.CPU))
 def write_scorecard(document: ScorecardDoc, output_dir: str) -> list[str]:
     """The scorecard's table and plot in a campaign's ``output_dir``."""
     return [str(p) for p in scorecard_files(document, Path(output_dir))]

@@ -21,7 +21,7 @@ from discoverflow.makers.crystal.chunks import (
 from discoverflow.makers.documents import StageRecords
 from discoverflow.plugins import load_model
 from discoverflow.progress import stage_progress
-from discoverflow.routing import route_new_jobs
+from discoverflow.routing import JobStage, RunsOn, placed, route_new_jobs
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.records import Stage
 from discoverflow.schemas.relax import ReferenceDocument
@@ -58,6 +58,13 @@ class MLScreenMaker(StageMaker):
     ``make`` fans out into jobs of ``batch_size`` structures that predict energies; the
     selection puts them against the model's own elemental energies. Candidates screened by
     ``previous`` batches (same model, e.g. a resumed campaign) are not screened again.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``ScreeningSettings`` (or a dict of it): the stage's settings.
     """
 
     name: str = "ml screen"
@@ -66,13 +73,29 @@ class MLScreenMaker(StageMaker):
     def energy_model(self):
         return load_model(self.settings.model, **self.settings.model_options)
 
-    @job(config=READS_CHUNKS, metadata={"stage": "screen-fanout", "runs_on": "cpu"})
+    @job(config=READS_CHUNKS, metadata=placed(JobStage.SCREEN_FANOUT, RunsOn.CPU))
     def make(
         self,
         generation: GenerationDocument,
         references: ReferenceDocument,
         previous: list[ScreenBatchDocument] | None = None,
     ) -> Response:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        generation
+            The candidates to screen.
+        references
+            The elemental energies the formation energies are taken against.
+        previous
+            Screen batches of an earlier run: those candidates are not screened again.
+
+        Returns
+        -------
+        Response
+            Its output the ``ScreenDocument``: the candidates kept below the threshold.
+        """
         record_generation(generation)
         previous = previous or []
         done = {r.candidate_id for b in previous for r in b.records} | {
@@ -89,7 +112,7 @@ class MLScreenMaker(StageMaker):
     @job(
         output_schema=ScreenBatchDocument,
         config=READS_CHUNKS,
-        metadata={"stage": "screen-batch", "runs_on": "gpu"},
+        metadata=placed(JobStage.SCREEN_BATCH, RunsOn.GPU),
     )
     def screen_batch(
         self, chunk: GenerationDocument | str, ids: list[str] | None = None
@@ -135,7 +158,7 @@ class MLScreenMaker(StageMaker):
         data=["kept", "failures"],
         output_schema=ScreenDocument,
         config=READS_CHUNKS,
-        metadata={"stage": "screen", "runs_on": "cpu"},
+        metadata=placed(JobStage.SCREEN, RunsOn.CPU),
     )
     def select(
         self,

@@ -22,6 +22,7 @@ from discoverflow.makers.crystal.chunks import (
     recorded_chunk,
 )
 from discoverflow.makers.documents import WRITES_RECORDS
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.generation import (
     CandidateInfo,
     GenerationDocument,
@@ -35,13 +36,34 @@ class SubstitutionMaker(StageMaker):
 
     ``make`` enumerates the candidates (keeping their provenance only) and hands them to
     chunk jobs that build and store a bounded number of structures each.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``SubstitutionSettings`` (or a dict of it): the stage's settings.
     """
 
     name: str = "substitution"
     settings: SubstitutionSettings = field(default_factory=SubstitutionSettings)
 
-    @job(output_schema=GenerationDocument, metadata={"stage": "generation", "runs_on": "cpu"})
+    @job(output_schema=GenerationDocument, metadata=placed(JobStage.GENERATION, RunsOn.CPU))
     def make(self, templates: dict[str, Structure], elements: list[str]) -> Response:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        templates
+            The template structures, by name.
+        elements
+            The target elements.
+
+        Returns
+        -------
+        Response
+            Its output the ``GenerationDocument`` index, the candidates in chunk jobs.
+        """
         usable, skipped = usable_templates(templates, len(elements), self.settings)
         counts = SubstitutionResult()
         candidates = [
@@ -77,7 +99,7 @@ class SubstitutionMaker(StageMaker):
         data="structures",
         output_schema=GenerationDocument,
         config=WRITES_RECORDS,
-        metadata={"stage": "generation-chunk", "runs_on": "cpu"},
+        metadata=placed(JobStage.GENERATION_CHUNK, RunsOn.CPU),
     )
     def chunk(
         self,

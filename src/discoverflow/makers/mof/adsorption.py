@@ -11,6 +11,7 @@ from discoverflow.core.mof.adsorption import AdsorptionSettings, co2_uptake
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint
 from discoverflow.makers.mof.stability import each_mof
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import AdsorptionDocument, AdsorptionRecord
 from discoverflow.schemas.relax import RelaxBatchDocument
@@ -46,13 +47,33 @@ class AdsorptionMaker(StageMaker):
     """Charge equilibration and CO2 GCMC with RASPA2 for each relaxed MOF (``not converged``
     when the block-average error exceeds the uptake or nothing adsorbed); in a campaign each
     finished simulation is recorded at once (and is taken from there by a
-    rerun of the job)."""
+    rerun of the job).
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``AdsorptionSettings`` (or a dict of it): the stage's settings.
+    """
 
     name: str = "co2 adsorption"
     settings: AdsorptionSettings = field(default_factory=AdsorptionSettings)
 
-    @job(config=WRITES_RECORDS, metadata={"stage": "mof-adsorption", "runs_on": "cpu"})
+    @job(config=WRITES_RECORDS, metadata=placed(JobStage.MOF_ADSORPTION, RunsOn.CPU))
     def make(self, relaxed: RelaxBatchDocument) -> AdsorptionDocument:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        relaxed
+            The optimised MOF cells.
+
+        Returns
+        -------
+        AdsorptionDocument
+            Charges and CO2 uptake per MOF.
+        """
         settings = self.settings
         checkpoint = RecordCheckpoint.of_running_job(
             MOFS, "adsorption", settings.model_dump(), adsorption_fields(settings)

@@ -19,8 +19,10 @@ from discoverflow.core.structures import smiles_id
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
 from discoverflow.progress import stage_progress
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import AssemblyDocument, LinkerBatchDocument, MOFRecord
+from discoverflow.schemas.records import Stage
 
 
 def assembly_fields(record: MOFRecord, structure: Structure | None, round_index: int) -> dict:
@@ -43,6 +45,15 @@ class MOFAssemblyMaker(StageMaker):
     One MOF per carboxylate linker, joined by ``linkers_per_mof - 1`` others drawn at random
     (carboxylate edges take them in turn; MOFA's pillared paddlewheels use two); pillared
     nodes take one pillar (a CN linker) per MOF. Cells are reduced to primitive ones.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``AssemblySettings`` (or a dict of it): the stage's settings.
+    seed
+        Seed of the linker combinations.
     """
 
     name: str = "mof assembly"
@@ -52,9 +63,21 @@ class MOFAssemblyMaker(StageMaker):
     @job(
         config=WRITES_RECORDS,
         data="structures",
-        metadata={"stage": "mof-assembly", "runs_on": "cpu"},
+        metadata=placed(JobStage.MOF_ASSEMBLY, RunsOn.CPU),
     )
     def make(self, linkers: LinkerBatchDocument) -> AssemblyDocument:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        linkers
+            The round's linkers.
+
+        Returns
+        -------
+        AssemblyDocument
+            The assembled MOFs and those rejected, with reasons.
+        """
         settings = self.settings
         processed = [ProcessedLinker(**data) for data in linkers.linkers]
         rng = np.random.default_rng(self.seed + linkers.round)
@@ -92,7 +115,7 @@ class MOFAssemblyMaker(StageMaker):
                 advance()
         if (stage_results := StageRecords.of_running_job(MOFS)) is not None:
             stage_results.write(
-                "assembly",
+                Stage.ASSEMBLY,
                 {
                     r.mof_id: assembly_fields(r, structures.get(r.mof_id), linkers.round)
                     for r in records

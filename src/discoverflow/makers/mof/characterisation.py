@@ -12,6 +12,7 @@ from discoverflow.core.mof.checks import CharacterisationSettings, characterise
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint, structure_fields
 from discoverflow.makers.mof.stability import each_mof
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import (
     CharacterisationDocument,
@@ -53,7 +54,15 @@ class MOFCharacterisationMaker(StageMaker):
     per batch; each result is recorded as it finishes. A MOF failing one of
     ``settings.reject`` is recorded with the reason and left out of the output's structures,
     which the stability MD takes (without their free solvent with
-    ``settings.remove_solvent``)."""
+    ``settings.remove_solvent``).
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``CharacterisationSettings`` (or a dict of it): the stage's settings.
+    """
 
     name: str = "mof characterisation"
     settings: CharacterisationSettings = field(default_factory=CharacterisationSettings)
@@ -61,9 +70,21 @@ class MOFCharacterisationMaker(StageMaker):
     @job(
         config=WRITES_RECORDS,
         data="structures",
-        metadata={"stage": "mof-characterisation", "runs_on": "cpu"},
+        metadata=placed(JobStage.MOF_CHARACTERISATION, RunsOn.CPU),
     )
     def make(self, assembly: MOFCells) -> CharacterisationDocument:
+        """The stage's jobs.
+
+        Parameters
+        ----------
+        assembly
+            The MOFs to check.
+
+        Returns
+        -------
+        CharacterisationDocument
+            Each MOF's checks and pore descriptors.
+        """
         settings = self.settings
         checkpoint = RecordCheckpoint.of_running_job(
             MOFS, "characterisation", settings.model_dump(), characterisation_fields

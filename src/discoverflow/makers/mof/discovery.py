@@ -20,6 +20,7 @@ from discoverflow.makers.mof.assembly import MOFAssemblyMaker
 from discoverflow.makers.mof.evaluation import MOFStagesMaker, save_cells
 from discoverflow.makers.mof.linkers import LinkerGenerationMaker
 from discoverflow.makers.rounds import RoundsMaker
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.mof import (
     MOFCampaignDocument,
     MOFCampaignState,
@@ -37,10 +38,29 @@ class MOFDiscoveryMaker(RoundsMaker, MOFStagesMaker):
     After each round the generator is retrained when its training set has grown
     (``retraining``): the most stable MOFs until enough adsorption results exist, then those
     ranked by CO2 uptake.
+
+    Parameters
+    ----------
+    name, characterise_maker, stability_maker, optimise_maker, adsorption_maker, per_round
+        As in ``MOFStagesMaker`` (``per_round``: per round; ``output_dir``: with the plot
+        of strain per round).
+    output_dir
+        Where CIFs and the plot are written (None: nowhere).
+    rounds
+        Rounds of generation and retraining.
+    linker_maker
+        The linker generation.
+    assembly_maker
+        The assembly.
+    retraining
+        A ``RetrainingSettings`` (or its dict): when and on what the generator is retrained.
+    seed
+        Seed of linker proposals.
     """
 
     name: str = "mof discovery"
-    stage: ClassVar[str] = "mof"
+    round_stage: ClassVar[JobStage] = JobStage.MOF_ROUND
+    update_stage: ClassVar[JobStage] = JobStage.MOF_UPDATE
     rounds: int = 3
     linker_maker: LinkerGenerationMaker = field(default_factory=LinkerGenerationMaker)
     assembly_maker: MOFAssemblyMaker = field(default_factory=MOFAssemblyMaker)
@@ -50,9 +70,25 @@ class MOFDiscoveryMaker(RoundsMaker, MOFStagesMaker):
     def __post_init__(self) -> None:
         self.retraining = RetrainingSettings.model_validate(self.retraining)
 
-    def make(self, generator_state: dict | None = None, resume: MOFCampaignState | None = None):
-        """Start from round 0 (optionally with a trained generator) or from a stored state."""
-        return self.next_round(resume or MOFCampaignState(generator_state=generator_state))
+    def make(
+        self, generator_state: dict | None = None, resume: MOFCampaignState | None = None
+    ) -> Flow:
+        """The campaign's rounds, from round 0 or from a stored state.
+
+        Parameters
+        ----------
+        generator_state
+            A trained linker generator's state to start from (None: the generator's own).
+        resume
+            The state after the last finished round of an earlier run (``stored_state``).
+
+        Returns
+        -------
+        Flow
+            Its output the ``MOFCampaignDocument``: every round's summary and MOF.
+        """
+        first = self.next_round(resume or MOFCampaignState(generator_state=generator_state))
+        return Flow([first], output=first.output, name=self.name)
 
     def finished(self, state: MOFCampaignState, inputs=None) -> bool:
         return state.round >= self.rounds
@@ -144,8 +180,9 @@ class MOFDiscoveryMaker(RoundsMaker, MOFStagesMaker):
         """The next round, after retraining the generator in its own GPU job when due."""
         if isinstance(state, OutputReference) or not self.retraining_due(state):
             return super().next_round(state, inputs)
-        retrain = self.tagged(self.retrain_generator(state), "retrain")
-        retrain.metadata["runs_on"] = "gpu"
+        retrain = self.tagged(
+            self.retrain_generator(state), JobStage.MOF_RETRAIN, "retrain", RunsOn.GPU
+        )
         after = super().next_round(retrain.output, inputs)
         return Flow([retrain, after], output=after.output, name=f"{self.name} retrain")
 
@@ -172,7 +209,7 @@ class MOFDiscoveryMaker(RoundsMaker, MOFStagesMaker):
     def finish(self, state: MOFCampaignState):
         return self.summary(state)
 
-    @job(metadata={"stage": "mof-summary", "runs_on": "cpu"})
+    @job(metadata=placed(JobStage.MOF_SUMMARY, RunsOn.CPU))
     def summary(self, state: MOFCampaignState) -> MOFCampaignDocument:
         """Every round's summary and MOF, and the plot of strain per round."""
         plot = None

@@ -23,7 +23,25 @@ def default_optimiser() -> MLRelaxMaker:
 @dataclass
 class MOFStagesMaker(Maker):
     """The Makers of the stages after assembly (None skips one), how many of the most stable
-    MOFs are optimised and adsorbed, and where optimised cells go as CIFs."""
+    MOFs are optimised and adsorbed, and where optimised cells go as CIFs.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    characterise_maker
+        Structure checks and pores before the MD (None: skip).
+    stability_maker
+        The MD stability.
+    optimise_maker
+        Cell optimisation of the most stable (None: skip).
+    adsorption_maker
+        CO2 adsorption of the optimised (None: skip).
+    per_round
+        How many of the most stable MOFs are optimised and adsorbed.
+    output_dir
+        Where CIFs are written (None: nowhere).
+    """
 
     name: str = "mof stages"
     characterise_maker: MOFCharacterisationMaker | None = field(

@@ -14,12 +14,13 @@ from discoverflow.core.mof.inputs import read_mof_folder
 from discoverflow.makers.documents import WRITES_RECORDS, StageRecords, structure_fields
 from discoverflow.makers.mof.evaluation import MOFStagesMaker, save_cells
 from discoverflow.makers.mof.stability import md_verdict
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import MOFEvaluationDocument, MOFFileRecord, MOFFolderDocument
 from discoverflow.schemas.records import Stage
 
 
-@job(config=WRITES_RECORDS, data="structures", metadata={"stage": "mof-read", "runs_on": "cpu"})
+@job(config=WRITES_RECORDS, data="structures", metadata=placed(JobStage.MOF_READ, RunsOn.CPU))
 def read_mofs(folder: str) -> MOFFolderDocument:
     """Every CIF of ``folder``: its cell, or why it cannot be used (status ``invalid``). Each
     MOF not read before is recorded (one read before keeps its record)."""
@@ -74,19 +75,40 @@ class ExistingMOFsMaker(MOFStagesMaker):
     """Checks and pores, MD stability, cell optimisation and CO2 GCMC of each MOF in a folder
     of CIFs, with the MOF flow's Makers (None skips a stage). A file that cannot be read, and
     a MOF failing a check, MD, optimisation or GCMC, is recorded with its reason; the others
-    go on. The ``per_round`` most stable MOFs are optimised and adsorbed."""
+    go on. The ``per_round`` most stable MOFs are optimised and adsorbed.
+
+    Parameters
+    ----------
+    name, characterise_maker, stability_maker, optimise_maker, adsorption_maker
+        As in ``MOFStagesMaker``.
+    per_round, output_dir
+        As in ``MOFStagesMaker``.
+    """
 
     name: str = "existing mofs"
 
     def make(self, folder: str | Path, fingerprint: str | None = None) -> Flow:
         """The flow of the folder's MOFs; ``fingerprint`` (of the inputs and settings) is kept
-        in its final document, from which a campaign sees that it is complete."""
+        in its final document, from which a campaign sees that it is complete.
+
+        Parameters
+        ----------
+        folder
+            The folder of CIF files, one MOF each.
+        fingerprint
+            The evaluation's fingerprint (its settings and MOFs), stored with its output.
+
+        Returns
+        -------
+        Flow
+            Its output the ``MOFEvaluationDocument``.
+        """
         read = read_mofs(str(folder))
         jobs, outputs = self.evaluation_jobs(read.output)
         summary = self.summary(read.output, outputs, fingerprint)
         return Flow([read, *jobs, summary], output=summary.output, name=self.name)
 
-    @job(metadata={"stage": "mof-evaluation", "runs_on": "cpu"})
+    @job(metadata=placed(JobStage.MOF_EVALUATION, RunsOn.CPU))
     def summary(
         self, folder: MOFFolderDocument, outputs: dict, fingerprint: str | None
     ) -> MOFEvaluationDocument:

@@ -11,6 +11,7 @@ from discoverflow.core.mof.linkers import LinkerRejected, process_linker
 from discoverflow.makers.base import StageMaker
 from discoverflow.plugins import load_linker_generator
 from discoverflow.progress import stage_progress
+from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.mof import LinkerBatchDocument, LinkerRecord
 
 
@@ -20,6 +21,15 @@ class LinkerGenerationMaker(StageMaker):
 
     ``settings.seed_linkers`` (SMILES) are processed alongside the proposals in round 0;
     ``anchors`` are the anchor types the node takes (carboxylates, nitrile pillars).
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``LinkerSettings`` (or a dict of it): the stage's settings.
+    anchors
+        The anchor groups the linkers must carry (the assembly's).
     """
 
     name: str = "linker generation"
@@ -32,7 +42,7 @@ class LinkerGenerationMaker(StageMaker):
             self.settings.generator, state=state, **self.settings.generator_options
         )
 
-    @job(metadata={"stage": "mof-linkers", "runs_on": "gpu"})
+    @job(metadata=placed(JobStage.MOF_LINKERS, RunsOn.GPU))
     def make(
         self,
         generator_state: dict | None = None,
@@ -40,7 +50,24 @@ class LinkerGenerationMaker(StageMaker):
         seed: int = 0,
         exclude: list[str] | None = None,
     ) -> LinkerBatchDocument:
-        """Proposals (none of ``exclude``, the linkers of earlier rounds) and their processing."""
+        """Proposals (none of ``exclude``, the linkers of earlier rounds) and their processing.
+
+        Parameters
+        ----------
+        generator_state
+            A trained generator's state (None: the generator's own).
+        round_index
+            The round (seeds and names).
+        seed
+            The campaign's seed.
+        exclude
+            Linkers tried in earlier rounds.
+
+        Returns
+        -------
+        LinkerBatchDocument
+            The round's linkers, valid or not, with reasons.
+        """
         settings = self.settings
         generator = self.generator(generator_state)
         proposals = [

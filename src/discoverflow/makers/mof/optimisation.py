@@ -13,7 +13,7 @@ from discoverflow.core.relax import record_of
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint, relax_fields
 from discoverflow.makers.relax import merged_relaxations
-from discoverflow.routing import route_new_jobs
+from discoverflow.routing import JobStage, RunsOn, placed, route_new_jobs
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.records import Stage
 from discoverflow.schemas.relax import RelaxBatchDocument, RelaxRecordInfo
@@ -44,14 +44,33 @@ class CP2KCellMaker(StageMaker):
     DZVP-MOLOPT-SR-GTH, GTH-PBE, 8 L-BFGS steps), one CPU job per MOF, merged into one
     ``RelaxBatchDocument``. A failed or unconverged optimisation is recorded with its reason
     and the others go on; each result is recorded at once, where a
-    rerun of the job finds it (for the same settings, however CP2K is started)."""
+    rerun of the job finds it (for the same settings, however CP2K is started).
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``CP2KSettings`` (or a dict of it): the stage's settings.
+    """
 
     name: str = "mof cp2k cell optimisation"
     settings: CP2KSettings = field(default_factory=CP2KSettings)
 
-    @job(metadata={"stage": "relax-fanout", "runs_on": "cpu"})
+    @job(metadata=placed(JobStage.RELAX_FANOUT, RunsOn.CPU))
     def make(self, structures: dict[str, Structure]) -> Response | RelaxBatchDocument:
-        """One optimisation job per MOF and a job merging their documents."""
+        """One optimisation job per MOF and a job merging their documents.
+
+        Parameters
+        ----------
+        structures
+            The MOF cells, by id.
+
+        Returns
+        -------
+        Response | RelaxBatchDocument
+            One job per MOF and their merged ``RelaxBatchDocument`` (an empty one without MOFs).
+        """
         if not structures:
             return RelaxBatchDocument(engine=self.settings.engine_name)
         jobs = [self.optimise(mof_id, structure) for mof_id, structure in structures.items()]
@@ -64,7 +83,7 @@ class CP2KCellMaker(StageMaker):
         config=WRITES_RECORDS,
         data="structures",
         output_schema=RelaxBatchDocument,
-        metadata={"stage": "relax-batch", "runs_on": "cpu"},
+        metadata=placed(JobStage.RELAX_BATCH, RunsOn.CPU),
     )
     def optimise(self, mof_id: str, structure: Structure) -> RelaxBatchDocument:
         """Optimise one MOF (or take its finished result from its record)."""

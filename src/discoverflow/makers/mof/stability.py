@@ -17,6 +17,7 @@ from discoverflow.makers.base import StageMaker
 from discoverflow.makers.documents import WRITES_RECORDS, RecordCheckpoint
 from discoverflow.models.chgnet import chgnet_calculator
 from discoverflow.progress import stage_progress
+from discoverflow.routing import JobStage, RunsOn, place, placed
 from discoverflow.schemas.candidate import MOFS
 from discoverflow.schemas.mof import (
     MOFCells,
@@ -58,19 +59,36 @@ class MOFStabilityMaker(StageMaker):
     """NPT MD with CHGNet (``engine: chgnet``, on the GPU worker) or UFF4MOF in LAMMPS
     (``engine: lammps``, on a CPU worker); a MOF is stable when its lattice strain is below
     ``settings.stable_strain``. Each finished MD run is recorded at
-    once, and a rerun of the job takes it from there."""
+    once, and a rerun of the job takes it from there.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``StabilitySettings`` (or a dict of it): the stage's settings.
+    """
 
     name: str = "mof stability"
     settings: StabilitySettings = field(default_factory=StabilitySettings)
 
     def make(self, assembly: MOFCells):
-        """The MD job of the MOFs in ``assembly`` (or those that passed the checks)."""
-        md = self.simulate(assembly)
-        runs_on = "cpu" if self.settings.engine == "lammps" else "gpu"
-        md.metadata = {**md.metadata, "runs_on": runs_on}  # not the decorator's shared dict
-        return md
+        """The MD job of the MOFs in ``assembly`` (or those that passed the checks).
 
-    @job(config=WRITES_RECORDS, metadata={"stage": "mof-stability"})
+        Parameters
+        ----------
+        assembly
+            The MOF cells (an assembly, or those that passed the checks).
+
+        Returns
+        -------
+        Job
+            The MD job (on CPU for LAMMPS, GPU for CHGNet); its output the ``StabilityDocument``.
+        """
+        runs_on = RunsOn.CPU if self.settings.engine == "lammps" else RunsOn.GPU
+        return place(self.simulate(assembly), runs_on=runs_on)
+
+    @job(config=WRITES_RECORDS, metadata=placed(JobStage.MOF_STABILITY))
     def simulate(self, assembly: MOFCells) -> StabilityDocument:
         settings = self.settings
         engine = settings.engine_name
@@ -120,7 +138,7 @@ class MOFStabilityMaker(StageMaker):
         )
 
 
-@job(data="output", metadata={"stage": "mof-select", "runs_on": "cpu"})
+@job(data="output", metadata=placed(JobStage.MOF_SELECT, RunsOn.CPU))
 def select_stable(
     assembly: MOFCells, stability: StabilityDocument, limit: int
 ) -> dict[str, Structure]:

@@ -4,8 +4,8 @@ import io
 
 from rich.console import Console
 
-from discoverflow.cli_progress import LineReporter, run_progress
 from discoverflow.progress import stage_progress
+from discoverflow.progress_display import LineReporter, run_progress
 
 
 class Clock:

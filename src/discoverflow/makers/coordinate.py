@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from jobflow import Maker
 from pymatgen.core import Structure
 
 from discoverflow.core.checkpoint import fingerprint
 from discoverflow.core.crystal.coordinate import (
+    Action,
     CoordinateSettings,
     KnownResult,
     ResultLookup,
@@ -19,11 +19,12 @@ from discoverflow.core.crystal.coordinate import (
 )
 from discoverflow.errors import ConfigError
 from discoverflow.makers.base import StageMaker
-from discoverflow.makers.relax import MLRelaxMaker
+from discoverflow.makers.relax import MLRelaxMaker, RelaxMaker
 from discoverflow.makers.rounds import RoundsMaker
 from discoverflow.models.base import FineTunable, UncertaintyModel
 from discoverflow.models.ensemble import EnsembleModel
 from discoverflow.plugins import load_model
+from discoverflow.routing import JobStage, RunsOn
 from discoverflow.schemas.active import (
     ActiveLearningDocument,
     ActiveResult,
@@ -47,7 +48,7 @@ def member_names(model: UncertaintyModel) -> list[str]:
 
 
 @dataclass
-class ActiveLearningMaker(RoundsMaker, StageMaker):
+class CoordinateMaker(RoundsMaker, StageMaker):
     """Rounds of ``settings.batch_size`` candidates. Each candidate is (1) looked up among
     computed results (same reduced formula and a StructureMatcher match), else (2) predicted by
     the uncertainty model (``settings.model``: by default an ensemble of CHGNet and SevenNet),
@@ -55,14 +56,27 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
     ``relax_maker`` (the stand-in for DFT; VASP on clusters), and (4) relaxation results are
     buffered; every ``settings.buffer_size`` of them fine-tune the members that can be, and
     the saved versions serve the later rounds.
+
+    Parameters
+    ----------
+    name
+        The job's (or flow's) name.
+    settings
+        A ``CoordinateSettings`` (or a dict of it): the stage's settings.
+    model_dir
+        Where fine-tuned models are saved (None: beside the embedded store, see
+        ``default_model_dir``).
+    relax_maker
+        The relax Maker of the candidates the model is unsure of.
     """
 
     name: str = "active learning"
-    stage: ClassVar[str] = "active"
-    runs_on: ClassVar[str] = "gpu"
+    round_stage: ClassVar[JobStage] = JobStage.ACTIVE_ROUND
+    update_stage: ClassVar[JobStage] = JobStage.ACTIVE_UPDATE
+    runs_on: ClassVar[RunsOn] = RunsOn.GPU
     settings: CoordinateSettings = field(default_factory=CoordinateSettings)
     model_dir: str | None = None  # default: beside the embedded store (see default_model_dir)
-    relax_maker: Maker = field(default_factory=MLRelaxMaker)
+    relax_maker: RelaxMaker = field(default_factory=MLRelaxMaker)
 
     def make(
         self,
@@ -71,7 +85,22 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
         known_inputs: dict[str, Structure] | None = None,
     ):
         """Rounds over ``structures``; ``known`` results (and the structures they were
-        computed from, ``known_inputs``) are looked up."""
+        computed from, ``known_inputs``) are looked up.
+
+        Parameters
+        ----------
+        structures
+            The candidates, by id.
+        known
+            Computed results to look candidates up in.
+        known_inputs
+            The structures those results were computed from (a match to one is looked up too).
+
+        Returns
+        -------
+        Job
+            The first round; its output (after the last round) the ``ActiveLearningDocument``.
+        """
         state = ActiveState(model=self.settings.model, model_options=self.settings.model_options)
         if known is not None:
             state.known = {
@@ -93,8 +122,8 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
         return not self.batch(state, structures)
 
     def finish(self, state: ActiveState) -> ActiveLearningDocument:
-        keys = {r.candidate_id: r.source for r in state.results if r.action == "lookup"}
-        keys |= {r.candidate_id: r.candidate_id for r in state.results if r.action == "dft"}
+        keys = {r.candidate_id: r.source for r in state.results if r.action == Action.LOOKUP}
+        keys |= {r.candidate_id: r.candidate_id for r in state.results if r.action == Action.RELAX}
         found = {cid: state.known[key][0] for cid, key in keys.items() if key in state.known}
         return ActiveLearningDocument(
             rounds=state.rounds,
@@ -116,11 +145,16 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
             self.settings.uncertainty_threshold,
         )
         to_compute = {
-            d.candidate_id: structures[d.candidate_id] for d in decisions if d.action == "dft"
+            d.candidate_id: structures[d.candidate_id]
+            for d in decisions
+            if d.action == Action.RELAX
         }
         jobs = [self.relax_maker.make(to_compute)] if to_compute else []
         relaxed = jobs[0].output if jobs else None
-        outputs = {"decisions": [vars(d) for d in decisions], "relaxed": relaxed}
+        outputs = {
+            "decisions": [vars(d) | {"action": d.action.value} for d in decisions],
+            "relaxed": relaxed,
+        }
         return jobs, outputs | {"models": member_names(model)}
 
     def advance(
@@ -133,7 +167,7 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
             cid = decision["candidate_id"]
             energy, source = decision["energy_per_atom"], decision["source"]
             record = records.get(cid)
-            if decision["action"] == "dft":
+            if decision["action"] == Action.RELAX:
                 if record is None or record.status != "relaxed":
                     failed += 1
                     energy, source = None, (record.reason if record else "relaxation missing")
@@ -152,18 +186,18 @@ class ActiveLearningMaker(RoundsMaker, StageMaker):
                     predicted_energy_per_atom=decision.get("predicted"),
                     source=source,
                     relax_status=(record.status if record else "failed")
-                    if decision["action"] == "dft"
+                    if decision["action"] == Action.RELAX
                     else None,
-                    models=outputs["models"] if decision["action"] != "lookup" else [],
+                    models=outputs["models"] if decision["action"] != Action.LOOKUP else [],
                     round=state.round,
                 )
             )
         report = RoundReport(
             round=state.round,
-            lookups=sum(d["action"] == "lookup" for d in decisions),
-            ml_accepted=sum(d["action"] == "ml" for d in decisions),
-            dft_runs=sum(d["action"] == "dft" for d in decisions),
-            dft_failed=failed,
+            lookups=sum(d["action"] == Action.LOOKUP for d in decisions),
+            ml_accepted=sum(d["action"] == Action.ML for d in decisions),
+            relax_runs=sum(d["action"] == Action.RELAX for d in decisions),
+            relax_failed=failed,
         )
         if len(state.buffer) >= self.settings.buffer_size and self.settings.finetune_epochs:
             self.finetune(state, report)

@@ -9,7 +9,7 @@ from jobflow import run_locally
 
 from discoverflow.core.crystal.prototypes import PROTOTYPES
 from discoverflow.core.crystal.substitution import SubstitutionSettings, substitute
-from discoverflow.makers.active import ActiveLearningMaker
+from discoverflow.makers.coordinate import CoordinateMaker
 from discoverflow.makers.relax import MLRelaxMaker
 from discoverflow.models.chgnet import CHGNetRelaxer, load_chgnet
 from discoverflow.models.finetune import finetune_chgnet
@@ -65,7 +65,7 @@ def test_fine_tuned_models_go_beside_the_embedded_store(tmp_path, monkeypatch):
 
 def test_active_learning_rounds(tmp_path):
     structures = al_ni_candidates()
-    maker = ActiveLearningMaker(
+    maker = CoordinateMaker(
         settings={
             "uncertainty_threshold": 0.005,
             "batch_size": 3,
@@ -88,15 +88,15 @@ def test_active_learning_rounds(tmp_path):
     doc = ActiveLearningDocument.model_validate(store.get_output(flow.uuid, load=True))
     actions = {r.candidate_id: r.action for r in doc.results}
     assert set(actions) == set(twins)
-    total = sum(r.lookups + r.ml_accepted + r.dft_runs for r in doc.rounds)
+    total = sum(r.lookups + r.ml_accepted + r.relax_runs for r in doc.rounds)
     assert total == len(twins) and len(doc.rounds) == -(-len(twins) // 3)
     for result in doc.results:
-        if result.action == "dft":
+        if result.action == "relax":
             assert result.uncertainty >= 0.005
         if result.action == "ml":
             assert result.uncertainty < 0.005
     for cid in list(structures)[:2]:  # computed (or trusted) first, so the twin is looked up
-        if actions[cid] == "dft":
+        if actions[cid] == "relax":
             assert actions[f"{cid}-twin"] == "lookup"
     tuned = [r for r in doc.rounds if r.finetuned]
     assert tuned, "two relaxations fill the buffer and trigger a fine-tune"
@@ -132,3 +132,15 @@ def test_stored_relaxations_feed_the_lookup(rocksalt):
     shifted = rocksalt.copy()
     shifted.translate_sites(list(range(len(shifted))), [0.5, 0, 0])
     assert lookup.find(shifted).candidate_id == "nacl"
+
+
+def test_results_stored_with_the_old_dft_action_read_as_relax():
+    from discoverflow.schemas.active import ActiveResult, RoundReport
+
+    old = ActiveResult(candidate_id="c", formula="AlNi", action="dft", round=0)
+    assert old.action == "relax"
+    report = RoundReport.model_validate(
+        {"round": 0, "lookups": 1, "ml_accepted": 2, "dft_runs": 3, "dft_failed": 1}
+    )
+    assert (report.relax_runs, report.relax_failed) == (3, 1)
+    assert "relax_runs" in report.model_dump()
