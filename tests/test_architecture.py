@@ -19,6 +19,7 @@ GROUND_FLOOR = {
     "mongo_query",
     "plugins",
     "testing",
+    "third_party_warnings",
     "locations",
 }
 MAX_LINES = 400

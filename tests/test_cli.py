@@ -244,6 +244,8 @@ def read_only(folder: Path) -> Iterator[None]:
         subprocess.run(["umount", folder], check=True)
 
 
+# slow (40 s): test_kill_resume kills in the middle of a relaxation batch in the default run
+@pytest.mark.slow
 def test_kill_9_during_relaxations_then_resume(config, tmp_path):
     """SIGKILL in the middle of the relaxations (after the eighth committed write of
     relaxation records; the first ones are the elemental references'): the rerun finishes

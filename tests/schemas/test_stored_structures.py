@@ -119,6 +119,8 @@ CRYSTALS = {
 }
 
 
+# pymatgen warns of the "charge" crystal's charge, which differs from its oxidation states'
+@pytest.mark.filterwarnings("ignore:Structure charge:UserWarning")
 @pytest.mark.parametrize("structure", CRYSTALS.values(), ids=CRYSTALS.keys())
 def test_structure_dict_is_pymatgens_as_dict_as_stored(structure):
     expected = jsanitize(structure.as_dict(), strict=True, allow_bson=True)

@@ -183,7 +183,7 @@ def test_parallel_workers_give_the_same_groups():
 def test_deduplicate_keeps_the_lowest_energy_member():
     structures = perturbed_set()
     energies = list(np.linspace(0, 1, len(structures))[::-1])
-    outcome = deduplicate(structures, energies, workers=1)
+    outcome = deduplicate(structures, energies, DedupSettings(workers=1))
     assert len(outcome.kept) == 4
     for removed, kept in outcome.duplicate_of.items():
         assert energies[kept] <= energies[removed]

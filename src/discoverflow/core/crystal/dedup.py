@@ -318,10 +318,11 @@ def group_like_structure_matcher(
     """Indices of ``structures`` grouped as ``StructureMatcher.group_structures`` would.
 
     Each group starts with its reference (its first member in input order). Shapes,
-    reductions and blocks run in ``workers`` forked processes (all cores from 5000 on).
+    reductions and blocks run in ``workers`` (or settings') processes; None: all cores from 5000 on.
     """
     global _INPUT
     settings = settings or DedupSettings()
+    workers = workers or settings.workers
     if workers is None:
         workers = (os.cpu_count() or 1) if len(structures) >= PARALLEL_MIN else 1
     _INPUT = structures
@@ -370,7 +371,6 @@ def deduplicate(
     structures: Sequence[Structure],
     energies: Sequence[float],
     settings: DedupSettings | None = None,
-    workers: int | None = None,
 ) -> DedupOutcome:
     """Keep the lowest-energy member of each near-duplicate group (indices into the input).
 
@@ -381,9 +381,7 @@ def deduplicate(
     energies
         Energy of each (any per-atom energy; the lowest of a group is kept).
     settings
-        StructureMatcher's tolerances; None takes the defaults.
-    workers
-        Forked processes; None: every core from 5,000 structures on, else this process.
+        StructureMatcher's tolerances and the worker processes; None takes the defaults.
 
     Returns
     -------
@@ -391,7 +389,7 @@ def deduplicate(
         Positions kept, and each removed one's kept match.
     """
     order = sorted(range(len(structures)), key=lambda i: (energies[i], i))
-    groups = group_like_structure_matcher([structures[i] for i in order], settings, workers)
+    groups = group_like_structure_matcher([structures[i] for i in order], settings)
     kept, duplicate_of = [], {}
     for group in groups:
         members = [order[i] for i in group]

@@ -71,9 +71,8 @@ def error_metrics(predicted: Sequence[float], relaxed: Sequence[float]) -> Error
     error = predicted - relaxed
     variance = float(((relaxed - relaxed.mean()) ** 2).sum())
     r2 = 1 - float((error**2).sum()) / variance if len(relaxed) > 1 and variance > 0 else None
-    return ErrorMetrics(
-        len(relaxed), float(np.abs(error).mean()), float(np.sqrt((error**2).mean())), r2
-    )
+    mae, rmse = float(np.abs(error).mean()), float(np.sqrt((error**2).mean()))
+    return ErrorMetrics(len(relaxed), mae, rmse, r2)
 
 
 @dataclass

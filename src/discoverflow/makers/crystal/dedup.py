@@ -58,7 +58,6 @@ class DedupMaker(StageMaker):
             list(structures.values()),
             [r.formation_energy_per_atom for r in records],
             self.settings,
-            self.settings.workers,
         )
         duplicate_of = {
             records[i].candidate_id: records[j].candidate_id
