@@ -160,7 +160,7 @@ def test_run_then_status_and_results_from_other_processes(config, campaign_dir, 
     assert run.returncode == 0, run.stderr
     assert "promising candidates" in run.stdout
     lines = run.stdout.splitlines()  # piped: a line per stage start and end, no bars
-    for stage in ("references", "screen", "relax"):  # each ends as often as it starts
+    for stage in ("references", "generation", "screen", "dedup", "relax"):  # ends as it starts
         started = sum(line.startswith(f"{stage}: started (") for line in lines)
         assert started >= 1 and started == sum(line.startswith(f"{stage}: done ") for line in lines)
 

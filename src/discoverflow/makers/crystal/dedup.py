@@ -10,6 +10,7 @@ from discoverflow.core.crystal.dedup import DedupSettings, deduplicate
 from discoverflow.makers.base import StageMaker
 from discoverflow.makers.crystal.chunks import READS_CHUNKS, candidate_structures
 from discoverflow.makers.documents import StageRecords
+from discoverflow.progress import stage_progress
 from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.generation import GenerationDocument
 from discoverflow.schemas.records import Stage, Status
@@ -54,11 +55,13 @@ class DedupMaker(StageMaker):
         """
         records = screen.kept
         structures = candidate_structures(generation, [r.candidate_id for r in records])
-        outcome = deduplicate(
-            list(structures.values()),
-            [r.formation_energy_per_atom for r in records],
-            self.settings,
-        )
+        with stage_progress("dedup", len(records)) as advance:
+            outcome = deduplicate(
+                list(structures.values()),
+                [r.formation_energy_per_atom for r in records],
+                self.settings,
+            )
+            advance(len(records))
         duplicate_of = {
             records[i].candidate_id: records[j].candidate_id
             for i, j in outcome.duplicate_of.items()

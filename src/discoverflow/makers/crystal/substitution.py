@@ -22,6 +22,7 @@ from discoverflow.makers.crystal.chunks import (
     recorded_chunk,
 )
 from discoverflow.makers.documents import WRITES_RECORDS
+from discoverflow.progress import stage_progress
 from discoverflow.routing import JobStage, RunsOn, placed
 from discoverflow.schemas.generation import (
     CandidateInfo,
@@ -108,10 +109,13 @@ class SubstitutionMaker(StageMaker):
         candidates: list[CandidateInfo],
     ) -> GenerationDocument:
         """The ``candidates``' structures, built from their (usable) templates."""
-        structures = {
-            c.candidate_id: substituted_structure(
-                templates[c.template], c.species_map, c.scale, self.settings
-            )
-            for c in candidates
-        }
-        return recorded_chunk(chunk_document(elements, candidates, structures))
+        with stage_progress("generation", len(candidates)) as advance:
+            structures = {
+                c.candidate_id: substituted_structure(
+                    templates[c.template], c.species_map, c.scale, self.settings
+                )
+                for c in candidates
+            }
+            chunk = recorded_chunk(chunk_document(elements, candidates, structures))
+            advance(len(candidates))
+        return chunk
