@@ -1,9 +1,12 @@
 """Sphinx configuration of the discoverflow documentation."""
 
+import shutil
 import sys
 from pathlib import Path
 
 DOCS = Path(__file__).parent
+# autosummary never removes the pages of modules that were renamed or removed: start afresh
+shutil.rmtree(DOCS / "api" / "generated", ignore_errors=True)
 sys.path.insert(0, str(DOCS.parent / "src"))
 sys.path.insert(0, str(DOCS / "_ext"))
 
