@@ -456,3 +456,21 @@ def test_readme_query_shape_with_combinations(pairs):
     found = [d["candidate_id"] for d in mine.query(criteria, ["candidate_id"], sort)]
     assert found == [d["candidate_id"] for d in theirs.query(criteria, ["candidate_id"], sort)]
     assert len(found) >= 10
+
+
+def test_ids_of_a_large_campaign_are_looked_up_by_their_index(tmp_path):
+    """Grown past a thousand rows, the store has statistics: the ids of one campaign are found
+    through the ``item_id`` index, not by scanning the campaign's rows."""
+    records = SQLiteStore("records", str(tmp_path))
+    records.connect()
+    for field in ("campaign", "item_id"):
+        records.ensure_index(field)
+    for part in range(5):
+        records.insert([{"campaign": "c", "item_id": f"{part}-{i}"} for i in range(1000)])
+    with sqlite3.connect(tmp_path / DATABASE_FILE) as db:
+        (item_index,) = db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '%item_id%'"
+        ).fetchone()
+    criteria = {"campaign": "c", "item_id": {"$in": ["3-7", "4-999", "9-9"]}}
+    assert f"USING INDEX {item_index}" in records.explain(criteria)[0]
+    assert sorted(records.distinct("item_id", criteria)) == ["3-7", "4-999"]

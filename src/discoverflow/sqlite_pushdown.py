@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 from typing import Any
 
 from discoverflow.mongo_query import is_operator_dict
@@ -142,3 +143,24 @@ class Pushdown:
             self.parameters.append(json.dumps(values))
             return all(isinstance(v, str) for v in values)
         return False
+
+
+STATISTICS_FROM_ROWS = 1000
+"""Below this many rows any plan is fast; from it on, SQLite's planner gets statistics."""
+
+
+def refresh_statistics(db: sqlite3.Connection, table: str, name: str) -> None:
+    """``ANALYZE`` ``table`` (quoted; ``name`` unquoted) once it holds STATISTICS_FROM_ROWS
+    rows and again each time it has grown fourfold since: without statistics SQLite takes
+    any equality index as selective and, for ``campaign = ? AND item_id IN (...)``, scans a
+    whole campaign through its ``campaign`` index instead of looking the ids up."""
+    rows = db.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0
+    if rows < STATISTICS_FROM_ROWS:
+        return
+    try:
+        found = db.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = ? LIMIT 1", (name,))
+        stat = found.fetchone()
+    except sqlite3.OperationalError:  # no statistics in this database yet
+        stat = None
+    if stat is None or rows >= 4 * int(stat[0].split()[0]):
+        db.execute(f"ANALYZE {table}")

@@ -32,6 +32,7 @@ from discoverflow.sqlite_pushdown import (
     field_columns,
     indexable,
     is_scalar,
+    refresh_statistics,
     top_level_fields,
 )
 
@@ -336,6 +337,7 @@ class SQLiteStore(Store):
                     db.execute(f"INSERT INTO {self._table} (doc) VALUES (?)", (text,))
                 else:
                     db.execute(f"UPDATE {self._table} SET doc = ? WHERE id = ?", (text, found))
+            refresh_statistics(db, self._table, self.collection_name)
 
     def _forget_scalars(self, db: sqlite3.Connection, docs: list[dict]) -> None:
         """Turn indexed fields that ``docs`` hold arrays on back to scans."""
@@ -363,6 +365,7 @@ class SQLiteStore(Store):
             db.executemany(
                 f"INSERT INTO {self._table} (doc) VALUES (?)", [(text,) for _, text in prepared]
             )
+            refresh_statistics(db, self._table, self.collection_name)
         return len(prepared)
 
     def explain(self, criteria: dict | None = None) -> list[str]:
